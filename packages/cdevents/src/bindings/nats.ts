@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import { BindingError, MalformedJsonError, PayloadTooLargeError } from '../errors.js';
+import { DEFAULT_MAX_EVENT_BYTES, parseDetailed, type ParseOptions } from '../parse.js';
+import type { CDEvent } from '../types.js';
+import type { ValidatedEvent } from '../validate.js';
+import {
+  assertAttributesAgree,
+  assertSpecVersion,
+  cloudEventAttributes,
+  dataToEvent,
+  isStructuredEnvelope,
+  JSON_CONTENT_TYPE,
+  STRUCTURED_CONTENT_TYPE,
+} from './cloudevent.js';
+
+/** JetStream's de-duplication header. */
+export const NATS_MSG_ID_HEADER = 'Nats-Msg-Id';
+
+/**
+ * The JetStream message id of an event: a digest of `context.source` and `context.id`, the pair the
+ * CDEvents spec makes unique. Stable across processes and machines, so a retried or re-observed
+ * publish of one event falls inside the stream's duplicate window. 32 hex characters (128 bits).
+ */
+export const natsMessageId = (source: string, id: string): string =>
+  createHash('sha256').update(`${source.length}:${source}|${id}`, 'utf8').digest('hex').slice(0, 32);
+
+/** A NATS message as the binding sees it: headers by name, and the payload bytes. */
+export interface NatsMessage {
+  /** A record, or anything with `get(name)` (the NATS client's `MsgHdrs`, which returns "" when absent). */
+  readonly headers?: Readonly<Record<string, string>> | { get(name: string): string } | undefined;
+  readonly data: Uint8Array;
+}
+
+export type NatsMode = 'binary' | 'structured' | 'plain';
+
+const encoder = new TextEncoder();
+
+/**
+ * NATS binary mode (the NATS protocol binding's 1.0.3 draft): body = the CDEvent JSON, which is what
+ * cdviz and other CDEvents tools read from NATS; CloudEvents attributes as `ce-` headers; and
+ * `Nats-Msg-Id` from the event's identity.
+ */
+export const toNatsBinary = (event: CDEvent): { headers: Record<string, string>; data: Uint8Array } => {
+  const a = cloudEventAttributes(event);
+  return {
+    headers: {
+      'ce-specversion': a.specversion,
+      'ce-id': a.id,
+      'ce-source': a.source,
+      'ce-type': a.type,
+      'ce-subject': a.subject,
+      'ce-time': a.time,
+      'content-type': JSON_CONTENT_TYPE,
+      [NATS_MSG_ID_HEADER]: natsMessageId(a.source, a.id),
+    },
+    data: encoder.encode(JSON.stringify(event)),
+  };
+};
+
+/** NATS structured mode (the released 1.0.2 binding): the whole CloudEvent as the JSON body. */
+export const toNatsStructured = (event: CDEvent): { headers: Record<string, string>; data: Uint8Array } => {
+  const { specversion, id, source, type, subject, time, datacontenttype } = cloudEventAttributes(event);
+  const envelope = { specversion, id, source, type, subject, time, datacontenttype, data: event };
+  return {
+    headers: { 'content-type': STRUCTURED_CONTENT_TYPE, [NATS_MSG_ID_HEADER]: natsMessageId(source, id) },
+    data: encoder.encode(JSON.stringify(envelope)),
+  };
+};
+
+const headerOf = (message: NatsMessage, name: string): string | undefined => {
+  const { headers } = message;
+  if (headers === undefined) return undefined;
+  if (typeof headers.get === 'function') {
+    const value = (headers as { get(name: string): string }).get(name);
+    return value === '' ? undefined : value;
+  }
+  const record = headers as Readonly<Record<string, string>>;
+  const direct = record[name];
+  if (direct !== undefined) return direct;
+  const lower = name.toLowerCase();
+  for (const [key, value] of Object.entries(record)) if (key.toLowerCase() === lower) return value;
+  return undefined;
+};
+
+const ENVELOPE_ALLOWANCE_BYTES = 4096;
+const STRUCTURED_PREFIX = /^\s*\{\s*"(?:specversion|id|source|type|data)"/;
+
+/**
+ * Reads the CDEvent of a NATS message in binary mode (`ce-` headers, CDEvent body), structured mode
+ * (a CloudEvent JSON body, detected by content type or by shape), or as a bare CDEvent body.
+ * Throws `ValidationError` or `BindingError`.
+ */
+export const fromNats = (
+  message: NatsMessage,
+  options: ParseOptions = {},
+): ValidatedEvent & { readonly mode: NatsMode } => {
+  const ceSpecVersion = headerOf(message, 'ce-specversion');
+  const contentType = headerOf(message, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (ceSpecVersion !== undefined) {
+    assertSpecVersion(ceSpecVersion);
+    const validated = parseDetailed(message.data, options);
+    assertAttributesAgree(headerOf(message, 'ce-type'), validated.event);
+    return { ...validated, mode: 'binary' };
+  }
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  const looksStructured =
+    contentType === STRUCTURED_CONTENT_TYPE ||
+    STRUCTURED_PREFIX.test(new TextDecoder().decode(message.data.subarray(0, 64)));
+  if (!looksStructured) return { ...parseDetailed(message.data, options), mode: 'plain' };
+  // A structured envelope holds one event plus its attributes: allow a little room above the event limit.
+  const limit = maxBytes + ENVELOPE_ALLOWANCE_BYTES;
+  if (message.data.byteLength > limit) throw new PayloadTooLargeError(message.data.byteLength, limit);
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(message.data));
+  } catch (cause) {
+    throw new MalformedJsonError(cause instanceof Error ? cause.message : String(cause), cause);
+  }
+  if (!isStructuredEnvelope(envelope)) {
+    if (contentType === STRUCTURED_CONTENT_TYPE) {
+      throw new BindingError('malformed', 'a structured CloudEvent must be a JSON object with specversion and data');
+    }
+    return { ...parseDetailed(message.data, options), mode: 'plain' };
+  }
+  assertSpecVersion(String(envelope.specversion));
+  const data =
+    envelope.data === undefined && typeof envelope.data_base64 === 'string'
+      ? Buffer.from(envelope.data_base64, 'base64')
+      : envelope.data;
+  return { ...dataToEvent(data, typeof envelope.type === 'string' ? envelope.type : undefined, options), mode: 'structured' };
+};

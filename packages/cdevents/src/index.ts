@@ -1,0 +1,70 @@
+/**
+ * @argus/cdevents: typed, validated CDEvents (spec v0.5.1 and v0.4.1) with CloudEvents bindings
+ * for HTTP and NATS. No I/O.
+ */
+
+export {
+  assertAttributesAgree,
+  BATCH_CONTENT_TYPE,
+  CLOUDEVENTS_SPEC_VERSION,
+  cloudEventAttributes,
+  fromCloudEvent,
+  STRUCTURED_CONTENT_TYPE,
+  toCloudEvent,
+} from './bindings/cloudevent.js';
+export type { CloudEventAttributes } from './bindings/cloudevent.js';
+export { fromHttp, httpMode, isHttpEvent, toHttpBatch, toHttpBinary, toHttpStructured } from './bindings/http.js';
+export type { HttpMessage, HttpMode, HttpReadOptions } from './bindings/http.js';
+export { fromNats, NATS_MSG_ID_HEADER, natsMessageId, toNatsBinary, toNatsStructured } from './bindings/nats.js';
+export type { NatsMessage, NatsMode } from './bindings/nats.js';
+export { createCustomEvent, createEvent, serialize } from './build.js';
+export type { CustomEventInit, EventInit } from './build.js';
+export { convert } from './convert.js';
+export {
+  BindingError,
+  CDEventsError,
+  ConversionError,
+  MalformedJsonError,
+  PayloadTooLargeError,
+  UnknownEventTypeError,
+  UnknownTypeVersionError,
+  ValidationError,
+} from './errors.js';
+export type { ValidationReason } from './errors.js';
+export { ARGUS_ID_NAMESPACE, deterministicId, uuidV5 } from './ids.js';
+export { DEFAULT_MAX_EVENT_BYTES, isCDEvent, parse, parseDetailed, safeParse, validate } from './parse.js';
+export type { ParseOptions, ParseResult } from './parse.js';
+export {
+  classifyEventType,
+  CUSTOM_TYPE_PREFIX,
+  isSpecVersion,
+  KNOWN_EVENT_TYPES,
+  lookupEventType,
+  TYPE_PREFIX,
+  typeString,
+} from './registry.js';
+export type { CustomEventTypeInfo, EventTypeInfo } from './registry.js';
+export { EMBEDDED_LINKS_SCHEMA, toJsonSchema } from './schema/json-schema.js';
+export type { JsonSchema } from './schema/json-schema.js';
+export type { ValidationIssue } from './schema/compile.js';
+export { isDateTime, isUri, isUriReference } from './schema/formats.js';
+export { CATALOG, DEFAULT_SPEC_VERSION, EVENT_KEYS, SPEC_VERSIONS } from './spec/catalog.js';
+export type { EventKey, SpecVersion } from './spec/catalog.js';
+export type {
+  CDEvent,
+  CDEventOf,
+  ContextV04,
+  ContextV05,
+  CustomCDEvent,
+  CustomData,
+  EmbeddedLink,
+  EmbeddedLinkEnd,
+  EmbeddedLinkPath,
+  EmbeddedLinkRelation,
+  EventTypeOf,
+  KnownCDEvent,
+  KnownEventType,
+  SubjectContentOf,
+} from './types.js';
+export { eventSchema } from './validate.js';
+export type { ValidatedEvent } from './validate.js';
