@@ -28,6 +28,8 @@ export default defineConfig({
       packageProject('cdevents'),
       packageProject('testkit', { testTimeout: 60_000 }),
       packageProject('cli'),
+      packageProject('runtime'),
+      packageProject('bus'),
       {
         extends: true,
         test: {

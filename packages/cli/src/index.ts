@@ -1,0 +1,4 @@
+export type { Command, CommandIO } from './command.js';
+export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './command.js';
+export { COMMANDS, main } from './main.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,83 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { ListenAddress } from './listen.js';
+
+export interface Readiness {
+  readonly ready: boolean;
+  /** What is not ready yet, e.g. `nats: reconnecting`. */
+  readonly reasons: readonly string[];
+}
+
+export type ExtraRoute = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+
+export interface HealthServerOptions {
+  readonly listen: ListenAddress;
+  readonly registry: Registry;
+  readonly readiness: () => Readiness;
+  readonly logger: Logger;
+  /** Further handlers (e.g. an ingest API) tried before the 404; return `true` when handled. */
+  readonly routes?: readonly ExtraRoute[];
+}
+
+export interface HealthServer {
+  readonly server: Server;
+  readonly address: ListenAddress;
+  close(): Promise<void>;
+}
+
+/**
+ * `/healthz` (the process is alive), `/readyz` (it can do its job: 503 with reasons otherwise)
+ * and `/metrics` (Prometheus text) on one HTTP listener.
+ */
+export const startHealthServer = async (options: HealthServerOptions): Promise<HealthServer> => {
+  const logger = options.logger.child({ component: 'http' });
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      logger.error({ err, url: req.url }, 'request handler failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'internal error' }));
+    });
+  });
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      return;
+    }
+    if (req.method === 'GET' && path === '/readyz') {
+      const r = options.readiness();
+      res
+        .writeHead(r.ready ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: r.ready ? 'ready' : 'not ready', reasons: r.reasons }));
+      return;
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      const body = await options.registry.metrics();
+      res.writeHead(200, { 'content-type': options.registry.contentType }).end(body);
+      return;
+    }
+    for (const route of options.routes ?? []) if (await route(req, res)) return;
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no route ${path}` }));
+  };
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.listen.port, options.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address() as AddressInfo;
+  const address = { host: options.listen.host, port: bound.port };
+  logger.info({ address: `${address.host}:${address.port}` }, 'http listening');
+  return {
+    server,
+    address,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+};

@@ -1,0 +1,18 @@
+export { OptionsError } from './errors.js';
+export { startHealthServer } from './health.js';
+export type { ExtraRoute, HealthServer, HealthServerOptions, Readiness } from './health.js';
+export { formatListen, isLoopback, parseListen } from './listen.js';
+export type { ListenAddress } from './listen.js';
+export { createLogger, REDACT_PATHS } from './logger.js';
+export type { Logger, LoggerSetup } from './logger.js';
+export {
+  envName,
+  flagName,
+  formatDuration,
+  optionsHelp,
+  parseArgsConfig,
+  parseDuration,
+  parseOptions,
+} from './options.js';
+export type { OptionKind, OptionSpec, OptionsSpec, OptionSources, ParsedOptions } from './options.js';
+export { Shutdown } from './shutdown.js';
