@@ -1,10 +1,12 @@
 import { parseArgs } from 'node:util';
+import { OptionsError } from '@argus/runtime';
 import { type Command, type CommandIO, EXIT_OK, EXIT_USAGE, formatHelp, UsageError } from './command.js';
+import { hubCommand } from './commands/hub.js';
 import { validateCommand } from './commands/validate.js';
 import { versionCommand } from './commands/version.js';
 import { VERSION } from './version.js';
 
-export const COMMANDS: readonly Command[] = [validateCommand, versionCommand];
+export const COMMANDS: readonly Command[] = [hubCommand, validateCommand, versionCommand];
 
 const overview = (): string => {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
@@ -53,7 +55,11 @@ export const main = async (argv: readonly string[], io: CommandIO): Promise<numb
     });
     return await command.run({ values, positionals }, io);
   } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error)) {
+    if (
+      error instanceof UsageError ||
+      error instanceof OptionsError ||
+      (error instanceof TypeError && 'code' in error)
+    ) {
       io.stderr(`argus ${command.name}: ${error.message}\n\n${formatHelp(command)}`);
       return EXIT_USAGE;
     }

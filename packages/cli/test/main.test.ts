@@ -25,7 +25,10 @@ const run = async (argv: string[], stdin = '') => {
 const deployed = createEvent({
   type: 'service.deployed',
   source: '/argocd/prod/podinfo',
-  subject: { id: 'podinfo', content: { environment: { id: 'prod' }, artifactId: 'pkg:oci/podinfo@sha256%3Aabc' } },
+  subject: {
+    id: 'podinfo',
+    content: { environment: { id: 'prod' }, artifactId: 'pkg:oci/podinfo@sha256%3Aabc' },
+  },
 });
 
 describe('argus CLI', () => {

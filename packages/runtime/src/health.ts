@@ -59,7 +59,9 @@ export const startHealthServer = async (options: HealthServerOptions): Promise<H
       return;
     }
     for (const route of options.routes ?? []) if (await route(req, res)) return;
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no route ${path}` }));
+    res
+      .writeHead(404, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: `no route ${path}` }));
   };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,10 +1,11 @@
 export { OptionsError } from './errors.js';
-export { startHealthServer } from './health.js';
 export type { ExtraRoute, HealthServer, HealthServerOptions, Readiness } from './health.js';
-export { formatListen, isLoopback, parseListen } from './listen.js';
+export { startHealthServer } from './health.js';
 export type { ListenAddress } from './listen.js';
-export { createLogger, REDACT_PATHS } from './logger.js';
+export { formatListen, isLoopback, parseListen } from './listen.js';
 export type { Logger, LoggerSetup } from './logger.js';
+export { createLogger, REDACT_PATHS } from './logger.js';
+export type { OptionKind, OptionSources, OptionSpec, OptionsSpec, ParsedOptions } from './options.js';
 export {
   envName,
   flagName,
@@ -14,5 +15,4 @@ export {
   parseDuration,
   parseOptions,
 } from './options.js';
-export type { OptionKind, OptionSpec, OptionsSpec, OptionSources, ParsedOptions } from './options.js';
 export { Shutdown } from './shutdown.js';

@@ -52,7 +52,8 @@ export type ParsedOptions<T extends OptionsSpec> = {
 /** `grpcListen` -> `--grpc-listen`. */
 export const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 /** `grpcListen` -> `ARGUS_GRPC_LISTEN`. */
-export const envName = (key: string): string => `ARGUS_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+export const envName = (key: string): string =>
+  `ARGUS_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -65,7 +66,10 @@ export const parseDuration = (text: string): number | undefined => {
 
 const convert = (key: string, spec: OptionSpec, raw: string | boolean, where: string): unknown => {
   const fail = (accepted: string): never => {
-    throw new OptionsError(`${where} ${JSON.stringify(String(raw))} is not valid: expected ${accepted}`, where);
+    throw new OptionsError(
+      `${where} ${JSON.stringify(String(raw))} is not valid: expected ${accepted}`,
+      where,
+    );
   };
   switch (spec.kind) {
     case 'boolean': {
@@ -94,7 +98,8 @@ const convert = (key: string, spec: OptionSpec, raw: string | boolean, where: st
         .filter((s) => s !== '');
     case 'string': {
       const s = String(raw);
-      if (spec.choices !== undefined && !spec.choices.includes(s)) return fail(`one of ${spec.choices.join(', ')}`);
+      if (spec.choices !== undefined && !spec.choices.includes(s))
+        return fail(`one of ${spec.choices.join(', ')}`);
       if (s === '' && spec.required === true) return fail(`a non-empty value for ${key}`);
       return s;
     }
@@ -108,7 +113,8 @@ export interface OptionSources {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-const camel = (flag: string): string => flag.replace(/^--?/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const camel = (flag: string): string =>
+  flag.replace(/^--?/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /**
  * Reads options once, at the edge: flag beats env var beats default. Unknown flags are an error
@@ -131,11 +137,15 @@ export const parseOptions = <T extends OptionsSpec>(spec: T, sources: OptionSour
     const flagValue = flags.get(key);
     const envValue = sources.env?.[envName(key)];
     if (flagValue !== undefined) out[key] = convert(key, option, flagValue, flagName(key));
-    else if (envValue !== undefined && envValue !== '') out[key] = convert(key, option, envValue, envName(key));
+    else if (envValue !== undefined && envValue !== '')
+      out[key] = convert(key, option, envValue, envName(key));
     else if (option.default !== undefined) out[key] = option.default;
     else if (option.kind === 'boolean') out[key] = false;
     else if (option.required === true) {
-      throw new OptionsError(`${flagName(key)} is required (or set ${envName(key)}): ${option.description}`, flagName(key));
+      throw new OptionsError(
+        `${flagName(key)} is required (or set ${envName(key)}): ${option.description}`,
+        flagName(key),
+      );
     }
   }
   return Object.freeze(out) as ParsedOptions<T>;
@@ -144,7 +154,8 @@ export const parseOptions = <T extends OptionsSpec>(spec: T, sources: OptionSour
 const describeDefault = (option: OptionSpec): string => {
   if (option.default === undefined) return option.required === true ? ' (required)' : '';
   if (option.kind === 'duration') return ` (default ${formatDuration(option.default)})`;
-  if (option.kind === 'list') return option.default.length === 0 ? '' : ` (default ${option.default.join(',')})`;
+  if (option.kind === 'list')
+    return option.default.length === 0 ? '' : ` (default ${option.default.join(',')})`;
   return ` (default ${String(option.default)})`;
 };
 

@@ -78,7 +78,10 @@ export class Shutdown {
       process.off('SIGINT', this.#signalHandler);
       process.off('SIGTERM', this.#signalHandler);
     }
-    this.#logger.info({ reason, steps: this.#steps.length, failed, ms: Date.now() - started }, 'shutdown complete');
+    this.#logger.info(
+      { reason, steps: this.#steps.length, failed, ms: Date.now() - started },
+      'shutdown complete',
+    );
     if (failed > 0) throw new Error(`${failed} shutdown step(s) failed`);
   }
 }

@@ -3,7 +3,11 @@ import { Counter, Registry } from 'prom-client';
 import { afterAll, expect, test } from 'vitest';
 import { createLogger, type HealthServer, parseListen, startHealthServer } from '../src/index.js';
 
-const logger = createLogger({ service: 't', level: 'silent', destination: new Writable({ write: (_c, _e, d) => d() }) });
+const logger = createLogger({
+  service: 't',
+  level: 'silent',
+  destination: new Writable({ write: (_c, _e, d) => d() }),
+});
 let server: HealthServer | undefined;
 afterAll(() => server?.close());
 

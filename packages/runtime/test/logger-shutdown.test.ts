@@ -10,7 +10,10 @@ const capture = () => {
       done();
     },
   });
-  return { lines, logger: createLogger({ service: 'argus-test', instance: 'i1', level: 'debug', destination }) };
+  return {
+    lines,
+    logger: createLogger({ service: 'argus-test', instance: 'i1', level: 'debug', destination }),
+  };
 };
 
 const flush = () => new Promise((r) => setImmediate(r));
@@ -18,7 +21,10 @@ const flush = () => new Promise((r) => setImmediate(r));
 describe('createLogger', () => {
   test('tokens, passwords and authorization headers never reach a line', async () => {
     const { lines, logger } = capture();
-    logger.info({ token: 's3cret-token', headers: { authorization: 'Bearer s3cret' }, user: { password: 'pw' } }, 'x');
+    logger.info(
+      { token: 's3cret-token', headers: { authorization: 'Bearer s3cret' }, user: { password: 'pw' } },
+      'x',
+    );
     logger.child({ component: 'c' }).info({ opts: { argocdToken: 'argo-s3cret' } }, 'y');
     await flush();
     const text = JSON.stringify(lines);

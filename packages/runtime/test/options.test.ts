@@ -2,7 +2,12 @@ import { describe, expect, test } from 'vitest';
 import { envName, flagName, OptionsError, optionsHelp, parseDuration, parseOptions } from '../src/index.js';
 
 const spec = {
-  nats: { kind: 'string', description: 'NATS server URL', default: 'nats://127.0.0.1:4222', placeholder: '<url>' },
+  nats: {
+    kind: 'string',
+    description: 'NATS server URL',
+    default: 'nats://127.0.0.1:4222',
+    placeholder: '<url>',
+  },
   instance: { kind: 'string', description: 'instance id', required: true },
   batchSize: { kind: 'integer', description: 'rows per insert', default: 1000, min: 1 },
   maxWait: { kind: 'duration', description: 'longest wait for a batch', default: 200 },
@@ -27,7 +32,9 @@ describe('parseOptions', () => {
   });
 
   test('a missing required option names the flag and the env var', () => {
-    expect(() => parseOptions(spec, { flags: {} })).toThrowError(/--instance is required \(or set ARGUS_INSTANCE\)/);
+    expect(() => parseOptions(spec, { flags: {} })).toThrowError(
+      /--instance is required \(or set ARGUS_INSTANCE\)/,
+    );
   });
 
   test('unknown flags are refused with the list of known ones', () => {
@@ -48,17 +55,20 @@ describe('parseOptions', () => {
       /--batch-size "ten" is not valid: expected an integer/,
     );
     expect(() => parseOptions(spec, { flags: { instance: 'x', batchSize: '0' } })).toThrowError(/>= 1/);
-    expect(() => parseOptions(spec, { flags: { instance: 'x' }, env: { ARGUS_MAX_WAIT: 'soon' } })).toThrowError(
-      /ARGUS_MAX_WAIT "soon" is not valid: expected a duration/,
-    );
+    expect(() =>
+      parseOptions(spec, { flags: { instance: 'x' }, env: { ARGUS_MAX_WAIT: 'soon' } }),
+    ).toThrowError(/ARGUS_MAX_WAIT "soon" is not valid: expected a duration/);
     expect(() => parseOptions(spec, { flags: { instance: 'x', mode: 'c' } })).toThrowError(/one of a, b/);
-    expect(() => parseOptions(spec, { flags: { instance: 'x' }, env: { ARGUS_VERBOSE: 'maybe' } })).toThrowError(
-      /true or false/,
-    );
+    expect(() =>
+      parseOptions(spec, { flags: { instance: 'x' }, env: { ARGUS_VERBOSE: 'maybe' } }),
+    ).toThrowError(/true or false/);
   });
 
   test('lists and booleans from env', () => {
-    const o = parseOptions(spec, { flags: { instance: 'x' }, env: { ARGUS_CLUSTERS: 'a, b,,c', ARGUS_VERBOSE: 'yes' } });
+    const o = parseOptions(spec, {
+      flags: { instance: 'x' },
+      env: { ARGUS_CLUSTERS: 'a, b,,c', ARGUS_VERBOSE: 'yes' },
+    });
     expect(o.clusters).toEqual(['a', 'b', 'c']);
     expect(o.verbose).toBe(true);
   });

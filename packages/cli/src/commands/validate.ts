@@ -32,13 +32,17 @@ export const validateCommand: Command = {
   },
   optionHelp: [
     { flag: '--output text|json', description: 'human lines (default) or one JSON verdict per line' },
-    { flag: '--max-bytes N', description: `largest accepted file in bytes (default ${DEFAULT_MAX_EVENT_BYTES})` },
+    {
+      flag: '--max-bytes N',
+      description: `largest accepted file in bytes (default ${DEFAULT_MAX_EVENT_BYTES})`,
+    },
     { flag: '<file|->', description: 'files to check; "-" reads one event from standard input' },
   ],
   examples: ['argus validate event.json', 'cat event.json | argus validate -'],
   async run({ values, positionals }, io) {
     const output = String(values.output);
-    if (output !== 'text' && output !== 'json') throw new UsageError(`--output must be text or json, got "${output}"`);
+    if (output !== 'text' && output !== 'json')
+      throw new UsageError(`--output must be text or json, got "${output}"`);
     const maxBytes = Number(values['max-bytes']);
     if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
       throw new UsageError(`--max-bytes must be a positive integer, got "${String(values['max-bytes'])}"`);
@@ -58,7 +62,8 @@ export const validateCommand: Command = {
       const verdict = check(file, bytes, maxBytes);
       if (!verdict.valid) failures++;
       if (output === 'json') io.stdout(`${JSON.stringify(verdict)}\n`);
-      else if (verdict.valid) io.stdout(`${file}: valid ${verdict.type} (CDEvents ${verdict.specVersion}, id ${verdict.id})\n`);
+      else if (verdict.valid)
+        io.stdout(`${file}: valid ${verdict.type} (CDEvents ${verdict.specVersion}, id ${verdict.id})\n`);
       else {
         io.stdout(`${file}: invalid (${verdict.reason})\n`);
         for (const issue of verdict.issues ?? []) io.stdout(`  ${issue.path}: ${issue.message}\n`);

@@ -9,7 +9,9 @@ export const versionCommand: Command = {
   optionHelp: [{ flag: '--json', description: 'print {"version","node","platform"} as JSON' }],
   async run({ values }, io) {
     if (values.json === true) {
-      io.stdout(`${JSON.stringify({ version: VERSION, node: process.versions.node, platform: process.platform })}\n`);
+      io.stdout(
+        `${JSON.stringify({ version: VERSION, node: process.versions.node, platform: process.platform })}\n`,
+      );
     } else {
       io.stdout(`argus ${VERSION} (node ${process.versions.node})\n`);
     }

@@ -1,0 +1,51 @@
+/** Base class of the bus package's errors. */
+export class BusError extends Error {
+  override name = 'BusError';
+}
+
+/** A value that must be one NATS subject token (instance id, subject type, predicate) is not. */
+export class InvalidTokenError extends BusError {
+  override name = 'InvalidTokenError';
+  readonly what: string;
+  readonly value: string;
+  constructor(what: string, value: string) {
+    super(
+      `invalid ${what} ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}: ` +
+        'use 1-64 characters of A-Z, a-z, 0-9, "_" and "-"',
+    );
+    this.what = what;
+    this.value = value;
+  }
+}
+
+/** A subject does not follow the Argus scheme (`cdevents.raw.<instance>.<subjectType>.<predicate>`). */
+export class SubjectSchemeError extends BusError {
+  override name = 'SubjectSchemeError';
+  readonly subject: string;
+  constructor(subject: string, expected: string) {
+    super(`subject ${JSON.stringify(subject)} does not follow the scheme ${expected}`);
+    this.subject = subject;
+  }
+}
+
+/** A stream exists with settings other than the ones Argus needs. */
+export class StreamDriftError extends BusError {
+  override name = 'StreamDriftError';
+  readonly stream: string;
+  readonly drift: readonly StreamDrift[];
+  constructor(stream: string, drift: readonly StreamDrift[]) {
+    super(
+      `stream ${stream} exists with other settings: ${drift.map((d) => `${d.field} is ${d.actual}, expected ${d.expected}`).join('; ')}`,
+    );
+    this.stream = stream;
+    this.drift = drift;
+  }
+}
+
+export interface StreamDrift {
+  readonly field: string;
+  readonly expected: string;
+  readonly actual: string;
+  /** `true` when Argus cannot work correctly with the actual value (not just a different tuning). */
+  readonly breaking: boolean;
+}

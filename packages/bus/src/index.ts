@@ -1,0 +1,38 @@
+export type { StreamDrift } from './errors.js';
+export { BusError, InvalidTokenError, StreamDriftError, SubjectSchemeError } from './errors.js';
+export { HEADERS, headerValue, MAX_HEADER_VALUE_LENGTH } from './headers.js';
+export type { RawPublishOptions } from './publish.js';
+export { publishRaw, rawMessage, typeTokens } from './publish.js';
+export type { ConsumerOptions, EnsureReport, StreamOptions } from './streams.js';
+export {
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_DLQ_MAX_AGE_MS,
+  DEFAULT_DUPLICATE_WINDOW_MS,
+  DEFAULT_MAX_ACK_PENDING,
+  DEFAULT_RAW_MAX_AGE_MS,
+  DEFAULT_UNIFIED_MAX_AGE_MS,
+  DLQ_STREAM,
+  ensureHubConsumer,
+  ensureStreams,
+  HUB_CONSUMER,
+  hubConsumerConfig,
+  MIN_DUPLICATE_WINDOW_MS,
+  RAW_STREAM,
+  streamConfigs,
+  streamDrift,
+  UNIFIED_STREAM,
+} from './streams.js';
+export type { RawSubjectParts } from './subjects.js';
+export {
+  assertToken,
+  DLQ_SUBJECT_PREFIX,
+  dlqSubject,
+  isToken,
+  parseRawSubject,
+  RAW_SUBJECT_PREFIX,
+  rawSubject,
+  rawSubjectsOf,
+  toToken,
+  UNIFIED_SUBJECT_PREFIX,
+  unifiedSubject,
+} from './subjects.js';

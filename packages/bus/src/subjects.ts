@@ -1,0 +1,68 @@
+import { InvalidTokenError, SubjectSchemeError } from './errors.js';
+
+export const RAW_SUBJECT_PREFIX = 'cdevents.raw';
+export const UNIFIED_SUBJECT_PREFIX = 'cdevents.unified';
+export const DLQ_SUBJECT_PREFIX = 'cdevents.dlq';
+
+const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** `true` when `value` is a safe NATS subject token by the Argus rule (`[A-Za-z0-9_-]`, 1-64 chars). */
+export const isToken = (value: string): boolean => TOKEN.test(value);
+
+/** Throws `InvalidTokenError` unless `value` is a safe subject token. */
+export const assertToken = (value: string, what: string): string => {
+  if (!TOKEN.test(value)) throw new InvalidTokenError(what, value);
+  return value;
+};
+
+/**
+ * Maps any name (a cluster such as `https://10.0.0.1:6443` or `prod.eu`) to a subject token:
+ * unsafe characters become `_`, long names are cut. Lossy: the exact name travels in headers.
+ */
+export const toToken = (value: string): string => {
+  const token = value.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
+  return token === '' ? '_' : token;
+};
+
+/** `cdevents.raw.<instance>.<subjectType>.<predicate>`: where an agent publishes. */
+export const rawSubject = (instance: string, subjectType: string, predicate: string): string =>
+  `${RAW_SUBJECT_PREFIX}.${assertToken(instance, 'instance id')}.${assertToken(subjectType, 'subject type')}.${assertToken(predicate, 'predicate')}`;
+
+/** Every raw subject of one instance: what its NATS permissions allow it to publish to. */
+export const rawSubjectsOf = (instance: string): string =>
+  `${RAW_SUBJECT_PREFIX}.${assertToken(instance, 'instance id')}.>`;
+
+/** `cdevents.unified.<cluster>.<subjectType>.<predicate>`: the hub's clean stream. */
+export const unifiedSubject = (cluster: string, subjectType: string, predicate: string): string =>
+  `${UNIFIED_SUBJECT_PREFIX}.${toToken(cluster)}.${assertToken(subjectType, 'subject type')}.${assertToken(predicate, 'predicate')}`;
+
+/** `cdevents.dlq.<instance>`: dead letters of what one instance sent. */
+export const dlqSubject = (instance: string): string => `${DLQ_SUBJECT_PREFIX}.${toToken(instance)}`;
+
+export interface RawSubjectParts {
+  readonly instance: string;
+  readonly subjectType: string;
+  readonly predicate: string;
+}
+
+/**
+ * Reads the instance (and the type tokens) from a raw subject. The instance is trusted because
+ * NATS permissions bind `cdevents.raw.<instance>.>` to that agent's credentials.
+ */
+export const parseRawSubject = (subject: string): RawSubjectParts => {
+  const parts = subject.split('.');
+  const [p0, p1, instance, subjectType, predicate] = parts;
+  if (
+    parts.length !== 5 ||
+    `${p0}.${p1}` !== RAW_SUBJECT_PREFIX ||
+    instance === undefined ||
+    subjectType === undefined ||
+    predicate === undefined ||
+    !isToken(instance) ||
+    !isToken(subjectType) ||
+    !isToken(predicate)
+  ) {
+    throw new SubjectSchemeError(subject, `${RAW_SUBJECT_PREFIX}.<instance>.<subjectType>.<predicate>`);
+  }
+  return { instance, subjectType, predicate };
+};

@@ -1,0 +1,43 @@
+/** Base class of the hub's errors. */
+export class HubError extends Error {
+  override name = 'HubError';
+}
+
+/** The registry file is unreadable or malformed: the message names the file and the offending key. */
+export class RegistryError extends HubError {
+  override name = 'RegistryError';
+  readonly file: string | undefined;
+  constructor(message: string, file?: string, cause?: unknown) {
+    super(file === undefined ? message : `${file}: ${message}`, { cause });
+    this.file = file;
+  }
+}
+
+/**
+ * Why the hub refused a message: the literal goes into the dead letter's `Argus-Error-Reason`.
+ * The validation reasons come from @argus/cdevents; the others are the hub's own checks.
+ */
+export type DeadLetterReason =
+  | 'too-large'
+  | 'malformed-json'
+  | 'not-an-event'
+  | 'unknown-type'
+  | 'unknown-type-version'
+  | 'spec-version'
+  | 'schema'
+  | 'binding'
+  | 'bad-subject'
+  | 'subject-mismatch'
+  | 'cluster-not-allowed';
+
+/** A message the hub will not store, with the reason and a detail a person can act on. */
+export class RejectedMessage extends HubError {
+  override name = 'RejectedMessage';
+  readonly reason: DeadLetterReason;
+  readonly errorClass: string;
+  constructor(reason: DeadLetterReason, errorClass: string, detail: string) {
+    super(detail);
+    this.reason = reason;
+    this.errorClass = errorClass;
+  }
+}

@@ -1,0 +1,328 @@
+import { createHash } from 'node:crypto';
+import { ensureHubConsumer, ensureStreams, HEADERS, RAW_STREAM, type StreamOptions } from '@argus/bus';
+import type { Logger } from '@argus/runtime';
+import { type Store, toEventRow } from '@argus/store';
+import {
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { RejectedMessage } from './errors.js';
+import { HubMetrics, type HubStats } from './metrics.js';
+import { collectBatches } from './pipeline/collect.js';
+import { RecentIdentities } from './pipeline/dedupe.js';
+import { publishDeadLetter } from './pipeline/dlq.js';
+import { republish, type StoredEvent } from './pipeline/republish.js';
+import { retryUntilDone } from './pipeline/retry.js';
+import { tagEvent } from './pipeline/tag.js';
+import { type ValidMessage, validateMessage } from './pipeline/validate.js';
+import { EMPTY_REGISTRY, type Registry } from './registry.js';
+
+export interface HubConfig {
+  readonly nc: NatsConnection;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly registry?: Registry;
+  /** @default 2000 */
+  readonly batchSize?: number;
+  /** @default 100 */
+  readonly batchMaxWaitMs?: number;
+  /** @default 1048576 */
+  readonly maxEventBytes?: number;
+  /** @default 200000 */
+  readonly dedupeCacheSize?: number;
+  /** @default 'argus-hub' */
+  readonly consumerName?: string;
+  /** @default 30000 */
+  readonly ackWaitMs?: number;
+  readonly streams?: StreamOptions;
+  readonly metrics?: HubMetrics;
+}
+
+interface Accepted {
+  readonly msg: JsMsg;
+  readonly message: ValidMessage;
+  readonly stored: StoredEvent;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A deterministic token for a set of rows: a retried insert of the same rows is recognised as such. */
+const batchToken = (identities: readonly string[]): string =>
+  createHash('sha256')
+    .update([...identities].sort().join(','))
+    .digest('hex');
+
+/**
+ * consume -> validate -> dedupe -> tag -> store -> republish, acking each message only after its
+ * event is stored (or dead-lettered). Several hubs share one durable consumer and split the work.
+ */
+export class Hub {
+  readonly metrics: HubMetrics;
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #store: Store;
+  readonly #logger: Logger;
+  readonly #registry: Registry;
+  readonly #recent: RecentIdentities;
+  readonly #batchSize: number;
+  readonly #batchMaxWaitMs: number;
+  readonly #maxEventBytes: number;
+  readonly #consumerName: string;
+  readonly #ackWaitMs: number;
+  readonly #streams: StreamOptions;
+  readonly #counts = {
+    consumed: 0,
+    stored: 0,
+    duplicates: 0,
+    deadLetters: 0,
+    republished: 0,
+    storeErrors: 0,
+  };
+  #messages: ConsumerMessages | undefined;
+  #running: Promise<void> | undefined;
+  #stopping = false;
+  #consuming = false;
+  #lagTimer: NodeJS.Timeout | undefined;
+
+  constructor(config: HubConfig) {
+    this.#nc = config.nc;
+    this.#js = jetstream(config.nc);
+    this.#store = config.store;
+    this.#logger = config.logger.child({ component: 'hub' });
+    this.#registry = config.registry ?? EMPTY_REGISTRY;
+    this.#recent = new RecentIdentities(config.dedupeCacheSize ?? 200_000);
+    this.#batchSize = config.batchSize ?? 2000;
+    this.#batchMaxWaitMs = config.batchMaxWaitMs ?? 100;
+    this.#maxEventBytes = config.maxEventBytes ?? 1_048_576;
+    this.#consumerName = config.consumerName ?? 'argus-hub';
+    this.#ackWaitMs = config.ackWaitMs ?? 30_000;
+    this.#streams = config.streams ?? {};
+    this.metrics = config.metrics ?? new HubMetrics();
+  }
+
+  /** Creates missing streams and the consumer, then starts consuming in the background. */
+  async start(): Promise<void> {
+    const jsm = await jetstreamManager(this.#nc);
+    const report = await ensureStreams(jsm, this.#streams);
+    if (report.created.length > 0) this.#logger.info({ streams: report.created }, 'streams created');
+    for (const d of report.drift) {
+      this.#logger.warn(d, `stream ${d.stream} differs from the Argus defaults (left as is)`);
+    }
+    await ensureHubConsumer(jsm, {
+      durableName: this.#consumerName,
+      ackWaitMs: this.#ackWaitMs,
+      maxAckPending: Math.max(this.#batchSize * 4, 1000),
+    });
+    this.#running = this.#consumeLoop();
+    this.#lagTimer = setInterval(() => void this.#pollLag(jsm), 5000);
+    this.#lagTimer.unref();
+    this.#logger.info(
+      { consumer: this.#consumerName, batchSize: this.#batchSize, batchMaxWaitMs: this.#batchMaxWaitMs },
+      'hub consuming CDEVENTS_RAW',
+    );
+  }
+
+  /** Stops consuming and waits for the batch in hand to finish (stored and acked, or left for redelivery). */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    clearInterval(this.#lagTimer);
+    this.#messages?.stop();
+    await this.#running;
+    this.#logger.info(this.stats(), 'hub stopped');
+  }
+
+  get consuming(): boolean {
+    return this.#consuming;
+  }
+
+  stats(): HubStats {
+    return { ...this.#counts };
+  }
+
+  async #pollLag(jsm: JetStreamManager): Promise<void> {
+    try {
+      const info = await jsm.consumers.info(RAW_STREAM, this.#consumerName);
+      this.metrics.consumerLag.set(info.num_pending);
+    } catch {
+      // Lag is informational; NATS being away is reported by readiness.
+    }
+  }
+
+  async #consumeLoop(): Promise<void> {
+    let delay = 250;
+    while (!this.#stopping) {
+      try {
+        const consumer = await this.#js.consumers.get(RAW_STREAM, this.#consumerName);
+        const messages = await consumer.consume({ max_messages: this.#batchSize });
+        this.#messages = messages;
+        this.#consuming = true;
+        delay = 250;
+        await collectBatches(messages, this.#batchSize, this.#batchMaxWaitMs, (batch) =>
+          this.#processBatch(batch),
+        );
+      } catch (err) {
+        if (this.#stopping) break;
+        this.#logger.warn({ err, retryInMs: delay }, 'consuming failed; retrying');
+        await sleep(delay);
+        delay = Math.min(delay * 2, 10_000);
+      } finally {
+        this.#consuming = false;
+      }
+    }
+  }
+
+  #retry<T>(what: string, fn: () => Promise<T>, batch: readonly JsMsg[], onError?: () => void): Promise<T> {
+    return retryUntilDone(fn, {
+      what,
+      logger: this.#logger,
+      stopped: () => this.#stopping,
+      // Tell JetStream the batch is in progress, so it is not redelivered to another replica meanwhile.
+      onWait: () => {
+        for (const msg of batch) msg.working();
+      },
+      ...(onError === undefined ? {} : { onError }),
+    });
+  }
+
+  async #processBatch(batch: JsMsg[]): Promise<void> {
+    const endTimer = this.metrics.batchSeconds.startTimer();
+    this.metrics.batchSize.observe(batch.length);
+    this.#counts.consumed += batch.length;
+    this.metrics.consumed.inc(batch.length);
+    const receivedAt = new Date();
+    const accepted: Accepted[] = [];
+    const rejected: { msg: JsMsg; rejection: RejectedMessage }[] = [];
+    const inBatch = new Set<string>();
+    for (const msg of batch) {
+      const result = validateMessage(msg, this.#maxEventBytes);
+      if (result instanceof RejectedMessage) {
+        rejected.push({ msg, rejection: result });
+        continue;
+      }
+      if (this.#recent.has(result.identity) || inBatch.has(result.identity)) {
+        this.#countDuplicate('recent');
+        continue;
+      }
+      const destination = msg.headers?.get(HEADERS.cluster) ?? '';
+      const tags = tagEvent(this.#registry, result.instance, destination === '' ? undefined : destination);
+      if (tags instanceof RejectedMessage) {
+        rejected.push({ msg, rejection: tags });
+        continue;
+      }
+      inBatch.add(result.identity);
+      const { event, specVersion } = result.validated;
+      const row = toEventRow({
+        event,
+        subjectType: result.subjectType,
+        predicate: result.predicate,
+        specVersion,
+        raw: new TextDecoder().decode(msg.data),
+        tags,
+        receivedAt,
+      });
+      accepted.push({ msg, message: result, stored: { message: result, row } });
+    }
+
+    // A redelivered message may already be stored (the previous holder crashed between insert and ack).
+    const redelivered = accepted.filter((a) => a.msg.info.redelivered).map((a) => a.message.identity);
+    const alreadyStored =
+      redelivered.length === 0
+        ? new Set<string>()
+        : await this.#retry(
+            'look up redelivered events',
+            () => this.#store.existingIdentities(redelivered),
+            batch,
+          );
+    const toInsert = accepted.filter((a) => !alreadyStored.has(a.message.identity));
+    for (let i = 0; i < alreadyStored.size; i++) this.#countDuplicate('store');
+
+    if (toInsert.length > 0) {
+      const rows = toInsert.map((a) => a.stored.row);
+      const token = batchToken(rows.map((r) => r.identity));
+      await this.#retry(
+        'insert into ClickHouse',
+        () => this.#store.insertEvents(rows, token),
+        batch,
+        () => {
+          this.#counts.storeErrors++;
+          this.metrics.storeErrors.inc();
+        },
+      );
+      this.#counts.stored += rows.length;
+      for (const row of rows) this.metrics.stored.inc({ type: row.type });
+    }
+
+    if (rejected.length > 0) {
+      await this.#retry(
+        'publish dead letters',
+        () =>
+          Promise.all(
+            rejected.map(({ msg, rejection }) =>
+              publishDeadLetter(
+                this.#js,
+                {
+                  subject: msg.subject,
+                  data: msg.data,
+                  headers: msg.headers,
+                  sequence: msg.info.streamSequence,
+                },
+                rejection,
+              ),
+            ),
+          ),
+        batch,
+      );
+      for (const { msg, rejection } of rejected) {
+        this.#counts.deadLetters++;
+        this.metrics.deadLetters.inc({ reason: rejection.reason });
+        this.#logger.warn(
+          {
+            reason: rejection.reason,
+            detail: rejection.message,
+            subject: msg.subject,
+            seq: msg.info.streamSequence,
+          },
+          'message refused; sent to CDEVENTS_DLQ',
+        );
+      }
+    }
+
+    if (accepted.length > 0) {
+      const acks = await this.#retry(
+        'republish on CDEVENTS',
+        () =>
+          republish(
+            this.#js,
+            accepted.map((a) => a.stored),
+          ),
+        batch,
+      );
+      const fresh = acks.filter((a) => !a.duplicate).length;
+      this.#counts.republished += fresh;
+      this.metrics.republished.inc(fresh);
+    }
+
+    for (const msg of batch) msg.ack();
+    for (const a of accepted) this.#recent.add(a.message.identity);
+    endTimer();
+    this.#logger.debug(
+      {
+        messages: batch.length,
+        stored: toInsert.length,
+        refused: rejected.length,
+        alreadyStored: alreadyStored.size,
+      },
+      'batch done',
+    );
+  }
+
+  #countDuplicate(layer: 'recent' | 'store'): void {
+    this.#counts.duplicates++;
+    this.metrics.duplicates.inc({ layer });
+  }
+}

@@ -1,0 +1,169 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isToken, publishRaw } from '@argus/bus';
+import { BindingError, fromHttp, ValidationError } from '@argus/cdevents';
+import type { ExtraRoute, Logger } from '@argus/runtime';
+import { isLoopback } from '@argus/runtime';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { HubMetrics } from './metrics.js';
+
+export const INGEST_PATH = '/api/v1/events';
+/** Producer identity of unauthenticated loopback requests when no token is configured. */
+export const LOCAL_PRODUCER = 'local';
+
+export interface IngestConfig {
+  readonly js: JetStreamClient;
+  readonly logger: Logger;
+  readonly metrics: HubMetrics;
+  /** Producer identity -> bearer token. Empty: only loopback clients may post, as `local`. */
+  readonly tokens: ReadonlyMap<string, string>;
+  readonly maxEventBytes: number;
+  /** @default 1000 */
+  readonly maxBatchSize?: number;
+}
+
+const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/** Parses `producer=token` entries; producers must be subject tokens (they become the raw subject's instance). */
+export const parseIngestTokens = (entries: readonly string[]): Map<string, string> => {
+  const tokens = new Map<string, string>();
+  for (const entry of entries) {
+    const line = entry.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.indexOf('=');
+    const producer = line.slice(0, at).trim();
+    const token = line.slice(at + 1).trim();
+    if (at <= 0 || token === '')
+      throw new Error('ingest tokens are producer=token entries (one had no "=" or no token)');
+    if (!isToken(producer)) {
+      throw new Error(
+        `ingest producer ${JSON.stringify(producer)} must be 1-64 characters of A-Z a-z 0-9 _ -`,
+      );
+    }
+    tokens.set(producer, token);
+  }
+  return tokens;
+};
+
+class HttpProblem extends Error {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  constructor(status: number, message: string, extra: Record<string, unknown> = {}) {
+    super(message);
+    this.status = status;
+    this.body = { error: message, ...extra };
+  }
+}
+
+const readBody = async (req: IncomingMessage, limit: number): Promise<Buffer> => {
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  if (declared > limit)
+    throw new HttpProblem(413, `body of ${declared} bytes exceeds the limit of ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      req.destroy();
+      throw new HttpProblem(413, `body exceeds the limit of ${limit} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+};
+
+/**
+ * `POST /api/v1/events`: CloudEvents HTTP binding (binary, structured, batch) or a bare CDEvent
+ * body. Events are published onto CDEVENTS_RAW as `cdevents.raw.<producer>.…` and answered with
+ * 202 only after JetStream has them; the hub pipeline then treats them like any agent's.
+ */
+export const ingestRoute = (config: IngestConfig): ExtraRoute => {
+  const logger = config.logger.child({ component: 'ingest' });
+  const digests = [...config.tokens].map(([producer, token]) => ({ producer, digest: digest(token) }));
+  const maxBatch = config.maxBatchSize ?? 1000;
+  if (digests.length === 0) {
+    logger.warn(
+      'no ingest tokens configured: POST /api/v1/events accepts loopback clients only, as producer "local"',
+    );
+  }
+
+  const authenticate = (req: IncomingMessage): string => {
+    const header = req.headers.authorization;
+    if (digests.length === 0) {
+      if (isLoopback(req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '')) return LOCAL_PRODUCER;
+      throw new HttpProblem(401, 'no ingest tokens are configured: only clients on this machine may post');
+    }
+    const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
+    if (m === null) throw new HttpProblem(401, 'missing bearer token: send Authorization: Bearer <token>');
+    // Compare digests in constant time, and look at every entry, so timing tells nothing.
+    const presented = digest(m[1]?.trim() ?? '');
+    let producer: string | undefined;
+    for (const entry of digests) if (timingSafeEqual(entry.digest, presented)) producer = entry.producer;
+    if (producer === undefined) throw new HttpProblem(403, 'unknown token');
+    return producer;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const producer = authenticate(req);
+    const contentType = String(req.headers['content-type'] ?? '').toLowerCase();
+    if (!/json/.test(contentType)) {
+      throw new HttpProblem(
+        415,
+        `content type ${JSON.stringify(contentType)} is not accepted: send application/json, application/cloudevents+json or application/cloudevents-batch+json`,
+      );
+    }
+    const batch = contentType.includes('cloudevents-batch');
+    const body = await readBody(req, batch ? config.maxEventBytes * maxBatch : config.maxEventBytes + 4096);
+    let events: ReturnType<typeof fromHttp>;
+    try {
+      events = fromHttp(
+        { headers: req.headers as Record<string, string | string[] | undefined>, body },
+        { maxBytes: config.maxEventBytes, maxBatchSize: maxBatch },
+      );
+    } catch (error) {
+      if (error instanceof ValidationError) {
+        throw new HttpProblem(error.reason === 'too-large' ? 413 : 400, error.message, {
+          reason: error.reason,
+          issues: error.issues,
+        });
+      }
+      if (error instanceof BindingError) throw new HttpProblem(400, error.message, { reason: error.reason });
+      throw error;
+    }
+    let acks: Awaited<ReturnType<typeof publishRaw>>[];
+    try {
+      acks = await Promise.all(
+        events.map(({ event }) => publishRaw(config.js, event, { instance: producer })),
+      );
+    } catch (err) {
+      logger.error({ err, producer }, 'cannot publish ingested events to JetStream');
+      throw new HttpProblem(503, 'the event bus is not available; retry later');
+    }
+    const duplicates = acks.filter((a) => a.duplicate).length;
+    config.metrics.ingestAccepted.inc({ producer }, events.length);
+    logger.debug({ producer, events: events.length, duplicates }, 'ingested');
+    res.writeHead(202, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        accepted: events.length,
+        duplicates,
+        ids: events.map(({ event }) => event.context.id),
+      }),
+    );
+  };
+
+  return async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== INGEST_PATH) return false;
+    try {
+      if (req.method !== 'POST') throw new HttpProblem(405, `use POST for ${INGEST_PATH}`);
+      await handle(req, res);
+    } catch (error) {
+      if (!(error instanceof HttpProblem)) throw error;
+      config.metrics.ingestRejected.inc({ status: String(error.status) });
+      logger.info({ status: error.status, error: error.message }, 'ingest request refused');
+      if (!res.headersSent) res.writeHead(error.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(error.body));
+    }
+    return true;
+  };
+};

@@ -1,0 +1,48 @@
+import { readFile } from 'node:fs/promises';
+import type { Logger } from '@argus/runtime';
+import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+
+export interface NatsSetup {
+  /** Comma-separated server URLs. */
+  readonly servers: string;
+  readonly name: string;
+  readonly credsFile?: string | undefined;
+  readonly user?: string | undefined;
+  readonly password?: string | undefined;
+  readonly logger: Logger;
+}
+
+/**
+ * Connects to NATS and keeps reconnecting forever: an outage pauses the work, it never ends the
+ * process. Status changes are logged.
+ */
+export const connectNats = async (setup: NatsSetup): Promise<NatsConnection> => {
+  const logger = setup.logger.child({ component: 'nats' });
+  const servers = setup.servers
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const authenticator =
+    setup.credsFile === undefined ? undefined : credsAuthenticator(await readFile(setup.credsFile));
+  const nc = await connect({
+    servers,
+    name: setup.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1000,
+    waitOnFirstConnect: true,
+    ...(authenticator === undefined ? {} : { authenticator }),
+    ...(setup.user === undefined ? {} : { user: setup.user }),
+    ...(setup.password === undefined ? {} : { pass: setup.password }),
+  });
+  logger.info({ server: nc.getServer() }, 'nats connected');
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect' || status.type === 'reconnecting')
+        logger.warn({ status: status.type }, 'nats connection lost');
+      else if (status.type === 'reconnect') logger.info({ server: nc.getServer() }, 'nats reconnected');
+      else if (status.type === 'error') logger.error({ err: status.error }, 'nats error');
+    }
+  })();
+  return nc;
+};

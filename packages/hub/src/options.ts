@@ -1,0 +1,106 @@
+import type { OptionsSpec } from '@argus/runtime';
+
+/** Every hub option: the CLI flag, its `ARGUS_*` env var and its help line come from here. */
+export const HUB_OPTIONS = {
+  nats: {
+    kind: 'string',
+    description: 'NATS server URL(s), comma-separated',
+    default: 'nats://127.0.0.1:4222',
+    placeholder: '<url>',
+  },
+  natsCreds: {
+    kind: 'string',
+    description: 'NATS credentials file (.creds) of the hub user',
+    placeholder: '<file>',
+  },
+  natsUser: { kind: 'string', description: 'NATS user name (with --nats-password)', placeholder: '<user>' },
+  natsPassword: { kind: 'string', description: 'NATS password', placeholder: '<password>' },
+  dataDir: {
+    kind: 'string',
+    description: 'data directory of the embedded ClickHouse (chdb)',
+    default: '.argus/hub-data',
+    placeholder: '<dir>',
+  },
+  clickhouseUrl: {
+    kind: 'string',
+    description: 'use this ClickHouse server instead of the embedded one',
+    placeholder: '<url>',
+  },
+  clickhouseUser: { kind: 'string', description: 'ClickHouse user', placeholder: '<user>' },
+  clickhousePassword: { kind: 'string', description: 'ClickHouse password', placeholder: '<password>' },
+  database: { kind: 'string', description: 'ClickHouse database', default: 'argus', placeholder: '<name>' },
+  registry: {
+    kind: 'string',
+    description: 'registry YAML: clusters, instances and their Argo CD destinations',
+    placeholder: '<file>',
+  },
+  httpListen: {
+    kind: 'string',
+    description: 'HTTP listener: /healthz, /readyz, /metrics, POST /api/v1/events',
+    default: '127.0.0.1:8080',
+    placeholder: '<host:port>',
+  },
+  ingestTokens: {
+    kind: 'list',
+    description: 'HTTP ingest bearer tokens as producer=token, comma-separated',
+    placeholder: '<p=t,...>',
+  },
+  ingestTokensFile: {
+    kind: 'string',
+    description: 'file of producer=token lines for the HTTP ingest',
+    placeholder: '<file>',
+  },
+  batchSize: { kind: 'integer', description: 'most events per ClickHouse insert', default: 2000, min: 1 },
+  batchMaxWait: { kind: 'duration', description: 'longest wait to fill a batch', default: 100, min: 1 },
+  maxEventBytes: {
+    kind: 'integer',
+    description: 'largest accepted event in bytes',
+    default: 1_048_576,
+    min: 1024,
+  },
+  dedupeCacheSize: {
+    kind: 'integer',
+    description: 'event identities remembered for de-duplication',
+    default: 200_000,
+    min: 1,
+  },
+  replicas: {
+    kind: 'integer',
+    description: 'JetStream replicas of streams the hub creates',
+    default: 1,
+    min: 1,
+  },
+  rawMaxAge: { kind: 'duration', description: 'retention of CDEVENTS_RAW', default: 7 * 86_400_000 },
+  unifiedMaxAge: {
+    kind: 'duration',
+    description: 'retention of the unified stream CDEVENTS',
+    default: 30 * 86_400_000,
+  },
+  dlqMaxAge: { kind: 'duration', description: 'retention of CDEVENTS_DLQ', default: 30 * 86_400_000 },
+  duplicateWindow: {
+    kind: 'duration',
+    description: 'JetStream duplicate window (>= 10m)',
+    default: 15 * 60_000,
+    min: 10 * 60_000,
+  },
+  ackWait: {
+    kind: 'duration',
+    description: 'time a batch may take before JetStream redelivers it',
+    default: 30_000,
+    min: 1000,
+  },
+  consumer: {
+    kind: 'string',
+    description: 'durable consumer name shared by hub replicas',
+    default: 'argus-hub',
+    placeholder: '<name>',
+  },
+  logLevel: {
+    kind: 'string',
+    description: 'log level',
+    default: 'info',
+    choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+  },
+} as const satisfies OptionsSpec;
+
+export type HubOptionsSpec = typeof HUB_OPTIONS;

@@ -1,0 +1,71 @@
+import { parseRawSubject, SubjectSchemeError, typeTokens } from '@argus/bus';
+import { BindingError, fromNats, natsMessageId, type ValidatedEvent, ValidationError } from '@argus/cdevents';
+import { type DeadLetterReason, RejectedMessage } from '../errors.js';
+
+/** What the validate stage needs of a JetStream message. */
+export interface IncomingMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly headers?: { get(name: string): string } | undefined;
+}
+
+/** A message that is a valid CDEvent published on the right subject. */
+export interface ValidMessage {
+  readonly validated: ValidatedEvent;
+  readonly instance: string;
+  readonly subjectType: string;
+  readonly predicate: string;
+  readonly identity: string;
+}
+
+const VALIDATION_REASONS: Record<ValidationError['reason'], DeadLetterReason> = {
+  'too-large': 'too-large',
+  'malformed-json': 'malformed-json',
+  'not-an-event': 'not-an-event',
+  'unknown-type': 'unknown-type',
+  'unknown-type-version': 'unknown-type-version',
+  'spec-version': 'spec-version',
+  schema: 'schema',
+};
+
+const describeIssues = (error: ValidationError): string =>
+  error.issues.map((i) => `${i.path}: ${i.message}`).join('; ') || error.message;
+
+/** Turns any failure of the checks below into the dead-letter reason and detail. */
+export const rejection = (error: unknown): RejectedMessage => {
+  if (error instanceof RejectedMessage) return error;
+  if (error instanceof ValidationError) {
+    return new RejectedMessage(VALIDATION_REASONS[error.reason], error.name, describeIssues(error));
+  }
+  if (error instanceof BindingError) return new RejectedMessage('binding', error.name, error.message);
+  if (error instanceof SubjectSchemeError)
+    return new RejectedMessage('bad-subject', error.name, error.message);
+  throw error;
+};
+
+/**
+ * Checks one raw message: a subject of the Argus scheme, a valid CDEvent in any binding mode, and a
+ * subject whose type tokens match the event's type (a subject saying `service.deployed` over an
+ * `incident.detected` body is refused: consumers route on subjects).
+ */
+export const validateMessage = (
+  message: IncomingMessage,
+  maxBytes: number,
+): ValidMessage | RejectedMessage => {
+  try {
+    const { instance, subjectType, predicate } = parseRawSubject(message.subject);
+    const validated = fromNats({ headers: message.headers, data: message.data }, { maxBytes });
+    const expected = typeTokens(validated.event.context.type);
+    if (expected.subjectType !== subjectType || expected.predicate !== predicate) {
+      return new RejectedMessage(
+        'subject-mismatch',
+        'SubjectMismatch',
+        `subject ${message.subject} says ${subjectType}.${predicate} but the event is ${validated.event.context.type}`,
+      );
+    }
+    const { source, id } = validated.event.context;
+    return { validated, instance, subjectType, predicate, identity: natsMessageId(source, id) };
+  } catch (error) {
+    return rejection(error);
+  }
+};

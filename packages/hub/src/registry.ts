@@ -1,0 +1,151 @@
+import { readFile } from 'node:fs/promises';
+import { isToken } from '@argus/bus';
+import { parse as parseYaml } from 'yaml';
+import { RegistryError } from './errors.js';
+
+/** What the registry knows about one cluster: its environment and free-form labels. */
+export interface ClusterEntry {
+  readonly name: string;
+  readonly environment: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface InstanceEntry {
+  readonly name: string;
+  readonly architecture: string;
+  /** Argo CD destination (name or server URL) -> registry cluster name. */
+  readonly destinations: ReadonlyMap<string, string>;
+}
+
+/** Instances, their Argo CD destinations, and the clusters those destinations are. */
+export interface Registry {
+  readonly clusters: ReadonlyMap<string, ClusterEntry>;
+  readonly instances: ReadonlyMap<string, InstanceEntry>;
+  /**
+   * `true`: a registered instance may only report destinations listed for it; others go to the
+   * dead-letter stream as `cluster-not-allowed`. `false`: unlisted destinations are kept as reported.
+   */
+  readonly strict: boolean;
+}
+
+export const EMPTY_REGISTRY: Registry = { clusters: new Map(), instances: new Map(), strict: false };
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const ARCHITECTURES = ['hub-and-spoke', 'distributed', 'managed', 'argocd-agent', 'unknown'];
+
+const stringRecord = (value: unknown, where: string, file?: string): Record<string, string> => {
+  if (value === undefined) return {};
+  if (!isRecord(value)) throw new RegistryError(`${where} must be a map of names to strings`, file);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+      throw new RegistryError(`${where}.${k} must be a string, got ${JSON.stringify(v)}`, file);
+    }
+    out[k] = String(v);
+  }
+  return out;
+};
+
+const onlyKeys = (
+  value: Record<string, unknown>,
+  allowed: readonly string[],
+  where: string,
+  file?: string,
+) => {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      throw new RegistryError(`unknown key ${where}.${key}; allowed: ${allowed.join(', ')}`, file);
+    }
+  }
+};
+
+/** Validates a parsed registry document. Throws `RegistryError` naming the offending key. */
+export const buildRegistry = (doc: unknown, file?: string): Registry => {
+  if (doc === null || doc === undefined) return EMPTY_REGISTRY;
+  if (!isRecord(doc)) throw new RegistryError('the registry must be a map with clusters and instances', file);
+  onlyKeys(doc, ['clusters', 'instances', 'strict'], 'registry', file);
+  const clusters = new Map<string, ClusterEntry>();
+  const rawClusters = doc.clusters ?? {};
+  if (!isRecord(rawClusters)) throw new RegistryError('clusters must be a map of cluster names', file);
+  for (const [name, value] of Object.entries(rawClusters)) {
+    const entry = value ?? {};
+    if (!isRecord(entry)) throw new RegistryError(`clusters.${name} must be a map`, file);
+    onlyKeys(entry, ['environment', 'region', 'team', 'labels'], `clusters.${name}`, file);
+    const labels = stringRecord(entry.labels, `clusters.${name}.labels`, file);
+    for (const key of ['region', 'team'] as const) {
+      if (entry[key] !== undefined) labels[key] = String(entry[key]);
+    }
+    const environment = entry.environment === undefined ? '' : String(entry.environment);
+    if (environment !== '') labels.environment = environment;
+    clusters.set(name, { name, environment, labels });
+  }
+  const instances = new Map<string, InstanceEntry>();
+  const rawInstances = doc.instances ?? {};
+  if (!isRecord(rawInstances)) throw new RegistryError('instances must be a map of instance ids', file);
+  for (const [name, value] of Object.entries(rawInstances)) {
+    if (!isToken(name)) {
+      throw new RegistryError(`instances.${name}: instance ids use 1-64 characters of A-Z a-z 0-9 _ -`, file);
+    }
+    const entry = value ?? {};
+    if (!isRecord(entry)) throw new RegistryError(`instances.${name} must be a map`, file);
+    onlyKeys(entry, ['architecture', 'clusters'], `instances.${name}`, file);
+    const architecture = entry.architecture === undefined ? 'unknown' : String(entry.architecture);
+    if (!ARCHITECTURES.includes(architecture)) {
+      throw new RegistryError(
+        `instances.${name}.architecture is ${JSON.stringify(architecture)}; allowed: ${ARCHITECTURES.join(', ')}`,
+        file,
+      );
+    }
+    const destinations = new Map<string, string>();
+    const rawDestinations = entry.clusters;
+    if (Array.isArray(rawDestinations)) {
+      for (const d of rawDestinations) destinations.set(String(d), String(d));
+    } else {
+      for (const [destination, cluster] of Object.entries(
+        stringRecord(rawDestinations, `instances.${name}.clusters`, file),
+      )) {
+        destinations.set(destination, cluster);
+      }
+    }
+    for (const cluster of destinations.values()) {
+      if (!clusters.has(cluster)) {
+        throw new RegistryError(
+          `instances.${name}.clusters names cluster ${JSON.stringify(cluster)}, which clusters does not define`,
+          file,
+        );
+      }
+    }
+    instances.set(name, { name, architecture, destinations });
+  }
+  const strict = doc.strict === undefined ? false : doc.strict === true;
+  if (doc.strict !== undefined && typeof doc.strict !== 'boolean')
+    throw new RegistryError('strict must be true or false', file);
+  return { clusters, instances, strict };
+};
+
+/** Reads and validates a registry YAML (or JSON) file. */
+export const loadRegistry = async (file: string): Promise<Registry> => {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new RegistryError(
+      `cannot read the registry: ${cause instanceof Error ? cause.message : String(cause)}`,
+      file,
+      cause,
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (cause) {
+    throw new RegistryError(
+      `not valid YAML: ${cause instanceof Error ? cause.message : String(cause)}`,
+      file,
+      cause,
+    );
+  }
+  return buildRegistry(doc, file);
+};

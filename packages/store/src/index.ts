@@ -1,0 +1,7 @@
+export { MigrationError, StoreError, StoreOptionsError } from './errors.js';
+export type { Migration } from './migrations.js';
+export { MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
+export type { EventRow, EventTags, RowInput } from './rows.js';
+export { toEventRow } from './rows.js';
+export type { StoreKind, StoreOptions } from './store.js';
+export { DEFAULT_DATABASE, Store } from './store.js';

@@ -1,0 +1,55 @@
+/**
+ * Versioned, idempotent schema migrations. Each statement may run again safely (IF NOT EXISTS),
+ * so hub replicas starting together, or a crash mid-migration, leave a correct schema.
+ * `{db}` is replaced by the (validated) database name.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly statements: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'cdevents table',
+    statements: [
+      // One row per event identity (source + id). ReplacingMergeTree collapses repeats that share the
+      // sorting key in the background; queries use `LIMIT 1 BY identity` so they never return two rows
+      // for one identity even before (or without) a merge. Insert deduplication tokens make a retried
+      // batch a no-op (non_replicated_deduplication_window keeps the recent block ids).
+      `CREATE TABLE IF NOT EXISTS {db}.cdevents
+      (
+        identity       String COMMENT 'digest of source and id, as Nats-Msg-Id',
+        id             String,
+        source         String,
+        type           LowCardinality(String),
+        spec_version   LowCardinality(String),
+        subject_type   LowCardinality(String),
+        predicate      LowCardinality(String),
+        subject_id     String,
+        subject_source String,
+        timestamp      DateTime64(3, 'UTC') COMMENT 'context.timestamp: when it happened',
+        chain_id       String,
+        links          String COMMENT 'context.links as JSON',
+        linked_ids     Array(String) COMMENT 'context ids the links point at',
+        instance       LowCardinality(String) COMMENT 'who published it (from the NATS subject)',
+        cluster        LowCardinality(String),
+        environment    LowCardinality(String),
+        artifact_id    String,
+        labels         Map(LowCardinality(String), String),
+        received_at    DateTime64(3, 'UTC') COMMENT 'when the hub received it',
+        raw            String COMMENT 'the CDEvent JSON exactly as received' CODEC(ZSTD(3)),
+        INDEX idx_identity identity TYPE bloom_filter(0.001) GRANULARITY 1,
+        INDEX idx_subject_id subject_id TYPE bloom_filter(0.01) GRANULARITY 1,
+        INDEX idx_chain_id chain_id TYPE bloom_filter(0.01) GRANULARITY 1
+      )
+      ENGINE = ReplacingMergeTree
+      PARTITION BY toYYYYMM(timestamp)
+      ORDER BY (cluster, subject_type, timestamp, identity)
+      SETTINGS non_replicated_deduplication_window = 10000`,
+    ],
+  },
+];
+
+export const MIGRATIONS_TABLE = 'argus_migrations';

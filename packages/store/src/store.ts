@@ -1,0 +1,169 @@
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import type { Logger } from 'pino';
+import { MigrationError, StoreOptionsError } from './errors.js';
+import { MIGRATIONS, MIGRATIONS_TABLE, type Migration } from './migrations.js';
+import type { EventRow } from './rows.js';
+
+export interface StoreOptions {
+  /** A ClickHouse server, e.g. `http://127.0.0.1:8123`. Exclusive with `dataDir`. */
+  readonly url?: string | undefined;
+  /** Data directory of the embedded ClickHouse (chdb). Exclusive with `url`. */
+  readonly dataDir?: string | undefined;
+  /** @default 'argus' */
+  readonly database?: string;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  readonly logger: Logger;
+  /** Query timeout. @default 30000 */
+  readonly requestTimeoutMs?: number;
+}
+
+export const DEFAULT_DATABASE = 'argus';
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** Settings of every insert: ISO timestamps parse as such; a retried batch with the same token is a no-op. */
+const insertSettings = (token: string) => ({
+  date_time_input_format: 'best_effort' as const,
+  insert_deduplication_token: token,
+  insert_deduplicate: 1 as const,
+});
+
+export type StoreKind = 'chdb' | 'server';
+
+/**
+ * The one door to ClickHouse. Embedded chdb and a server differ only in how the client connects:
+ * the SQL, the migrations and the code path are the same.
+ */
+export class Store {
+  readonly client: ClickHouseClient;
+  readonly database: string;
+  readonly kind: StoreKind;
+  readonly #logger: Logger;
+
+  private constructor(client: ClickHouseClient, database: string, kind: StoreKind, logger: Logger) {
+    this.client = client;
+    this.database = database;
+    this.kind = kind;
+    this.#logger = logger;
+  }
+
+  /** Connects, creates the database if absent, and applies pending migrations. */
+  static async open(options: StoreOptions): Promise<Store> {
+    const database = options.database ?? DEFAULT_DATABASE;
+    if (!IDENTIFIER.test(database)) {
+      throw new StoreOptionsError(
+        `database name ${JSON.stringify(database)} is not valid: use letters, digits and _ (at most 64, not starting with a digit)`,
+      );
+    }
+    if ((options.url === undefined) === (options.dataDir === undefined)) {
+      throw new StoreOptionsError('give exactly one of url (a ClickHouse server) or dataDir (embedded chdb)');
+    }
+    const logger = options.logger.child({ component: 'store' });
+    const requestTimeout = options.requestTimeoutMs ?? 30_000;
+    let client: ClickHouseClient;
+    let kind: StoreKind;
+    if (options.url !== undefined) {
+      client = createClient({
+        url: options.url,
+        ...(options.username === undefined ? {} : { username: options.username }),
+        ...(options.password === undefined ? {} : { password: options.password }),
+        request_timeout: requestTimeout,
+      });
+      kind = 'server';
+    } else {
+      // Loaded only when used: chdb is a large native library that a server deployment never needs.
+      const { createChdbConnection } = await import('chdb/connection');
+      // chdb types its connection with @clickhouse/client-common, which @clickhouse/client now bundles
+      // as its own copy: the same interface under two declarations, so the cast is only nominal.
+      const connection = createChdbConnection({ path: options.dataDir ?? '' }) as unknown as ClientConnection;
+      client = createClient({ connection });
+      kind = 'chdb';
+    }
+    const store = new Store(client, database, kind, logger);
+    await store.migrate();
+    logger.info({ kind, database, dataDir: options.dataDir, url: options.url }, 'store open');
+    return store;
+  }
+
+  /** `db.table` for SQL text; the database name was validated at open. */
+  table(name: string): string {
+    return `${this.database}.${name}`;
+  }
+
+  async command(sql: string): Promise<void> {
+    await this.client.command({ query: sql });
+  }
+
+  /** Applies every migration not yet recorded, in order. Safe to run concurrently and repeatedly. */
+  async migrate(migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+    await this.command(`CREATE DATABASE IF NOT EXISTS ${this.database}`);
+    await this.command(
+      `CREATE TABLE IF NOT EXISTS ${this.table(MIGRATIONS_TABLE)}
+       (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
+       ENGINE = ReplacingMergeTree ORDER BY version`,
+    );
+    const applied = new Set(
+      (
+        await this.rows<{ version: number }>(`SELECT DISTINCT version FROM ${this.table(MIGRATIONS_TABLE)}`)
+      ).map((r) => Number(r.version)),
+    );
+    const done: number[] = [];
+    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (applied.has(migration.version)) continue;
+      try {
+        for (const statement of migration.statements)
+          await this.command(statement.replaceAll('{db}', this.database));
+        await this.client.insert({
+          table: this.table(MIGRATIONS_TABLE),
+          values: [{ version: migration.version, name: migration.name }],
+          format: 'JSONEachRow',
+        });
+      } catch (cause) {
+        throw new MigrationError(migration.version, migration.name, cause);
+      }
+      done.push(migration.version);
+      this.#logger.info({ version: migration.version, migration: migration.name }, 'migration applied');
+    }
+    return done;
+  }
+
+  /** Runs a parameterised query (`{name:Type}` placeholders) and returns its rows. */
+  async rows<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+    const result = await this.client.query({ query, query_params: params, format: 'JSONEachRow' });
+    return result.json<T>();
+  }
+
+  /**
+   * Inserts a batch of event rows. `token` identifies the batch: inserting the same token again
+   * (a retry after a timeout whose first attempt did land) stores nothing twice.
+   */
+  async insertEvents(rows: readonly EventRow[], token: string): Promise<void> {
+    if (rows.length === 0) return;
+    await this.client.insert({
+      table: this.table('cdevents'),
+      values: rows as EventRow[],
+      format: 'JSONEachRow',
+      clickhouse_settings: insertSettings(token),
+    });
+  }
+
+  /** Which of these identities are already stored (for messages JetStream redelivered). */
+  async existingIdentities(identities: readonly string[]): Promise<Set<string>> {
+    if (identities.length === 0) return new Set();
+    const found = await this.rows<{ identity: string }>(
+      `SELECT DISTINCT identity FROM ${this.table('cdevents')} WHERE identity IN {ids:Array(String)}`,
+      { ids: identities },
+    );
+    return new Set(found.map((r) => r.identity));
+  }
+
+  async ping(): Promise<boolean> {
+    const result = await this.client.ping();
+    return result.success;
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
