@@ -30,6 +30,8 @@ export default defineConfig({
       packageProject('cli'),
       packageProject('runtime'),
       packageProject('bus'),
+      packageProject('store'),
+      packageProject('hub', { testTimeout: 60_000 }),
       {
         extends: true,
         test: {

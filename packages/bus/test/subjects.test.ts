@@ -1,0 +1,90 @@
+import { createEvent } from '@argus/cdevents';
+import { describe, expect, test } from 'vitest';
+import {
+  dlqSubject,
+  InvalidTokenError,
+  parseRawSubject,
+  rawMessage,
+  rawSubject,
+  SubjectSchemeError,
+  streamConfigs,
+  streamDrift,
+  toToken,
+  typeTokens,
+  unifiedSubject,
+} from '../src/index.js';
+
+describe('subjects', () => {
+  test('raw, unified and dlq subjects follow the scheme', () => {
+    expect(rawSubject('prod-eu', 'service', 'deployed')).toBe('cdevents.raw.prod-eu.service.deployed');
+    expect(unifiedSubject('prod.eu/1', 'service', 'deployed')).toBe('cdevents.unified.prod_eu_1.service.deployed');
+    expect(dlqSubject('a.b')).toBe('cdevents.dlq.a_b');
+  });
+
+  test('instance ids that could escape their subject are refused', () => {
+    for (const bad of ['', 'a.b', 'a*', 'a>', 'a b', 'x'.repeat(65)]) {
+      expect(() => rawSubject(bad, 'service', 'deployed')).toThrow(InvalidTokenError);
+    }
+  });
+
+  test('parseRawSubject reads the instance and refuses other shapes', () => {
+    expect(parseRawSubject('cdevents.raw.i1.service.deployed')).toEqual({
+      instance: 'i1',
+      subjectType: 'service',
+      predicate: 'deployed',
+    });
+    for (const bad of ['cdevents.raw.i1.service', 'cdevents.unified.i1.service.deployed', 'cdevents.raw.i1.a.b.c']) {
+      expect(() => parseRawSubject(bad)).toThrow(SubjectSchemeError);
+    }
+  });
+
+  test('toToken maps any cluster name to one safe token', () => {
+    expect(toToken('https://10.0.0.1:6443')).toBe('https___10_0_0_1_6443');
+    expect(toToken('')).toBe('_');
+  });
+
+  test('typeTokens of known and custom types', () => {
+    expect(typeTokens('dev.cdevents.service.deployed.0.3.0')).toEqual({ subjectType: 'service', predicate: 'deployed' });
+    expect(typeTokens('dev.cdeventsx.mytool-resource.created.0.1.0')).toEqual({
+      subjectType: 'mytool-resource',
+      predicate: 'created',
+    });
+  });
+
+  test('rawMessage carries the binary-mode headers, the destination and the identity message id', () => {
+    const event = createEvent({
+      type: 'service.deployed',
+      source: '/argocd/prod/podinfo',
+      id: 'x1',
+      subject: { id: 'podinfo', content: { environment: { id: 'prod' }, artifactId: 'pkg:oci/podinfo' } },
+    });
+    const m = rawMessage(event, { instance: 'argo-1', cluster: 'prod-eu', architecture: 'distributed' });
+    expect(m.subject).toBe('cdevents.raw.argo-1.service.deployed');
+    expect(m.headers.get('ce-type')).toBe('dev.cdevents.service.deployed.0.3.0');
+    expect(m.headers.get('Argus-Cluster')).toBe('prod-eu');
+    expect(m.headers.get('Nats-Msg-Id')).toBe(m.msgId);
+    expect(JSON.parse(new TextDecoder().decode(m.data))).toEqual(event);
+  });
+});
+
+describe('stream configs and drift', () => {
+  test('a duplicate window under 10 minutes is refused', () => {
+    expect(() => streamConfigs({ duplicateWindowMs: 60_000 })).toThrow(/at least 600000/);
+  });
+
+  test('drift separates breaking from tuning differences', () => {
+    const raw = streamConfigs().CDEVENTS_RAW;
+    if (raw === undefined) throw new Error('no raw config');
+    const actual = {
+      ...raw,
+      subjects: ['cdevents.raw.only-one.>'],
+      max_age: 1,
+      duplicate_window: 120 * 1e9,
+    } as Parameters<typeof streamDrift>[1];
+    const drift = streamDrift(raw, actual);
+    expect(drift.find((d) => d.field === 'subjects')?.breaking).toBe(true);
+    expect(drift.find((d) => d.field === 'duplicate_window')?.breaking).toBe(true);
+    expect(drift.find((d) => d.field === 'max_age')?.breaking).toBe(false);
+    expect(streamDrift(raw, raw as Parameters<typeof streamDrift>[1])).toEqual([]);
+  });
+});
