@@ -32,6 +32,7 @@ export default defineConfig({
       packageProject('bus'),
       packageProject('store'),
       packageProject('hub', { testTimeout: 60_000 }),
+      packageProject('agent', { testTimeout: 60_000 }),
       {
         extends: true,
         test: {

@@ -1,0 +1,83 @@
+import { type CDEvent, createEvent, deterministicId, type SpecVersion } from '@argus/cdevents';
+
+/** Which apps live in which environment (destination cluster + namespace), across one agent's apps. */
+export interface EnvironmentsState {
+  readonly v: 1;
+  /** `<cluster>/<namespace>` -> logical uids of the apps deployed there, sorted. */
+  readonly environments: Readonly<Record<string, readonly string[]>>;
+}
+
+export const EMPTY_ENVIRONMENTS: EnvironmentsState = { v: 1, environments: {} };
+
+export interface EnvironmentChange {
+  readonly state: EnvironmentsState;
+  readonly event: CDEvent | undefined;
+  readonly cluster: string;
+}
+
+const environmentEvent = (
+  type: 'environment.created' | 'environment.deleted',
+  cluster: string,
+  namespace: string,
+  timestamp: string,
+  specVersion: SpecVersion,
+): CDEvent => {
+  const id = `${cluster}/${namespace}`;
+  const source = `/argocd/${encodeURIComponent(cluster)}/${encodeURIComponent(namespace)}`;
+  return createEvent({
+    type,
+    specVersion,
+    id: deterministicId([type, id, timestamp]),
+    source,
+    timestamp,
+    subject: { id, source, content: { name: id } },
+    customData: { argocd: { cluster, namespace } },
+    customDataContentType: 'application/json',
+  }) as CDEvent;
+};
+
+/** The first app deployed into a (cluster, namespace) creates the environment. */
+export const appEntered = (
+  state: EnvironmentsState,
+  uid: string,
+  cluster: string,
+  namespace: string,
+  timestamp: string,
+  specVersion: SpecVersion,
+): EnvironmentChange => {
+  const key = `${cluster}/${namespace}`;
+  const apps = state.environments[key] ?? [];
+  if (apps.includes(uid)) return { state, event: undefined, cluster };
+  const next: EnvironmentsState = {
+    v: 1,
+    environments: { ...state.environments, [key]: [...apps, uid].sort() },
+  };
+  const event =
+    apps.length === 0
+      ? environmentEvent('environment.created', cluster, namespace, timestamp, specVersion)
+      : undefined;
+  return { state: next, event, cluster };
+};
+
+/** The last app leaving a (cluster, namespace) deletes the environment. */
+export const appLeft = (
+  state: EnvironmentsState,
+  uid: string,
+  cluster: string,
+  namespace: string,
+  timestamp: string,
+  specVersion: SpecVersion,
+): EnvironmentChange => {
+  const key = `${cluster}/${namespace}`;
+  const apps = state.environments[key];
+  if (apps === undefined || !apps.includes(uid)) return { state, event: undefined, cluster };
+  const remaining = apps.filter((a) => a !== uid);
+  const environments = { ...state.environments };
+  if (remaining.length === 0) delete environments[key];
+  else environments[key] = remaining;
+  const event =
+    remaining.length === 0
+      ? environmentEvent('environment.deleted', cluster, namespace, timestamp, specVersion)
+      : undefined;
+  return { state: { v: 1, environments }, event, cluster };
+};
