@@ -170,7 +170,7 @@ describe('detectTransitions: history', () => {
       sources: [{ chart: 'podinfo', repoURL: 'ghcr.io/stefanprodan/charts', targetRevision: '6.9.2' }],
     };
     const d = detectTransitions(makeApp([multi]), undefined, ctx, now);
-    expect((d.emissions[0]?.event.subject.content as { artifactId: string }).artifactId).toBe(
+    expect((d.emissions[0]?.event.subject.content as { artifactId: string } | undefined)?.artifactId).toBe(
       'pkg:helm/podinfo@6.9.2?repository_url=ghcr.io%2Fstefanprodan%2Fcharts',
     );
   });
