@@ -1,3 +1,5 @@
+export type { AgentConfig } from './agent.js';
+export { Agent } from './agent.js';
 export type {
   Application,
   ApplicationDestination,
@@ -6,6 +8,22 @@ export type {
   RevisionHistory,
 } from './argocd/types.js';
 export { entryRevision, logicalUid, SOURCE_UID_ANNOTATION, sourcesOf } from './argocd/types.js';
+export type { AgentOptions, RunningAgent } from './main.js';
+export { AGENT_VERSION, runAgent } from './main.js';
+export { AgentMetrics } from './metrics.js';
+export type { AgentOptionsSpec } from './options.js';
+export { AGENT_OPTIONS } from './options.js';
+export type { ArgoCdApiSourceOptions } from './sources/argocd-api.js';
+export { ArgoCdApiSource } from './sources/argocd-api.js';
+export { getJson, HttpStatusError, streamJsonLines } from './sources/http.js';
+export type { KubernetesSourceOptions } from './sources/kubernetes.js';
+export { KubernetesSource } from './sources/kubernetes.js';
+export type { AppSource, SourceEvent } from './sources/source.js';
+export { WEBHOOK_PATH, webhookRoute } from './sources/webhook.js';
+export type { OutboxEntry } from './state/outbox.js';
+export { Outbox, OutboxFullError } from './state/outbox.js';
+export type { AgentHeartbeat } from './state/progress-store.js';
+export { AGENTS_BUCKET, PROGRESS_BUCKET, ProgressStore } from './state/progress-store.js';
 export type { DetectorContext } from './transitions/context.js';
 export {
   clusterOf,

@@ -1,3 +1,5 @@
+export type { NatsSetup } from './connect.js';
+export { connectNats } from './connect.js';
 export type { StreamDrift } from './errors.js';
 export { BusError, InvalidTokenError, StreamDriftError, SubjectSchemeError } from './errors.js';
 export { HEADERS, headerValue, MAX_HEADER_VALUE_LENGTH } from './headers.js';

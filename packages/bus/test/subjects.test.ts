@@ -17,7 +17,9 @@ import {
 describe('subjects', () => {
   test('raw, unified and dlq subjects follow the scheme', () => {
     expect(rawSubject('prod-eu', 'service', 'deployed')).toBe('cdevents.raw.prod-eu.service.deployed');
-    expect(unifiedSubject('prod.eu/1', 'service', 'deployed')).toBe('cdevents.unified.prod_eu_1.service.deployed');
+    expect(unifiedSubject('prod.eu/1', 'service', 'deployed')).toBe(
+      'cdevents.unified.prod_eu_1.service.deployed',
+    );
     expect(dlqSubject('a.b')).toBe('cdevents.dlq.a_b');
   });
 
@@ -33,7 +35,11 @@ describe('subjects', () => {
       subjectType: 'service',
       predicate: 'deployed',
     });
-    for (const bad of ['cdevents.raw.i1.service', 'cdevents.unified.i1.service.deployed', 'cdevents.raw.i1.a.b.c']) {
+    for (const bad of [
+      'cdevents.raw.i1.service',
+      'cdevents.unified.i1.service.deployed',
+      'cdevents.raw.i1.a.b.c',
+    ]) {
       expect(() => parseRawSubject(bad)).toThrow(SubjectSchemeError);
     }
   });
@@ -44,7 +50,10 @@ describe('subjects', () => {
   });
 
   test('typeTokens of known and custom types', () => {
-    expect(typeTokens('dev.cdevents.service.deployed.0.3.0')).toEqual({ subjectType: 'service', predicate: 'deployed' });
+    expect(typeTokens('dev.cdevents.service.deployed.0.3.0')).toEqual({
+      subjectType: 'service',
+      predicate: 'deployed',
+    });
     expect(typeTokens('dev.cdeventsx.mytool-resource.created.0.1.0')).toEqual({
       subjectType: 'mytool-resource',
       predicate: 'created',

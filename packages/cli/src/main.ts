@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
 import { OptionsError } from '@argus/runtime';
 import { type Command, type CommandIO, EXIT_OK, EXIT_USAGE, formatHelp, UsageError } from './command.js';
+import { agentCommand } from './commands/agent.js';
 import { hubCommand } from './commands/hub.js';
 import { validateCommand } from './commands/validate.js';
 import { versionCommand } from './commands/version.js';
 import { VERSION } from './version.js';
 
-export const COMMANDS: readonly Command[] = [hubCommand, validateCommand, versionCommand];
+export const COMMANDS: readonly Command[] = [agentCommand, hubCommand, validateCommand, versionCommand];
 
 const overview = (): string => {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

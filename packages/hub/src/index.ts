@@ -8,8 +8,6 @@ export type { HubOptions, RunningHub } from './main.js';
 export { runHub } from './main.js';
 export type { HubStats } from './metrics.js';
 export { HubMetrics } from './metrics.js';
-export type { NatsSetup } from './nats.js';
-export { connectNats } from './nats.js';
 export type { HubOptionsSpec } from './options.js';
 export { HUB_OPTIONS } from './options.js';
 export { RecentIdentities } from './pipeline/dedupe.js';

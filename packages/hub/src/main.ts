@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { connectNats } from '@argus/bus';
 import {
   createLogger,
   type HealthServer,
@@ -15,7 +16,6 @@ import type { DestinationStream } from 'pino';
 import { Hub } from './hub.js';
 import { ingestRoute, parseIngestTokens } from './ingest.js';
 import { HubMetrics } from './metrics.js';
-import { connectNats } from './nats.js';
 import type { HubOptionsSpec } from './options.js';
 import { EMPTY_REGISTRY, loadRegistry } from './registry.js';
 

@@ -19,7 +19,10 @@ const registry = buildRegistry({
     'stage-eu': { environment: 'staging' },
   },
   instances: {
-    'argo-hub': { architecture: 'hub-and-spoke', clusters: { 'in-cluster': 'stage-eu', 'https://prod.example:6443': 'prod-eu' } },
+    'argo-hub': {
+      architecture: 'hub-and-spoke',
+      clusters: { 'in-cluster': 'stage-eu', 'https://prod.example:6443': 'prod-eu' },
+    },
     'argo-prod': { architecture: 'distributed', clusters: ['prod-eu'] },
   },
 });
@@ -45,21 +48,33 @@ describe('registry', () => {
   });
 
   test('without a registry the reported destination is kept as is, and no destination means no cluster', () => {
-    expect(tagEvent(EMPTY_REGISTRY, 'ci', undefined)).toEqual({ instance: 'ci', cluster: '', environment: '', labels: {} });
+    expect(tagEvent(EMPTY_REGISTRY, 'ci', undefined)).toEqual({
+      instance: 'ci',
+      cluster: '',
+      environment: '',
+      labels: {},
+    });
     expect(tagEvent(EMPTY_REGISTRY, 'a', 'dev')).toMatchObject({ cluster: 'dev' });
   });
 
   test('malformed registries name the offending key', () => {
-    expect(() => buildRegistry({ clusters: { a: { colour: 'red' } } })).toThrow(/unknown key clusters\.a\.colour/);
+    expect(() => buildRegistry({ clusters: { a: { colour: 'red' } } })).toThrow(
+      /unknown key clusters\.a\.colour/,
+    );
     expect(() => buildRegistry({ instances: { 'a.b': {} } })).toThrow(RegistryError);
     expect(() => buildRegistry({ instances: { a: { clusters: ['nope'] } } })).toThrow(/cluster "nope"/);
-    expect(() => buildRegistry({ instances: { a: { architecture: 'mesh' } } })).toThrow(/allowed: hub-and-spoke/);
+    expect(() => buildRegistry({ instances: { a: { architecture: 'mesh' } } })).toThrow(
+      /allowed: hub-and-spoke/,
+    );
   });
 
   test('loadRegistry reads YAML and reports unreadable files with their path', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'argus-reg-'));
     const file = join(dir, 'registry.yaml');
-    await writeFile(file, 'clusters:\n  dev: { environment: development }\ninstances:\n  argo-dev:\n    clusters: [dev]\n');
+    await writeFile(
+      file,
+      'clusters:\n  dev: { environment: development }\ninstances:\n  argo-dev:\n    clusters: [dev]\n',
+    );
     const loaded = await loadRegistry(file);
     expect(loaded.instances.get('argo-dev')?.destinations.get('dev')).toBe('dev');
     await expect(loadRegistry(join(dir, 'missing.yaml'))).rejects.toThrow(/missing\.yaml: cannot read/);

@@ -27,7 +27,9 @@ describe('validateMessage', () => {
     expect(ok.instance).toBe('i1');
     expect(ok.identity).toBe(binary.headers['Nats-Msg-Id']);
     const structured = toNatsStructured(event);
-    expect(reasonOf('cdevents.raw.i1.service.deployed', structured.data, headersOf(structured.headers))).toBe('valid');
+    expect(reasonOf('cdevents.raw.i1.service.deployed', structured.data, headersOf(structured.headers))).toBe(
+      'valid',
+    );
   });
 
   test('each kind of bad input gets its own reason', () => {
@@ -48,7 +50,11 @@ describe('validateMessage', () => {
     expect(reasonOf('cdevents.raw.i1.incident.detected', binary.data)).toBe('subject-mismatch');
     expect(reasonOf('cdevents.raw.i1.service', binary.data)).toBe('bad-subject');
     expect(
-      reasonOf(s, binary.data, headersOf({ ...binary.headers, 'ce-type': 'dev.cdevents.service.removed.0.3.0' })),
+      reasonOf(
+        s,
+        binary.data,
+        headersOf({ ...binary.headers, 'ce-type': 'dev.cdevents.service.removed.0.3.0' }),
+      ),
     ).toBe('binding');
   });
 });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import type { Logger } from '@argus/runtime';
 import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
 
 export interface NatsSetup {
   /** Comma-separated server URLs. */

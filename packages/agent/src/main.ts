@@ -1,0 +1,210 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assertToken, connectNats } from '@argus/bus';
+import {
+  createLogger,
+  type ExtraRoute,
+  type HealthServer,
+  type Logger,
+  OptionsError,
+  type ParsedOptions,
+  parseListen,
+  Shutdown,
+  startHealthServer,
+} from '@argus/runtime';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { DestinationStream } from 'pino';
+import { Agent } from './agent.js';
+import { AgentMetrics } from './metrics.js';
+import type { AgentOptionsSpec } from './options.js';
+import { ArgoCdApiSource } from './sources/argocd-api.js';
+import { KubernetesSource } from './sources/kubernetes.js';
+import type { AppSource } from './sources/source.js';
+import { webhookRoute } from './sources/webhook.js';
+import { openAgentsBucket, writeHeartbeat } from './state/progress-store.js';
+
+export type AgentOptions = ParsedOptions<AgentOptionsSpec>;
+
+export interface RunningAgent {
+  readonly agent: Agent | undefined;
+  readonly nc: NatsConnection;
+  readonly http: HealthServer;
+  readonly logger: Logger;
+  readonly shutdown: Shutdown;
+}
+
+export const AGENT_VERSION = '0.1.0';
+
+const parseClusterNames = (entries: readonly string[]): Map<string, string> => {
+  const names = new Map<string, string>();
+  for (const entry of entries) {
+    const at = entry.lastIndexOf('=');
+    if (at <= 0)
+      throw new OptionsError(
+        `--cluster-names entry ${JSON.stringify(entry)} is not url=name`,
+        '--cluster-names',
+      );
+    names.set(entry.slice(0, at), entry.slice(at + 1));
+  }
+  return names;
+};
+
+const buildSource = async (options: AgentOptions, logger: Logger): Promise<AppSource> => {
+  const ca = options.argocdCa === undefined ? undefined : await readFile(options.argocdCa);
+  if (options.source === 'api') {
+    if (options.argocdUrl === undefined || options.argocdToken === undefined) {
+      throw new OptionsError(
+        '--source api needs --argocd-url and --argocd-token (or ARGUS_ARGOCD_URL, ARGUS_ARGOCD_TOKEN)',
+        '--argocd-url',
+      );
+    }
+    return new ArgoCdApiSource({
+      url: options.argocdUrl,
+      token: options.argocdToken,
+      ca,
+      insecure: options.insecure,
+      resyncMs: options.resync,
+      logger,
+    });
+  }
+  const clusterNames = parseClusterNames(options.clusterNames ?? []);
+  if (options.kubeServer !== undefined) {
+    return new KubernetesSource({
+      server: options.kubeServer,
+      token: options.kubeToken,
+      ca,
+      insecure: options.insecure,
+      namespace: options.namespace,
+      clusterNames,
+      logger,
+    });
+  }
+  if (options.kubeconfig !== undefined) {
+    return KubernetesSource.fromKubeconfig(options.kubeconfig, logger, {
+      clusterNames,
+      ...(options.kubeContext === undefined ? {} : { context: options.kubeContext }),
+      ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+    });
+  }
+  return KubernetesSource.inCluster(logger, options.namespace, clusterNames);
+};
+
+/** Starts a whole agent process: NATS, the chosen source (or the webhook receiver), health and metrics. */
+export const runAgent = async (
+  options: AgentOptions,
+  destination?: DestinationStream,
+): Promise<RunningAgent> => {
+  assertToken(options.instance, 'instance id (--instance)');
+  const logger = createLogger({
+    service: 'argus-agent',
+    instance: options.instance,
+    level: options.logLevel,
+    ...(destination === undefined ? {} : { destination }),
+  });
+  const shutdown = new Shutdown(logger);
+  const cluster = options.cluster ?? options.instance;
+  try {
+    const nc = await connectNats({
+      servers: options.nats,
+      name: `argus-agent-${options.instance}`,
+      credsFile: options.natsCreds,
+      user: options.natsUser,
+      password: options.natsPassword,
+      logger,
+    });
+    shutdown.add('drain nats', () => nc.drain());
+    const metrics = new AgentMetrics();
+    const routes: ExtraRoute[] = [];
+    let agent: Agent | undefined;
+    if (options.source === 'webhook') {
+      routes.push(
+        webhookRoute({
+          js: jetstream(nc),
+          logger,
+          metrics,
+          instance: options.instance,
+          architecture: options.architecture,
+          token: options.webhookToken,
+          inClusterName: cluster,
+          maxEventBytes: options.maxEventBytes,
+        }),
+      );
+      const kv = await openAgentsBucket(nc, options.replicas);
+      const startedAt = new Date().toISOString();
+      const beat = () =>
+        writeHeartbeat(kv, {
+          instance: options.instance,
+          architecture: options.architecture,
+          source: 'webhook',
+          version: AGENT_VERSION,
+          clusters: [cluster],
+          apps: 0,
+          startedAt,
+          lastSeen: new Date().toISOString(),
+          spoolDepth: 0,
+        }).catch((err: unknown) => logger.debug({ err }, 'heartbeat not written'));
+      await beat();
+      const timer = setInterval(() => void beat(), options.heartbeat);
+      timer.unref();
+      shutdown.add('stop heartbeat', () => clearInterval(timer));
+    } else {
+      const source = await buildSource(options, logger);
+      agent = new Agent({
+        nc,
+        logger,
+        metrics,
+        instance: options.instance,
+        architecture: options.architecture,
+        source,
+        detector: {
+          inClusterName: cluster,
+          specVersion: options.specVersion === '0.4.1' ? '0.4.1' : '0.5.1',
+          healthDebounceMs: options.healthDebounce,
+          emitResyncs: options.emitResyncs,
+        },
+        spoolFile: join(options.spoolDir, `${options.instance}.jsonl`),
+        maxSpool: options.maxSpool,
+        heartbeatMs: options.heartbeat,
+        version: AGENT_VERSION,
+        replicas: options.replicas,
+      });
+      await agent.start();
+      const started = agent;
+      shutdown.add('stop agent', () => started.stop());
+    }
+    const running = agent;
+    const http = await startHealthServer({
+      listen: parseListen(options.listen, '--listen'),
+      registry: metrics.registry,
+      logger,
+      readiness: () => {
+        const reasons: string[] = [];
+        if (nc.isClosed()) reasons.push('nats: connection closed');
+        if (running !== undefined && !running.synced) {
+          reasons.push(
+            running.spoolDepth > 0
+              ? `spool: ${running.spoolDepth} events waiting for NATS`
+              : 'source: not listed yet',
+          );
+        }
+        return { ready: reasons.length === 0, reasons };
+      },
+      routes,
+    });
+    shutdown.add('close http', () => http.close());
+    logger.info(
+      {
+        source: options.source,
+        architecture: options.architecture,
+        cluster,
+        http: `${http.address.host}:${http.address.port}`,
+      },
+      'agent ready',
+    );
+    return { agent, nc, http, logger, shutdown };
+  } catch (err) {
+    await shutdown.shutdown('start failed').catch(() => undefined);
+    throw err;
+  }
+};

@@ -1,0 +1,144 @@
+import type { OptionsSpec } from '@argus/runtime';
+
+/** Every agent option: flag, `ARGUS_*` env var and help line come from here. */
+export const AGENT_OPTIONS = {
+  instance: {
+    kind: 'string',
+    description: "this Argo CD instance's id (A-Z a-z 0-9 _ -): the subject token it publishes under",
+    required: true,
+    placeholder: '<id>',
+  },
+  source: {
+    kind: 'string',
+    description: 'how to watch Argo CD',
+    required: true,
+    choices: ['api', 'kubernetes', 'webhook'],
+    placeholder: 'api|kubernetes|webhook',
+  },
+  architecture: {
+    kind: 'string',
+    description: 'how this Argo CD is deployed',
+    default: 'distributed',
+    choices: ['hub-and-spoke', 'distributed', 'managed', 'argocd-agent'],
+    placeholder: '<kind>',
+  },
+  nats: {
+    kind: 'string',
+    description: 'NATS server URL(s), comma-separated',
+    default: 'nats://127.0.0.1:4222',
+    placeholder: '<url>',
+  },
+  natsCreds: {
+    kind: 'string',
+    description: 'NATS credentials file (.creds) of this agent',
+    placeholder: '<file>',
+  },
+  natsUser: { kind: 'string', description: 'NATS user name (with --nats-password)', placeholder: '<user>' },
+  natsPassword: { kind: 'string', description: 'NATS password', placeholder: '<password>' },
+  cluster: {
+    kind: 'string',
+    description: 'cluster name for in-cluster destinations (default: the instance id)',
+    placeholder: '<name>',
+  },
+  clusterNames: {
+    kind: 'list',
+    description: 'destination server URL -> cluster name, as url=name (kubernetes source)',
+    placeholder: '<url=name,...>',
+  },
+  argocdUrl: { kind: 'string', description: 'Argo CD server URL (api source)', placeholder: '<url>' },
+  argocdToken: { kind: 'string', description: 'Argo CD API token (api source)', placeholder: '<token>' },
+  argocdCa: {
+    kind: 'string',
+    description: 'PEM file of a CA to trust for Argo CD or the Kubernetes API',
+    placeholder: '<file>',
+  },
+  insecure: { kind: 'boolean', description: 'skip TLS verification of Argo CD / Kubernetes (labs only)' },
+  kubeconfig: {
+    kind: 'string',
+    description: 'kubeconfig file (kubernetes source; default: in-cluster service account)',
+    placeholder: '<file>',
+  },
+  kubeContext: { kind: 'string', description: 'kubeconfig context', placeholder: '<name>' },
+  kubeServer: {
+    kind: 'string',
+    description: 'Kubernetes API URL, with --kube-token (instead of a kubeconfig)',
+    placeholder: '<url>',
+  },
+  kubeToken: {
+    kind: 'string',
+    description: 'Kubernetes bearer token, with --kube-server',
+    placeholder: '<token>',
+  },
+  namespace: {
+    kind: 'string',
+    description: 'namespace of the Applications (kubernetes source; default all)',
+    placeholder: '<ns>',
+  },
+  listen: {
+    kind: 'string',
+    description: 'HTTP listener: /healthz, /readyz, /metrics and the webhook receiver',
+    default: '127.0.0.1:9090',
+    placeholder: '<host:port>',
+  },
+  webhookToken: {
+    kind: 'string',
+    description: 'bearer token Argo CD Notifications must send (webhook source)',
+    placeholder: '<token>',
+  },
+  spoolDir: {
+    kind: 'string',
+    description: 'directory of the on-disk spool of unpublished events',
+    default: '.argus/agent-spool',
+    placeholder: '<dir>',
+  },
+  maxSpool: {
+    kind: 'integer',
+    description: 'most events kept in the spool while NATS is unreachable',
+    default: 100_000,
+    min: 100,
+  },
+  specVersion: {
+    kind: 'string',
+    description: 'CDEvents version of emitted events',
+    default: '0.5.1',
+    choices: ['0.5.1', '0.4.1'],
+  },
+  healthDebounce: {
+    kind: 'duration',
+    description: 'how long Degraded health lasts before it is an incident',
+    default: 30_000,
+  },
+  resync: {
+    kind: 'duration',
+    description: 'full relist interval of the api source',
+    default: 300_000,
+    min: 1000,
+  },
+  heartbeat: {
+    kind: 'duration',
+    description: 'heartbeat interval into KV argus_agents',
+    default: 15_000,
+    min: 1000,
+  },
+  emitResyncs: { kind: 'boolean', description: 'emit service.deployed for re-syncs of the same revision' },
+  maxEventBytes: {
+    kind: 'integer',
+    description: 'largest accepted notification body in bytes',
+    default: 1_048_576,
+    min: 1024,
+  },
+  replicas: {
+    kind: 'integer',
+    description: 'JetStream replicas of the KV buckets the agent creates',
+    default: 1,
+    min: 1,
+  },
+  logLevel: {
+    kind: 'string',
+    description: 'log level',
+    default: 'info',
+    choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+  },
+} as const satisfies OptionsSpec;
+
+export type AgentOptionsSpec = typeof AGENT_OPTIONS;

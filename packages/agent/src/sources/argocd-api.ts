@@ -1,0 +1,117 @@
+import type { Logger } from '@argus/runtime';
+import type { Application } from '../argocd/types.js';
+import { Backoff, sleep } from './backoff.js';
+import { getJson, type HttpClientOptions, streamJsonLines } from './http.js';
+import type { AppSource, SourceEvent } from './source.js';
+
+export interface ArgoCdApiSourceOptions extends HttpClientOptions {
+  /** Argo CD server, e.g. `https://argocd.example.com`. */
+  readonly url: string;
+  readonly logger: Logger;
+  /** Full relist interval: the stream drops messages under load and never replays them. @default 300000 */
+  readonly resyncMs?: number;
+}
+
+interface ApplicationList {
+  metadata?: { resourceVersion?: string };
+  items?: Application[] | null;
+}
+
+interface StreamLine {
+  result?: { type?: string; application?: Application };
+  error?: { message?: string; code?: number };
+}
+
+/**
+ * Watches Applications through Argo CD's own API (no cluster access needed: managed Argo CD):
+ * `GET /api/v1/applications`, then `GET /api/v1/stream/applications` from the list's resourceVersion,
+ * with a bearer token. Reconnects with backoff; relists on every reconnect and every `resyncMs`.
+ */
+export class ArgoCdApiSource implements AppSource {
+  readonly name = 'api' as const;
+  readonly #options: ArgoCdApiSourceOptions;
+  readonly #logger: Logger;
+  readonly #stop = new AbortController();
+  #stream: AbortController | undefined;
+  #reconnects = 0;
+
+  constructor(options: ArgoCdApiSourceOptions) {
+    this.#options = options;
+    this.#logger = options.logger.child({ component: 'source-api', url: options.url });
+  }
+
+  get reconnects(): number {
+    return this.#reconnects;
+  }
+
+  #url(path: string): URL {
+    return new URL(path, this.#options.url.endsWith('/') ? this.#options.url : `${this.#options.url}/`);
+  }
+
+  async clusterNames(): Promise<ReadonlyMap<string, string>> {
+    const list = await getJson<{ items?: { server?: string; name?: string }[] | null }>(
+      this.#url('api/v1/clusters'),
+      this.#options,
+      this.#stop.signal,
+    );
+    const names = new Map<string, string>();
+    for (const c of list.items ?? [])
+      if (c.server !== undefined && c.name !== undefined) names.set(c.server, c.name);
+    return names;
+  }
+
+  stop(): void {
+    this.#stop.abort();
+    this.#stream?.abort();
+  }
+
+  async *events(): AsyncGenerator<SourceEvent> {
+    const backoff = new Backoff();
+    const resyncMs = this.#options.resyncMs ?? 300_000;
+    while (!this.#stop.signal.aborted) {
+      try {
+        const list = await getJson<ApplicationList>(
+          this.#url('api/v1/applications'),
+          this.#options,
+          this.#stop.signal,
+        );
+        const apps = list.items ?? [];
+        this.#logger.info(
+          { apps: apps.length, resourceVersion: list.metadata?.resourceVersion },
+          'listed applications',
+        );
+        yield { type: 'snapshot', apps };
+        backoff.reset();
+        const stream = new AbortController();
+        this.#stream = stream;
+        const resync = setTimeout(() => stream.abort(), resyncMs);
+        const url = this.#url('api/v1/stream/applications');
+        if (list.metadata?.resourceVersion !== undefined)
+          url.searchParams.set('resourceVersion', list.metadata.resourceVersion);
+        try {
+          for await (const line of streamJsonLines(url, this.#options, stream.signal)) {
+            const { result, error } = line as StreamLine;
+            if (error !== undefined)
+              throw new Error(`stream error: ${error.message ?? JSON.stringify(error)}`);
+            if (result?.application === undefined) continue;
+            yield result.type === 'DELETED'
+              ? { type: 'delete', app: result.application }
+              : { type: 'upsert', app: result.application };
+          }
+        } catch (err) {
+          if (!stream.signal.aborted) throw err;
+        } finally {
+          clearTimeout(resync);
+        }
+        if (this.#stop.signal.aborted) break;
+        this.#logger.debug('stream ended; relisting');
+      } catch (err) {
+        if (this.#stop.signal.aborted) break;
+        this.#reconnects++;
+        const delay = backoff.delay();
+        this.#logger.warn({ err, retryInMs: delay }, 'Argo CD API unavailable; retrying');
+        await sleep(delay, this.#stop.signal);
+      }
+    }
+  }
+}

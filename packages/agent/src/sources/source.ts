@@ -1,0 +1,19 @@
+import type { Application } from '../argocd/types.js';
+
+/** What a source reports. A snapshot is complete: apps missing from it are gone. */
+export type SourceEvent =
+  | { readonly type: 'snapshot'; readonly apps: readonly Application[] }
+  | { readonly type: 'upsert'; readonly app: Application }
+  | { readonly type: 'delete'; readonly app: Application };
+
+/** A way of watching Argo CD Applications: the Argo CD API stream or a Kubernetes watch. */
+export interface AppSource {
+  readonly name: 'api' | 'kubernetes';
+  /** Argo CD destination server URL -> cluster name, when the source can tell (Argo CD API). */
+  clusterNames(): Promise<ReadonlyMap<string, string>>;
+  /** Runs until `stop()`: lists, watches, reconnects with backoff, relists after gaps. */
+  events(): AsyncIterable<SourceEvent>;
+  stop(): void;
+  /** Reconnections so far (for metrics). */
+  readonly reconnects: number;
+}

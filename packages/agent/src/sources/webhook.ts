@@ -1,0 +1,118 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HEADERS, publishRaw } from '@argus/bus';
+import { BindingError, fromHttp, ValidationError } from '@argus/cdevents';
+import type { ExtraRoute, Logger } from '@argus/runtime';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { AgentMetrics } from '../metrics.js';
+import { IN_CLUSTER_NAME, IN_CLUSTER_SERVER } from '../transitions/context.js';
+
+export const WEBHOOK_PATH = '/api/v1/notifications';
+
+export interface WebhookReceiverConfig {
+  readonly js: JetStreamClient;
+  readonly logger: Logger;
+  readonly metrics: AgentMetrics;
+  readonly instance: string;
+  readonly architecture: string;
+  /** Required `Authorization: Bearer` token; when absent, any caller that can reach the listener may post. */
+  readonly token?: string | undefined;
+  /** Cluster name for `in-cluster` destinations. */
+  readonly inClusterName: string;
+  readonly maxEventBytes: number;
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+const answer = (res: ServerResponse, status: number, body: Record<string, unknown>) => {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+};
+
+/**
+ * Receives what Argo CD Notifications posts (structured CDEvent JSON from the templates in
+ * deploy/argocd-notifications, or CloudEvents binary mode), validates it and publishes it.
+ * 202 only after JetStream acknowledged it; 400 with the validation issues; 503 while NATS is away
+ * (Notifications retries). The template's `Argus-Cluster` header names the destination.
+ */
+export const webhookRoute = (config: WebhookReceiverConfig): ExtraRoute => {
+  const logger = config.logger.child({ component: 'webhook' });
+  const expected = config.token === undefined ? undefined : digest(config.token);
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    if ((req.url ?? '').split('?')[0] !== WEBHOOK_PATH) return false;
+    if (req.method !== 'POST') {
+      answer(res, 405, { error: `use POST for ${WEBHOOK_PATH}` });
+      return true;
+    }
+    if (expected !== undefined) {
+      const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+      if (m === null || !timingSafeEqual(digest(m[1]?.trim() ?? ''), expected)) {
+        answer(res, 401, { error: 'missing or wrong bearer token' });
+        return true;
+      }
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > config.maxEventBytes + 4096) {
+        answer(res, 413, { error: `body exceeds ${config.maxEventBytes} bytes` });
+        req.destroy();
+        return true;
+      }
+      chunks.push(chunk as Buffer);
+    }
+    let events: ReturnType<typeof fromHttp>;
+    try {
+      events = fromHttp(
+        {
+          headers: req.headers as Record<string, string | string[] | undefined>,
+          body: Buffer.concat(chunks),
+        },
+        { maxBytes: config.maxEventBytes },
+      );
+    } catch (error) {
+      if (error instanceof ValidationError) {
+        logger.info(
+          { reason: error.reason, issues: error.issues },
+          'notification refused: not a valid CDEvent',
+        );
+        answer(res, 400, { error: error.message, reason: error.reason, issues: error.issues });
+        return true;
+      }
+      if (error instanceof BindingError) {
+        answer(res, 400, { error: error.message, reason: error.reason });
+        return true;
+      }
+      throw error;
+    }
+    const header = req.headers[HEADERS.cluster.toLowerCase()];
+    const destination = Array.isArray(header) ? header[0] : header;
+    const cluster =
+      destination === undefined ||
+      destination === '' ||
+      destination === IN_CLUSTER_NAME ||
+      destination === IN_CLUSTER_SERVER
+        ? config.inClusterName
+        : destination;
+    try {
+      const acks = await Promise.all(
+        events.map(({ event }) =>
+          publishRaw(config.js, event, {
+            instance: config.instance,
+            cluster,
+            architecture: config.architecture,
+          }),
+        ),
+      );
+      for (const { event } of events) config.metrics.events.inc({ type: event.context.type });
+      const duplicates = acks.filter((a) => a.duplicate).length;
+      logger.debug({ events: events.length, duplicates }, 'notification published');
+      answer(res, 202, { accepted: events.length, duplicates });
+    } catch (err) {
+      config.metrics.publishErrors.inc();
+      logger.warn({ err }, 'notification not published: JetStream unavailable');
+      answer(res, 503, { error: 'the event bus is unavailable; retry later' });
+    }
+    return true;
+  };
+};
