@@ -200,7 +200,7 @@ export class Agent {
           await this.#spool(change.event, change.cluster, undefined, change.state);
       }
       await this.#spool(emission.event, emission.cluster, emission.progress, undefined);
-      if (type.startsWith('dev.cdevents.service.removed')) await this.#leave(emission, now);
+      if (type.startsWith('dev.cdevents.service.removed')) await this.#leave(emission);
     }
     // Progress that moved without an event (a re-sync, a finished operation) is saved with the next
     // event of the app; until then it can be derived again from Argo CD's state.
@@ -208,7 +208,7 @@ export class Agent {
     this.#scheduleRecheck(uid, detection.recheckAt);
   }
 
-  async #leave(emission: Emission, now: Date): Promise<void> {
+  async #leave(emission: Emission): Promise<void> {
     const ctx = this.#ctx;
     if (ctx === undefined) return;
     const change = appLeft(
@@ -233,7 +233,7 @@ export class Agent {
     if (emission === undefined) return;
     await this.#spool(emission.event, emission.cluster, emission.progress, undefined);
     this.#progress.set(uid, emission.progress);
-    await this.#leave(emission, now);
+    await this.#leave(emission);
     clearTimeout(this.#rechecks.get(uid));
     this.#rechecks.delete(uid);
   }
