@@ -1,0 +1,12 @@
+export type { ClickHouseTarget, TestClickHouse } from './clickhouse.js';
+export { clickHouseTarget, createTestClickHouse, randomDatabase } from './clickhouse.js';
+export { NatsServerNotFoundError, NatsServerStartError, WaitForTimeoutError } from './errors.js';
+export type { LogCapture, LogLine } from './logs.js';
+export { captureLogs } from './logs.js';
+export type { NatsClusterOptions } from './nats-cluster.js';
+export { NatsCluster } from './nats-cluster.js';
+export type { NatsServerOptions } from './nats-server.js';
+export { NatsServer, natsServerAvailable } from './nats-server.js';
+export { freePort, freePorts } from './ports.js';
+export type { WaitForOptions } from './wait-for.js';
+export { waitFor } from './wait-for.js';
