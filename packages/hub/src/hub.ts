@@ -41,6 +41,11 @@ export interface HubConfig {
   readonly ackWaitMs?: number;
   readonly streams?: StreamOptions;
   readonly metrics?: HubMetrics;
+  /**
+   * Fault injection for tests (env ARGUS_FAILPOINT): `kill-after-insert` SIGKILLs the process right
+   * after a batch is stored and before any of it is acked, the worst moment for a crash.
+   */
+  readonly failpoint?: 'kill-after-insert' | undefined;
 }
 
 interface Accepted {
@@ -75,6 +80,7 @@ export class Hub {
   readonly #consumerName: string;
   readonly #ackWaitMs: number;
   readonly #streams: StreamOptions;
+  readonly #failpoint: HubConfig['failpoint'];
   readonly #counts = {
     consumed: 0,
     stored: 0,
@@ -103,6 +109,7 @@ export class Hub {
     this.#ackWaitMs = config.ackWaitMs ?? 30_000;
     this.#streams = config.streams ?? {};
     this.metrics = config.metrics ?? new HubMetrics();
+    this.#failpoint = config.failpoint;
   }
 
   /** Creates missing streams and the consumer, then starts consuming in the background. */
@@ -255,6 +262,10 @@ export class Hub {
       );
       this.#counts.stored += rows.length;
       for (const row of rows) this.metrics.stored.inc({ type: row.type });
+      if (this.#failpoint === 'kill-after-insert') {
+        this.#logger.warn({ rows: rows.length }, 'failpoint kill-after-insert: SIGKILL before ack');
+        process.kill(process.pid, 'SIGKILL');
+      }
     }
 
     if (rejected.length > 0) {

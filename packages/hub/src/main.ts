@@ -77,6 +77,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       maxEventBytes: options.maxEventBytes,
       dedupeCacheSize: options.dedupeCacheSize,
       consumerName: options.consumer,
+      failpoint: process.env.ARGUS_FAILPOINT === 'kill-after-insert' ? 'kill-after-insert' : undefined,
       ackWaitMs: options.ackWait,
       streams: {
         replicas: options.replicas,

@@ -1,6 +1,8 @@
 export { MigrationError, StoreError, StoreOptionsError } from './errors.js';
 export type { Migration } from './migrations.js';
 export { MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
+export type { EventFilter, StoredEventSummary } from './queries.js';
+export { countEvents, searchEvents, whereClause } from './queries.js';
 export type { EventRow, EventTags, RowInput } from './rows.js';
 export { toEventRow } from './rows.js';
 export type { StoreKind, StoreOptions } from './store.js';

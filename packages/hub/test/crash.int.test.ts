@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureStreams, HUB_CONSUMER, publishRaw, RAW_STREAM, UNIFIED_STREAM } from '@argus/bus';
+import { createEvent } from '@argus/cdevents';
+import { countEvents, Store } from '@argus/store';
+import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { afterAll, expect, test } from 'vitest';
+
+// This file runs hubs as real processes with their own embedded ClickHouse directory; the test
+// process opens that directory only after the last hub has exited (chdb: one data dir per process).
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const bin = join(repoRoot, 'packages/cli/src/bin.ts');
+const dataDir = mkdtempSync(join(tmpdir(), 'argus-crash-'));
+let server: NatsServer | undefined;
+afterAll(() => server?.stop());
+
+const hubProcess = (nats: string, batchSize: number, env: Record<string, string> = {}): ChildProcess =>
+  spawn(
+    process.execPath,
+    [
+      '--conditions=argus-source',
+      '--import',
+      'tsx',
+      bin,
+      'hub',
+      '--nats',
+      nats,
+      '--data-dir',
+      dataDir,
+      '--http-listen',
+      '127.0.0.1:0',
+      '--batch-size',
+      String(batchSize),
+      '--ack-wait',
+      '2s',
+      '--log-level',
+      'warn',
+    ],
+    { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+
+const exited = (child: ChildProcess) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+
+test('a hub SIGKILLed between insert and ack loses nothing and duplicates nothing', async () => {
+  server = await NatsServer.start();
+  const nc = await server.connect();
+  const jsm = await jetstreamManager(nc);
+  await ensureStreams(jsm);
+  const js = jetstream(nc);
+  const events = Array.from({ length: 30 }, (_, i) =>
+    createEvent({
+      type: 'service.upgraded',
+      id: `crash-${i}`,
+      source: '/argocd/prod-eu/podinfo/podinfo',
+      timestamp: new Date(Date.UTC(2026, 10, 24, 10, i)).toISOString(),
+      subject: {
+        id: 'podinfo',
+        content: { environment: { id: 'prod-eu/podinfo' }, artifactId: `pkg:oci/podinfo@${i}` },
+      },
+    }),
+  );
+  for (const event of events) await publishRaw(js, event, { instance: 'argo-eu', cluster: 'prod-eu' });
+
+  const doomed = hubProcess(server.url, 10, { ARGUS_FAILPOINT: 'kill-after-insert' });
+  const death = await exited(doomed);
+  expect(death.signal).toBe('SIGKILL');
+  // The first batch is stored but not acked.
+  expect((await jsm.consumers.info(RAW_STREAM, HUB_CONSUMER)).num_ack_pending).toBeGreaterThan(0);
+
+  // Smaller batches: the redelivered messages arrive in other groupings, so the insert token of the
+  // first batch does not match and only the hub's lookup of redelivered identities prevents repeats.
+  const survivor = hubProcess(server.url, 4);
+  await waitFor(
+    async () => {
+      const info = await jsm.consumers.info(RAW_STREAM, HUB_CONSUMER);
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    },
+    {
+      what: 'the second hub to ack every message, redelivered ones included',
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    },
+  );
+  survivor.kill('SIGTERM');
+  expect((await exited(survivor)).code).toBe(0);
+  expect((await jsm.streams.info(UNIFIED_STREAM)).state.messages).toBe(30);
+  await nc.close();
+
+  const store = await Store.open({ dataDir, logger: captureLogs().logger });
+  expect(await countEvents(store)).toEqual({ events: 30, rows: 30 });
+  await store.close();
+}, 120_000);

@@ -1,0 +1,272 @@
+import {
+  DLQ_STREAM,
+  HEADERS,
+  HUB_CONSUMER,
+  publishRaw,
+  RAW_STREAM,
+  rawMessage,
+  UNIFIED_STREAM,
+} from '@argus/bus';
+import { type CDEvent, createEvent, natsMessageId } from '@argus/cdevents';
+import { countEvents, Store, searchEvents } from '@argus/store';
+import { captureLogs, clickHouseTarget, NatsServer, randomDatabase, waitFor } from '@argus/testkit';
+import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type NatsConnection, headers as natsHeaders } from '@nats-io/nats-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { buildRegistry, Hub, type HubConfig } from '../src/index.js';
+
+let server: NatsServer;
+let nc: NatsConnection;
+let js: JetStreamClient;
+let store: Store;
+const logs = captureLogs({ level: 'info' });
+const hubs: Hub[] = [];
+
+beforeAll(async () => {
+  server = await NatsServer.start();
+  nc = await server.connect();
+  js = jetstream(nc);
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+
+// Each test gets fresh streams and a fresh database, so counts are its own.
+beforeEach(async () => {
+  const jsm = await jetstreamManager(nc);
+  for (const stream of [RAW_STREAM, UNIFIED_STREAM, DLQ_STREAM])
+    await jsm.streams.delete(stream).catch(() => undefined);
+  store = await Store.open({ ...clickHouseTarget(), database: randomDatabase('hub'), logger: logs.logger });
+});
+
+afterEach(async () => {
+  await Promise.all(hubs.splice(0).map((h) => h.stop()));
+  await store.command(`DROP DATABASE IF EXISTS ${store.database}`);
+  await store.close();
+});
+
+const startHub = async (config: Partial<HubConfig> = {}) => {
+  const hub = new Hub({ nc, store, logger: logs.logger, batchSize: 100, batchMaxWaitMs: 20, ...config });
+  await hub.start();
+  hubs.push(hub);
+  return hub;
+};
+
+let seq = 0;
+const deployed = (overrides: { id?: string; customData?: Record<string, unknown> } = {}): CDEvent =>
+  createEvent({
+    type: 'service.deployed',
+    id: overrides.id ?? `ev-${++seq}`,
+    source: '/argocd/prod-eu/podinfo/podinfo',
+    timestamp: '2026-11-24T10:00:00Z',
+    subject: {
+      id: 'podinfo',
+      content: { environment: { id: 'prod-eu/podinfo' }, artifactId: 'pkg:oci/podinfo' },
+    },
+    ...(overrides.customData === undefined ? {} : { customData: overrides.customData }),
+  });
+
+const streamCount = async (stream: string) =>
+  (await (await jetstreamManager(nc)).streams.info(stream)).state.messages;
+
+const settled = async (expectedConsumed: number) => {
+  await waitFor(
+    async () => {
+      const info = await (await jetstreamManager(nc)).consumers.info(RAW_STREAM, HUB_CONSUMER);
+      return (
+        info.num_pending === 0 && info.num_ack_pending === 0 && info.delivered.stream_seq >= expectedConsumed
+      );
+    },
+    { what: `the hub consumer to ack all ${expectedConsumed} messages`, timeoutMs: 20_000 },
+  );
+};
+
+describe('hub pipeline', () => {
+  test('stores each event once, republishes it tagged, and acks after storing', async () => {
+    await startHub();
+    const events = Array.from({ length: 50 }, () => deployed());
+    await Promise.all(events.map((e) => publishRaw(js, e, { instance: 'argo-eu', cluster: 'prod-eu' })));
+    await settled(50);
+    expect(await countEvents(store)).toEqual({ events: 50, rows: 50 });
+    expect(await streamCount(UNIFIED_STREAM)).toBe(50);
+    const [stored] = await searchEvents(store, { subjectId: 'podinfo' }, 1);
+    expect(stored).toMatchObject({ instance: 'argo-eu', cluster: 'prod-eu' });
+    const unified = await (await jetstreamManager(nc)).streams.getMessage(UNIFIED_STREAM, { seq: 1 });
+    expect(unified?.subject).toBe('cdevents.unified.prod-eu.service.deployed');
+    expect(unified?.header.get(HEADERS.instance)).toBe('argo-eu');
+    expect(unified?.header.get('ce-type')).toBe('dev.cdevents.service.deployed.0.3.0');
+  });
+
+  test('repeats end as one event: JetStream window, then the hub cache, then the store', async () => {
+    const hub = await startHub();
+    const event = deployed();
+    // Two agents report one occurrence: the raw stream's duplicate window keeps the first.
+    const first = await publishRaw(js, event, { instance: 'principal', cluster: 'spoke-1' });
+    const second = await publishRaw(js, event, { instance: 'spoke-1', cluster: 'spoke-1' });
+    expect(first.duplicate).toBe(false);
+    expect(second.duplicate).toBe(true);
+    // A repeat without the message id (another producer) passes JetStream; the hub catches it.
+    const m = rawMessage(event, { instance: 'other' });
+    m.headers.delete(HEADERS.msgId);
+    await js.publish(m.subject, m.data, { headers: m.headers });
+    await settled(2);
+    expect(hub.stats().duplicates).toBe(1);
+    const byLayer = (await hub.metrics.duplicates.get()).values;
+    expect(byLayer.find((v) => v.labels.layer === 'recent')?.value).toBe(1);
+    expect(await countEvents(store)).toEqual({ events: 1, rows: 1 });
+    expect(await streamCount(UNIFIED_STREAM)).toBe(1);
+  });
+
+  test('bad input goes to the DLQ with its reason; good events around it are stored', async () => {
+    await startHub({ maxEventBytes: 65_536 });
+    const good = [deployed(), deployed()];
+    await publishRaw(js, good[0] as CDEvent, { instance: 'argo-eu' });
+    const bad: [string, string | Uint8Array][] = [
+      ['malformed-json', '{"context": '],
+      ['malformed-json', new Uint8Array([0xc3, 0x28])],
+      ['not-an-event', '[1,2,3]'],
+      [
+        'unknown-type',
+        JSON.stringify({
+          ...deployed(),
+          context: { ...deployed().context, type: 'dev.cdevents.service.exploded.0.3.0' },
+        }),
+      ],
+      ['too-large', JSON.stringify({ ...deployed(), customData: { blob: 'x'.repeat(100_000) } })],
+    ];
+    for (const [, body] of bad) await js.publish('cdevents.raw.argo-eu.service.deployed', body);
+    const wrongSubject = rawMessage(deployed(), { instance: 'argo-eu' });
+    await js.publish('cdevents.raw.argo-eu.incident.detected', wrongSubject.data, {
+      headers: wrongSubject.headers,
+    });
+    await publishRaw(js, good[1] as CDEvent, { instance: 'argo-eu' });
+    await settled(bad.length + 3);
+    expect(await countEvents(store)).toEqual({ events: 2, rows: 2 });
+    const jsm = await jetstreamManager(nc);
+    const reasons: string[] = [];
+    for (let s = 1; s <= bad.length + 1; s++) {
+      const dead = await jsm.streams.getMessage(DLQ_STREAM, { seq: s });
+      reasons.push(dead?.header.get(HEADERS.errorReason) ?? '');
+      expect(dead?.header.get(HEADERS.errorDetail)).not.toBe('');
+      expect(dead?.subject).toBe('cdevents.dlq.argo-eu');
+    }
+    expect(reasons).toEqual([...bad.map(([reason]) => reason), 'subject-mismatch']);
+    const first = await jsm.streams.getMessage(DLQ_STREAM, { seq: 1 });
+    expect(first?.string()).toBe('{"context": ');
+    expect(
+      logs.find((l) => l.msg === 'message refused; sent to CDEVENTS_DLQ' && l.reason === 'unknown-type'),
+    ).toBeDefined();
+  });
+
+  test('tags come from who published, never from the payload; strict registry refuses foreign destinations', async () => {
+    const registry = buildRegistry({
+      strict: true,
+      clusters: {
+        'prod-eu': { environment: 'production', team: 'payments' },
+        'prod-us': { environment: 'production' },
+      },
+      instances: { 'argo-eu': { clusters: { 'in-cluster': 'prod-eu' } } },
+    });
+    await startHub({ registry });
+    const spoofing = deployed({
+      customData: { instance: 'argo-us', cluster: 'prod-us', labels: { team: 'evil' } },
+    });
+    await publishRaw(js, spoofing, { instance: 'argo-eu', cluster: 'in-cluster' });
+    // A header naming a destination the registry does not give this instance.
+    await publishRaw(js, deployed(), { instance: 'argo-eu', cluster: 'prod-us' });
+    await settled(2);
+    const [stored] = await searchEvents(store, {});
+    expect(stored).toMatchObject({
+      id: spoofing.context.id,
+      instance: 'argo-eu',
+      cluster: 'prod-eu',
+      environment: 'production',
+    });
+    expect(await countEvents(store)).toEqual({ events: 1, rows: 1 });
+    const dead = await (await jetstreamManager(nc)).streams.getMessage(DLQ_STREAM, { seq: 1 });
+    expect(dead?.header.get(HEADERS.errorReason)).toBe('cluster-not-allowed');
+  });
+
+  test('while ClickHouse fails, nothing is acked; after it recovers, nothing is lost', async () => {
+    let failures = 3;
+    const flaky = new Proxy(store, {
+      get(target, property, receiver) {
+        if (property === 'insertEvents') {
+          return async (...args: Parameters<Store['insertEvents']>) => {
+            if (failures-- > 0) throw new Error('Code: 210. Connection refused (injected)');
+            return target.insertEvents(...args);
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const hub = await startHub({ store: flaky });
+    await Promise.all(Array.from({ length: 20 }, () => publishRaw(js, deployed(), { instance: 'argo-eu' })));
+    await settled(20);
+    expect(hub.stats().storeErrors).toBe(3);
+    expect(await countEvents(store)).toEqual({ events: 20, rows: 20 });
+    expect(logs.find((l) => l.msg === 'recovered' && l.what === 'insert into ClickHouse')).toBeDefined();
+  });
+
+  test('two replicas share one consumer: the work is split, nothing is stored twice', async () => {
+    const a = await startHub({ batchSize: 10 });
+    const b = await startHub({ batchSize: 10 });
+    await Promise.all(Array.from({ length: 400 }, () => publishRaw(js, deployed(), { instance: 'argo-eu' })));
+    await settled(400);
+    expect(a.stats().consumed + b.stats().consumed).toBe(400);
+    expect(a.stats().consumed).toBeGreaterThan(0);
+    expect(b.stats().consumed).toBeGreaterThan(0);
+    expect(await countEvents(store)).toEqual({ events: 400, rows: 400 });
+    expect(await streamCount(UNIFIED_STREAM)).toBe(400);
+  });
+
+  test('a redelivered message already stored is not stored again, and is republished once', async () => {
+    const event = deployed();
+    // The previous holder stored it and crashed before acking: simulate the stored row.
+    await startHub();
+    await publishRaw(js, event, { instance: 'argo-eu' });
+    await settled(1);
+    const hub = hubs[0] as Hub;
+    await hub.stop();
+    hubs.length = 0;
+    // Deliver it again as a redelivery: a fresh consumer from the start sees it with redelivered=false,
+    // so instead replay through a new durable that starts after a nak.
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.add(RAW_STREAM, {
+      durable_name: 'replay',
+      ack_policy: 'explicit',
+      ack_wait: 1_000_000_000,
+    });
+    const consumer = await js.consumers.get(RAW_STREAM, 'replay');
+    const firstDelivery = await consumer.next();
+    firstDelivery?.nak();
+    const replay = await startHub({ consumerName: 'replay' });
+    await waitFor(
+      async () =>
+        (await jsm.consumers.info(RAW_STREAM, 'replay')).num_ack_pending === 0 &&
+        replay.stats().consumed === 1,
+      {
+        what: 'the redelivered message to be handled',
+      },
+    );
+    expect(replay.stats().duplicates).toBe(1);
+    expect(replay.stats().stored).toBe(0);
+    expect(await countEvents(store)).toEqual({ events: 1, rows: 1 });
+    expect(await streamCount(UNIFIED_STREAM)).toBe(1);
+    expect(natsMessageId(event.context.source, event.context.id)).toHaveLength(32);
+  });
+
+  test('a message with unusual headers is still dead-lettered with its original headers', async () => {
+    await startHub();
+    const h = natsHeaders();
+    h.set('X-Trace', 'abc');
+    await js.publish('cdevents.raw.argo-eu.service.deployed', 'nope', { headers: h });
+    await settled(1);
+    const dead = await (await jetstreamManager(nc)).streams.getMessage(DLQ_STREAM, { seq: 1 });
+    expect(dead?.header.get('X-Trace')).toBe('abc');
+    expect(dead?.header.get(HEADERS.originalSubject)).toBe('cdevents.raw.argo-eu.service.deployed');
+  });
+});

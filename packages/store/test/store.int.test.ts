@@ -1,0 +1,111 @@
+import { type CDEvent, createEvent } from '@argus/cdevents';
+import { captureLogs, clickHouseTarget, randomDatabase } from '@argus/testkit';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  countEvents,
+  MigrationError,
+  Store,
+  StoreOptionsError,
+  searchEvents,
+  toEventRow,
+} from '../src/index.js';
+
+const logs = captureLogs();
+let store: Store;
+beforeAll(async () => {
+  store = await Store.open({ ...clickHouseTarget(), database: randomDatabase(), logger: logs.logger });
+});
+afterAll(async () => {
+  await store.command(`DROP DATABASE IF EXISTS ${store.database}`);
+  await store.close();
+});
+
+const deployed = (id: string, cluster: string, timestamp: string): CDEvent =>
+  createEvent({
+    type: 'service.deployed',
+    id,
+    source: `/argocd/${cluster}/podinfo/podinfo`,
+    timestamp,
+    subject: {
+      id: 'podinfo',
+      content: { environment: { id: `${cluster}/podinfo` }, artifactId: 'pkg:oci/podinfo' },
+    },
+  });
+
+const row = (event: CDEvent, instance: string, cluster: string) =>
+  toEventRow({
+    event,
+    subjectType: 'service',
+    predicate: 'deployed',
+    specVersion: '0.5.1',
+    raw: JSON.stringify(event),
+    tags: { instance, cluster, environment: '', labels: { team: 'payments' } },
+    receivedAt: new Date('2026-01-01T00:00:00Z'),
+  });
+
+describe('Store', () => {
+  test('migrations are applied once and recorded; reopening applies nothing', async () => {
+    expect(logs.find((l) => l.msg === 'migration applied')).toMatchObject({ version: 1 });
+    expect(await store.migrate()).toEqual([]);
+  });
+
+  test('a retried batch with the same token stores nothing twice', async () => {
+    const rows = [row(deployed('a1', 'prod-eu', '2026-01-01T10:00:00.123456Z'), 'i1', 'prod-eu')];
+    await store.insertEvents(rows, 'token-a');
+    await store.insertEvents(rows, 'token-a');
+    expect(await countEvents(store, { subjectId: 'podinfo', cluster: 'prod-eu' })).toEqual({
+      events: 1,
+      rows: 1,
+    });
+  });
+
+  test('a repeat that reaches the table under another token is one event in every query', async () => {
+    const event = deployed('b1', 'prod-us', '2026-01-02T10:00:00Z');
+    await store.insertEvents([row(event, 'i1', 'prod-us')], 'token-b1');
+    await store.insertEvents([row(event, 'i2', 'prod-us')], 'token-b2');
+    const counts = await countEvents(store, { cluster: 'prod-us' });
+    expect(counts.events).toBe(1);
+    const found = await searchEvents(store, { cluster: 'prod-us' });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ id: 'b1', cluster: 'prod-us', timestamp: '2026-01-02T10:00:00.000Z' });
+    expect(JSON.parse(found[0]?.raw ?? '{}')).toEqual(event);
+  });
+
+  test('existingIdentities finds stored events only', async () => {
+    const stored = row(deployed('a1', 'prod-eu', '2026-01-01T10:00:00.123456Z'), 'i1', 'prod-eu').identity;
+    expect(await store.existingIdentities([stored, 'f'.repeat(32)])).toEqual(new Set([stored]));
+  });
+
+  test('filters are parameters: an injection attempt matches nothing and changes nothing', async () => {
+    const before = await countEvents(store);
+    for (const attack of ["prod-eu' OR 1=1 --", 'prod-eu\\', "'; DROP TABLE cdevents; --"]) {
+      expect(await searchEvents(store, { cluster: attack })).toEqual([]);
+    }
+    expect(await countEvents(store)).toEqual(before);
+  });
+
+  test('time range filters are inclusive-exclusive', async () => {
+    const found = await searchEvents(store, {
+      since: new Date('2026-01-02T00:00:00Z'),
+      until: new Date('2026-01-03T00:00:00Z'),
+    });
+    expect(found.map((e) => e.id)).toEqual(['b1']);
+  });
+
+  test('options are checked at the edge', async () => {
+    await expect(Store.open({ logger: logs.logger })).rejects.toThrow(StoreOptionsError);
+    await expect(
+      Store.open({ ...clickHouseTarget(), database: 'bad-name;', logger: logs.logger }),
+    ).rejects.toThrow(/database name "bad-name;" is not valid/);
+  });
+
+  test('a failing migration names its version', async () => {
+    const error = await store
+      .migrate([
+        { version: 99, name: 'broken', statements: ['CREATE TABLE {db}.x (a NoSuchType) ENGINE = Memory'] },
+      ])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MigrationError);
+    expect((error as MigrationError).version).toBe(99);
+  });
+});
