@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { typeString } from './registry.js';
-import { DEFAULT_SPEC_VERSION, type EventKey, type SpecVersion } from './spec/catalog.js';
+import { CATALOG, DEFAULT_SPEC_VERSION, type EventKey, type SpecVersion } from './spec/catalog.js';
 import type {
   CDEvent,
   CDEventOf,
@@ -10,7 +10,6 @@ import type {
   SubjectContentOf,
 } from './types.js';
 import { validateEvent } from './validate.js';
-import { CATALOG } from './spec/catalog.js';
 
 interface ContextInit {
   /** A URI reference naming where the event happened. With `id`, the event's identity. */
@@ -115,7 +114,17 @@ export const createCustomEvent = (init: CustomEventInit): Readonly<CustomCDEvent
   return deepFreeze(event) as unknown as Readonly<CustomCDEvent>;
 };
 
-const CONTEXT_ORDER = ['specversion', 'version', 'id', 'source', 'type', 'timestamp', 'schemaUri', 'chainId', 'links'];
+const CONTEXT_ORDER = [
+  'specversion',
+  'version',
+  'id',
+  'source',
+  'type',
+  'timestamp',
+  'schemaUri',
+  'chainId',
+  'links',
+];
 const SUBJECT_ORDER = ['id', 'source', 'type', 'content'];
 const EVENT_ORDER = ['context', 'subject', 'customData', 'customDataContentType'];
 
@@ -133,7 +142,11 @@ const ordered = (value: Record<string, unknown>, order: readonly string[]): Reco
 export const serialize = (event: CDEvent): string => {
   const e = event as unknown as Record<string, Record<string, unknown>>;
   const canonical = ordered(
-    { ...e, context: ordered(e.context ?? {}, CONTEXT_ORDER), subject: ordered(e.subject ?? {}, SUBJECT_ORDER) },
+    {
+      ...e,
+      context: ordered(e.context ?? {}, CONTEXT_ORDER),
+      subject: ordered(e.subject ?? {}, SUBJECT_ORDER),
+    },
     EVENT_ORDER,
   );
   return JSON.stringify(canonical);

@@ -65,7 +65,8 @@ const convertContent = (key: EventKey, content: Record<string, unknown>, target:
     const holder = at(content, map.path.slice(0, -1));
     const value = holder?.[field];
     const table = target === '0.5.1' ? map.v041ToV051 : invert(map.v041ToV051);
-    if (holder !== undefined && typeof value === 'string' && Object.hasOwn(table, value)) holder[field] = table[value];
+    if (holder !== undefined && typeof value === 'string' && Object.hasOwn(table, value))
+      holder[field] = table[value];
   }
 };
 

@@ -37,7 +37,8 @@ export class ValidationError extends CDEventsError {
     issues: readonly ValidationIssue[],
     options: { eventType?: string | undefined; cause?: unknown; message?: string } = {},
   ) {
-    const subject = options.eventType === undefined ? 'invalid CDEvent' : `invalid CDEvent ${options.eventType}`;
+    const subject =
+      options.eventType === undefined ? 'invalid CDEvent' : `invalid CDEvent ${options.eventType}`;
     super(options.message ?? `${subject}: ${summarise(issues)}`, { cause: options.cause });
     this.reason = reason;
     this.issues = Object.freeze([...issues]);
@@ -114,7 +115,11 @@ export class BindingError extends CDEventsError {
   override name = 'BindingError';
   readonly reason: 'missing-attribute' | 'attribute-mismatch' | 'content-type' | 'malformed';
   readonly attribute: string | undefined;
-  constructor(reason: BindingError['reason'], message: string, options: { attribute?: string; cause?: unknown } = {}) {
+  constructor(
+    reason: BindingError['reason'],
+    message: string,
+    options: { attribute?: string; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.reason = reason;
     this.attribute = options.attribute;

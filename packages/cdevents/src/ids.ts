@@ -32,7 +32,10 @@ export const uuidV5 = (name: string, namespace: string): string => {
  * For producers that may observe one occurrence several times and must emit one event.
  * Key parts are joined unambiguously (length-prefixed), so `['a:b','c']` and `['a','b:c']` differ.
  */
-export const deterministicId = (key: string | readonly string[], namespace: string = ARGUS_ID_NAMESPACE): string => {
+export const deterministicId = (
+  key: string | readonly string[],
+  namespace: string = ARGUS_ID_NAMESPACE,
+): string => {
   const parts = typeof key === 'string' ? [key] : key;
   if (parts.length === 0) throw new TypeError('deterministicId needs at least one key part');
   const name = parts.map((p) => `${p.length}:${p}`).join('|');

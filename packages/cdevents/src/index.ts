@@ -3,6 +3,7 @@
  * for HTTP and NATS. No I/O.
  */
 
+export type { CloudEventAttributes } from './bindings/cloudevent.js';
 export {
   assertAttributesAgree,
   BATCH_CONTENT_TYPE,
@@ -12,14 +13,27 @@ export {
   STRUCTURED_CONTENT_TYPE,
   toCloudEvent,
 } from './bindings/cloudevent.js';
-export type { CloudEventAttributes } from './bindings/cloudevent.js';
-export { fromHttp, httpMode, isHttpEvent, toHttpBatch, toHttpBinary, toHttpStructured } from './bindings/http.js';
 export type { HttpMessage, HttpMode, HttpReadOptions } from './bindings/http.js';
-export { fromNats, NATS_MSG_ID_HEADER, natsMessageId, toNatsBinary, toNatsStructured } from './bindings/nats.js';
+export {
+  fromHttp,
+  httpMode,
+  isHttpEvent,
+  toHttpBatch,
+  toHttpBinary,
+  toHttpStructured,
+} from './bindings/http.js';
 export type { NatsMessage, NatsMode } from './bindings/nats.js';
-export { createCustomEvent, createEvent, serialize } from './build.js';
+export {
+  fromNats,
+  NATS_MSG_ID_HEADER,
+  natsMessageId,
+  toNatsBinary,
+  toNatsStructured,
+} from './bindings/nats.js';
 export type { CustomEventInit, EventInit } from './build.js';
+export { createCustomEvent, createEvent, serialize } from './build.js';
 export { convert } from './convert.js';
+export type { ValidationReason } from './errors.js';
 export {
   BindingError,
   CDEventsError,
@@ -30,26 +44,25 @@ export {
   UnknownTypeVersionError,
   ValidationError,
 } from './errors.js';
-export type { ValidationReason } from './errors.js';
 export { ARGUS_ID_NAMESPACE, deterministicId, uuidV5 } from './ids.js';
-export { DEFAULT_MAX_EVENT_BYTES, isCDEvent, parse, parseDetailed, safeParse, validate } from './parse.js';
 export type { ParseOptions, ParseResult } from './parse.js';
+export { DEFAULT_MAX_EVENT_BYTES, isCDEvent, parse, parseDetailed, safeParse, validate } from './parse.js';
+export type { CustomEventTypeInfo, EventTypeInfo } from './registry.js';
 export {
-  classifyEventType,
   CUSTOM_TYPE_PREFIX,
+  classifyEventType,
   isSpecVersion,
   KNOWN_EVENT_TYPES,
   lookupEventType,
   TYPE_PREFIX,
   typeString,
 } from './registry.js';
-export type { CustomEventTypeInfo, EventTypeInfo } from './registry.js';
-export { EMBEDDED_LINKS_SCHEMA, toJsonSchema } from './schema/json-schema.js';
-export type { JsonSchema } from './schema/json-schema.js';
 export type { ValidationIssue } from './schema/compile.js';
 export { isDateTime, isUri, isUriReference } from './schema/formats.js';
-export { CATALOG, DEFAULT_SPEC_VERSION, EVENT_KEYS, SPEC_VERSIONS } from './spec/catalog.js';
+export type { JsonSchema } from './schema/json-schema.js';
+export { EMBEDDED_LINKS_SCHEMA, toJsonSchema } from './schema/json-schema.js';
 export type { EventKey, SpecVersion } from './spec/catalog.js';
+export { CATALOG, DEFAULT_SPEC_VERSION, EVENT_KEYS, SPEC_VERSIONS } from './spec/catalog.js';
 export type {
   CDEvent,
   CDEventOf,
@@ -66,5 +79,5 @@ export type {
   KnownEventType,
   SubjectContentOf,
 } from './types.js';
-export { eventSchema } from './validate.js';
 export type { ValidatedEvent } from './validate.js';
+export { eventSchema } from './validate.js';

@@ -4,7 +4,8 @@ import { CATALOG, type EventKey, SPEC_VERSIONS, type SpecVersion } from './spec/
 export const TYPE_PREFIX = 'dev.cdevents.';
 export const CUSTOM_TYPE_PREFIX = 'dev.cdeventsx.';
 /** The spec's pattern for custom types: `dev.cdeventsx.<tool>-<subject>.<predicate>.<major>.<minor>.<patch>`. */
-export const CUSTOM_TYPE_PATTERN = /^dev\.cdeventsx\.([a-zA-Z0-9]+)-([a-zA-Z]+)\.([a-zA-Z]+)\.([0-9])\.([0-9])\.([0-9])$/;
+export const CUSTOM_TYPE_PATTERN =
+  /^dev\.cdeventsx\.([a-zA-Z0-9]+)-([a-zA-Z]+)\.([a-zA-Z]+)\.([0-9])\.([0-9])\.([0-9])$/;
 
 /** What a known `context.type` string means. */
 export interface EventTypeInfo {

@@ -1,13 +1,24 @@
 import type { EmbeddedLink, Infer } from './schema/nodes.js';
 import type { Catalog, EventKey, SpecVersion } from './spec/catalog.js';
 
-export type { EmbeddedLink, EmbeddedLinkEnd, EmbeddedLinkPath, EmbeddedLinkRelation } from './schema/nodes.js';
+export type {
+  EmbeddedLink,
+  EmbeddedLinkEnd,
+  EmbeddedLinkPath,
+  EmbeddedLinkRelation,
+} from './schema/nodes.js';
 
 /** The type version of `K` in spec `V`, e.g. `'0.3.0'`. */
-export type TypeVersionOf<K extends EventKey, V extends SpecVersion> = Catalog[K]['versions'][V]['typeVersion'];
+export type TypeVersionOf<
+  K extends EventKey,
+  V extends SpecVersion,
+> = Catalog[K]['versions'][V]['typeVersion'];
 
 /** The full type string, e.g. `'dev.cdevents.service.deployed.0.3.0'`. */
-export type EventTypeOf<K extends EventKey, V extends SpecVersion> = `dev.cdevents.${K}.${TypeVersionOf<K, V>}`;
+export type EventTypeOf<
+  K extends EventKey,
+  V extends SpecVersion,
+> = `dev.cdevents.${K}.${TypeVersionOf<K, V>}`;
 
 /** `subject.content` of `K` in spec `V`. */
 export type SubjectContentOf<K extends EventKey, V extends SpecVersion> = Infer<
@@ -42,7 +53,9 @@ export interface ContextV04<T extends string = string> extends ContextCommon<T> 
   version: string;
 }
 
-export type ContextOf<V extends SpecVersion, T extends string> = V extends '0.4.1' ? ContextV04<T> : ContextV05<T>;
+export type ContextOf<V extends SpecVersion, T extends string> = V extends '0.4.1'
+  ? ContextV04<T>
+  : ContextV05<T>;
 
 interface SubjectCommon<C> {
   id: string;
@@ -73,7 +86,9 @@ export interface CustomCDEvent {
 }
 
 /** Every known CDEvent, in every supported spec version: a union keyed on `context.type`. */
-export type KnownCDEvent = { [K in EventKey]: { [V in SpecVersion]: CDEventOf<K, V> }[SpecVersion] }[EventKey];
+export type KnownCDEvent = {
+  [K in EventKey]: { [V in SpecVersion]: CDEventOf<K, V> }[SpecVersion];
+}[EventKey];
 
 /** Any CDEvent this package accepts. Narrow on `event.context.type`. */
 export type CDEvent = KnownCDEvent | CustomCDEvent;

@@ -70,12 +70,15 @@ export const customEventSchema = (specVersion: SpecVersion): ObjectNode => {
     id: required(nonEmpty()),
     source: optional(uriRef({ minLength: 1 })),
   };
-  if (specVersion === '0.4.1') subjectProperties.type = required(str({ pattern: '^[a-zA-Z0-9]+-[a-zA-Z]+$' }));
+  if (specVersion === '0.4.1')
+    subjectProperties.type = required(str({ pattern: '^[a-zA-Z0-9]+-[a-zA-Z]+$' }));
   subjectProperties.content = required({ kind: 'any-object' });
   return eventNode(
     contextNode(
       specVersion,
-      required(str({ pattern: '^dev\\.cdeventsx\\.[a-zA-Z0-9]+-[a-zA-Z]+\\.[a-zA-Z]+\\.[0-9]\\.[0-9]\\.[0-9]$' })),
+      required(
+        str({ pattern: '^dev\\.cdeventsx\\.[a-zA-Z0-9]+-[a-zA-Z]+\\.[a-zA-Z]+\\.[0-9]\\.[0-9]\\.[0-9]$' }),
+      ),
     ),
     object(subjectProperties),
   );
@@ -162,16 +165,24 @@ const checkSpecVersionField = (context: Record<string, unknown>, specVersion: Sp
  * Throws a `ValidationError` (or a subclass) listing every issue found.
  */
 export const validateEvent = (value: unknown): ValidatedEvent => {
-  if (!isPlainObject(value)) throw notAnEvent('(root)', `must be a CDEvent object, got ${describeType(value)}`);
+  if (!isPlainObject(value))
+    throw notAnEvent('(root)', `must be a CDEvent object, got ${describeType(value)}`);
   const context = value.context;
   if (!isPlainObject(context)) {
-    throw notAnEvent('context', context === undefined ? 'is required' : `must be an object, got ${describeType(context)}`);
+    throw notAnEvent(
+      'context',
+      context === undefined ? 'is required' : `must be an object, got ${describeType(context)}`,
+    );
   }
   const type = context.type;
   if (typeof type !== 'string') {
-    throw notAnEvent('context.type', type === undefined ? 'is required' : `must be a string, got ${describeType(type)}`);
+    throw notAnEvent(
+      'context.type',
+      type === undefined ? 'is required' : `must be a string, got ${describeType(type)}`,
+    );
   }
-  if (type.length > 256) throw new UnknownEventTypeError(`${type.slice(0, 64)}…`, 'type strings are at most 256 characters');
+  if (type.length > 256)
+    throw new UnknownEventTypeError(`${type.slice(0, 64)}…`, 'type strings are at most 256 characters');
   const info = classifyEventType(type);
   const specVersion = specVersionOf(context, info);
   checkSpecVersionField(context, specVersion, type);

@@ -1,6 +1,6 @@
 import { CloudEvent } from 'cloudevents';
 import { BindingError } from '../errors.js';
-import { parseDetailed, type ParseOptions } from '../parse.js';
+import { type ParseOptions, parseDetailed } from '../parse.js';
 import { isPlainObject } from '../schema/compile.js';
 import type { CDEvent } from '../types.js';
 import { type ValidatedEvent, validateEvent } from '../validate.js';
@@ -66,14 +66,20 @@ export const assertSpecVersion = (specversion: string | undefined): void => {
 };
 
 /** The CDEvent carried by a CloudEvent's data (object, JSON text or bytes), validated. */
-export const dataToEvent = (data: unknown, ceType: string | undefined, options: ParseOptions = {}): ValidatedEvent => {
+export const dataToEvent = (
+  data: unknown,
+  ceType: string | undefined,
+  options: ParseOptions = {},
+): ValidatedEvent => {
   if (data === undefined || data === null) {
     throw new BindingError('missing-attribute', 'the CloudEvent has no data: a CDEvent must be its data', {
       attribute: 'data',
     });
   }
   const validated =
-    typeof data === 'string' || data instanceof Uint8Array ? parseDetailed(data, options) : validateEvent(data);
+    typeof data === 'string' || data instanceof Uint8Array
+      ? parseDetailed(data, options)
+      : validateEvent(data);
   assertAttributesAgree(ceType, validated.event);
   return validated;
 };
@@ -81,7 +87,9 @@ export const dataToEvent = (data: unknown, ceType: string | undefined, options: 
 /** Reads the CDEvent out of a CloudEvent (cloudevents SDK object or plain attributes). */
 export const fromCloudEvent = (ce: { type?: unknown; data?: unknown; data_base64?: unknown }): CDEvent => {
   const data =
-    ce.data === undefined && typeof ce.data_base64 === 'string' ? Buffer.from(ce.data_base64, 'base64') : ce.data;
+    ce.data === undefined && typeof ce.data_base64 === 'string'
+      ? Buffer.from(ce.data_base64, 'base64')
+      : ce.data;
   return dataToEvent(data, typeof ce.type === 'string' ? ce.type : undefined).event;
 };
 

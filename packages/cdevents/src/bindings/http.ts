@@ -1,6 +1,6 @@
 import { HTTP } from 'cloudevents';
 import { BindingError, MalformedJsonError, PayloadTooLargeError, ValidationError } from '../errors.js';
-import { DEFAULT_MAX_EVENT_BYTES, parseDetailed, type ParseOptions } from '../parse.js';
+import { DEFAULT_MAX_EVENT_BYTES, type ParseOptions, parseDetailed } from '../parse.js';
 import type { CDEvent } from '../types.js';
 import type { ValidatedEvent } from '../validate.js';
 import {
@@ -42,7 +42,9 @@ export const toHttpStructured = (event: CDEvent): { headers: Record<string, stri
 };
 
 /** CloudEvents HTTP batch mode: a JSON array of structured CloudEvents. */
-export const toHttpBatch = (events: readonly CDEvent[]): { headers: Record<string, string>; body: string } => ({
+export const toHttpBatch = (
+  events: readonly CDEvent[],
+): { headers: Record<string, string>; body: string } => ({
   headers: { 'content-type': `${BATCH_CONTENT_TYPE}; charset=utf-8` },
   body: `[${events.map((e) => String(HTTP.structured(toCloudEvent(e)).body)).join(',')}]`,
 });
@@ -88,7 +90,10 @@ const parseJsonBody = (text: string): unknown => {
 
 const fromStructured = (envelope: unknown, options: ParseOptions): ValidatedEvent => {
   if (!isStructuredEnvelope(envelope)) {
-    throw new BindingError('malformed', 'a structured CloudEvent must be a JSON object with specversion and data');
+    throw new BindingError(
+      'malformed',
+      'a structured CloudEvent must be a JSON object with specversion and data',
+    );
   }
   const data =
     envelope.data === undefined && typeof envelope.data_base64 === 'string'
@@ -118,7 +123,10 @@ export const fromHttp = (message: HttpMessage, options: HttpReadOptions = {}): V
   if (mode === 'structured') return [fromStructured(parsed, options)];
   if (!Array.isArray(parsed)) throw new BindingError('malformed', 'a CloudEvents batch must be a JSON array');
   if (parsed.length > maxBatch) {
-    throw new BindingError('malformed', `a batch of ${parsed.length} events exceeds the limit of ${maxBatch}`);
+    throw new BindingError(
+      'malformed',
+      `a batch of ${parsed.length} events exceeds the limit of ${maxBatch}`,
+    );
   }
   return parsed.map((envelope, index) => {
     try {

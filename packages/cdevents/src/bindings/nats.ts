@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BindingError, MalformedJsonError, PayloadTooLargeError } from '../errors.js';
-import { DEFAULT_MAX_EVENT_BYTES, parseDetailed, type ParseOptions } from '../parse.js';
+import { DEFAULT_MAX_EVENT_BYTES, type ParseOptions, parseDetailed } from '../parse.js';
 import type { CDEvent } from '../types.js';
 import type { ValidatedEvent } from '../validate.js';
 import {
@@ -118,7 +118,10 @@ export const fromNats = (
   }
   if (!isStructuredEnvelope(envelope)) {
     if (contentType === STRUCTURED_CONTENT_TYPE) {
-      throw new BindingError('malformed', 'a structured CloudEvent must be a JSON object with specversion and data');
+      throw new BindingError(
+        'malformed',
+        'a structured CloudEvent must be a JSON object with specversion and data',
+      );
     }
     return { ...parseDetailed(message.data, options), mode: 'plain' };
   }
@@ -127,5 +130,8 @@ export const fromNats = (
     envelope.data === undefined && typeof envelope.data_base64 === 'string'
       ? Buffer.from(envelope.data_base64, 'base64')
       : envelope.data;
-  return { ...dataToEvent(data, typeof envelope.type === 'string' ? envelope.type : undefined, options), mode: 'structured' };
+  return {
+    ...dataToEvent(data, typeof envelope.type === 'string' ? envelope.type : undefined, options),
+    mode: 'structured',
+  };
 };

@@ -110,7 +110,10 @@ const compileObject = (node: ObjectNode): Validator => {
     if (closed) {
       for (const key in value) {
         if (!known.has(key)) {
-          at.report(known.size === 0 ? 'is not allowed here' : `is not allowed here (allowed: ${knownList})`, key);
+          at.report(
+            known.size === 0 ? 'is not allowed here' : `is not allowed here (allowed: ${knownList})`,
+            key,
+          );
         }
       }
     }

@@ -4,7 +4,7 @@
  */
 
 // RFC 3986, section by section. Case-insensitive; ASCII only (IRIs are not URIs).
-const unreserved = "a-z0-9\\-._~";
+const unreserved = 'a-z0-9\\-._~';
 const subDelims = "!$&'()*+,;=";
 const pctEncoded = '%[0-9a-f]{2}';
 const pchar = `(?:[${unreserved}${subDelims}:@]|${pctEncoded})`;
@@ -36,7 +36,8 @@ export const isUriReference = (value: string): boolean => URI.test(value) || REL
 
 // RFC 3339 section 5.6. The separator may be `T`, `t` or a space (section 5.6, NOTE);
 // the offset is `Z` or `+hh:mm`, never omitted: a time without a zone is not an instant.
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
 const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 
 const isLeapYear = (year: number): boolean => year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
@@ -62,7 +63,8 @@ export const isDateTime = (value: string): boolean => {
   if (second > 60) return false;
   // A leap second is only valid at 23:59:60 in UTC.
   const sign = m[7] === '-' ? -1 : 1;
-  const utcMinutes = (((hour * 60 + minute - sign * (offsetHours * 60 + offsetMinutes)) % 1440) + 1440) % 1440;
+  const utcMinutes =
+    (((hour * 60 + minute - sign * (offsetHours * 60 + offsetMinutes)) % 1440) + 1440) % 1440;
   return utcMinutes === 23 * 60 + 59;
 };
 

@@ -38,7 +38,8 @@ export const toJsonSchema = (node: SchemaNode): JsonSchema => {
   switch (node.kind) {
     case 'string': {
       if (node.suggested !== undefined) {
-        const open = node.minLength === undefined ? { type: 'string' } : { type: 'string', minLength: node.minLength };
+        const open =
+          node.minLength === undefined ? { type: 'string' } : { type: 'string', minLength: node.minLength };
         return { anyOf: [{ type: 'string', enum: [...node.suggested] }, open] };
       }
       const schema: Record<string, unknown> = { type: 'string' };

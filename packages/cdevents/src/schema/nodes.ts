@@ -90,7 +90,9 @@ export type EmbeddedLink = EmbeddedLinkEnd | EmbeddedLinkPath | EmbeddedLinkRela
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
-type RequiredKeys<P extends Properties> = { [K in keyof P]: P[K]['required'] extends true ? K : never }[keyof P];
+type RequiredKeys<P extends Properties> = {
+  [K in keyof P]: P[K]['required'] extends true ? K : never;
+}[keyof P];
 type OptionalKeys<P extends Properties> = Exclude<keyof P, RequiredKeys<P>>;
 
 export type InferObject<P extends Properties> = Simplify<
@@ -100,15 +102,16 @@ export type InferObject<P extends Properties> = Simplify<
 >;
 
 /** The TypeScript type of the JSON values a node accepts. */
-export type Infer<N> = N extends StringNode<infer T>
-  ? T
-  : N extends ArrayNode<infer T>
+export type Infer<N> =
+  N extends StringNode<infer T>
     ? T
-    : N extends ObjectNode<infer P>
-      ? InferObject<P>
-      : N extends { readonly _type?: infer T }
-        ? T
-        : never;
+    : N extends ArrayNode<infer T>
+      ? T
+      : N extends ObjectNode<infer P>
+        ? InferObject<P>
+        : N extends { readonly _type?: infer T }
+          ? T
+          : never;
 
 // ---------------------------------------------------------------------------------------------
 // Builders
@@ -142,7 +145,9 @@ export const suggested = <const T extends string>(
   values: readonly T[],
   minLength?: number,
 ): StringNode<T | (string & {})> =>
-  minLength === undefined ? { kind: 'string', suggested: values } : { kind: 'string', suggested: values, minLength };
+  minLength === undefined
+    ? { kind: 'string', suggested: values }
+    : { kind: 'string', suggested: values, minLength };
 
 export const array = <N extends SchemaNode>(items: N): ArrayNode<Infer<N>[]> => ({ kind: 'array', items });
 

@@ -81,7 +81,10 @@ const same = <const C extends ObjectNode, const A extends string, const B extend
   v041: A,
   v051: B,
   content: () => C,
-) => ({ '0.4.1': { typeVersion: v041, content: content() }, '0.5.1': { typeVersion: v051, content: content() } });
+) => ({
+  '0.4.1': { typeVersion: v041, content: content() },
+  '0.5.1': { typeVersion: v051, content: content() },
+});
 
 const uriSource = 'uri-reference' as const;
 
@@ -276,8 +279,14 @@ export const CATALOG = {
     subjectType: 'pipelineRun',
     subjectSource: uriSource,
     versions: {
-      '0.4.1': { typeVersion: '0.2.0', content: object({ pipelineName: optional(str()), url: optional(str()) }) },
-      '0.5.1': { typeVersion: '0.3.0', content: object({ pipelineName: optional(str()), uri: optional(uri()) }) },
+      '0.4.1': {
+        typeVersion: '0.2.0',
+        content: object({ pipelineName: optional(str()), url: optional(str()) }),
+      },
+      '0.5.1': {
+        typeVersion: '0.3.0',
+        content: object({ pipelineName: optional(str()), uri: optional(uri()) }),
+      },
     },
   }),
   'pipelinerun.started': define({
@@ -286,8 +295,14 @@ export const CATALOG = {
     subjectType: 'pipelineRun',
     subjectSource: uriSource,
     versions: {
-      '0.4.1': { typeVersion: '0.2.0', content: object({ pipelineName: required(str()), url: required(str()) }) },
-      '0.5.1': { typeVersion: '0.3.0', content: object({ pipelineName: required(str()), uri: required(uri()) }) },
+      '0.4.1': {
+        typeVersion: '0.2.0',
+        content: object({ pipelineName: required(str()), url: required(str()) }),
+      },
+      '0.5.1': {
+        typeVersion: '0.3.0',
+        content: object({ pipelineName: required(str()), uri: required(uri()) }),
+      },
     },
   }),
   'pipelinerun.finished': define({
