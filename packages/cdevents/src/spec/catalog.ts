@@ -23,7 +23,10 @@ export type SpecVersion = (typeof SPEC_VERSIONS)[number];
 /** The newest released spec version: what builders produce unless told otherwise. */
 export const DEFAULT_SPEC_VERSION = '0.5.1' satisfies SpecVersion;
 
-/** How `subject.source` is constrained: a non-empty URI reference, or (test* subjects) any string. */
+/**
+ * How `context.source` and `subject.source` are constrained: URI references, or (test* subjects)
+ * plain strings, as the spec's schemas have it.
+ */
 export type SubjectSourceRule = 'uri-reference' | 'string';
 
 export interface VersionDefinition {
