@@ -48,7 +48,7 @@ describe('parse', () => {
   });
 
   test('too large input is refused before parsing', () => {
-    const error = failure('{"a":"' + 'x'.repeat(200) + '"}', { maxBytes: 100 });
+    const error = failure(`{"a":"${'x'.repeat(200)}"}`, { maxBytes: 100 });
     expect(error).toBeInstanceOf(PayloadTooLargeError);
     expect(error.reason).toBe('too-large');
     expect((error as PayloadTooLargeError).limit).toBe(100);
