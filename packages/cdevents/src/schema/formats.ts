@@ -10,7 +10,6 @@ const pctEncoded = '%[0-9a-f]{2}';
 const pchar = `(?:[${unreserved}${subDelims}:@]|${pctEncoded})`;
 const segment = `${pchar}*`;
 const segmentNz = `${pchar}+`;
-const segmentNzNc = `(?:[${unreserved}${subDelims}@]|${pctEncoded})+`;
 const userinfo = `(?:[${unreserved}${subDelims}:]|${pctEncoded})*`;
 const ipLiteral = `\\[(?:[0-9a-f:.]+|v[0-9a-f]+\\.[${unreserved}${subDelims}:]+)\\]`;
 const regName = `(?:[${unreserved}${subDelims}]|${pctEncoded})*`;
@@ -18,12 +17,14 @@ const authority = `(?:${userinfo}@)?(?:${ipLiteral}|${regName})(?::[0-9]*)?`;
 const pathAbempty = `(?:/${segment})*`;
 const pathAbsolute = `/(?:${segmentNz}(?:/${segment})*)?`;
 const pathRootless = `${segmentNz}(?:/${segment})*`;
-const pathNoscheme = `${segmentNzNc}(?:/${segment})*`;
 const queryOrFragment = `(?:${pchar}|[/?])*`;
 const scheme = '[a-z][a-z0-9+\\-.]*';
 const tail = `(?:\\?${queryOrFragment})?(?:#${queryOrFragment})?`;
 const hierPart = `(?://${authority}${pathAbempty}|${pathAbsolute}|${pathRootless}|)`;
-const relativePart = `(?://${authority}${pathAbempty}|${pathAbsolute}|${pathNoscheme}|)`;
+// RFC 3986 section 4.2 forbids a colon in the first segment of a relative path ("a:b/c"); the
+// validator the CDEvents project uses (ajv-formats) accepts it, and so do we, so that every event the
+// official tooling accepts is accepted here too (e.g. a source of "10.0.0.1:8080/argocd").
+const relativePart = `(?://${authority}${pathAbempty}|${pathAbsolute}|${pathRootless}|)`;
 
 const URI = new RegExp(`^${scheme}:${hierPart}${tail}$`, 'i');
 const RELATIVE_REF = new RegExp(`^${relativePart}${tail}$`, 'i');
