@@ -1,0 +1,31 @@
+/**
+ * `pnpm bench`: runs every `*.bench.ts` here (or those named on the command line), prints a table
+ * per benchmark with ratios against its same-run baseline, and the machine. With ARGUS_BENCH_OUT set,
+ * writes all results as JSON to that file.
+ */
+import { readdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { type BenchResult, machine, printResult } from './harness.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const only = process.argv.slice(2);
+const files = (await readdir(here))
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
+  .sort();
+const host = machine();
+console.log(`# Argus benchmarks, ${host.date}`);
+console.log(
+  `machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, node ${host.node}, ${host.platform}`,
+);
+const results: BenchResult[] = [];
+for (const file of files) {
+  const module = (await import(new URL(file, `file://${here}`).href)) as { run: () => Promise<BenchResult> };
+  const result = await module.run();
+  printResult(result);
+  results.push(result);
+}
+if (process.env.ARGUS_BENCH_OUT !== undefined) {
+  await writeFile(process.env.ARGUS_BENCH_OUT, `${JSON.stringify({ machine: host, results }, null, 2)}\n`);
+  console.log(`\nresults written to ${process.env.ARGUS_BENCH_OUT}`);
+}
