@@ -5,7 +5,11 @@ import { expect, test } from 'vitest';
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 test('the README demo runs unattended and reports what the hub stored', () => {
-  const run = spawnSync('bash', ['deploy/scripts/demo.sh'], { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 });
+  const run = spawnSync('bash', ['deploy/scripts/demo.sh'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
   expect(run.stderr).not.toMatch(/demo: /);
   expect(run.status).toBe(0);
   expect(run.stdout).toContain('{"accepted":1,"duplicates":0,"ids":["pr-42-merged"]}');

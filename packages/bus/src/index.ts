@@ -1,3 +1,5 @@
+export type { BatchAck, OutgoingMessage } from './batch-publisher.js';
+export { BatchPublishError, BatchPublisher } from './batch-publisher.js';
 export type { NatsSetup } from './connect.js';
 export { connectNats } from './connect.js';
 export type { StreamDrift } from './errors.js';

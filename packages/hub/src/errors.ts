@@ -28,7 +28,9 @@ export type DeadLetterReason =
   | 'binding'
   | 'bad-subject'
   | 'subject-mismatch'
-  | 'cluster-not-allowed';
+  | 'cluster-not-allowed'
+  | 'timestamp-out-of-range'
+  | 'store-rejected';
 
 /** A message the hub will not store, with the reason and a detail a person can act on. */
 export class RejectedMessage extends HubError {

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { ensureHubConsumer, ensureStreams, HEADERS, RAW_STREAM, type StreamOptions } from '@argus/bus';
+import {
+  BatchPublisher,
+  ensureHubConsumer,
+  ensureStreams,
+  HEADERS,
+  RAW_STREAM,
+  type StreamOptions,
+} from '@argus/bus';
 import type { Logger } from '@argus/runtime';
 import { type Store, toEventRow } from '@argus/store';
 import {
@@ -54,6 +61,7 @@ interface Accepted {
   readonly stored: StoredEvent;
 }
 
+const decoder = new TextDecoder();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A deterministic token for a set of rows: a retried insert of the same rows is recognised as such. */
@@ -70,6 +78,7 @@ export class Hub {
   readonly metrics: HubMetrics;
   readonly #nc: NatsConnection;
   readonly #js: JetStreamClient;
+  readonly #publisher: BatchPublisher;
   readonly #store: Store;
   readonly #logger: Logger;
   readonly #registry: Registry;
@@ -98,6 +107,7 @@ export class Hub {
   constructor(config: HubConfig) {
     this.#nc = config.nc;
     this.#js = jetstream(config.nc);
+    this.#publisher = new BatchPublisher(config.nc);
     this.#store = config.store;
     this.#logger = config.logger.child({ component: 'hub' });
     this.#registry = config.registry ?? EMPTY_REGISTRY;
@@ -140,6 +150,7 @@ export class Hub {
     clearInterval(this.#lagTimer);
     this.#messages?.stop();
     await this.#running;
+    this.#publisher.close();
     this.#logger.info(this.stats(), 'hub stopped');
   }
 
@@ -202,6 +213,7 @@ export class Hub {
     this.#counts.consumed += batch.length;
     this.metrics.consumed.inc(batch.length);
     const receivedAt = new Date();
+    let stage = this.metrics.stageSeconds.startTimer({ stage: 'validate' });
     const accepted: Accepted[] = [];
     const rejected: { msg: JsMsg; rejection: RejectedMessage }[] = [];
     const inBatch = new Set<string>();
@@ -228,13 +240,16 @@ export class Hub {
         subjectType: result.subjectType,
         predicate: result.predicate,
         specVersion,
-        raw: new TextDecoder().decode(msg.data),
+        identity: result.identity,
+        raw: decoder.decode(result.body),
         tags,
         receivedAt,
       });
       accepted.push({ msg, message: result, stored: { message: result, row } });
     }
 
+    stage();
+    stage = this.metrics.stageSeconds.startTimer({ stage: 'lookup' });
     // A redelivered message may already be stored (the previous holder crashed between insert and ack).
     const redelivered = accepted.filter((a) => a.msg.info.redelivered).map((a) => a.message.identity);
     const alreadyStored =
@@ -248,6 +263,8 @@ export class Hub {
     const toInsert = accepted.filter((a) => !alreadyStored.has(a.message.identity));
     for (let i = 0; i < alreadyStored.size; i++) this.#countDuplicate('store');
 
+    stage();
+    stage = this.metrics.stageSeconds.startTimer({ stage: 'insert' });
     if (toInsert.length > 0) {
       const rows = toInsert.map((a) => a.stored.row);
       const token = batchToken(rows.map((r) => r.identity));
@@ -268,6 +285,8 @@ export class Hub {
       }
     }
 
+    stage();
+    stage = this.metrics.stageSeconds.startTimer({ stage: 'dead-letter' });
     if (rejected.length > 0) {
       await this.#retry(
         'publish dead letters',
@@ -303,12 +322,14 @@ export class Hub {
       }
     }
 
+    stage();
+    stage = this.metrics.stageSeconds.startTimer({ stage: 'republish' });
     if (accepted.length > 0) {
       const acks = await this.#retry(
         'republish on CDEVENTS',
         () =>
           republish(
-            this.#js,
+            this.#publisher,
             accepted.map((a) => a.stored),
           ),
         batch,
@@ -318,8 +339,11 @@ export class Hub {
       this.metrics.republished.inc(fresh);
     }
 
+    stage();
+    stage = this.metrics.stageSeconds.startTimer({ stage: 'ack' });
     for (const msg of batch) msg.ack();
     for (const a of accepted) this.#recent.add(a.message.identity);
+    stage();
     endTimer();
     this.#logger.debug(
       {

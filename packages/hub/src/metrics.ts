@@ -42,6 +42,13 @@ export class HubMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly stageSeconds = new Histogram({
+    name: 'argus_hub_stage_seconds',
+    help: 'Time per batch in each pipeline stage',
+    labelNames: ['stage'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
   readonly batchSize = new Histogram({
     name: 'argus_hub_batch_size',
     help: 'Messages per batch',

@@ -135,6 +135,14 @@ describe('hub pipeline', () => {
         }),
       ],
       ['too-large', JSON.stringify({ ...deployed(), customData: { blob: 'x'.repeat(100_000) } })],
+      // Valid CDEvents, but ClickHouse cannot store the year: refused rather than stalling the batch.
+      [
+        'timestamp-out-of-range',
+        JSON.stringify({
+          ...deployed(),
+          context: { ...deployed().context, timestamp: '9999-12-31T23:59:59Z' },
+        }),
+      ],
     ];
     for (const [, body] of bad) await js.publish('cdevents.raw.argo-eu.service.deployed', body);
     const wrongSubject = rawMessage(deployed(), { instance: 'argo-eu' });

@@ -60,8 +60,34 @@ const linkedIds = (links: unknown): string[] => {
   return ids;
 };
 
+/** DateTime64 covers 1900-01-01 to 2299-12-31 (UTC); a timestamp outside cannot be stored. */
+export const MIN_STORABLE_TIME = Date.UTC(1900, 0, 1);
+export const MAX_STORABLE_TIME = Date.UTC(2300, 0, 1) - 1;
+
+/** Milliseconds since the epoch of an RFC 3339 time; a leap second (:60) counts as the last millisecond before it. */
+export const epochMillis = (rfc3339: string): number => {
+  const ms = Date.parse(rfc3339);
+  return Number.isNaN(ms)
+    ? Date.parse(rfc3339.replace(/:60(?=[.,Zz+-])/, ':59.999').replace(/\.999\.\d+/, '.999'))
+    : ms;
+};
+
+/** `true` when ClickHouse can store this timestamp. */
+export const isStorableTime = (rfc3339: string): boolean => {
+  const ms = epochMillis(rfc3339);
+  return ms >= MIN_STORABLE_TIME && ms <= MAX_STORABLE_TIME;
+};
+
+/** `YYYY-MM-DD hh:mm:ss.sss` in UTC: the DateTime64(3) text ClickHouse parses without best-effort guessing. */
+export const toClickHouseTime = (rfc3339: string): string => {
+  const iso = new Date(epochMillis(rfc3339)).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+};
+
 export interface RowInput {
   readonly event: CDEvent;
+  /** The event identity when the caller has it already (`natsMessageId(source, id)`). */
+  readonly identity?: string;
   /** `subject` / `predicate` tokens of the type (custom types: `<tool>-<subject>`). */
   readonly subjectType: string;
   readonly predicate: string;
@@ -72,12 +98,36 @@ export interface RowInput {
   readonly receivedAt: Date;
 }
 
+/** Column order of inserts (JSONCompactEachRow: arrays instead of objects, half the bytes to parse). */
+export const EVENT_COLUMNS = [
+  'identity',
+  'id',
+  'source',
+  'type',
+  'spec_version',
+  'subject_type',
+  'predicate',
+  'subject_id',
+  'subject_source',
+  'timestamp',
+  'chain_id',
+  'links',
+  'linked_ids',
+  'instance',
+  'cluster',
+  'environment',
+  'artifact_id',
+  'labels',
+  'received_at',
+  'raw',
+] as const satisfies readonly (keyof EventRow)[];
+
 /** Maps a validated event and its tags to a table row. Pure. */
 export const toEventRow = (input: RowInput): EventRow => {
   const { event, tags } = input;
   const content: unknown = event.subject.content;
   return {
-    identity: natsMessageId(event.context.source, event.context.id),
+    identity: input.identity ?? natsMessageId(event.context.source, event.context.id),
     id: event.context.id,
     source: event.context.source,
     type: event.context.type,
@@ -86,7 +136,7 @@ export const toEventRow = (input: RowInput): EventRow => {
     predicate: input.predicate,
     subject_id: event.subject.id,
     subject_source: event.subject.source ?? '',
-    timestamp: event.context.timestamp,
+    timestamp: toClickHouseTime(event.context.timestamp),
     chain_id: event.context.chainId ?? '',
     links: event.context.links === undefined ? '' : JSON.stringify(event.context.links),
     linked_ids: linkedIds(event.context.links),
@@ -95,7 +145,7 @@ export const toEventRow = (input: RowInput): EventRow => {
     environment: tags.environment !== '' ? tags.environment : contentEnvironment(content),
     artifact_id: contentString(content, 'artifactId'),
     labels: tags.labels,
-    received_at: input.receivedAt.toISOString(),
+    received_at: toClickHouseTime(input.receivedAt.toISOString()),
     raw: input.raw,
   };
 };

@@ -2,7 +2,7 @@ import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
 import { MigrationError, StoreOptionsError } from './errors.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, type Migration } from './migrations.js';
-import type { EventRow } from './rows.js';
+import { EVENT_COLUMNS, type EventRow } from './rows.js';
 
 export interface StoreOptions {
   /** A ClickHouse server, e.g. `http://127.0.0.1:8123`. Exclusive with `dataDir`. */
@@ -22,9 +22,8 @@ export const DEFAULT_DATABASE = 'argus';
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
-/** Settings of every insert: ISO timestamps parse as such; a retried batch with the same token is a no-op. */
+/** Settings of every insert: a retried batch with the same token is a no-op. */
 const insertSettings = (token: string) => ({
-  date_time_input_format: 'best_effort' as const,
   insert_deduplication_token: token,
   insert_deduplicate: 1 as const,
 });
@@ -142,8 +141,9 @@ export class Store {
     if (rows.length === 0) return;
     await this.client.insert({
       table: this.table('cdevents'),
-      values: rows as EventRow[],
-      format: 'JSONEachRow',
+      columns: [...EVENT_COLUMNS],
+      values: rows.map((row) => EVENT_COLUMNS.map((column) => row[column])),
+      format: 'JSONCompactEachRow',
       clickhouse_settings: insertSettings(token),
     });
   }

@@ -1,5 +1,13 @@
 import { parseRawSubject, SubjectSchemeError, typeTokens } from '@argus/bus';
-import { BindingError, fromNats, natsMessageId, type ValidatedEvent, ValidationError } from '@argus/cdevents';
+import {
+  BindingError,
+  fromNats,
+  natsMessageId,
+  serialize,
+  type ValidatedEvent,
+  ValidationError,
+} from '@argus/cdevents';
+import { isStorableTime } from '@argus/store';
 import { type DeadLetterReason, RejectedMessage } from '../errors.js';
 
 /** What the validate stage needs of a JetStream message. */
@@ -16,7 +24,11 @@ export interface ValidMessage {
   readonly subjectType: string;
   readonly predicate: string;
   readonly identity: string;
+  /** The CDEvent JSON: the received bytes in binary and plain mode, re-serialized from structured mode. */
+  readonly body: Uint8Array;
 }
+
+const encoder = new TextEncoder();
 
 const VALIDATION_REASONS: Record<ValidationError['reason'], DeadLetterReason> = {
   'too-large': 'too-large',
@@ -63,8 +75,23 @@ export const validateMessage = (
         `subject ${message.subject} says ${subjectType}.${predicate} but the event is ${validated.event.context.type}`,
       );
     }
-    const { source, id } = validated.event.context;
-    return { validated, instance, subjectType, predicate, identity: natsMessageId(source, id) };
+    const { source, id, timestamp } = validated.event.context;
+    if (!isStorableTime(timestamp)) {
+      return new RejectedMessage(
+        'timestamp-out-of-range',
+        'TimestampOutOfRange',
+        `context.timestamp ${JSON.stringify(timestamp)} is outside what can be stored (1900-01-01 to 2299-12-31 UTC)`,
+      );
+    }
+    const body = validated.mode === 'structured' ? encoder.encode(serialize(validated.event)) : message.data;
+    return {
+      validated: { event: validated.event, info: validated.info, specVersion: validated.specVersion },
+      instance,
+      subjectType,
+      predicate,
+      identity: natsMessageId(source, id),
+      body,
+    };
   } catch (error) {
     return rejection(error);
   }

@@ -1,0 +1,174 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureStreams, HUB_CONSUMER, RAW_STREAM, rawMessage } from '@argus/bus';
+import { type CDEvent, createEvent } from '@argus/cdevents';
+import { Hub } from '@argus/hub';
+import { countEvents, Store } from '@argus/store';
+import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
+import { AckPolicy, type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { BenchResult } from './harness.js';
+
+const EVENTS = Number(process.env.ARGUS_BENCH_HUB_EVENTS ?? 30_000);
+const STEADY_RATE = 1000;
+const STEADY_SECONDS = Number(process.env.ARGUS_BENCH_HUB_STEADY_SECONDS ?? 10);
+
+const event = (i: number, run: string): CDEvent =>
+  createEvent({
+    type: 'service.deployed',
+    id: `${run}-${i}`,
+    source: `/argocd/prod-eu/apps/app-${i % 500}`,
+    timestamp: new Date(Date.UTC(2026, 10, 24, 10, 0, 0, i)).toISOString(),
+    subject: {
+      id: `app-${i % 500}`,
+      content: {
+        environment: { id: 'prod-eu/apps', source: '/argocd/prod-eu' },
+        artifactId: `pkg:helm/app-${i % 500}@1.${i}.0?repository_url=ghcr.io%2Facme%2Fcharts`,
+      },
+    },
+    customData: {
+      argocd: {
+        app: `app-${i % 500}`,
+        project: 'default',
+        syncStatus: 'Synced',
+        healthStatus: 'Healthy',
+        historyId: i,
+      },
+    },
+  });
+
+const publishAll = async (js: JetStreamClient, count: number, run: string) => {
+  const window = 1000;
+  for (let start = 0; start < count; start += window) {
+    const acks = [];
+    for (let i = start; i < Math.min(start + window, count); i++) {
+      const m = rawMessage(event(i, run), { instance: 'bench', cluster: 'prod-eu' });
+      acks.push(js.publish(m.subject, m.data, { headers: m.headers, msgID: m.msgId }));
+    }
+    await Promise.all(acks);
+  }
+};
+
+/** Baseline: the same messages consumed and acked by a bare durable pull consumer, doing nothing else. */
+const rawConsumeRate = async (nc: NatsConnection, count: number): Promise<number> => {
+  const jsm = await jetstreamManager(nc);
+  await jsm.consumers.add(RAW_STREAM, {
+    durable_name: 'bench-raw',
+    ack_policy: AckPolicy.Explicit,
+    max_ack_pending: 20_000,
+  });
+  const consumer = await jetstream(nc).consumers.get(RAW_STREAM, 'bench-raw');
+  const started = performance.now();
+  const messages = await consumer.consume({ max_messages: 2000 });
+  let seen = 0;
+  for await (const m of messages) {
+    m.ack();
+    if (++seen >= count) break;
+  }
+  messages.stop();
+  const seconds = (performance.now() - started) / 1000;
+  await jsm.consumers.delete(RAW_STREAM, 'bench-raw');
+  return count / seconds;
+};
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+export const run = async (): Promise<BenchResult> => {
+  const server = await NatsServer.start();
+  const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-hub-'));
+  const logs = captureLogs({ level: 'warn' });
+  const nc = await server.connect();
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  try {
+    await ensureStreams(jsm);
+    await publishAll(js, EVENTS, 'throughput');
+    const raw = await rawConsumeRate(nc, EVENTS);
+
+    const store = await Store.open({ dataDir, logger: logs.logger });
+    const hub = new Hub({ nc, store, logger: logs.logger, batchSize: 5000, batchMaxWaitMs: 50 });
+    const started = performance.now();
+    await hub.start();
+    await waitFor(
+      async () => {
+        const info = await jsm.consumers.info(RAW_STREAM, HUB_CONSUMER);
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { what: `the hub to store ${EVENTS} events`, timeoutMs: 600_000, intervalMs: 20 },
+    );
+    const hubSeconds = (performance.now() - started) / 1000;
+    const stored = await countEvents(store);
+    if (stored.events !== EVENTS || stored.rows !== EVENTS) {
+      throw new Error(
+        `hub benchmark stored ${stored.events} events in ${stored.rows} rows, expected ${EVENTS}`,
+      );
+    }
+    const hubRate = EVENTS / hubSeconds;
+    const stages = (await hub.metrics.stageSeconds.get()).values
+      .filter((v) => v.metricName === 'argus_hub_stage_seconds_sum')
+      .map((v) => `${String(v.labels.stage)} ${(v.value * 1000).toFixed(0)} ms`)
+      .join(', ');
+
+    // Latency at a steady rate: publish -> seen on the unified stream, which the hub writes after the insert.
+    const sentAt = new Map<string, number>();
+    const latencies: number[] = [];
+    const sub = nc.subscribe('cdevents.unified.>', {
+      callback: (_err, msg) => {
+        const id = msg.headers?.get('ce-id') ?? '';
+        const t = sentAt.get(id);
+        if (t !== undefined) latencies.push(performance.now() - t);
+      },
+    });
+    const total = STEADY_RATE * STEADY_SECONDS;
+    const steadyStart = performance.now();
+    for (let i = 0; i < total; i++) {
+      const due = steadyStart + (i * 1000) / STEADY_RATE;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const e = event(i, 'steady');
+      const m = rawMessage(e, { instance: 'bench', cluster: 'prod-eu' });
+      sentAt.set(e.context.id, performance.now());
+      void js.publish(m.subject, m.data, { headers: m.headers, msgID: m.msgId });
+    }
+    await waitFor(() => latencies.length >= total, {
+      what: `${total} events on the unified stream`,
+      timeoutMs: 120_000,
+    });
+    sub.unsubscribe();
+    latencies.sort((a, b) => a - b);
+    await hub.stop();
+    await store.close();
+    return {
+      benchmark: `hub end to end: ${EVENTS} events CDEVENTS_RAW -> ClickHouse (embedded) + CDEVENTS`,
+      baseline: 'raw JetStream consume+ack of the same messages, same run',
+      measurements: [
+        { name: 'raw consume+ack (baseline)', opsPerSec: raw, ratio: 1 },
+        {
+          name: 'hub (validate, dedupe, tag, store, republish, ack)',
+          opsPerSec: hubRate,
+          ratio: hubRate / raw,
+        },
+        {
+          name: `latency p50 at ${STEADY_RATE}/s (publish -> stored)`,
+          opsPerSec: percentile(latencies, 50),
+          unit: 'ms',
+        },
+        {
+          name: `latency p99 at ${STEADY_RATE}/s (publish -> stored)`,
+          opsPerSec: percentile(latencies, 99),
+          unit: 'ms',
+        },
+      ],
+      notes: [
+        `targets: >= 0.5x the raw rate and >= 30k events/s; p50/p99 over ${total} events`,
+        `hub time by stage over the ${EVENTS} events (${hubSeconds.toFixed(2)} s in all): ${stages}`,
+      ],
+    };
+  } finally {
+    await nc.close();
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+};
