@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureStreams, HUB_CONSUMER, RAW_STREAM, rawMessage } from '@argus/bus';
@@ -89,6 +89,12 @@ export const run = async (): Promise<BenchResult> => {
 
     const store = await Store.open({ dataDir, logger: logs.logger });
     const hub = new Hub({ nc, store, logger: logs.logger, batchSize: 5000, batchMaxWaitMs: 50 });
+    const natsCpu = () => {
+      const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    };
+    const cpuBefore = process.cpuUsage();
+    const natsBefore = natsCpu();
     const started = performance.now();
     await hub.start();
     await waitFor(
@@ -99,6 +105,9 @@ export const run = async (): Promise<BenchResult> => {
       { what: `the hub to store ${EVENTS} events`, timeoutMs: 600_000, intervalMs: 20 },
     );
     const hubSeconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const hubCpu = (cpu.user + cpu.system) / 1e6;
+    const natsCpuSeconds = natsCpu() - natsBefore;
     const stored = await countEvents(store);
     if (stored.events !== EVENTS || stored.rows !== EVENTS) {
       throw new Error(
@@ -164,6 +173,7 @@ export const run = async (): Promise<BenchResult> => {
       notes: [
         `targets: >= 0.5x the raw rate and >= 30k events/s; p50/p99 over ${total} events`,
         `hub time by stage over the ${EVENTS} events (${hubSeconds.toFixed(2)} s in all): ${stages}`,
+        `CPU during the hub run: hub process (Node + chdb) ${hubCpu.toFixed(2)} s, nats-server ${natsCpuSeconds.toFixed(2)} s, of ${(2 * hubSeconds).toFixed(2)} s available on 2 cores`,
       ],
     };
   } finally {

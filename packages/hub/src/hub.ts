@@ -62,6 +62,19 @@ interface Accepted {
 }
 
 const decoder = new TextDecoder();
+
+/** Runs tasks one at a time in submission order: keeps inserts (and republishes) in batch order. */
+class Serial {
+  #tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(task);
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** Batches being processed at once: one validating, one inserting, one republishing. */
+export const MAX_BATCHES_IN_FLIGHT = 3;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A deterministic token for a set of rows: a retried insert of the same rows is recognised as such. */
@@ -99,6 +112,11 @@ export class Hub {
     storeErrors: 0,
   };
   #messages: ConsumerMessages | undefined;
+  readonly #storeStage = new Serial();
+  readonly #publishStage = new Serial();
+  /** Identities of batches still being processed; their messages stay unacked until stored. */
+  readonly #inFlight = new Set<string>();
+  readonly #batchesInFlight = new Set<Promise<void>>();
   #running: Promise<void> | undefined;
   #stopping = false;
   #consuming = false;
@@ -176,13 +194,12 @@ export class Hub {
     while (!this.#stopping) {
       try {
         const consumer = await this.#js.consumers.get(RAW_STREAM, this.#consumerName);
-        const messages = await consumer.consume({ max_messages: this.#batchSize });
+        const messages = await consumer.consume({ max_messages: this.#batchSize * 2 });
         this.#messages = messages;
         this.#consuming = true;
         delay = 250;
-        await collectBatches(messages, this.#batchSize, this.#batchMaxWaitMs, (batch) =>
-          this.#processBatch(batch),
-        );
+        await collectBatches(messages, this.#batchSize, this.#batchMaxWaitMs, (batch) => this.#submit(batch));
+        await Promise.all(this.#batchesInFlight);
       } catch (err) {
         if (this.#stopping) break;
         this.#logger.warn({ err, retryInMs: delay }, 'consuming failed; retrying');
@@ -207,13 +224,25 @@ export class Hub {
     });
   }
 
+  /** Starts a batch and returns once fewer than MAX_BATCHES_IN_FLIGHT are being processed. */
+  async #submit(batch: JsMsg[]): Promise<void> {
+    const work = this.#processBatch(batch).catch((err: unknown) => {
+      // Its messages stay unacked: JetStream redelivers them after ack_wait.
+      if (!this.#stopping)
+        this.#logger.error({ err, messages: batch.length }, 'batch failed; left for redelivery');
+    });
+    this.#batchesInFlight.add(work);
+    void work.finally(() => this.#batchesInFlight.delete(work));
+    if (this.#batchesInFlight.size >= MAX_BATCHES_IN_FLIGHT) await Promise.race(this.#batchesInFlight);
+  }
+
   async #processBatch(batch: JsMsg[]): Promise<void> {
     const endTimer = this.metrics.batchSeconds.startTimer();
     this.metrics.batchSize.observe(batch.length);
     this.#counts.consumed += batch.length;
     this.metrics.consumed.inc(batch.length);
     const receivedAt = new Date();
-    let stage = this.metrics.stageSeconds.startTimer({ stage: 'validate' });
+    const stage = this.metrics.stageSeconds.startTimer({ stage: 'validate' });
     const accepted: Accepted[] = [];
     const rejected: { msg: JsMsg; rejection: RejectedMessage }[] = [];
     const inBatch = new Set<string>();
@@ -223,7 +252,11 @@ export class Hub {
         rejected.push({ msg, rejection: result });
         continue;
       }
-      if (this.#recent.has(result.identity) || inBatch.has(result.identity)) {
+      if (
+        this.#recent.has(result.identity) ||
+        this.#inFlight.has(result.identity) ||
+        inBatch.has(result.identity)
+      ) {
         this.#countDuplicate('recent');
         continue;
       }
@@ -249,8 +282,27 @@ export class Hub {
     }
 
     stage();
-    stage = this.metrics.stageSeconds.startTimer({ stage: 'lookup' });
-    // A redelivered message may already be stored (the previous holder crashed between insert and ack).
+    for (const a of accepted) this.#inFlight.add(a.message.identity);
+    try {
+      await this.#storeStage.run(() => this.#storeBatch(batch, accepted));
+      await this.#publishStage.run(() => this.#publishBatch(batch, accepted, rejected));
+      const ack = this.metrics.stageSeconds.startTimer({ stage: 'ack' });
+      for (const msg of batch) msg.ack();
+      for (const a of accepted) this.#recent.add(a.message.identity);
+      ack();
+    } finally {
+      for (const a of accepted) this.#inFlight.delete(a.message.identity);
+    }
+    endTimer();
+    this.#logger.debug(
+      { messages: batch.length, accepted: accepted.length, refused: rejected.length },
+      'batch done',
+    );
+  }
+
+  /** Stores what is not stored yet: redelivered identities are looked up first (a crash between insert and ack). */
+  async #storeBatch(batch: readonly JsMsg[], accepted: readonly Accepted[]): Promise<void> {
+    const lookup = this.metrics.stageSeconds.startTimer({ stage: 'lookup' });
     const redelivered = accepted.filter((a) => a.msg.info.redelivered).map((a) => a.message.identity);
     const alreadyStored =
       redelivered.length === 0
@@ -262,32 +314,37 @@ export class Hub {
           );
     const toInsert = accepted.filter((a) => !alreadyStored.has(a.message.identity));
     for (let i = 0; i < alreadyStored.size; i++) this.#countDuplicate('store');
-
-    stage();
-    stage = this.metrics.stageSeconds.startTimer({ stage: 'insert' });
-    if (toInsert.length > 0) {
-      const rows = toInsert.map((a) => a.stored.row);
-      const token = batchToken(rows.map((r) => r.identity));
-      await this.#retry(
-        'insert into ClickHouse',
-        () => this.#store.insertEvents(rows, token),
-        batch,
-        () => {
-          this.#counts.storeErrors++;
-          this.metrics.storeErrors.inc();
-        },
-      );
-      this.#counts.stored += rows.length;
-      for (const row of rows) this.metrics.stored.inc({ type: row.type });
-      if (this.#failpoint === 'kill-after-insert') {
-        this.#logger.warn({ rows: rows.length }, 'failpoint kill-after-insert: SIGKILL before ack');
-        process.kill(process.pid, 'SIGKILL');
-      }
+    lookup();
+    if (toInsert.length === 0) return;
+    const insert = this.metrics.stageSeconds.startTimer({ stage: 'insert' });
+    const rows = toInsert.map((a) => a.stored.row);
+    const token = batchToken(rows.map((r) => r.identity));
+    await this.#retry(
+      'insert into ClickHouse',
+      () => this.#store.insertEvents(rows, token),
+      batch,
+      () => {
+        this.#counts.storeErrors++;
+        this.metrics.storeErrors.inc();
+      },
+    );
+    this.#counts.stored += rows.length;
+    for (const row of rows) this.metrics.stored.inc({ type: row.type });
+    insert();
+    if (this.#failpoint === 'kill-after-insert') {
+      this.#logger.warn({ rows: rows.length }, 'failpoint kill-after-insert: SIGKILL before ack');
+      process.kill(process.pid, 'SIGKILL');
     }
+  }
 
-    stage();
-    stage = this.metrics.stageSeconds.startTimer({ stage: 'dead-letter' });
+  /** Dead letters first (their originals may then be acked), then the stored events on the unified stream. */
+  async #publishBatch(
+    batch: readonly JsMsg[],
+    accepted: readonly Accepted[],
+    rejected: readonly { msg: JsMsg; rejection: RejectedMessage }[],
+  ): Promise<void> {
     if (rejected.length > 0) {
+      const deadLetters = this.metrics.stageSeconds.startTimer({ stage: 'dead-letter' });
       await this.#retry(
         'publish dead letters',
         () =>
@@ -320,40 +377,23 @@ export class Hub {
           'message refused; sent to CDEVENTS_DLQ',
         );
       }
+      deadLetters();
     }
-
-    stage();
-    stage = this.metrics.stageSeconds.startTimer({ stage: 'republish' });
-    if (accepted.length > 0) {
-      const acks = await this.#retry(
-        'republish on CDEVENTS',
-        () =>
-          republish(
-            this.#publisher,
-            accepted.map((a) => a.stored),
-          ),
-        batch,
-      );
-      const fresh = acks.filter((a) => !a.duplicate).length;
-      this.#counts.republished += fresh;
-      this.metrics.republished.inc(fresh);
-    }
-
-    stage();
-    stage = this.metrics.stageSeconds.startTimer({ stage: 'ack' });
-    for (const msg of batch) msg.ack();
-    for (const a of accepted) this.#recent.add(a.message.identity);
-    stage();
-    endTimer();
-    this.#logger.debug(
-      {
-        messages: batch.length,
-        stored: toInsert.length,
-        refused: rejected.length,
-        alreadyStored: alreadyStored.size,
-      },
-      'batch done',
+    if (accepted.length === 0) return;
+    const publish = this.metrics.stageSeconds.startTimer({ stage: 'republish' });
+    const acks = await this.#retry(
+      'republish on CDEVENTS',
+      () =>
+        republish(
+          this.#publisher,
+          accepted.map((a) => a.stored),
+        ),
+      batch,
     );
+    const fresh = acks.filter((a) => !a.duplicate).length;
+    this.#counts.republished += fresh;
+    this.metrics.republished.inc(fresh);
+    publish();
   }
 
   #countDuplicate(layer: 'recent' | 'store'): void {
