@@ -33,6 +33,7 @@ export default defineConfig({
       packageProject('store'),
       packageProject('hub', { testTimeout: 60_000 }),
       packageProject('agent', { testTimeout: 60_000 }),
+      packageProject('argocd-sim'),
       {
         extends: true,
         test: {

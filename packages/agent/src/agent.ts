@@ -147,6 +147,16 @@ export class Agent {
 
   async #handle(event: SourceEvent): Promise<void> {
     const now = new Date();
+    this.#logger.debug(
+      event.type === 'snapshot'
+        ? { change: 'snapshot', apps: event.apps.length }
+        : {
+            change: event.type,
+            app: event.app.metadata.name,
+            resourceVersion: event.app.metadata.resourceVersion,
+          },
+      'argo cd change',
+    );
     if (event.type === 'snapshot') {
       const present = new Set<string>();
       for (const app of event.apps) {
@@ -317,6 +327,7 @@ export class Agent {
           await store.saveEnvironments(entry.environments as EnvironmentsState);
         await outbox.ack();
         this.#published++;
+        this.#logger.debug({ type: event.context.type, id: event.context.id }, 'published');
         this.#config.metrics.events.inc({ type: event.context.type });
         this.#config.metrics.spoolDepth.set(outbox.depth);
         delay = 250;

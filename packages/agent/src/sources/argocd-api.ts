@@ -1,7 +1,7 @@
 import type { Logger } from '@argus/runtime';
 import type { Application } from '../argocd/types.js';
 import { Backoff, sleep } from './backoff.js';
-import { getJson, type HttpClientOptions, streamJsonLines } from './http.js';
+import { getJson, type HttpClientOptions, openJsonLines } from './http.js';
 import type { AppSource, SourceEvent } from './source.js';
 
 export interface ArgoCdApiSourceOptions extends HttpClientOptions {
@@ -24,8 +24,8 @@ interface StreamLine {
 
 /**
  * Watches Applications through Argo CD's own API (no cluster access needed: managed Argo CD):
- * `GET /api/v1/applications`, then `GET /api/v1/stream/applications` from the list's resourceVersion,
- * with a bearer token. Reconnects with backoff; relists on every reconnect and every `resyncMs`.
+ * `GET /api/v1/applications` (a complete list: apps missing from it are gone), then
+ * `GET /api/v1/stream/applications`, with a bearer token. Reconnects with backoff; relists on every reconnect and every `resyncMs`.
  */
 export class ArgoCdApiSource implements AppSource {
   readonly name = 'api' as const;
@@ -70,26 +70,32 @@ export class ArgoCdApiSource implements AppSource {
     const resyncMs = this.#options.resyncMs ?? 300_000;
     while (!this.#stop.signal.aborted) {
       try {
-        const list = await getJson<ApplicationList>(
-          this.#url('api/v1/applications'),
-          this.#options,
-          this.#stop.signal,
-        );
-        const apps = list.items ?? [];
-        this.#logger.info(
-          { apps: apps.length, resourceVersion: list.metadata?.resourceVersion },
-          'listed applications',
-        );
-        yield { type: 'snapshot', apps };
-        backoff.reset();
+        // Watch, then list: the stream is open (headers received) before the list is taken, so no
+        // change can fall between them; detection is idempotent, so the overlap costs nothing.
         const stream = new AbortController();
         this.#stream = stream;
-        const resync = setTimeout(() => stream.abort(), resyncMs);
-        const url = this.#url('api/v1/stream/applications');
-        if (list.metadata?.resourceVersion !== undefined)
-          url.searchParams.set('resourceVersion', list.metadata.resourceVersion);
+        const abortStream = () => stream.abort();
+        this.#stop.signal.addEventListener('abort', abortStream);
+        const resync = setTimeout(abortStream, resyncMs);
         try {
-          for await (const line of streamJsonLines(url, this.#options, stream.signal)) {
+          const lines = await openJsonLines(
+            this.#url('api/v1/stream/applications'),
+            this.#options,
+            stream.signal,
+          );
+          const list = await getJson<ApplicationList>(
+            this.#url('api/v1/applications'),
+            this.#options,
+            this.#stop.signal,
+          );
+          const apps = list.items ?? [];
+          this.#logger.info(
+            { apps: apps.length, resourceVersion: list.metadata?.resourceVersion },
+            'listed applications',
+          );
+          yield { type: 'snapshot', apps };
+          backoff.reset();
+          for await (const line of lines) {
             const { result, error } = line as StreamLine;
             if (error !== undefined)
               throw new Error(`stream error: ${error.message ?? JSON.stringify(error)}`);
@@ -102,6 +108,7 @@ export class ArgoCdApiSource implements AppSource {
           if (!stream.signal.aborted) throw err;
         } finally {
           clearTimeout(resync);
+          this.#stop.signal.removeEventListener('abort', abortStream);
         }
         if (this.#stop.signal.aborted) break;
         this.#logger.debug('stream ended; relisting');

@@ -64,16 +64,32 @@ export const getJson = async <T>(url: URL, options: HttpClientOptions, signal?: 
   return JSON.parse(body) as T;
 };
 
+/**
+ * Opens a stream of newline-delimited JSON values: resolves once the response headers arrived (the
+ * server is watching), with the values to iterate as they come.
+ */
+export const openJsonLines = async (
+  url: URL,
+  options: HttpClientOptions,
+  signal?: AbortSignal,
+): Promise<AsyncGenerator<unknown>> => {
+  const res = await open(url, options, signal);
+  if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) {
+    throw new HttpStatusError(res.statusCode ?? 0, url.toString(), await readAll(res));
+  }
+  return jsonLines(res);
+};
+
 /** GET a stream of newline-delimited JSON values, yielded as they arrive. */
 export async function* streamJsonLines(
   url: URL,
   options: HttpClientOptions,
   signal?: AbortSignal,
 ): AsyncGenerator<unknown> {
-  const res = await open(url, options, signal);
-  if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) {
-    throw new HttpStatusError(res.statusCode ?? 0, url.toString(), await readAll(res));
-  }
+  yield* await openJsonLines(url, options, signal);
+}
+
+async function* jsonLines(res: IncomingMessage): AsyncGenerator<unknown> {
   let buffer = '';
   const decoder = new TextDecoder();
   for await (const chunk of res) {

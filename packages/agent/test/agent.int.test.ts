@@ -1,0 +1,332 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  buildScenario,
+  type RunningServer,
+  runScenario,
+  type Scenario,
+  simulatorFor,
+  startArgoCdApi,
+  startKubeApi,
+} from '@argus/argocd-sim';
+import { DLQ_STREAM, ensureStreams, HEADERS, RAW_STREAM, UNIFIED_STREAM } from '@argus/bus';
+import { isCDEvent } from '@argus/cdevents';
+import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { Agent, AgentMetrics, type AppSource, ArgoCdApiSource, KubernetesSource } from '../src/index.js';
+
+const TOKEN = 'test-token';
+
+/** The scenario of the simulator's basic.yaml, inline so this test reads on its own. */
+const scenario: Scenario = buildScenario({
+  instance: { name: 'argo-prod-eu' },
+  apps: [
+    {
+      name: 'podinfo',
+      project: 'demo',
+      destination: { server: 'https://kubernetes.default.svc', namespace: 'podinfo' },
+      sources: [{ repoURL: 'ghcr.io/stefanprodan/charts', chart: 'podinfo', targetRevision: '6.9.0' }],
+      revisionHistoryLimit: 3,
+    },
+    {
+      name: 'guestbook',
+      destination: { server: 'https://kubernetes.default.svc', namespace: 'guestbook' },
+      source: {
+        repoURL: 'https://github.com/argoproj/argocd-example-apps',
+        path: 'guestbook',
+        targetRevision: 'HEAD',
+      },
+    },
+  ],
+  steps: [
+    { at: '0s', sync: { app: 'podinfo', revisions: ['6.9.0'] } },
+    { at: '1s', sync: { app: 'guestbook', revision: '53e28ff2' } },
+    { at: '2s', sync: { app: 'podinfo', revisions: ['6.9.2'] } },
+    {
+      at: '3s',
+      sync: { app: 'guestbook', revision: '0d521c6e', fail: 'Deployment.apps "guestbook-ui" is invalid' },
+    },
+    { at: '4s', sync: { app: 'guestbook', revision: '0d521c6e' } },
+    { at: '5s', rollback: { app: 'podinfo', toHistoryId: 0 } },
+    { at: '6s', degrade: { app: 'guestbook' } },
+    { at: '40s', recover: { app: 'guestbook' } },
+    { at: '41s', selfHeal: { app: 'podinfo' } },
+    { at: '42s', delete: { app: 'guestbook' } },
+  ],
+});
+
+/** What the agent must publish for the scenario, per app, in order. */
+const EXPECTED: Record<string, string[]> = {
+  podinfo: ['environment.created', 'service.deployed', 'service.upgraded', 'service.rolledback'],
+  guestbook: [
+    'environment.created',
+    'service.deployed',
+    'incident.detected',
+    'service.upgraded',
+    'incident.resolved',
+    'incident.detected',
+    'incident.resolved',
+    'service.removed',
+    'environment.deleted',
+  ],
+};
+const TOTAL = Object.values(EXPECTED).flat().length;
+
+let server: NatsServer;
+let nc: NatsConnection;
+const logs = captureLogs({ level: 'info' });
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  server = await NatsServer.start();
+  nc = await server.connect({ maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+});
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+beforeEach(async () => {
+  const jsm = await jetstreamManager(nc);
+  for (const s of [RAW_STREAM, UNIFIED_STREAM, DLQ_STREAM, 'KV_argus_agent_progress', 'KV_argus_agents']) {
+    await jsm.streams.delete(s).catch(() => undefined);
+  }
+  await ensureStreams(jsm);
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface Published {
+  readonly subject: string;
+  readonly type: string;
+  readonly key: string;
+  readonly id: string;
+  readonly cluster: string;
+  readonly app: string;
+}
+
+const published = async (): Promise<Published[]> => {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(RAW_STREAM);
+  const out: Published[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await jsm.streams.getMessage(RAW_STREAM, { seq });
+    if (m === null) continue;
+    const event = m.json<{
+      context: { type: string; id: string };
+      subject: { id: string };
+      customData?: { argocd?: { app?: string; namespace?: string } };
+    }>();
+    expect(isCDEvent(event)).toBe(true);
+    const type = event.context.type.split('.').slice(2, 4).join('.');
+    out.push({
+      subject: m.subject,
+      type,
+      key: type,
+      id: event.context.id,
+      cluster: m.header.get(HEADERS.cluster),
+      app: event.customData?.argocd?.app ?? event.subject.id.split('/')[1] ?? '',
+    });
+  }
+  return out;
+};
+
+const byApp = (events: readonly Published[]) => {
+  const grouped: Record<string, string[]> = {};
+  for (const e of events) {
+    grouped[e.app] ??= [];
+    grouped[e.app]?.push(e.type);
+  }
+  return grouped;
+};
+
+let run = 0;
+/**
+ * A simulator of its own (its own app uids) whose scenario clock started a minute ago, so health
+ * debounces have elapsed.
+ */
+const simulation = () =>
+  simulatorFor(
+    { ...scenario, instance: { ...scenario.instance, name: `argo-${++run}` } },
+    new Date(Date.now() - 60_000),
+  );
+
+const startAgent = async (source: AppSource, spoolFile: string, instance = `argo-prod-eu-${run}`) => {
+  const agent = new Agent({
+    nc,
+    logger: logs.logger,
+    metrics: new AgentMetrics(),
+    instance,
+    architecture: 'distributed',
+    source,
+    detector: {
+      inClusterName: 'prod-eu',
+      specVersion: '0.5.1',
+      healthDebounceMs: 30_000,
+      emitResyncs: false,
+    },
+    spoolFile,
+    version: 'test',
+    heartbeatMs: 60_000,
+  });
+  await agent.start();
+  await waitFor(() => agent.synced, { what: 'the agent to list the applications' });
+  return agent;
+};
+
+const serve = async (start: () => Promise<RunningServer>) => {
+  const running = await start();
+  cleanups.push(() => running.close());
+  return running;
+};
+
+const spool = () => join(mkdtempSync(join(tmpdir(), 'argus-agent-')), 'spool.jsonl');
+
+describe('agent on the Argo CD API source', () => {
+  test('publishes every transition of the scenario once, in order, with the destination cluster', async () => {
+    const target = simulation();
+    const api = await serve(() => startArgoCdApi(target.sim, { token: TOKEN }));
+    const agent = await startAgent(
+      new ArgoCdApiSource({ url: api.url, token: TOKEN, logger: logs.logger }),
+      spool(),
+    );
+    cleanups.push(() => agent.stop());
+    await runScenario(target, scenario, { instant: true });
+    await waitFor(async () => (await published()).length >= TOTAL, {
+      what: `${TOTAL} events on CDEVENTS_RAW`,
+      timeoutMs: 20_000,
+    });
+    const events = await published();
+    expect(byApp(events)).toEqual(EXPECTED);
+    expect(new Set(events.map((e) => e.id)).size).toBe(TOTAL);
+    expect(
+      events.every(
+        (e) => e.cluster === 'prod-eu' && e.subject.startsWith(`cdevents.raw.argo-prod-eu-${run}.`),
+      ),
+    ).toBe(true);
+    expect(agent.published).toBe(TOTAL);
+  });
+
+  test('a stream that drops messages loses nothing: history and relists fill the gaps', async () => {
+    const target = simulation();
+    const api = await serve(() => startArgoCdApi(target.sim, { token: TOKEN, dropEvery: 3 }));
+    const agent = await startAgent(
+      new ArgoCdApiSource({ url: api.url, token: TOKEN, logger: logs.logger, resyncMs: 500 }),
+      spool(),
+    );
+    cleanups.push(() => agent.stop());
+    await runScenario(target, scenario, { instant: true });
+    await waitFor(async () => (await published()).length >= 10, {
+      what: 'events despite the dropped stream messages',
+      timeoutMs: 20_000,
+    });
+    // Deployments come from history: none is lost even when the message showing it was dropped.
+    await waitFor(
+      async () => {
+        const grouped = byApp(await published());
+        return (
+          JSON.stringify(grouped.podinfo) === JSON.stringify(EXPECTED.podinfo) &&
+          (grouped.guestbook ?? []).filter((t) => t.startsWith('service.')).length === 3
+        );
+      },
+      { what: 'every deployment and the removal', timeoutMs: 20_000 },
+    );
+  });
+
+  test('a restarted agent continues where the last one stopped: nothing repeated, nothing skipped', async () => {
+    const target = simulation();
+    const api = await serve(() => startArgoCdApi(target.sim, { token: TOKEN }));
+    const file = spool();
+    const first = await startAgent(
+      new ArgoCdApiSource({ url: api.url, token: TOKEN, logger: logs.logger }),
+      file,
+    );
+    const firstHalf: Scenario = { ...scenario, steps: scenario.steps.slice(0, 5) };
+    await runScenario(target, firstHalf, { instant: true });
+    await waitFor(async () => (await published()).length >= 7, { what: 'the first half of the events' });
+    await first.stop();
+    const before = first.published;
+    const second = await startAgent(
+      new ArgoCdApiSource({ url: api.url, token: TOKEN, logger: logs.logger }),
+      file,
+    );
+    cleanups.push(() => second.stop());
+    await runScenario(target, { ...scenario, apps: [], steps: scenario.steps.slice(5) }, { instant: true });
+    await waitFor(async () => (await published()).length >= TOTAL, {
+      what: `${TOTAL} events`,
+      timeoutMs: 20_000,
+    });
+    expect(byApp(await published())).toEqual(EXPECTED);
+    expect(before + second.published).toBe(TOTAL);
+  });
+
+  test('NATS down for a while: events are spooled on disk and published in order when it returns', async () => {
+    const target = simulation();
+    const api = await serve(() => startArgoCdApi(target.sim, { token: TOKEN }));
+    const agent = await startAgent(
+      new ArgoCdApiSource({ url: api.url, token: TOKEN, logger: logs.logger }),
+      spool(),
+    );
+    cleanups.push(() => agent.stop());
+    await runScenario(target, { ...scenario, steps: scenario.steps.slice(0, 2) }, { instant: true });
+    await waitFor(async () => (await published()).length >= 4, { what: 'the first four events' });
+    await server.kill();
+    await runScenario(target, { ...scenario, apps: [], steps: scenario.steps.slice(2) }, { instant: true });
+    await waitFor(() => agent.spoolDepth > 0, { what: 'events waiting in the spool while NATS is down' });
+    await new Promise((r) => setTimeout(r, 2000));
+    await server.restart();
+    await waitFor(async () => (await published()).length >= TOTAL, {
+      what: `${TOTAL} events after NATS returned`,
+      timeoutMs: 30_000,
+    });
+    expect(byApp(await published())).toEqual(EXPECTED);
+    expect(agent.spoolDepth).toBe(0);
+  });
+});
+
+describe('agent on the Kubernetes watch source', () => {
+  test('the same scenario gives the same events, with the same ids, as the API source', async () => {
+    const target = simulation();
+    const kube = await serve(() => startKubeApi(target.sim, { token: TOKEN, bookmarkMs: 200 }));
+    const agent = await startAgent(
+      new KubernetesSource({
+        server: kube.url,
+        token: TOKEN,
+        namespace: 'argocd',
+        logger: logs.logger,
+        watchTimeoutSeconds: 2,
+      }),
+      spool(),
+    );
+    cleanups.push(() => agent.stop());
+    await runScenario(target, scenario, { instant: true });
+    await waitFor(async () => (await published()).length >= TOTAL, {
+      what: `${TOTAL} events`,
+      timeoutMs: 20_000,
+    });
+    const events = await published();
+    expect(byApp(events)).toEqual(EXPECTED);
+
+    // A second observer of the same Argo CD apps (the API source this time, another instance id) publishes
+    // the same occurrences with the same identities: JetStream's duplicate window absorbs every one.
+    const target2 = simulatorFor(
+      { ...scenario, instance: { ...scenario.instance, name: `argo-${run}` } },
+      new Date(target.start),
+    );
+    const api = await serve(() => startArgoCdApi(target2.sim, { token: TOKEN }));
+    const other = await startAgent(
+      new ArgoCdApiSource({ url: api.url, token: TOKEN, logger: logs.logger }),
+      spool(),
+      'argo-copy',
+    );
+    cleanups.push(() => other.stop());
+    await runScenario(target2, scenario, { instant: true });
+    await waitFor(() => other.published >= TOTAL, { what: `the second observer to publish ${TOTAL} events` });
+    expect(other.published).toBe(TOTAL);
+    expect((await published()).length).toBe(TOTAL);
+    expect(new Set((await published()).map((e) => e.id))).toEqual(new Set(events.map((e) => e.id)));
+  });
+});

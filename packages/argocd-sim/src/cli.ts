@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { loadScenario, runScenario, simulatorFor } from './scenario.js';
+import { startArgoCdApi, startKubeApi } from './servers.js';
+
+const HELP = `argocd-sim: a simulated Argo CD (API server and Kubernetes API) playing a scenario
+
+Usage: argocd-sim --scenario <file.yaml> [options]
+
+Options:
+  --scenario <file>        scenario YAML (instance, apps, timed steps)   (required)
+  --api-listen <host:port> Argo CD API server listener (default 127.0.0.1:0)
+  --kube-listen <host:port> Kubernetes API listener (default 127.0.0.1:0)
+  --token <token>          bearer token both APIs require (default sim-token)
+  --speed <n>              scenario time runs n times faster (default 1)
+  --drop-every <n>         drop every n-th API stream message, as Argo CD does under load (default 0)
+  --help                   this help
+
+Prints one JSON line when ready: {"api":"http://…","kube":"http://…","instance":"…"}, then one line per step.`;
+
+const hostPort = (value: string | undefined) => {
+  const [host = '127.0.0.1', port = '0'] = (value ?? '127.0.0.1:0').split(':');
+  return { host, port: Number(port) };
+};
+
+const main = async () => {
+  const { values } = parseArgs({
+    options: {
+      scenario: { type: 'string' },
+      'api-listen': { type: 'string' },
+      'kube-listen': { type: 'string' },
+      token: { type: 'string', default: 'sim-token' },
+      speed: { type: 'string', default: '1' },
+      'drop-every': { type: 'string', default: '0' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help === true || values.scenario === undefined) {
+    process.stdout.write(`${HELP}\n`);
+    process.exitCode = values.help === true ? 0 : 2;
+    return;
+  }
+  const scenario = await loadScenario(values.scenario);
+  const target = simulatorFor(scenario);
+  const token = values.token ?? 'sim-token';
+  const api = await startArgoCdApi(target.sim, {
+    token,
+    ...hostPort(values['api-listen']),
+    dropEvery: Number(values['drop-every']),
+  });
+  const kube = await startKubeApi(target.sim, { token, ...hostPort(values['kube-listen']) });
+  process.stdout.write(
+    `${JSON.stringify({ api: api.url, kube: kube.url, instance: scenario.instance.name })}\n`,
+  );
+  const stop = new AbortController();
+  const close = () => {
+    stop.abort();
+    void Promise.all([api.close(), kube.close()]).then(() => process.exit(0));
+  };
+  process.on('SIGINT', close);
+  process.on('SIGTERM', close);
+  await runScenario(target, scenario, {
+    speed: Number(values.speed),
+    signal: stop.signal,
+    onStep: (step, index) =>
+      process.stdout.write(
+        `${JSON.stringify({ step: index, at: step.at, action: Object.keys(step).find((k) => k !== 'at') })}\n`,
+      ),
+  });
+  process.stdout.write(`${JSON.stringify({ done: true, resourceVersion: target.sim.resourceVersion })}\n`);
+};
+
+main().catch((error: unknown) => {
+  process.stderr.write(`argocd-sim: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

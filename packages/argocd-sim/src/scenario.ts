@@ -1,0 +1,161 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { type AppDefinition, type ClusterSpec, SimulatedArgoCD, type SourceSpec } from './model.js';
+
+/** One timed step of a scenario; exactly one action. */
+export type Step = { readonly at: number } & (
+  | { readonly sync: { app: string; revision?: string; revisions?: string[]; fail?: string } }
+  | { readonly selfHeal: { app: string } }
+  | { readonly rollback: { app: string; toHistoryId: number } }
+  | { readonly degrade: { app: string; message?: string } }
+  | { readonly recover: { app: string } }
+  | { readonly refresh: { app: string } }
+  | { readonly delete: { app: string } }
+  | { readonly create: AppDefinition }
+);
+
+export interface Scenario {
+  readonly instance: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly clusters?: readonly ClusterSpec[];
+  };
+  readonly apps: readonly AppDefinition[];
+  readonly steps: readonly Step[];
+}
+
+export class ScenarioError extends Error {
+  override name = 'ScenarioError';
+}
+
+const ACTIONS = [
+  'sync',
+  'selfHeal',
+  'rollback',
+  'degrade',
+  'recover',
+  'refresh',
+  'delete',
+  'create',
+] as const;
+
+const duration = (value: unknown, where: string): number => {
+  if (typeof value === 'number') return value * 1000;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(String(value));
+  if (m === null)
+    throw new ScenarioError(`${where}: "at" must be like 500ms, 2s or 1m, got ${JSON.stringify(value)}`);
+  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
+};
+
+/** Checks a parsed scenario document; errors name the step and key. */
+export const buildScenario = (doc: unknown, file = 'scenario'): Scenario => {
+  const d = doc as Partial<{
+    instance: Scenario['instance'];
+    apps: AppDefinition[];
+    steps: Record<string, unknown>[];
+  }>;
+  if (d?.instance?.name === undefined) throw new ScenarioError(`${file}: instance.name is required`);
+  const apps = d.apps ?? [];
+  for (const app of apps) {
+    if (app.name === undefined || app.destination?.namespace === undefined) {
+      throw new ScenarioError(`${file}: every app needs a name and destination.namespace`);
+    }
+  }
+  const steps = (d.steps ?? []).map((raw, i) => {
+    const actions = Object.keys(raw).filter((k) => k !== 'at');
+    const action = actions[0];
+    if (actions.length !== 1 || action === undefined || !(ACTIONS as readonly string[]).includes(action)) {
+      throw new ScenarioError(`${file}: step ${i} needs exactly one of ${ACTIONS.join(', ')}`);
+    }
+    return { at: duration(raw.at ?? 0, `${file}: step ${i}`), [action]: raw[action] } as Step;
+  });
+  return { instance: d.instance, apps, steps: [...steps].sort((a, b) => a.at - b.at) };
+};
+
+export const loadScenario = async (file: string): Promise<Scenario> =>
+  buildScenario(parseYaml(await readFile(file, 'utf8')), file);
+
+/** A simulator for a scenario whose clock is the scenario's time (start + the current step's `at`). */
+export const simulatorFor = (scenario: Scenario, start: Date = new Date()) => {
+  let now = start.getTime();
+  const sim = new SimulatedArgoCD({
+    name: scenario.instance.name,
+    ...(scenario.instance.namespace === undefined ? {} : { namespace: scenario.instance.namespace }),
+    ...(scenario.instance.clusters === undefined ? {} : { clusters: scenario.instance.clusters }),
+    clock: () => new Date(now),
+  });
+  return {
+    sim,
+    /** Moves the scenario clock (never backwards). */
+    setTime: (ms: number) => {
+      now = Math.max(now, ms);
+    },
+    start: start.getTime(),
+  };
+};
+
+export const applyStep = (sim: SimulatedArgoCD, step: Step): void => {
+  if ('sync' in step) {
+    const { app, revision, revisions, fail } = step.sync;
+    sim.sync(app, {
+      ...(revision === undefined ? {} : { revision }),
+      ...(revisions === undefined ? {} : { revisions }),
+      ...(fail === undefined ? {} : { fail }),
+    });
+  } else if ('selfHeal' in step) sim.selfHeal(step.selfHeal.app);
+  else if ('rollback' in step) sim.rollback(step.rollback.app, step.rollback.toHistoryId);
+  else if ('degrade' in step) sim.degrade(step.degrade.app, step.degrade.message);
+  else if ('recover' in step) sim.recover(step.recover.app);
+  else if ('refresh' in step) sim.refresh(step.refresh.app);
+  else if ('delete' in step) sim.delete(step.delete.app);
+  else sim.createApp(step.create);
+};
+
+export interface RunOptions {
+  /** Real time runs `speed` times faster than scenario time. @default 1 */
+  readonly speed?: number;
+  /** Apply every step at once (tests). @default false */
+  readonly instant?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onStep?: (step: Step, index: number) => void;
+}
+
+/** Creates the scenario's apps, then plays its steps in order. */
+export const runScenario = async (
+  target: ReturnType<typeof simulatorFor>,
+  scenario: Scenario,
+  options: RunOptions = {},
+): Promise<void> => {
+  for (const app of scenario.apps) if (target.sim.get(app.name) === undefined) target.sim.createApp(app);
+  const realStart = Date.now();
+  for (const [index, step] of scenario.steps.entries()) {
+    if (options.signal?.aborted === true) return;
+    if (options.instant !== true) {
+      const due = realStart + step.at / (options.speed ?? 1);
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    target.setTime(target.start + step.at);
+    applyStep(target.sim, step);
+    options.onStep?.(step, index);
+  }
+};
+
+/** `n` apps for load tests, spread over the instance's clusters, each synced once. */
+export const generateApps = (n: number, clusters: readonly ClusterSpec[]): AppDefinition[] =>
+  Array.from({ length: n }, (_, i) => {
+    const cluster = clusters[i % clusters.length];
+    const source: SourceSpec = {
+      repoURL: 'https://github.com/example/platform-apps',
+      path: `apps/app-${i}`,
+      targetRevision: 'HEAD',
+    };
+    return {
+      name: `app-${i}`,
+      destination: {
+        server: cluster?.server ?? 'https://kubernetes.default.svc',
+        namespace: `team-${i % 50}`,
+      },
+      source,
+    };
+  });

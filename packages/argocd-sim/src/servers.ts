@@ -1,0 +1,223 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type Application,
+  ExpiredResourceVersionError,
+  type SimulatedArgoCD,
+  type WatchEvent,
+} from './model.js';
+
+export interface SimServerOptions {
+  /** Bearer token every request must carry. */
+  readonly token: string;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default 0 (a free port) */
+  readonly port?: number;
+}
+
+export interface ApiServerOptions extends SimServerOptions {
+  /**
+   * Drop every n-th message of the application stream (0 = none). Argo CD's stream drops messages
+   * under load and never replays them; agents must not depend on it.
+   */
+  readonly dropEvery?: number;
+}
+
+export interface KubeServerOptions extends SimServerOptions {
+  /** Interval of BOOKMARK events on watches that ask for them. @default 1000 */
+  readonly bookmarkMs?: number;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+const json = (res: ServerResponse, status: number, body: unknown): void => {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+};
+
+const authorized = (req: IncomingMessage, token: string): boolean =>
+  req.headers.authorization === `Bearer ${token}`;
+
+const listen = async (server: Server, options: SimServerOptions): Promise<RunningServer> => {
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+};
+
+/** Items as Argo CD's API serves them: typed objects from the informer, without apiVersion/kind. */
+const apiItem = (app: Application): Omit<Application, 'apiVersion' | 'kind'> => {
+  const { apiVersion: _v, kind: _k, ...rest } = app;
+  return rest;
+};
+
+/**
+ * Argo CD's API server, as far as agents use it: `GET /api/v1/applications` (ApplicationList JSON),
+ * `GET /api/v1/stream/applications` (grpc-gateway newline-delimited `{"result":{"type","application"}}`,
+ * current apps first as ADDED unless a resourceVersion is given; no replay), `GET /api/v1/clusters`.
+ * Unauthenticated calls get grpc-gateway's Unauthenticated error (code 16).
+ */
+export const startArgoCdApi = async (
+  sim: SimulatedArgoCD,
+  options: ApiServerOptions,
+): Promise<RunningServer> => {
+  let streamed = 0;
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    if (!authorized(req, options.token)) {
+      json(res, 401, {
+        error: 'invalid session: token is missing or invalid',
+        code: 16,
+        message: 'invalid session: token is missing or invalid',
+      });
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/api/v1/applications') {
+      const { resourceVersion, items } = sim.list();
+      json(res, 200, { metadata: { resourceVersion }, items: items.map(apiItem) });
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/api/v1/clusters') {
+      json(res, 200, {
+        metadata: {},
+        items: sim.clusters.map((c) => ({
+          server: c.server,
+          name: c.name,
+          config: { tlsClientConfig: { insecure: false } },
+          connectionState: { status: 'Successful', message: '', attemptedAt: new Date().toISOString() },
+          serverVersion: '1.31',
+          info: {
+            connectionState: { status: 'Successful' },
+            serverVersion: '1.31',
+            applicationsCount: sim.list().items.length,
+          },
+        })),
+      });
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/api/v1/stream/applications') {
+      const nameFilter = url.searchParams.get('name');
+      const wanted = (app: Application) => nameFilter === null || app.metadata.name === nameFilter;
+      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      // Streaming endpoints send their headers at once, before the first event.
+      res.flushHeaders();
+      const send = (type: string, app: Application) => {
+        streamed++;
+        if (options.dropEvery !== undefined && options.dropEvery > 0 && streamed % options.dropEvery === 0)
+          return;
+        res.write(`${JSON.stringify({ result: { type, application: apiItem(app) } })}\n`);
+      };
+      if (url.searchParams.get('resourceVersion') === null)
+        for (const app of sim.list().items.filter(wanted)) send('ADDED', app);
+      const unsubscribe = sim.subscribe((event: WatchEvent) => {
+        if (wanted(event.app)) send(event.type, event.app);
+      });
+      req.on('close', unsubscribe);
+      return;
+    }
+    json(res, 404, { error: 'Not Found', code: 5, message: 'Not Found' });
+  });
+  return listen(server, options);
+};
+
+const APPS_PATH = /^\/apis\/argoproj\.io\/v1alpha1(?:\/namespaces\/([^/]+))?\/applications$/;
+
+const status = (code: number, reason: string, message: string) => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message,
+  reason,
+  code,
+});
+
+/**
+ * The Kubernetes API for `applications.argoproj.io`: list (`ApplicationList` with its resourceVersion)
+ * and watch (`?watch=1&resourceVersion=&allowWatchBookmarks=true&timeoutSeconds=`): newline-delimited
+ * `{"type","object"}`, BOOKMARK events, and `ERROR` with a 410 Expired Status when the resourceVersion
+ * is older than the kept window.
+ */
+export const startKubeApi = async (
+  sim: SimulatedArgoCD,
+  options: KubeServerOptions,
+): Promise<RunningServer> => {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    if (!authorized(req, options.token)) {
+      json(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
+      return;
+    }
+    const match = APPS_PATH.exec(url.pathname);
+    if (req.method !== 'GET' || match === null) {
+      json(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+      return;
+    }
+    const namespace = match[1];
+    const inNamespace = (app: Application) => namespace === undefined || app.metadata.namespace === namespace;
+    const watch = url.searchParams.get('watch');
+    if (watch !== '1' && watch !== 'true') {
+      const { resourceVersion, items } = sim.list();
+      json(res, 200, {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'ApplicationList',
+        metadata: { resourceVersion },
+        items: items.filter(inNamespace),
+      });
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders();
+    const write = (line: unknown) => res.write(`${JSON.stringify(line)}\n`);
+    const from = Number(url.searchParams.get('resourceVersion') ?? sim.resourceVersion);
+    let replay: WatchEvent[];
+    try {
+      replay = sim.eventsSince(from);
+    } catch (error) {
+      if (!(error instanceof ExpiredResourceVersionError)) throw error;
+      write({ type: 'ERROR', object: status(410, 'Expired', error.message) });
+      res.end();
+      return;
+    }
+    for (const event of replay) if (inNamespace(event.app)) write({ type: event.type, object: event.app });
+    const unsubscribe = sim.subscribe((event) => {
+      if (inNamespace(event.app)) write({ type: event.type, object: event.app });
+    });
+    const bookmarks =
+      url.searchParams.get('allowWatchBookmarks') === 'true'
+        ? setInterval(
+            () =>
+              write({
+                type: 'BOOKMARK',
+                object: {
+                  kind: 'Application',
+                  apiVersion: 'argoproj.io/v1alpha1',
+                  metadata: { resourceVersion: String(sim.resourceVersion) },
+                },
+              }),
+            options.bookmarkMs ?? 1000,
+          )
+        : undefined;
+    const timeoutSeconds = Number(url.searchParams.get('timeoutSeconds') ?? 0);
+    const timeout = timeoutSeconds > 0 ? setTimeout(() => res.end(), timeoutSeconds * 1000) : undefined;
+    req.on('close', () => {
+      unsubscribe();
+      clearInterval(bookmarks);
+      clearTimeout(timeout);
+    });
+  });
+  return listen(server, options);
+};
