@@ -20,7 +20,8 @@ export type ParseResult =
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-const decode = (input: string | Uint8Array, maxBytes: number): string => {
+/** UTF-8 text of the input, refusing more than `maxBytes` bytes and invalid UTF-8. */
+export const decodeText = (input: string | Uint8Array, maxBytes: number): string => {
   if (typeof input === 'string') {
     // Cheap bound first: a UTF-8 string is at least as many bytes as UTF-16 code units.
     if (input.length > maxBytes) throw new PayloadTooLargeError(Buffer.byteLength(input, 'utf8'), maxBytes);
@@ -38,7 +39,8 @@ const decode = (input: string | Uint8Array, maxBytes: number): string => {
   }
 };
 
-const parseJson = (text: string): unknown => {
+/** `JSON.parse`, failing with `MalformedJsonError` (a shortened message) instead of a SyntaxError. */
+export const parseJson = (text: string): unknown => {
   try {
     return JSON.parse(text);
   } catch (cause) {
@@ -53,7 +55,7 @@ const parseJson = (text: string): unknown => {
  * `UnknownEventTypeError`, `UnknownTypeVersionError`, or `ValidationError` itself for schema issues.
  */
 export const parseDetailed = (input: string | Uint8Array, options: ParseOptions = {}): ValidatedEvent =>
-  validateEvent(parseJson(decode(input, options.maxBytes ?? DEFAULT_MAX_EVENT_BYTES)));
+  validateEvent(parseJson(decodeText(input, options.maxBytes ?? DEFAULT_MAX_EVENT_BYTES)));
 
 /** Parses and validates one CDEvent; throws a `ValidationError` listing `{ path, message }` issues. */
 export const parse = (input: string | Uint8Array, options: ParseOptions = {}): CDEvent =>

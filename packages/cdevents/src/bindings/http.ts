@@ -1,6 +1,12 @@
 import { HTTP } from 'cloudevents';
-import { BindingError, MalformedJsonError, PayloadTooLargeError, ValidationError } from '../errors.js';
-import { DEFAULT_MAX_EVENT_BYTES, type ParseOptions, parseDetailed } from '../parse.js';
+import { BindingError, ValidationError } from '../errors.js';
+import {
+  DEFAULT_MAX_EVENT_BYTES,
+  decodeText,
+  type ParseOptions,
+  parseDetailed,
+  parseJson,
+} from '../parse.js';
 import type { CDEvent } from '../types.js';
 import type { ValidatedEvent } from '../validate.js';
 import {
@@ -68,26 +74,6 @@ export const httpMode = (message: HttpMessage): HttpMode => {
   return 'plain';
 };
 
-const bodyText = (message: HttpMessage, maxBytes: number): string => {
-  const { body } = message;
-  const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-  if (size > maxBytes) throw new PayloadTooLargeError(size, maxBytes);
-  if (typeof body === 'string') return body;
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(body);
-  } catch (cause) {
-    throw new MalformedJsonError('the body is not valid UTF-8', cause);
-  }
-};
-
-const parseJsonBody = (text: string): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch (cause) {
-    throw new MalformedJsonError(cause instanceof Error ? cause.message : String(cause), cause);
-  }
-};
-
 const fromStructured = (envelope: unknown, options: ParseOptions): ValidatedEvent => {
   if (!isStructuredEnvelope(envelope)) {
     throw new BindingError(
@@ -119,7 +105,7 @@ export const fromHttp = (message: HttpMessage, options: HttpReadOptions = {}): V
   }
   // Batches may hold many events: their byte limit scales with the batch size.
   const maxBatch = options.maxBatchSize ?? 1000;
-  const parsed = parseJsonBody(bodyText(message, mode === 'batch' ? maxBytes * maxBatch : maxBytes));
+  const parsed = parseJson(decodeText(message.body, mode === 'batch' ? maxBytes * maxBatch : maxBytes));
   if (mode === 'structured') return [fromStructured(parsed, options)];
   if (!Array.isArray(parsed)) throw new BindingError('malformed', 'a CloudEvents batch must be a JSON array');
   if (parsed.length > maxBatch) {

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
-import { BindingError, MalformedJsonError, PayloadTooLargeError } from '../errors.js';
-import { DEFAULT_MAX_EVENT_BYTES, type ParseOptions, parseDetailed } from '../parse.js';
+import { BindingError } from '../errors.js';
+import {
+  DEFAULT_MAX_EVENT_BYTES,
+  decodeText,
+  type ParseOptions,
+  parseDetailed,
+  parseJson,
+} from '../parse.js';
 import type { CDEvent } from '../types.js';
 import type { ValidatedEvent } from '../validate.js';
 import {
@@ -122,13 +128,7 @@ export const fromNats = (
   if (!looksStructured) return withMode(parseDetailed(message.data, options), 'plain');
   // A structured envelope holds one event plus its attributes: allow a little room above the event limit.
   const limit = maxBytes + ENVELOPE_ALLOWANCE_BYTES;
-  if (message.data.byteLength > limit) throw new PayloadTooLargeError(message.data.byteLength, limit);
-  let envelope: unknown;
-  try {
-    envelope = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(message.data));
-  } catch (cause) {
-    throw new MalformedJsonError(cause instanceof Error ? cause.message : String(cause), cause);
-  }
+  const envelope = parseJson(decodeText(message.data, limit));
   if (!isStructuredEnvelope(envelope)) {
     if (contentType === STRUCTURED_CONTENT_TYPE) {
       throw new BindingError(
