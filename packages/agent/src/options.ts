@@ -1,4 +1,4 @@
-import type { OptionsSpec } from '@argus/runtime';
+import { LOG_LEVEL_OPTION, NATS_CLIENT_OPTIONS, type OptionsSpec } from '@argus/runtime';
 
 /** Every agent option: flag, `ARGUS_*` env var and help line come from here. */
 export const AGENT_OPTIONS = {
@@ -22,19 +22,7 @@ export const AGENT_OPTIONS = {
     choices: ['hub-and-spoke', 'distributed', 'managed', 'argocd-agent'],
     placeholder: '<kind>',
   },
-  nats: {
-    kind: 'string',
-    description: 'NATS server URL(s), comma-separated',
-    default: 'nats://127.0.0.1:4222',
-    placeholder: '<url>',
-  },
-  natsCreds: {
-    kind: 'string',
-    description: 'NATS credentials file (.creds) of this agent',
-    placeholder: '<file>',
-  },
-  natsUser: { kind: 'string', description: 'NATS user name (with --nats-password)', placeholder: '<user>' },
-  natsPassword: { kind: 'string', description: 'NATS password', placeholder: '<password>' },
+  ...NATS_CLIENT_OPTIONS,
   cluster: {
     kind: 'string',
     description: 'cluster name for in-cluster destinations (default: the instance id)',
@@ -133,12 +121,7 @@ export const AGENT_OPTIONS = {
     default: 1,
     min: 1,
   },
-  logLevel: {
-    kind: 'string',
-    description: 'log level',
-    default: 'info',
-    choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
-  },
+  ...LOG_LEVEL_OPTION,
 } as const satisfies OptionsSpec;
 
 export type AgentOptionsSpec = typeof AGENT_OPTIONS;

@@ -1,20 +1,8 @@
-import type { OptionsSpec } from '@argus/runtime';
+import { LOG_LEVEL_OPTION, NATS_CLIENT_OPTIONS, type OptionsSpec } from '@argus/runtime';
 
 /** Every hub option: the CLI flag, its `ARGUS_*` env var and its help line come from here. */
 export const HUB_OPTIONS = {
-  nats: {
-    kind: 'string',
-    description: 'NATS server URL(s), comma-separated',
-    default: 'nats://127.0.0.1:4222',
-    placeholder: '<url>',
-  },
-  natsCreds: {
-    kind: 'string',
-    description: 'NATS credentials file (.creds) of the hub user',
-    placeholder: '<file>',
-  },
-  natsUser: { kind: 'string', description: 'NATS user name (with --nats-password)', placeholder: '<user>' },
-  natsPassword: { kind: 'string', description: 'NATS password', placeholder: '<password>' },
+  ...NATS_CLIENT_OPTIONS,
   dataDir: {
     kind: 'string',
     description: 'data directory of the embedded ClickHouse (chdb)',
@@ -95,12 +83,7 @@ export const HUB_OPTIONS = {
     default: 'argus-hub',
     placeholder: '<name>',
   },
-  logLevel: {
-    kind: 'string',
-    description: 'log level',
-    default: 'info',
-    choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
-  },
+  ...LOG_LEVEL_OPTION,
 } as const satisfies OptionsSpec;
 
 export type HubOptionsSpec = typeof HUB_OPTIONS;

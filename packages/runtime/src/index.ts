@@ -10,6 +10,8 @@ export {
   envName,
   flagName,
   formatDuration,
+  LOG_LEVEL_OPTION,
+  NATS_CLIENT_OPTIONS,
   optionsHelp,
   parseArgsConfig,
   parseDuration,

@@ -188,3 +188,29 @@ export const parseArgsConfig = (
       { type: option.kind === 'boolean' ? ('boolean' as const) : ('string' as const) },
     ]),
   );
+
+/** The NATS connection options every Argus process takes (hub, agent). */
+export const NATS_CLIENT_OPTIONS = {
+  nats: {
+    kind: 'string',
+    description: 'NATS server URL(s), comma-separated',
+    default: 'nats://127.0.0.1:4222',
+    placeholder: '<url>',
+  },
+  natsCreds: {
+    kind: 'string',
+    description: 'NATS credentials file (.creds) of this process',
+    placeholder: '<file>',
+  },
+  natsUser: { kind: 'string', description: 'NATS user name (with --nats-password)', placeholder: '<user>' },
+  natsPassword: { kind: 'string', description: 'NATS password', placeholder: '<password>' },
+} as const satisfies OptionsSpec;
+
+export const LOG_LEVEL_OPTION = {
+  logLevel: {
+    kind: 'string',
+    description: 'log level',
+    default: 'info',
+    choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+  },
+} as const satisfies OptionsSpec;
