@@ -79,6 +79,28 @@ const outcome04 = () => oneOf(['pass', 'fail', 'cancel', 'error']);
 const ticketType = () => suggested(['bug', 'enhancement', 'incident', 'task', 'question']);
 const ticketPriority = () => suggested(['low', 'medium', 'high']);
 
+const incident = () =>
+  object({
+    description: optional(str()),
+    environment: required(ref()),
+    service: optional(ref()),
+    artifactId: optional(nonEmpty()),
+  });
+// repository.modified and repository.deleted: every field optional; v0.5.1 renamed url to uri (a URI).
+const repositoryChanged = {
+  '0.4.1': () =>
+    object({ name: optional(str()), owner: optional(str()), url: optional(str()), viewUrl: optional(str()) }),
+  '0.5.1': () =>
+    object({ name: optional(str()), owner: optional(str()), uri: optional(uri()), viewUrl: optional(uri()) }),
+};
+const testCaseRunStarted = () =>
+  object({
+    trigger: optional(trigger()),
+    environment: required(ref()),
+    testSuiteRun: optional(looseRef()),
+    testCase: optional(testCase()),
+  });
+
 /** Most types did not change shape between the two spec versions: only their type version. */
 const same = <const C extends ObjectNode, const A extends string, const B extends string>(
   v041: A,
@@ -237,14 +259,7 @@ export const CATALOG = {
     predicate: 'detected',
     subjectType: 'incident',
     subjectSource: uriSource,
-    versions: same('0.2.0', '0.3.0', () =>
-      object({
-        description: optional(str()),
-        environment: required(ref()),
-        service: optional(ref()),
-        artifactId: optional(nonEmpty()),
-      }),
-    ),
+    versions: same('0.2.0', '0.3.0', incident),
   }),
   'incident.reported': define({
     subject: 'incident',
@@ -266,14 +281,7 @@ export const CATALOG = {
     predicate: 'resolved',
     subjectType: 'incident',
     subjectSource: uriSource,
-    versions: same('0.2.0', '0.3.0', () =>
-      object({
-        description: optional(str()),
-        environment: required(ref()),
-        service: optional(ref()),
-        artifactId: optional(nonEmpty()),
-      }),
-    ),
+    versions: same('0.2.0', '0.3.0', incident),
   }),
   // --- pipelinerun ------------------------------------------------------------------------
   'pipelinerun.queued': define({
@@ -367,24 +375,8 @@ export const CATALOG = {
     subjectType: 'repository',
     subjectSource: uriSource,
     versions: {
-      '0.4.1': {
-        typeVersion: '0.2.0',
-        content: object({
-          name: optional(str()),
-          owner: optional(str()),
-          url: optional(str()),
-          viewUrl: optional(str()),
-        }),
-      },
-      '0.5.1': {
-        typeVersion: '0.3.0',
-        content: object({
-          name: optional(str()),
-          owner: optional(str()),
-          uri: optional(uri()),
-          viewUrl: optional(uri()),
-        }),
-      },
+      '0.4.1': { typeVersion: '0.2.0', content: repositoryChanged['0.4.1']() },
+      '0.5.1': { typeVersion: '0.3.0', content: repositoryChanged['0.5.1']() },
     },
   }),
   'repository.deleted': define({
@@ -393,24 +385,8 @@ export const CATALOG = {
     subjectType: 'repository',
     subjectSource: uriSource,
     versions: {
-      '0.4.1': {
-        typeVersion: '0.2.0',
-        content: object({
-          name: optional(str()),
-          owner: optional(str()),
-          url: optional(str()),
-          viewUrl: optional(str()),
-        }),
-      },
-      '0.5.1': {
-        typeVersion: '0.3.0',
-        content: object({
-          name: optional(str()),
-          owner: optional(str()),
-          uri: optional(uri()),
-          viewUrl: optional(uri()),
-        }),
-      },
+      '0.4.1': { typeVersion: '0.2.0', content: repositoryChanged['0.4.1']() },
+      '0.5.1': { typeVersion: '0.3.0', content: repositoryChanged['0.5.1']() },
     },
   }),
   // --- service ----------------------------------------------------------------------------
@@ -506,28 +482,14 @@ export const CATALOG = {
     predicate: 'queued',
     subjectType: 'testCaseRun',
     subjectSource: 'string',
-    versions: same('0.2.0', '0.3.0', () =>
-      object({
-        trigger: optional(trigger()),
-        environment: required(ref()),
-        testSuiteRun: optional(looseRef()),
-        testCase: optional(testCase()),
-      }),
-    ),
+    versions: same('0.2.0', '0.3.0', testCaseRunStarted),
   }),
   'testcaserun.started': define({
     subject: 'testcaserun',
     predicate: 'started',
     subjectType: 'testCaseRun',
     subjectSource: 'string',
-    versions: same('0.2.0', '0.3.0', () =>
-      object({
-        trigger: optional(trigger()),
-        environment: required(ref()),
-        testSuiteRun: optional(looseRef()),
-        testCase: optional(testCase()),
-      }),
-    ),
+    versions: same('0.2.0', '0.3.0', testCaseRunStarted),
   }),
   'testcaserun.finished': define({
     subject: 'testcaserun',
