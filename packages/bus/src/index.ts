@@ -1,3 +1,5 @@
+export type { AgentHeartbeat } from './agents.js';
+export { AGENTS_BUCKET, kvKeyPart, openAgentsBucket, readHeartbeats, writeHeartbeat } from './agents.js';
 export type { BatchAck, OutgoingMessage } from './batch-publisher.js';
 export { BatchPublishError, BatchPublisher } from './batch-publisher.js';
 export type { NatsSetup } from './connect.js';

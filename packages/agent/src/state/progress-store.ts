@@ -1,3 +1,4 @@
+import { kvKeyPart } from '@argus/bus';
 import type { KV } from '@nats-io/kv';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -6,10 +7,6 @@ import { EMPTY_ENVIRONMENTS, type EnvironmentsState } from '../transitions/envir
 
 /** One bucket for every agent; each agent's keys start with its instance id (NATS permissions can pin that). */
 export const PROGRESS_BUCKET = 'argus_agent_progress';
-export const AGENTS_BUCKET = 'argus_agents';
-
-const KEY_SAFE = /[^-/_=.a-zA-Z0-9]/g;
-const keyPart = (value: string): string => value.replace(KEY_SAFE, '_');
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -34,12 +31,12 @@ export class ProgressStore {
   }
 
   #appKey(uid: string): string {
-    return `${keyPart(this.#instance)}.app.${keyPart(uid)}`;
+    return `${kvKeyPart(this.#instance)}.app.${kvKeyPart(uid)}`;
   }
 
   async loadApps(): Promise<Map<string, AppProgress>> {
     const apps = new Map<string, AppProgress>();
-    const prefix = `${keyPart(this.#instance)}.app.`;
+    const prefix = `${kvKeyPart(this.#instance)}.app.`;
     const keys: string[] = [];
     for await (const key of await this.#kv.keys(`${prefix}>`)) keys.push(key);
     for (const key of keys) {
@@ -52,7 +49,7 @@ export class ProgressStore {
   }
 
   async loadEnvironments(): Promise<EnvironmentsState> {
-    const entry = await this.#kv.get(`${keyPart(this.#instance)}.environments`);
+    const entry = await this.#kv.get(`${kvKeyPart(this.#instance)}.environments`);
     if (entry === null || entry.operation !== 'PUT') return EMPTY_ENVIRONMENTS;
     return JSON.parse(decoder.decode(entry.value)) as EnvironmentsState;
   }
@@ -62,26 +59,10 @@ export class ProgressStore {
   }
 
   async saveEnvironments(state: EnvironmentsState): Promise<void> {
-    await this.#kv.put(`${keyPart(this.#instance)}.environments`, encoder.encode(JSON.stringify(state)));
+    await this.#kv.put(`${kvKeyPart(this.#instance)}.environments`, encoder.encode(JSON.stringify(state)));
   }
 }
 
-/** The heartbeat an agent writes into `argus_agents` under its instance id. */
-export interface AgentHeartbeat {
-  readonly instance: string;
-  readonly architecture: string;
-  readonly source: string;
-  readonly version: string;
-  readonly clusters: readonly string[];
-  readonly apps: number;
-  readonly startedAt: string;
-  readonly lastSeen: string;
-  readonly spoolDepth: number;
-}
-
-export const openAgentsBucket = (nc: NatsConnection, replicas = 1): Promise<KV> =>
-  new Kvm(nc).create(AGENTS_BUCKET, { history: 1, replicas });
-
-export const writeHeartbeat = async (kv: KV, heartbeat: AgentHeartbeat): Promise<void> => {
-  await kv.put(keyPart(heartbeat.instance), encoder.encode(JSON.stringify(heartbeat)));
-};
+// The heartbeat contract lives in @argus/bus (the hub reads it); re-exported for the agent's users.
+export type { AgentHeartbeat } from '@argus/bus';
+export { AGENTS_BUCKET, openAgentsBucket, writeHeartbeat } from '@argus/bus';
