@@ -31,6 +31,7 @@ export default defineConfig({
       packageProject('runtime'),
       packageProject('bus'),
       packageProject('store'),
+      packageProject('query-api'),
       packageProject('hub', { testTimeout: 60_000 }),
       packageProject('agent', { testTimeout: 60_000 }),
       packageProject('argocd-sim'),
