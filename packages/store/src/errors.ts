@@ -22,3 +22,8 @@ export class MigrationError extends StoreError {
     this.version = version;
   }
 }
+
+/** A query's arguments are out of range (a limit, a window); the message names the argument. */
+export class StoreQueryError extends StoreError {
+  override name = 'StoreQueryError';
+}

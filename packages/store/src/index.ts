@@ -1,8 +1,24 @@
-export { MigrationError, StoreError, StoreOptionsError } from './errors.js';
+export type { DeliveryEvent, DeliveryFilter, InstanceActivity } from './activity.js';
+export {
+  DEPLOYMENT_KINDS,
+  deliveryEvents,
+  INCIDENT_KINDS,
+  instanceActivity,
+  upstreamEvents,
+} from './activity.js';
+export { MigrationError, StoreError, StoreOptionsError, StoreQueryError } from './errors.js';
 export type { Migration } from './migrations.js';
 export { MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
-export type { EventFilter, StoredEventSummary } from './queries.js';
-export { countEvents, searchEvents, whereClause } from './queries.js';
+export type { EventCursor, EventFilter, EventPage, StoredEvent } from './queries.js';
+export {
+  countEvents,
+  filterConditions,
+  searchEvents,
+  searchPage,
+  serviceTimeline,
+  TIMELINE_TYPES,
+  whereClause,
+} from './queries.js';
 export type { EventRow, EventTags, RowInput } from './rows.js';
 export {
   EVENT_COLUMNS,

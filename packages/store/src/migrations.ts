@@ -50,6 +50,19 @@ export const MIGRATIONS: readonly Migration[] = [
       SETTINGS non_replicated_deduplication_window = 10000`,
     ],
   },
+  {
+    version: 2,
+    name: 'service_id column for timelines and DORA',
+    statements: [
+      // The service an event is about: the subject of service events, `content.service.id` of
+      // incidents. Computed by ClickHouse (at insert; on read for older parts), so the hub's insert
+      // stays as it is and a timeline is one indexed column lookup.
+      `ALTER TABLE {db}.cdevents ADD COLUMN IF NOT EXISTS service_id String
+      MATERIALIZED if(subject_type = 'service', subject_id, JSONExtractString(raw, 'subject', 'content', 'service', 'id'))
+      AFTER subject_source`,
+      `ALTER TABLE {db}.cdevents ADD INDEX IF NOT EXISTS idx_service_id service_id TYPE bloom_filter(0.01) GRANULARITY 1`,
+    ],
+  },
 ];
 
 export const MIGRATIONS_TABLE = 'argus_migrations';

@@ -1,3 +1,4 @@
+import { StoreQueryError } from './errors.js';
 import type { Store } from './store.js';
 
 /** Filters of an event search. Every value reaches ClickHouse as a query parameter, never as SQL. */
@@ -12,44 +13,71 @@ export interface EventFilter {
   readonly type?: string;
   readonly subjectId?: string;
   readonly chainId?: string;
+  /** The service an event is about (service events' subject, incidents' `content.service.id`). */
+  readonly service?: string;
   /** Inclusive lower bound of `timestamp`. */
   readonly since?: Date;
   /** Exclusive upper bound of `timestamp`. */
   readonly until?: Date;
 }
 
-export interface StoredEventSummary {
+/** A stored event with its tags, as queries return it. */
+export interface StoredEvent {
   readonly identity: string;
   readonly id: string;
   readonly source: string;
   readonly type: string;
+  readonly spec_version: string;
+  readonly subject_type: string;
+  readonly predicate: string;
   readonly subject_id: string;
+  readonly service_id: string;
+  /** RFC 3339, UTC, milliseconds. */
   readonly timestamp: string;
+  readonly chain_id: string;
+  readonly linked_ids: readonly string[];
   readonly instance: string;
   readonly cluster: string;
   readonly environment: string;
+  readonly artifact_id: string;
+  readonly labels: Readonly<Record<string, string>>;
   readonly raw: string;
 }
 
-const COLUMNS: Record<keyof Omit<EventFilter, 'since' | 'until'>, [string, string]> = {
-  cluster: ['cluster', 'String'],
-  instance: ['instance', 'String'],
-  environment: ['environment', 'String'],
-  subjectType: ['subject_type', 'String'],
-  predicate: ['predicate', 'String'],
-  type: ['type', 'String'],
-  subjectId: ['subject_id', 'String'],
-  chainId: ['chain_id', 'String'],
+/** Where the previous page ended: the last event's timestamp (ClickHouse text) and identity. */
+export interface EventCursor {
+  readonly time: string;
+  readonly identity: string;
+}
+
+export interface EventPage {
+  readonly events: StoredEvent[];
+  /** Present when more events may follow. */
+  readonly next?: EventCursor;
+}
+
+const COLUMNS: Record<keyof Omit<EventFilter, 'since' | 'until'>, string> = {
+  cluster: 'cluster',
+  instance: 'instance',
+  environment: 'environment',
+  subjectType: 'subject_type',
+  predicate: 'predicate',
+  type: 'type',
+  subjectId: 'subject_id',
+  chainId: 'chain_id',
+  service: 'service_id',
 };
 
-/** The WHERE clause and parameters of a filter. Column names are fixed here; values are parameters. */
-export const whereClause = (filter: EventFilter): { sql: string; params: Record<string, unknown> } => {
+/** The WHERE conditions and parameters of a filter. Column names are fixed here; values are parameters. */
+export const filterConditions = (
+  filter: EventFilter,
+): { conditions: string[]; params: Record<string, unknown> } => {
   const conditions: string[] = [];
   const params: Record<string, unknown> = {};
-  for (const [key, [column, type]] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, [string, string]][]) {
+  for (const [key, column] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, string][]) {
     const value = filter[key];
     if (value === undefined) continue;
-    conditions.push(`${column} = {${key}:${type}}`);
+    conditions.push(`${column} = {${key}:String}`);
     params[key] = value;
   }
   if (filter.since !== undefined) {
@@ -60,32 +88,74 @@ export const whereClause = (filter: EventFilter): { sql: string; params: Record<
     conditions.push("timestamp < {until:DateTime64(3, 'UTC')}");
     params.until = filter.until.getTime() / 1000;
   }
+  return { conditions, params };
+};
+
+/** The WHERE clause and parameters of a filter (empty SQL for an empty filter). */
+export const whereClause = (filter: EventFilter): { sql: string; params: Record<string, unknown> } => {
+  const { conditions, params } = filterConditions(filter);
   return { sql: conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`, params };
 };
 
+// `time` rather than an alias named `timestamp`: ClickHouse resolves aliases before columns in WHERE.
+const SELECT_EVENT = `SELECT identity, id, source, type, spec_version, subject_type, predicate, subject_id,
+  service_id, toString(timestamp) AS time, chain_id, linked_ids, instance, cluster, environment,
+  artifact_id, labels, raw`;
+
+type EventRecord = Omit<StoredEvent, 'timestamp'> & { time: string };
+
+const toStoredEvent = ({ time, ...rest }: EventRecord): StoredEvent => ({
+  ...rest,
+  timestamp: `${time.replace(' ', 'T')}Z`,
+});
+
+const MAX_LIMIT = 10_000;
+
+const checkLimit = (limit: number): number => {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+    throw new StoreQueryError(`limit must be an integer from 1 to ${MAX_LIMIT}, got ${limit}`);
+  return limit;
+};
+
 /**
- * Events matching a filter, newest first, one row per event identity (`LIMIT 1 BY identity`): a
- * repeat that reached the table (two agents, a crash before ack) is never returned twice.
+ * One page of events matching a filter, newest first, one row per event identity (`LIMIT 1 BY
+ * identity`: a repeat that reached the table, from two agents or a crash before ack, is never
+ * returned twice). Pass the previous page's `next` to continue; pages are stable while events
+ * arrive because the cursor is a position in (timestamp, identity) order, not an offset.
  */
-export const searchEvents = async (
+export const searchPage = async (
   store: Store,
   filter: EventFilter,
   limit = 100,
-): Promise<StoredEventSummary[]> => {
-  const where = whereClause(filter);
-  // `time` rather than an alias named `timestamp`: ClickHouse resolves aliases before columns in WHERE.
-  const rows = await store.rows<Omit<StoredEventSummary, 'timestamp'> & { time: string }>(
-    `SELECT identity, id, source, type, subject_id, toString(timestamp) AS time,
-            instance, cluster, environment, raw
+  after?: EventCursor,
+): Promise<EventPage> => {
+  const { conditions, params } = filterConditions(filter);
+  if (after !== undefined) {
+    conditions.push("(timestamp, identity) < ({afterTime:DateTime64(3, 'UTC')}, {afterIdentity:String})");
+    params.afterTime = after.time;
+    params.afterIdentity = after.identity;
+  }
+  const rows = await store.rows<EventRecord>(
+    `${SELECT_EVENT}
      FROM ${store.table('cdevents')}
-     ${where.sql}
-     ORDER BY timestamp DESC, identity
+     ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`}
+     ORDER BY timestamp DESC, identity DESC
      LIMIT 1 BY identity
      LIMIT {limit:UInt32}`,
-    { ...where.params, limit },
+    { ...params, limit: checkLimit(limit) + 1 },
   );
-  return rows.map(({ time, ...rest }) => ({ ...rest, timestamp: `${time.replace(' ', 'T')}Z` }));
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  const last = page.at(-1);
+  return {
+    events: page.map(toStoredEvent),
+    ...(more && last !== undefined ? { next: { time: last.time, identity: last.identity } } : {}),
+  };
 };
+
+/** Events matching a filter, newest first, one per identity (the first page of `searchPage`). */
+export const searchEvents = async (store: Store, filter: EventFilter, limit = 100): Promise<StoredEvent[]> =>
+  (await searchPage(store, filter, limit)).events;
 
 /** How many distinct events match (what a user sees), and how many rows hold them (before merges). */
 export const countEvents = async (
@@ -98,4 +168,36 @@ export const countEvents = async (
     where.params,
   );
   return { events: Number(row?.events ?? 0), rows: Number(row?.rows ?? 0) };
+};
+
+/** The subject types and predicates of a service's story. */
+export const TIMELINE_TYPES: Readonly<Record<string, readonly string[]>> = {
+  service: ['deployed', 'upgraded', 'rolledback', 'removed'],
+  incident: ['detected', 'reported', 'resolved'],
+};
+
+/**
+ * One service's deployments and incidents across every cluster and instance, oldest first: the
+ * newest `limit` of them in the window.
+ */
+export const serviceTimeline = async (
+  store: Store,
+  service: string,
+  window: { since?: Date; until?: Date } = {},
+  limit = 200,
+): Promise<StoredEvent[]> => {
+  const { conditions, params } = filterConditions({ ...window, service });
+  const kinds = Object.entries(TIMELINE_TYPES).flatMap(([subject, predicates]) =>
+    predicates.map((p) => `${subject}.${p}`),
+  );
+  const rows = await store.rows<EventRecord>(
+    `${SELECT_EVENT}
+     FROM ${store.table('cdevents')}
+     WHERE ${conditions.join(' AND ')} AND concat(subject_type, '.', predicate) IN {kinds:Array(String)}
+     ORDER BY timestamp DESC, identity DESC
+     LIMIT 1 BY identity
+     LIMIT {limit:UInt32}`,
+    { ...params, kinds, limit: checkLimit(limit) },
+  );
+  return rows.reverse().map(toStoredEvent);
 };
