@@ -14,6 +14,15 @@ export type Step = { readonly at: number } & (
   | { readonly create: AppDefinition }
 );
 
+/** Load-test apps a scenario asks for: `generateApps(apps, instance.clusters)`, each synced once at `at`. */
+export interface GenerateSpec {
+  readonly apps: number;
+  /** Revision of each generated app's sync. @default 'v1' */
+  readonly revision?: string;
+  /** @default 0 */
+  readonly at?: number | string;
+}
+
 export interface Scenario {
   readonly instance: {
     readonly name: string;
@@ -53,9 +62,11 @@ export const buildScenario = (doc: unknown, file = 'scenario'): Scenario => {
     instance: Scenario['instance'];
     apps: AppDefinition[];
     steps: Record<string, unknown>[];
+    generate: GenerateSpec;
   }>;
   if (d?.instance?.name === undefined) throw new ScenarioError(`${file}: instance.name is required`);
-  const apps = d.apps ?? [];
+  const generated = generatedLoad(d.generate, d.instance.clusters ?? [], file);
+  const apps = [...(d.apps ?? []), ...generated.apps];
   for (const app of apps) {
     if (app.name === undefined || app.destination?.namespace === undefined) {
       throw new ScenarioError(`${file}: every app needs a name and destination.namespace`);
@@ -69,7 +80,24 @@ export const buildScenario = (doc: unknown, file = 'scenario'): Scenario => {
     }
     return { at: duration(raw.at ?? 0, `${file}: step ${i}`), [action]: raw[action] } as Step;
   });
-  return { instance: d.instance, apps, steps: [...steps].sort((a, b) => a.at - b.at) };
+  return { instance: d.instance, apps, steps: [...steps, ...generated.steps].sort((a, b) => a.at - b.at) };
+};
+
+const generatedLoad = (
+  spec: GenerateSpec | undefined,
+  clusters: readonly ClusterSpec[],
+  file: string,
+): { apps: AppDefinition[]; steps: Step[] } => {
+  if (spec === undefined) return { apps: [], steps: [] };
+  if (!Number.isInteger(spec.apps) || spec.apps < 1) {
+    throw new ScenarioError(
+      `${file}: generate.apps must be a positive integer, got ${JSON.stringify(spec.apps)}`,
+    );
+  }
+  const at = duration(spec.at ?? 0, `${file}: generate`);
+  const apps = generateApps(spec.apps, clusters);
+  const revision = spec.revision ?? 'v1';
+  return { apps, steps: apps.map((app) => ({ at, sync: { app: app.name, revision } })) };
 };
 
 export const loadScenario = async (file: string): Promise<Scenario> =>
