@@ -1,0 +1,354 @@
+/**
+ * The real `argus agent` process (the CLI, as a subprocess) against the simulator's API server and a real
+ * nats-server: SIGKILL mid-publish and restart, an outage of the Argo CD API, /metrics /healthz /readyz,
+ * and nats-server stopped for 30 seconds while Argo CD keeps changing.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type AppDefinition,
+  buildScenario,
+  generateApps,
+  type RunningServer,
+  runScenario,
+  type Scenario,
+  simulatorFor,
+  startArgoCdApi,
+} from '@argus/argocd-sim';
+import { ensureStreams, HEADERS, RAW_STREAM } from '@argus/bus';
+import { isCDEvent, natsMessageId } from '@argus/cdevents';
+import { freePort, NatsServer, waitFor } from '@argus/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { afterEach, expect, test } from 'vitest';
+
+const TOKEN = 'test-token';
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = fileURLToPath(new URL('../../cli/src/bin.ts', import.meta.url));
+
+/** The simulator's basic scenario (as in agent.int.test.ts). */
+const BASIC_APPS: AppDefinition[] = [
+  {
+    name: 'podinfo',
+    project: 'demo',
+    destination: { server: 'https://kubernetes.default.svc', namespace: 'podinfo' },
+    sources: [{ repoURL: 'ghcr.io/stefanprodan/charts', chart: 'podinfo', targetRevision: '6.9.0' }],
+    revisionHistoryLimit: 3,
+  },
+  {
+    name: 'guestbook',
+    destination: { server: 'https://kubernetes.default.svc', namespace: 'guestbook' },
+    source: { repoURL: 'https://github.com/argoproj/argocd-example-apps', path: 'guestbook' },
+  },
+];
+const BASIC_STEPS = buildScenario({
+  instance: { name: 'x' },
+  steps: [
+    { at: '0s', sync: { app: 'podinfo', revisions: ['6.9.0'] } },
+    { at: '1s', sync: { app: 'guestbook', revision: '53e28ff2' } },
+    { at: '2s', sync: { app: 'podinfo', revisions: ['6.9.2'] } },
+    {
+      at: '3s',
+      sync: { app: 'guestbook', revision: '0d521c6e', fail: 'Deployment.apps "guestbook-ui" is invalid' },
+    },
+    { at: '4s', sync: { app: 'guestbook', revision: '0d521c6e' } },
+    { at: '5s', rollback: { app: 'podinfo', toHistoryId: 0 } },
+    { at: '6s', degrade: { app: 'guestbook' } },
+    { at: '40s', recover: { app: 'guestbook' } },
+    { at: '41s', selfHeal: { app: 'podinfo' } },
+    { at: '42s', delete: { app: 'guestbook' } },
+  ],
+}).steps;
+const BASIC_EXPECTED: Record<string, string[]> = {
+  podinfo: ['environment.created', 'service.deployed', 'service.upgraded', 'service.rolledback'],
+  guestbook: [
+    'environment.created',
+    'service.deployed',
+    'incident.detected',
+    'service.upgraded',
+    'incident.resolved',
+    'incident.detected',
+    'incident.resolved',
+    'service.removed',
+    'environment.deleted',
+  ],
+};
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A nats-server whose store outlives stop(), so it can come back with the same data. */
+const startNats = async () => {
+  const storeDir = mkdtempSync(join(tmpdir(), 'argus-agent-proc-nats-'));
+  const server = await NatsServer.start({ storeDir });
+  const nc = await server.connect({ maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+  await ensureStreams(await jetstreamManager(nc));
+  cleanups.push(async () => {
+    await nc.close();
+    await server.stop();
+    rmSync(storeDir, { recursive: true, force: true });
+  });
+  return { server, nc };
+};
+
+/** The simulator behind an API server that can be closed and reopened on the same port. */
+const startArgoCd = async (apps: readonly AppDefinition[]) => {
+  const scenario: Scenario = { instance: { name: `argo-${Date.now()}` }, apps, steps: [] };
+  // The scenario clock started a minute ago, so the health debounce of Degraded steps has elapsed.
+  const target = simulatorFor(scenario, new Date(Date.now() - 60_000));
+  let api: RunningServer | undefined = await startArgoCdApi(target.sim, { token: TOKEN });
+  const port = Number(new URL(api.url).port);
+  const url = api.url;
+  cleanups.push(() => api?.close());
+  return {
+    target,
+    url,
+    play: (steps: Scenario['steps'], options: { speed?: number } = {}) =>
+      runScenario(target, { ...scenario, steps }, options.speed === undefined ? { instant: true } : options),
+    closeApi: async () => {
+      await api?.close();
+      api = undefined;
+    },
+    reopenApi: async () => {
+      api = await startArgoCdApi(target.sim, { token: TOKEN, port });
+    },
+  };
+};
+
+/** `argus agent` as a child process; its output is kept for failure messages. */
+const startAgentProcess = async (args: {
+  nats: string;
+  argocdUrl: string;
+  spoolDir: string;
+  httpPort: number;
+  instance: string;
+}) => {
+  const output: string[] = [];
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '--conditions=argus-source',
+      '--import',
+      'tsx',
+      BIN,
+      'agent',
+      '--instance',
+      args.instance,
+      '--source',
+      'api',
+      '--cluster',
+      'prod-eu',
+      '--argocd-url',
+      args.argocdUrl,
+      '--argocd-token',
+      TOKEN,
+      '--nats',
+      args.nats,
+      '--spool-dir',
+      args.spoolDir,
+      '--listen',
+      `127.0.0.1:${args.httpPort}`,
+      '--heartbeat',
+      '1s',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ARGUS_LOG_LEVEL: 'info' } },
+  );
+  const keep = (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  cleanups.push(() => stop('SIGKILL'));
+  const http = `http://127.0.0.1:${args.httpPort}`;
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null)
+        throw new Error(`agent exited with ${child.exitCode}:\n${output.join('\n')}`);
+      return (await fetch(`${http}/healthz`).catch(() => undefined))?.ok === true;
+    },
+    { what: 'the agent process to serve /healthz', timeoutMs: 30_000 },
+  );
+  return { child, output, http, stop };
+};
+
+interface Stored {
+  readonly type: string;
+  readonly key: string;
+  readonly msgId: string;
+}
+
+/** Every message of CDEVENTS_RAW in stream order, grouped by app (environment events under their namespace). */
+const stored = async (nc: NatsConnection): Promise<Stored[]> => {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(RAW_STREAM);
+  const out: Stored[] = [];
+  if (info.state.messages === 0) return out;
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage(RAW_STREAM, { seq });
+    if (m === null) continue;
+    const event = m.json<{
+      context: { type: string; id: string; source: string };
+      subject: { id: string };
+      customData?: { argocd?: { app?: string } };
+    }>();
+    expect(isCDEvent(event)).toBe(true);
+    expect(m.header.get(HEADERS.msgId)).toBe(natsMessageId(event.context.source, event.context.id));
+    out.push({
+      type: event.context.type.split('.').slice(2, 4).join('.'),
+      key: event.customData?.argocd?.app ?? event.subject.id.split('/')[1] ?? '',
+      msgId: m.header.get(HEADERS.msgId),
+    });
+  }
+  return out;
+};
+
+const count = async (nc: NatsConnection): Promise<number> =>
+  (await (await jetstreamManager(nc)).streams.info(RAW_STREAM)).state.messages;
+
+const byKey = (events: readonly Stored[]): Record<string, string[]> => {
+  const grouped: Record<string, string[]> = {};
+  for (const e of events) {
+    grouped[e.key] ??= [];
+    grouped[e.key]?.push(e.type);
+  }
+  return grouped;
+};
+
+/** `name{labels} value` lines of a Prometheus text exposition. */
+const metric = (text: string, name: string, labels = ''): number | undefined => {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+};
+const TYPE = (t: string) => `{type="dev.cdevents.${t}.0.3.0"}`;
+
+test('SIGKILL mid-publish, restart with the same spool: every event exactly once, in order per app', async () => {
+  const BULK = 400;
+  const bulk = generateApps(BULK, [{ name: 'in-cluster', server: 'https://kubernetes.default.svc' }]);
+  const { nc, server } = await startNats();
+  const argo = await startArgoCd([...BASIC_APPS, ...bulk]);
+  const spoolDir = mkdtempSync(join(tmpdir(), 'argus-agent-proc-spool-'));
+  cleanups.push(() => rmSync(spoolDir, { recursive: true, force: true }));
+  const httpPort = await freePort();
+  const agentArgs = { nats: server.url, argocdUrl: argo.url, spoolDir, httpPort, instance: 'prod-eu' };
+
+  const first = await startAgentProcess(agentArgs);
+  await waitFor(async () => (await fetch(`${first.http}/readyz`)).status === 200, {
+    what: 'the first agent to be ready',
+  });
+  // Four basic steps (six events), then a burst of first deployments: the kill lands while it is published.
+  await argo.play(BASIC_STEPS.slice(0, 4));
+  await argo.play(bulk.map((app, i) => ({ at: i, sync: { app: app.name, revision: `rev-${i}` } })));
+  const beforeBurst = 6;
+  const burst = BULK + 50; // one service.deployed per app, one environment.created per team namespace
+  await waitFor(async () => (await count(nc)) >= beforeBurst + 100, {
+    what: 'the burst to be partly published',
+    intervalMs: 5,
+  });
+  await first.stop('SIGKILL');
+  const atKill = await count(nc);
+  const spooled = readFileSync(join(spoolDir, 'prod-eu.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+  expect(atKill, 'the kill should land mid-burst').toBeLessThan(beforeBurst + burst);
+  expect(spooled, 'the spool still holds events when the process dies').toBeGreaterThan(0);
+
+  // Argo CD moves on while no agent watches it.
+  await argo.play(BASIC_STEPS.slice(4, 6));
+  const second = await startAgentProcess(agentArgs);
+  await argo.play(BASIC_STEPS.slice(6, 8));
+  // The Argo CD API goes away and comes back: the source reconnects and relists (the deletion is seen in the list).
+  await waitFor(async () => (await count(nc)) >= beforeBurst + burst + 5, {
+    what: 'the events up to the health incident',
+  });
+  await argo.closeApi();
+  await argo.play(BASIC_STEPS.slice(8));
+  await new Promise((r) => setTimeout(r, 300));
+  await argo.reopenApi();
+
+  const total = Object.values(BASIC_EXPECTED).flat().length + burst;
+  await waitFor(async () => (await count(nc)) >= total, {
+    what: `${total} events on CDEVENTS_RAW`,
+    timeoutMs: 30_000,
+  });
+  await waitFor(async () => (await fetch(`${second.http}/readyz`)).status === 200, {
+    what: 'the restarted agent to be ready',
+  });
+  const events = await stored(nc);
+  expect(events).toHaveLength(total);
+  expect(new Set(events.map((e) => e.msgId)).size).toBe(total);
+  const expected: Record<string, string[]> = { ...BASIC_EXPECTED };
+  for (const app of bulk) expected[app.name] = ['service.deployed'];
+  for (let n = 0; n < 50; n++) expected[`team-${n}`] = ['environment.created'];
+  expect(byKey(events)).toEqual(expected);
+
+  expect((await fetch(`${second.http}/healthz`)).status).toBe(200);
+  const ready = await fetch(`${second.http}/readyz`);
+  expect(await ready.json()).toEqual({ status: 'ready', reasons: [] });
+  const metrics = await (await fetch(`${second.http}/metrics`)).text();
+  // Counters belong to the restarted process: what it published (spool replays included, JetStream
+  // dropped those as duplicates) and what happened after the kill.
+  expect(metric(metrics, 'argus_agent_events_total', TYPE('service.rolledback'))).toBe(1);
+  expect(metric(metrics, 'argus_agent_events_total', TYPE('service.removed'))).toBe(1);
+  expect(metric(metrics, 'argus_agent_events_total', TYPE('incident.resolved'))).toBe(2);
+  expect(metric(metrics, 'argus_agent_events_total', TYPE('environment.deleted'))).toBe(1);
+  expect(metric(metrics, 'argus_agent_spool_depth')).toBe(0);
+  expect(metric(metrics, 'argus_agent_source_reconnects_total')).toBeGreaterThanOrEqual(1);
+  expect(metric(metrics, 'argus_agent_apps')).toBe(BULK + 1);
+  expect(metrics).toContain('argus_agent_publish_seconds_bucket');
+
+  await second.stop('SIGTERM');
+  expect(second.child.exitCode).toBe(0);
+}, 120_000);
+
+test('nats-server stopped for 30 s while Argo CD keeps changing: nothing lost, nothing twice', async () => {
+  const { nc, server } = await startNats();
+  const argo = await startArgoCd(BASIC_APPS);
+  const spoolDir = mkdtempSync(join(tmpdir(), 'argus-agent-proc-spool-'));
+  cleanups.push(() => rmSync(spoolDir, { recursive: true, force: true }));
+  const agent = await startAgentProcess({
+    nats: server.url,
+    argocdUrl: argo.url,
+    spoolDir,
+    httpPort: await freePort(),
+    instance: 'prod-eu',
+  });
+  await argo.play(BASIC_STEPS.slice(0, 2));
+  await waitFor(async () => (await count(nc)) >= 4, { what: 'the first four events' });
+
+  await server.stop();
+  const stoppedAt = Date.now();
+  // The rest of the scenario plays in real time (42 s of scenario time in ~26 s) while NATS is down.
+  await argo.play(BASIC_STEPS.slice(2), { speed: 1.6 });
+  const waiting = await fetch(`${agent.http}/readyz`);
+  expect(waiting.status).toBe(503);
+  expect(JSON.stringify(await waiting.json())).toMatch(/spool: \d+ events waiting for NATS/);
+  const spooled = Object.values(BASIC_EXPECTED).flat().length - 4;
+  await waitFor(
+    async () =>
+      metric(await (await fetch(`${agent.http}/metrics`)).text(), 'argus_agent_spool_depth') === spooled,
+    { what: `${spooled} events in the spool` },
+  );
+  const metrics = await (await fetch(`${agent.http}/metrics`)).text();
+  expect(metric(metrics, 'argus_agent_publish_errors_total')).toBeGreaterThan(0);
+  await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - stoppedAt))));
+  await server.restart();
+
+  const total = Object.values(BASIC_EXPECTED).flat().length;
+  await waitFor(async () => (await count(nc)) >= total, {
+    what: `${total} events after nats-server returned`,
+    timeoutMs: 30_000,
+  });
+  await waitFor(async () => (await fetch(`${agent.http}/readyz`)).status === 200, {
+    what: 'the agent to be ready again',
+  });
+  const events = await stored(nc);
+  expect(events).toHaveLength(total);
+  expect(new Set(events.map((e) => e.msgId)).size).toBe(total);
+  expect(byKey(events)).toEqual(BASIC_EXPECTED);
+}, 120_000);
