@@ -3,10 +3,10 @@ import { typeString } from './registry.js';
 import { CATALOG, DEFAULT_SPEC_VERSION, type EventKey, type SpecVersion } from './spec/catalog.js';
 import type {
   CDEvent,
-  CDEventOf,
   CustomCDEvent,
   CustomData,
   EmbeddedLink,
+  EventsOf,
   SubjectContentOf,
 } from './types.js';
 import { validateEvent } from './validate.js';
@@ -88,7 +88,7 @@ const assemble = (
  */
 export const createEvent = <K extends EventKey, V extends SpecVersion = '0.5.1'>(
   init: EventInit<K, V>,
-): Readonly<CDEventOf<K, V>> => {
+): Readonly<EventsOf<K, V>> => {
   const specVersion = init.specVersion ?? DEFAULT_SPEC_VERSION;
   const subject: Record<string, unknown> = { id: init.subject.id };
   if (init.subject.source !== undefined) subject.source = init.subject.source;
@@ -96,7 +96,7 @@ export const createEvent = <K extends EventKey, V extends SpecVersion = '0.5.1'>
   subject.content = structuredClone(init.subject.content);
   const event = assemble(init, buildContext(init, typeString(init.type, specVersion)), subject);
   validateEvent(event);
-  return deepFreeze(event) as unknown as Readonly<CDEventOf<K, V>>;
+  return deepFreeze(event) as unknown as Readonly<EventsOf<K, V>>;
 };
 
 /** Builds a custom (`dev.cdeventsx.`) event, validates it and freezes it. */

@@ -74,6 +74,7 @@ export type {
   EmbeddedLinkEnd,
   EmbeddedLinkPath,
   EmbeddedLinkRelation,
+  EventsOf,
   EventTypeOf,
   KnownCDEvent,
   KnownEventType,

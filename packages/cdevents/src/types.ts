@@ -75,6 +75,17 @@ export interface CDEventOf<K extends EventKey, V extends SpecVersion = '0.5.1'> 
   customDataContentType?: string;
 }
 
+/**
+ * `CDEventOf` spread over a union of types: `EventsOf<'service.deployed' | 'service.upgraded'>` is
+ * a union of the two events (so it narrows on `context.type` and is a `CDEvent`), not one event
+ * whose type is either.
+ */
+export type EventsOf<K extends EventKey, V extends SpecVersion = '0.5.1'> = K extends EventKey
+  ? V extends SpecVersion
+    ? CDEventOf<K, V>
+    : never
+  : never;
+
 /** A custom event (`dev.cdeventsx.<tool>-<subject>.<predicate>.<version>`), open content. */
 export interface CustomCDEvent {
   context: (ContextV05<`dev.cdeventsx.${string}`> | ContextV04<`dev.cdeventsx.${string}`>) & {

@@ -5,6 +5,8 @@ export type LogLine = Record<string, unknown> & { level: number; msg?: string };
 
 export interface LogCapture {
   readonly logger: Logger;
+  /** The stream behind `logger`, for code that builds its own logger (`runHub(options, destination)`). */
+  readonly destination: Writable;
   /** Every line logged so far, parsed. */
   lines(): LogLine[];
   find(predicate: (line: LogLine) => boolean): LogLine | undefined;
@@ -30,6 +32,7 @@ export const captureLogs = (options: { level?: string; name?: string } = {}): Lo
       .map((l) => JSON.parse(l) as LogLine);
   return {
     logger,
+    destination,
     lines,
     find: (predicate) => lines().find(predicate),
     text: () => raw,
