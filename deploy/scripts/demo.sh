@@ -23,7 +23,7 @@ wait_http() {
 }
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-nats_port="$(free_port)"; hub_port="$(free_port)"; agent_port="$(free_port)"
+nats_port="$(free_port)"; hub_port="$(free_port)"; agent_port="$(free_port)"; grpc_port="$(free_port)"
 argus() { node packages/cli/dist/bin.js "$@"; }
 
 step "nats-server with JetStream on 127.0.0.1:$nats_port (store $work/nats)"
@@ -33,6 +33,7 @@ for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$nats_port") 2>/dev/null &
 
 step "hub with embedded ClickHouse (data $work/hub), HTTP on 127.0.0.1:$hub_port"
 argus hub --nats "nats://127.0.0.1:$nats_port" --data-dir "$work/hub" --http-listen "127.0.0.1:$hub_port" \
+  --grpc-listen "127.0.0.1:$grpc_port" \
   --ingest-tokens ci=demo-ci-token --log-level warn >"$work/hub.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$hub_port/readyz"

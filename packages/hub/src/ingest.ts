@@ -1,11 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isToken, publishRaw } from '@argus/bus';
+import { publishRaw } from '@argus/bus';
 import { BindingError, fromHttp, ValidationError } from '@argus/cdevents';
 import type { ExtraRoute, Logger } from '@argus/runtime';
 import { isLoopback } from '@argus/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { HubMetrics } from './metrics.js';
+import { bearerToken, parseTokens, TokenVerifier } from './tokens.js';
 
 export const INGEST_PATH = '/api/v1/events';
 /** Producer identity of unauthenticated loopback requests when no token is configured. */
@@ -22,28 +22,9 @@ export interface IngestConfig {
   readonly maxBatchSize?: number;
 }
 
-const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
-
 /** Parses `producer=token` entries; producers must be subject tokens (they become the raw subject's instance). */
-export const parseIngestTokens = (entries: readonly string[]): Map<string, string> => {
-  const tokens = new Map<string, string>();
-  for (const entry of entries) {
-    const line = entry.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.indexOf('=');
-    const producer = line.slice(0, at).trim();
-    const token = line.slice(at + 1).trim();
-    if (at <= 0 || token === '')
-      throw new Error('ingest tokens are producer=token entries (one had no "=" or no token)');
-    if (!isToken(producer)) {
-      throw new Error(
-        `ingest producer ${JSON.stringify(producer)} must be 1-64 characters of A-Z a-z 0-9 _ -`,
-      );
-    }
-    tokens.set(producer, token);
-  }
-  return tokens;
-};
+export const parseIngestTokens = (entries: readonly string[]): Map<string, string> =>
+  parseTokens(entries, 'ingest');
 
 class HttpProblem extends Error {
   readonly status: number;
@@ -79,26 +60,23 @@ const readBody = async (req: IncomingMessage, limit: number): Promise<Buffer> =>
  */
 export const ingestRoute = (config: IngestConfig): ExtraRoute => {
   const logger = config.logger.child({ component: 'ingest' });
-  const digests = [...config.tokens].map(([producer, token]) => ({ producer, digest: digest(token) }));
+  const verifier = new TokenVerifier(config.tokens);
   const maxBatch = config.maxBatchSize ?? 1000;
-  if (digests.length === 0) {
+  if (verifier.empty) {
     logger.warn(
       'no ingest tokens configured: POST /api/v1/events accepts loopback clients only, as producer "local"',
     );
   }
 
   const authenticate = (req: IncomingMessage): string => {
-    const header = req.headers.authorization;
-    if (digests.length === 0) {
+    if (verifier.empty) {
       if (isLoopback(req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '')) return LOCAL_PRODUCER;
       throw new HttpProblem(401, 'no ingest tokens are configured: only clients on this machine may post');
     }
-    const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
-    if (m === null) throw new HttpProblem(401, 'missing bearer token: send Authorization: Bearer <token>');
-    // Compare digests in constant time, and look at every entry, so timing tells nothing.
-    const presented = digest(m[1]?.trim() ?? '');
-    let producer: string | undefined;
-    for (const entry of digests) if (timingSafeEqual(entry.digest, presented)) producer = entry.producer;
+    const token = bearerToken(req.headers.authorization);
+    if (token === undefined)
+      throw new HttpProblem(401, 'missing bearer token: send Authorization: Bearer <token>');
+    const producer = verifier.verify(token);
     if (producer === undefined) throw new HttpProblem(403, 'unknown token');
     return producer;
   };

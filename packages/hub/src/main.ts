@@ -17,15 +17,27 @@ import { Hub } from './hub.js';
 import { ingestRoute, parseIngestTokens } from './ingest.js';
 import { HubMetrics } from './metrics.js';
 import type { HubOptionsSpec } from './options.js';
+import { type QueryServer, startQueryServer } from './query/server.js';
 import { EMPTY_REGISTRY, loadRegistry } from './registry.js';
+import { parseTokens, TokenVerifier } from './tokens.js';
 
 export type HubOptions = ParsedOptions<HubOptionsSpec>;
+
+/** Token entries from a flag (or env) list and a file of lines. */
+const tokenEntries = async (
+  listed: readonly string[] | undefined,
+  file: string | undefined,
+): Promise<string[]> => [
+  ...(listed ?? []),
+  ...(file === undefined ? [] : (await readFile(file, 'utf8')).split('\n')),
+];
 
 export interface RunningHub {
   readonly hub: Hub;
   readonly store: Store;
   readonly nc: NatsConnection;
   readonly http: HealthServer;
+  readonly grpc: QueryServer;
   readonly logger: Logger;
   readonly shutdown: Shutdown;
 }
@@ -40,10 +52,11 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
   const shutdown = new Shutdown(logger);
   try {
     const registry = options.registry === undefined ? EMPTY_REGISTRY : await loadRegistry(options.registry);
-    const tokenLines = [...(options.ingestTokens ?? [])];
-    if (options.ingestTokensFile !== undefined)
-      tokenLines.push(...(await readFile(options.ingestTokensFile, 'utf8')).split('\n'));
-    const tokens = parseIngestTokens(tokenLines);
+    const tokens = parseIngestTokens(await tokenEntries(options.ingestTokens, options.ingestTokensFile));
+    const apiTokens = new TokenVerifier(
+      parseTokens(await tokenEntries(options.apiTokens, options.apiTokensFile), 'API'),
+    );
+    const grpcListen = parseListen(options.grpcListen, '--grpc-listen');
 
     const store = await Store.open({
       url: options.clickhouseUrl,
@@ -105,16 +118,28 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       ],
     });
     shutdown.add('close http', () => http.close());
+
+    const grpc = await startQueryServer({
+      listen: grpcListen,
+      store,
+      nc,
+      logger,
+      tokens: apiTokens,
+      stats: () => hub.stats(),
+      consumerName: options.consumer,
+    });
+    shutdown.add('close gRPC', () => grpc.close());
     logger.info(
       {
         store: store.kind,
         database: store.database,
         http: `${http.address.host}:${http.address.port}`,
+        grpc: `${grpc.address.host}:${grpc.address.port}`,
         registry: { instances: registry.instances.size, clusters: registry.clusters.size },
       },
       'hub ready',
     );
-    return { hub, store, nc, http, logger, shutdown };
+    return { hub, store, nc, http, grpc, logger, shutdown };
   } catch (err) {
     await shutdown.shutdown('start failed').catch(() => undefined);
     throw err;

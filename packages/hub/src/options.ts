@@ -28,6 +28,22 @@ export const HUB_OPTIONS = {
     default: '127.0.0.1:8080',
     placeholder: '<host:port>',
   },
+  grpcListen: {
+    kind: 'string',
+    description: 'gRPC query API listener (reflection on); without API tokens it must be loopback',
+    default: '127.0.0.1:50051',
+    placeholder: '<host:port>',
+  },
+  apiTokens: {
+    kind: 'list',
+    description: 'query API bearer tokens as name=token, comma-separated',
+    placeholder: '<n=t,...>',
+  },
+  apiTokensFile: {
+    kind: 'string',
+    description: 'file of name=token lines for the query API',
+    placeholder: '<file>',
+  },
   ingestTokens: {
     kind: 'list',
     description: 'HTTP ingest bearer tokens as producer=token, comma-separated',

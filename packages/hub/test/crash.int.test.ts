@@ -33,6 +33,8 @@ const hubProcess = (nats: string, batchSize: number, env: Record<string, string>
       dataDir,
       '--http-listen',
       '127.0.0.1:0',
+      '--grpc-listen',
+      '127.0.0.1:0',
       '--batch-size',
       String(batchSize),
       '--ack-wait',

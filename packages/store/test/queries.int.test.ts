@@ -54,7 +54,7 @@ const insert = async (events: { event: CDEvent; instance: string; cluster: strin
 const deployment = (n: number, cluster: string, service = 'podinfo'): CDEvent =>
   createEvent({
     type: n === 0 ? 'service.deployed' : 'service.upgraded',
-    version: '0.4.1',
+    specVersion: '0.4.1',
     id: `${service}-${cluster}-${n}`,
     source: `/argocd/${cluster}/${service}/${service}`,
     timestamp: at(n * 2),
@@ -70,7 +70,7 @@ const deployment = (n: number, cluster: string, service = 'podinfo'): CDEvent =>
 const incident = (predicate: 'detected' | 'resolved', minute: number, cluster: string): CDEvent =>
   createEvent({
     type: predicate === 'detected' ? 'incident.detected' : 'incident.resolved',
-    version: '0.4.1',
+    specVersion: '0.4.1',
     id: `incident-${cluster}-${predicate}-${minute}`,
     source: `/argocd/${cluster}/podinfo/podinfo`,
     timestamp: at(minute),

@@ -1,0 +1,302 @@
+import { DLQ_STREAM, RAW_STREAM, readHeartbeats } from '@argus/bus';
+import {
+  DoraGroupBy,
+  type GetDoraMetricsResponse,
+  type GetServiceTimelineResponse,
+  type GetStatsResponse,
+  type Instance,
+  type ListInstancesResponse,
+  type QueryServiceServer,
+  type SearchEventsResponse,
+} from '@argus/query-api';
+import type { Logger } from '@argus/runtime';
+import {
+  countEvents,
+  DEPLOYMENT_KINDS,
+  deliveryEvents,
+  instanceActivity,
+  type Store,
+  StoreQueryError,
+  searchPage,
+  serviceTimeline,
+  upstreamEvents,
+} from '@argus/store';
+import {
+  status as GrpcStatus,
+  Metadata,
+  type ServerErrorResponse,
+  type ServerUnaryCall,
+} from '@grpc/grpc-js';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { HubStats } from '../metrics.js';
+import { bearerToken, type TokenVerifier } from '../tokens.js';
+import {
+  checkWindow,
+  decodePageToken,
+  encodePageToken,
+  MAX_FILTER_VALUE_LENGTH,
+  toApiEvent,
+  toStoreFilter,
+} from './convert.js';
+import { computeDora, type DoraGrouping } from './dora.js';
+import { QueryArgumentError } from './errors.js';
+import { tailUnified } from './tail.js';
+
+export interface QueryServiceDeps {
+  readonly store: Store;
+  readonly nc: NatsConnection;
+  readonly logger: Logger;
+  readonly tokens: TokenVerifier;
+  /** This replica's counters. */
+  readonly stats: () => HubStats;
+  /** The hub's durable consumer on CDEVENTS_RAW, for the lag. */
+  readonly consumerName: string;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+export const DEFAULT_TIMELINE_LIMIT = 200;
+export const MAX_TIMELINE_LIMIT = 5000;
+const DAY_MS = 86_400_000;
+/** Widest DORA window: a year of events is still one bounded fetch. */
+const MAX_DORA_WINDOW_MS = 366 * DAY_MS;
+
+class Unauthenticated extends Error {}
+
+const GROUPINGS: Record<number, DoraGrouping> = {
+  [DoraGroupBy.DORA_GROUP_BY_UNSPECIFIED]: 'none',
+  [DoraGroupBy.DORA_GROUP_BY_SERVICE]: 'service',
+  [DoraGroupBy.DORA_GROUP_BY_CLUSTER]: 'cluster',
+  [DoraGroupBy.DORA_GROUP_BY_ENVIRONMENT]: 'environment',
+};
+
+const serviceError = (code: GrpcStatus, message: string): ServerErrorResponse =>
+  Object.assign(new Error(message), { code, details: message, metadata: new Metadata() });
+
+/** A gRPC status a caller can act on, for any error a handler raised. */
+export const toServiceError = (error: unknown, logger: Logger): ServerErrorResponse => {
+  if (error instanceof Unauthenticated) return serviceError(GrpcStatus.UNAUTHENTICATED, error.message);
+  if (error instanceof QueryArgumentError || error instanceof StoreQueryError)
+    return serviceError(GrpcStatus.INVALID_ARGUMENT, error.message);
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || (error as Error).name === 'ConnectionError') {
+    return serviceError(GrpcStatus.UNAVAILABLE, `a backend is unavailable: ${(error as Error).message}`);
+  }
+  logger.error({ err: error }, 'query failed');
+  return serviceError(GrpcStatus.INTERNAL, `query failed: ${(error as Error).message ?? String(error)}`);
+};
+
+const authorize = (tokens: TokenVerifier, metadata: Metadata): string => {
+  // No token configured: the server only listens on loopback (checked at start).
+  if (tokens.empty) return 'local';
+  const [value] = metadata.get('authorization');
+  const token = bearerToken(typeof value === 'string' ? value : value?.toString('utf8'));
+  if (token === undefined)
+    throw new Unauthenticated(
+      'missing bearer token: pass --token or the authorization: Bearer <token> metadata',
+    );
+  const name = tokens.verify(token);
+  if (name === undefined) throw new Unauthenticated('unknown token');
+  return name;
+};
+
+const checkLength = (name: string, value: string): void => {
+  if (value.length > MAX_FILTER_VALUE_LENGTH)
+    throw new QueryArgumentError(`${name} is ${value.length} characters; at most ${MAX_FILTER_VALUE_LENGTH}`);
+};
+
+const bounded = (name: string, value: number, fallback: number, max: number): number => {
+  if (value === 0) return fallback;
+  if (value > max) throw new QueryArgumentError(`${name} must be at most ${max}, got ${value}`);
+  return value;
+};
+
+/** The QueryService handlers over the store, the unified stream and the hub's counters. */
+export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
+  const logger = deps.logger.child({ component: 'query' });
+  const js = jetstream(deps.nc);
+
+  /** Wraps a unary handler: authentication, errors as statuses, one debug line per call. */
+  const unary =
+    <Req, Res>(name: string, run: (request: Req) => Promise<Res>) =>
+    (
+      call: ServerUnaryCall<Req, Res>,
+      callback: (err: ServerErrorResponse | null, res?: Res) => void,
+    ): void => {
+      const started = performance.now();
+      void (async () => {
+        try {
+          const caller = authorize(deps.tokens, call.metadata);
+          const response = await run(call.request);
+          logger.debug({ rpc: name, caller, ms: Math.round(performance.now() - started) }, 'query answered');
+          callback(null, response);
+        } catch (error) {
+          const failure = toServiceError(error, logger);
+          logger.info(
+            { rpc: name, code: GrpcStatus[failure.code ?? 2], error: failure.message },
+            'query refused',
+          );
+          callback(failure);
+        }
+      })();
+    };
+
+  return {
+    searchEvents: unary('SearchEvents', async (request): Promise<SearchEventsResponse> => {
+      const filter = toStoreFilter(request.filter);
+      const pageSize = bounded('page_size', request.pageSize, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+      const page = await searchPage(deps.store, filter, pageSize, decodePageToken(request.pageToken));
+      return {
+        events: page.events.map(toApiEvent),
+        nextPageToken: page.next === undefined ? '' : encodePageToken(page.next),
+      };
+    }),
+
+    tailEvents: (call) => {
+      let filter: ReturnType<typeof toStoreFilter>;
+      try {
+        authorize(deps.tokens, call.metadata);
+        filter = toStoreFilter(call.request.filter);
+      } catch (error) {
+        call.destroy(toServiceError(error, logger));
+        return;
+      }
+      void (async () => {
+        try {
+          const tail = await tailUnified(js, filter, (event, sequence) => {
+            call.write({ event, streamSequence: sequence });
+          });
+          const stop = () => tail.stop();
+          call.on('cancelled', stop);
+          call.on('close', stop);
+          if (call.cancelled) stop();
+          logger.debug({ filter }, 'tail started');
+          await tail.done;
+          logger.debug('tail ended');
+          if (!call.cancelled) call.end();
+        } catch (error) {
+          if (!call.cancelled) call.destroy(toServiceError(error, logger));
+        }
+      })();
+    },
+
+    getServiceTimeline: unary('GetServiceTimeline', async (request): Promise<GetServiceTimelineResponse> => {
+      if (request.service === '')
+        throw new QueryArgumentError('service is required (the subject id of its events)');
+      checkLength('service', request.service);
+      checkWindow(request.since, request.until);
+      const limit = bounded('limit', request.limit, DEFAULT_TIMELINE_LIMIT, MAX_TIMELINE_LIMIT);
+      const events = await serviceTimeline(
+        deps.store,
+        request.service,
+        {
+          ...(request.since === undefined ? {} : { since: request.since }),
+          ...(request.until === undefined ? {} : { until: request.until }),
+        },
+        limit,
+      );
+      return {
+        entries: events.map((e) => {
+          const content = (JSON.parse(e.raw) as { subject?: { content?: { description?: unknown } } }).subject
+            ?.content;
+          const detail =
+            e.subject_type === 'incident'
+              ? typeof content?.description === 'string'
+                ? content.description
+                : e.subject_id
+              : e.artifact_id;
+          return { event: toApiEvent(e), kind: `${e.subject_type}.${e.predicate}`, detail };
+        }),
+        clusters: [...new Set(events.map((e) => e.cluster))].sort(),
+      };
+    }),
+
+    getDoraMetrics: unary('GetDoraMetrics', async (request): Promise<GetDoraMetricsResponse> => {
+      for (const field of ['service', 'cluster', 'environment'] as const) checkLength(field, request[field]);
+      const until = request.until ?? new Date();
+      const since = request.since ?? new Date(until.getTime() - 30 * DAY_MS);
+      checkWindow(since, until);
+      if (until.getTime() - since.getTime() > MAX_DORA_WINDOW_MS)
+        throw new QueryArgumentError('the DORA window may span at most 366 days');
+      const grouping = GROUPINGS[request.groupBy];
+      if (grouping === undefined) throw new QueryArgumentError(`group_by ${request.groupBy} is not known`);
+      const events = await deliveryEvents(deps.store, {
+        since,
+        until,
+        ...(request.service === '' ? {} : { service: request.service }),
+        ...(request.cluster === '' ? {} : { cluster: request.cluster }),
+        ...(request.environment === '' ? {} : { environment: request.environment }),
+      });
+      const deployments = events.filter((e) => (DEPLOYMENT_KINDS as readonly string[]).includes(e.kind));
+      // Two hops back from deployments: to changes and artifacts, then from artifacts to changes.
+      const first = await upstreamEvents(deps.store, {
+        chainIds: deployments.map((d) => d.chainId),
+        ids: deployments.flatMap((d) => d.linkedIds),
+        artifactIds: deployments.map((d) => d.artifactId),
+      });
+      const artifacts = first.filter((e) => e.kind !== 'change.merged');
+      const second = await upstreamEvents(deps.store, {
+        chainIds: artifacts.map((a) => a.chainId),
+        ids: artifacts.flatMap((a) => a.linkedIds),
+        artifactIds: [],
+      });
+      const upstream = [...new Map([...first, ...second].map((e) => [e.identity, e])).values()];
+      return { since, until, metrics: computeDora(events, upstream, { since, until }, grouping) };
+    }),
+
+    listInstances: unary('ListInstances', async (): Promise<ListInstancesResponse> => {
+      const [heartbeats, activity] = await Promise.all([
+        readHeartbeats(deps.nc),
+        instanceActivity(deps.store, new Date(Date.now() - 3_600_000)),
+      ]);
+      const instances = new Map<string, Instance>();
+      for (const a of activity) {
+        instances.set(a.instance, {
+          instance: a.instance,
+          architecture: '',
+          version: '',
+          clusters: [...a.clusters],
+          eventsLastHour: a.eventsSince,
+          eventsTotal: a.eventsTotal,
+          source: '',
+        });
+      }
+      for (const h of heartbeats) {
+        const seen = instances.get(h.instance);
+        instances.set(h.instance, {
+          instance: h.instance,
+          architecture: h.architecture,
+          version: h.version,
+          clusters: [...new Set([...h.clusters, ...(seen?.clusters ?? [])])].sort(),
+          lastHeartbeat: new Date(h.lastSeen),
+          eventsLastHour: seen?.eventsLastHour ?? 0,
+          eventsTotal: seen?.eventsTotal ?? 0,
+          source: h.source,
+        });
+      }
+      return { instances: [...instances.values()].sort((a, b) => a.instance.localeCompare(b.instance)) };
+    }),
+
+    getStats: unary('GetStats', async (): Promise<GetStatsResponse> => {
+      const jsm = await jetstreamManager(deps.nc);
+      const [consumer, dlq, stored] = await Promise.all([
+        jsm.consumers.info(RAW_STREAM, deps.consumerName),
+        jsm.streams.info(DLQ_STREAM),
+        countEvents(deps.store),
+      ]);
+      const stats = deps.stats();
+      return {
+        consumed: stats.consumed,
+        stored: stats.stored,
+        duplicates: stats.duplicates,
+        deadLetters: stats.deadLetters,
+        consumerPending: consumer.num_pending,
+        consumerAckPending: consumer.num_ack_pending,
+        storedEvents: stored.events,
+        storedRows: stored.rows,
+        deadLetterMessages: dlq.state.messages,
+      };
+    }),
+  };
+};

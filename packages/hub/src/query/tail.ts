@@ -1,0 +1,109 @@
+import { HEADERS, toToken, UNIFIED_STREAM, UNIFIED_SUBJECT_PREFIX } from '@argus/bus';
+import { fromNats } from '@argus/cdevents';
+import type { Event } from '@argus/query-api';
+import type { EventFilter } from '@argus/store';
+import { DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+
+/** The narrowest unified-stream subject that covers a filter; the rest is checked per message. */
+export const tailSubject = (filter: EventFilter): string => {
+  const [, , typeSubject, typePredicate] = filter.type?.split('.') ?? [];
+  const token = (value: string | undefined): string => (value === undefined ? '*' : toToken(value));
+  return [
+    UNIFIED_SUBJECT_PREFIX,
+    token(filter.cluster),
+    token(filter.subjectType ?? typeSubject),
+    token(filter.predicate ?? typePredicate),
+  ].join('.');
+};
+
+/** The API event of a unified-stream message; undefined when the message is not a readable event. */
+export const eventOfUnified = (msg: Pick<JsMsg, 'subject' | 'headers' | 'data'>): Event | undefined => {
+  let validated: ReturnType<typeof fromNats>;
+  try {
+    validated = fromNats({ headers: msg.headers, data: msg.data });
+  } catch {
+    return undefined;
+  }
+  const { event } = validated;
+  const header = (name: string): string => msg.headers?.get(name) ?? '';
+  const [, , , subjectType = '', predicate = ''] = msg.subject.split('.');
+  let labels: Record<string, string> = {};
+  try {
+    const parsed: unknown = JSON.parse(header(HEADERS.labels) || '{}');
+    if (typeof parsed === 'object' && parsed !== null) labels = parsed as Record<string, string>;
+  } catch {
+    // labels are informative; a damaged header leaves them empty
+  }
+  const content = event.subject.content as { artifactId?: unknown } | undefined;
+  return {
+    id: event.context.id,
+    source: event.context.source,
+    type: event.context.type,
+    specVersion: header(HEADERS.specVersion) || validated.specVersion,
+    subjectType,
+    predicate,
+    subjectId: event.subject.id,
+    timestamp: new Date(event.context.timestamp),
+    instance: header(HEADERS.instance),
+    cluster: header(HEADERS.cluster),
+    environment: header(HEADERS.environment),
+    chainId: event.context.chainId ?? '',
+    artifactId: typeof content?.artifactId === 'string' ? content.artifactId : '',
+    labels,
+    identity: header(HEADERS.msgId),
+    cdeventJson: new TextDecoder().decode(msg.data),
+  };
+};
+
+/** Whether an event passes the filters the subject could not express. */
+export const matchesFilter = (event: Event, filter: EventFilter): boolean =>
+  (filter.instance === undefined || event.instance === filter.instance) &&
+  (filter.environment === undefined || event.environment === filter.environment) &&
+  (filter.cluster === undefined || event.cluster === filter.cluster) &&
+  (filter.type === undefined || event.type === filter.type) &&
+  (filter.subjectId === undefined || event.subjectId === filter.subjectId) &&
+  (filter.chainId === undefined || event.chainId === filter.chainId) &&
+  (filter.until === undefined || (event.timestamp?.getTime() ?? 0) < filter.until.getTime());
+
+export interface TailHandle {
+  /** Stops the consumer; the loop ends. */
+  stop(): void;
+  /** Resolves when the loop has ended (stopped, or the connection closed). */
+  readonly done: Promise<void>;
+}
+
+/**
+ * Follows the unified stream with an ordered consumer (ephemeral, flow-controlled, resumes itself
+ * after reconnects) from `filter.since` or from now, and hands each matching event to `onEvent`.
+ * With `filter.since`, it starts at that time of storage: events stored earlier are not replayed.
+ */
+export const tailUnified = async (
+  js: JetStreamClient,
+  filter: EventFilter,
+  onEvent: (event: Event, sequence: number) => void,
+): Promise<TailHandle> => {
+  const consumer = await js.consumers.get(UNIFIED_STREAM, {
+    filter_subjects: tailSubject(filter),
+    // The server removes a consumer whose client vanished (a crashed hub) after this long.
+    inactive_threshold: 30_000_000_000,
+    ...(filter.since === undefined
+      ? { deliver_policy: DeliverPolicy.New }
+      : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: filter.since.toISOString() }),
+  });
+  const messages = await consumer.consume();
+  const done = (async () => {
+    for await (const msg of messages) {
+      const event = eventOfUnified(msg);
+      if (event !== undefined && matchesFilter(event, filter)) onEvent(event, msg.seq);
+    }
+  })();
+  let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    messages.stop();
+    // Remove the ephemeral consumer now rather than when the server notices it idle.
+    void consumer.delete().catch(() => undefined);
+  };
+  return { stop, done };
+};

@@ -1,0 +1,421 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openAgentsBucket, publishRaw, RAW_STREAM, UNIFIED_STREAM, writeHeartbeat } from '@argus/bus';
+import { type CDEvent, createEvent } from '@argus/cdevents';
+import {
+  DoraGroupBy,
+  type Event,
+  EventFilter,
+  QueryServiceClient,
+  type SearchEventsRequest,
+  type SearchEventsResponse,
+  type TailEventsResponse,
+} from '@argus/query-api';
+import { parseOptions } from '@argus/runtime';
+import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
+import {
+  type CallOptions,
+  type ClientReadableStream,
+  credentials,
+  loadPackageDefinition,
+  Metadata,
+  type ServiceError,
+  status,
+} from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { HUB_OPTIONS, type RunningHub, runHub } from '../src/index.js';
+
+const TOKEN = 'query-secret';
+const logs = captureLogs({ level: 'info' });
+let server: NatsServer;
+let running: RunningHub;
+let client: QueryServiceClient;
+let dataDir: string;
+
+const T0 = Date.UTC(2026, 0, 5, 10, 0);
+const at = (minutes: number): string => new Date(T0 + minutes * 60_000).toISOString();
+
+const auth = (token = TOKEN): Metadata => {
+  const m = new Metadata();
+  m.set('authorization', `Bearer ${token}`);
+  return m;
+};
+const deadline = (): Partial<CallOptions> => ({ deadline: Date.now() + 10_000 });
+
+/** Promisified unary call through the generated client. */
+const call = <Req, Res>(
+  method: (
+    req: Req,
+    md: Metadata,
+    opts: Partial<CallOptions>,
+    cb: (e: ServiceError | null, r: Res) => void,
+  ) => unknown,
+  request: Req,
+  metadata = auth(),
+): Promise<Res> =>
+  new Promise((resolve, reject) =>
+    method.call(client, request, metadata, deadline(), (err, res) =>
+      err === null ? resolve(res) : reject(err),
+    ),
+  );
+const search = (request: Partial<SearchEventsRequest>, metadata?: Metadata) =>
+  call<SearchEventsRequest, SearchEventsResponse>(
+    client.searchEvents,
+    { pageSize: 0, pageToken: '', ...request },
+    metadata,
+  );
+
+const service = (
+  type: 'service.deployed' | 'service.upgraded' | 'service.rolledback',
+  id: string,
+  cluster: string,
+  minute: number,
+  artifact: string,
+  chainId?: string,
+): CDEvent =>
+  createEvent({
+    type,
+    id,
+    source: `/argocd/${cluster}/podinfo/podinfo`,
+    timestamp: at(minute),
+    ...(chainId === undefined ? {} : { chainId }),
+    subject: { id: 'podinfo', content: { environment: { id: `${cluster}/podinfo` }, artifactId: artifact } },
+  });
+
+const incident = (predicate: 'detected' | 'resolved', cluster: string, minute: number): CDEvent =>
+  createEvent({
+    type: predicate === 'detected' ? 'incident.detected' : 'incident.resolved',
+    id: `inc-1-${predicate}`,
+    source: `/argocd/${cluster}/podinfo/podinfo`,
+    timestamp: at(minute),
+    subject: {
+      id: 'inc-1',
+      content: {
+        description: 'podinfo Degraded',
+        environment: { id: `${cluster}/podinfo` },
+        service: { id: 'podinfo', source: `/argocd/${cluster}/podinfo/podinfo` },
+      },
+    },
+  });
+
+/**
+ * The known scenario. Lead times: eu deploy 30 min (via artifact v1 -> chain c1 -> merge at 0),
+ * eu upgrade 20 min (chain c2, merged at 40), us deploy 45 min (artifact v1). The eu upgrade is
+ * followed by an incident (a failed deployment) restored after 30 min; the rollback ships an
+ * artifact nobody traced.
+ */
+const SCENARIO: { event: CDEvent; instance: string; cluster?: string }[] = [
+  {
+    event: createEvent({
+      type: 'change.merged',
+      id: 'pr-1',
+      source: '/github/acme/podinfo',
+      timestamp: at(0),
+      chainId: 'c1',
+      subject: { id: 'acme/podinfo/pull/1', content: {} },
+    }),
+    instance: 'ci',
+  },
+  {
+    event: createEvent({
+      type: 'artifact.published',
+      id: 'v1-published',
+      source: '/ci/podinfo',
+      timestamp: at(10),
+      chainId: 'c1',
+      subject: { id: 'pkg:oci/podinfo@v1', content: {} },
+    }),
+    instance: 'ci',
+  },
+  {
+    event: service('service.deployed', 'eu-1', 'prod-eu', 30, 'pkg:oci/podinfo@v1'),
+    instance: 'argo-eu',
+    cluster: 'prod-eu',
+  },
+  {
+    event: createEvent({
+      type: 'change.merged',
+      id: 'pr-2',
+      source: '/github/acme/podinfo',
+      timestamp: at(40),
+      chainId: 'c2',
+      subject: { id: 'acme/podinfo/pull/2', content: {} },
+    }),
+    instance: 'ci',
+  },
+  {
+    event: service('service.deployed', 'us-1', 'prod-us', 45, 'pkg:oci/podinfo@v1'),
+    instance: 'argo-us',
+    cluster: 'prod-us',
+  },
+  {
+    event: service('service.upgraded', 'eu-2', 'prod-eu', 60, 'pkg:oci/podinfo@v2', 'c2'),
+    instance: 'argo-eu',
+    cluster: 'prod-eu',
+  },
+  { event: incident('detected', 'prod-eu', 70), instance: 'argo-eu', cluster: 'prod-eu' },
+  { event: incident('resolved', 'prod-eu', 100), instance: 'argo-eu', cluster: 'prod-eu' },
+  {
+    event: service('service.rolledback', 'eu-3', 'prod-eu', 110, 'pkg:oci/podinfo@v0'),
+    instance: 'argo-eu',
+    cluster: 'prod-eu',
+  },
+];
+
+beforeAll(async () => {
+  server = await NatsServer.start();
+  dataDir = mkdtempSync(join(tmpdir(), 'argus-query-'));
+  const options = parseOptions(HUB_OPTIONS, {
+    flags: {
+      nats: server.url,
+      dataDir,
+      httpListen: '127.0.0.1:0',
+      grpcListen: '127.0.0.1:0',
+      apiTokens: `alice=${TOKEN}`,
+      batchMaxWait: '20ms',
+      logLevel: 'info',
+    },
+    env: {},
+  });
+  running = await runHub(options, logs.destination);
+  client = new QueryServiceClient(`127.0.0.1:${running.grpc.address.port}`, credentials.createInsecure());
+  const js = jetstream(running.nc);
+  for (const { event, instance, cluster } of SCENARIO) await publishRaw(js, event, { instance, cluster });
+  // A repeat (agent restart): JetStream's window absorbs it; it must not show twice anywhere.
+  const repeat = await publishRaw(js, SCENARIO[2]!.event, { instance: 'argo-eu', cluster: 'prod-eu' });
+  expect(repeat.duplicate).toBe(true);
+  const kv = await openAgentsBucket(running.nc);
+  await writeHeartbeat(kv, {
+    instance: 'argo-eu',
+    architecture: 'distributed',
+    source: 'api',
+    version: '0.1.0',
+    clusters: ['prod-eu'],
+    apps: 1,
+    startedAt: at(0),
+    lastSeen: new Date().toISOString(),
+    spoolDepth: 0,
+  });
+  await waitFor(async () => running.hub.stats().stored >= SCENARIO.length, {
+    what: 'the scenario to be stored',
+    timeoutMs: 20_000,
+  });
+});
+
+afterAll(async () => {
+  client?.close();
+  await running?.shutdown.shutdown('test done');
+  await server?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const codeOf = async (promise: Promise<unknown>): Promise<number | undefined> =>
+  promise.then(
+    () => undefined,
+    (err: ServiceError) => err.code,
+  );
+
+describe('gRPC query API', () => {
+  test('search: filters, newest first, one per identity, paging to the end', async () => {
+    const all = await search({ pageSize: 100 });
+    expect(all.events).toHaveLength(SCENARIO.length);
+    expect(all.nextPageToken).toBe('');
+    expect(all.events.map((e) => e.id)[0]).toBe('eu-3');
+    const eu = await search({
+      filter: EventFilter.fromPartial({ cluster: 'prod-eu', subjectType: 'service' }),
+    });
+    expect(eu.events.map((e) => e.id)).toEqual(['eu-3', 'eu-2', 'eu-1']);
+    expect(eu.events[0]).toMatchObject({ instance: 'argo-eu', cluster: 'prod-eu', predicate: 'rolledback' });
+    expect(JSON.parse(eu.events[0]!.cdeventJson).context.id).toBe('eu-3');
+
+    const seen: string[] = [];
+    let pageToken = '';
+    do {
+      const page = await search({ pageSize: 4, pageToken });
+      expect(page.events.length).toBeLessThanOrEqual(4);
+      seen.push(...page.events.map((e) => e.id));
+      pageToken = page.nextPageToken;
+    } while (pageToken !== '');
+    expect(seen).toEqual(all.events.map((e) => e.id));
+  });
+
+  test('values that try to be SQL find nothing and change nothing; bad arguments are INVALID_ARGUMENT', async () => {
+    for (const attack of [
+      "prod-eu' OR '1'='1",
+      "x'); DROP TABLE argus.cdevents; --",
+      '\\',
+      "' UNION SELECT 1 --",
+    ]) {
+      expect((await search({ filter: EventFilter.fromPartial({ cluster: attack }) })).events).toEqual([]);
+      expect((await search({ filter: EventFilter.fromPartial({ subjectId: attack }) })).events).toEqual([]);
+    }
+    expect((await search({ pageSize: 100 })).events).toHaveLength(SCENARIO.length);
+    expect(await codeOf(search({ pageToken: 'not-a-token' }))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(search({ pageSize: 5000 }))).toBe(status.INVALID_ARGUMENT);
+    expect(
+      await codeOf(
+        search({ filter: EventFilter.fromPartial({ since: new Date(at(10)), until: new Date(at(0)) }) }),
+      ),
+    ).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(search({ filter: EventFilter.fromPartial({ cluster: 'x'.repeat(5000) }) }))).toBe(
+      status.INVALID_ARGUMENT,
+    );
+  });
+
+  test('no token or a wrong one is UNAUTHENTICATED, and tokens never reach the logs', async () => {
+    expect(await codeOf(search({}, new Metadata()))).toBe(status.UNAUTHENTICATED);
+    expect(await codeOf(search({}, auth('guess')))).toBe(status.UNAUTHENTICATED);
+    expect(logs.text()).not.toContain(TOKEN);
+  });
+
+  test('timeline: one service across clusters, oldest first, incidents in place', async () => {
+    const timeline = await call(client.getServiceTimeline, { service: 'podinfo', limit: 0 });
+    expect(timeline.entries.map((e) => `${e.event?.cluster} ${e.kind}`)).toEqual([
+      'prod-eu service.deployed',
+      'prod-us service.deployed',
+      'prod-eu service.upgraded',
+      'prod-eu incident.detected',
+      'prod-eu incident.resolved',
+      'prod-eu service.rolledback',
+    ]);
+    expect(timeline.clusters).toEqual(['prod-eu', 'prod-us']);
+    expect(timeline.entries[0]?.detail).toBe('pkg:oci/podinfo@v1');
+    expect(timeline.entries[3]?.detail).toBe('podinfo Degraded');
+    expect(await codeOf(call(client.getServiceTimeline, { service: '', limit: 0 }))).toBe(
+      status.INVALID_ARGUMENT,
+    );
+  });
+
+  test('DORA figures of the known scenario, overall and by cluster', async () => {
+    const window = { since: new Date(at(0)), until: new Date(T0 + 86_400_000) };
+    const overall = await call(client.getDoraMetrics, {
+      service: '',
+      cluster: '',
+      environment: '',
+      ...window,
+      groupBy: DoraGroupBy.DORA_GROUP_BY_UNSPECIFIED,
+    });
+    expect(overall.metrics).toEqual([
+      {
+        key: '',
+        deployments: 4,
+        deploymentsPerDay: 4,
+        leadTimeSamples: 3,
+        leadTimeMedianSeconds: 1800,
+        failedDeployments: 1,
+        changeFailureRate: 0.25,
+        incidents: 1,
+        restoredIncidents: 1,
+        timeToRestoreMedianSeconds: 1800,
+      },
+    ]);
+    const byCluster = await call(client.getDoraMetrics, {
+      service: 'podinfo',
+      cluster: '',
+      environment: '',
+      ...window,
+      groupBy: DoraGroupBy.DORA_GROUP_BY_CLUSTER,
+    });
+    expect(
+      byCluster.metrics.map((m) => [m.key, m.deployments, m.leadTimeMedianSeconds, m.changeFailureRate]),
+    ).toEqual([
+      ['prod-eu', 3, 1500, 1 / 3],
+      ['prod-us', 1, 2700, 0],
+    ]);
+  });
+
+  test('instances: heartbeats joined with what each instance sent; stats count this hub', async () => {
+    const { instances } = await call(client.listInstances, {});
+    expect(instances.map((i) => [i.instance, i.architecture, i.eventsTotal])).toEqual([
+      ['argo-eu', 'distributed', 5],
+      ['argo-us', '', 1],
+      ['ci', '', 3],
+    ]);
+    expect(instances[0]?.lastHeartbeat).toBeInstanceOf(Date);
+    expect(instances[0]?.eventsLastHour).toBe(5);
+    const stats = await call(client.getStats, {});
+    expect(stats).toMatchObject({ storedEvents: SCENARIO.length, consumerPending: 0, deadLetters: 0 });
+    expect(stats.consumed).toBe(SCENARIO.length);
+  });
+
+  test('tail: live events matching the filter, and a cancel ends the stream and its consumer', async () => {
+    const received: Event[] = [];
+    const stream: ClientReadableStream<TailEventsResponse> = client.tailEvents(
+      { filter: EventFilter.fromPartial({ cluster: 'prod-us', subjectType: 'service' }) },
+      auth(),
+    );
+    stream.on('data', (r: TailEventsResponse) => received.push(r.event!));
+    const ended = new Promise<ServiceError | undefined>((resolve) => {
+      stream.on('error', (err: ServiceError) => resolve(err));
+      stream.on('end', () => resolve(undefined));
+    });
+    const jsm = await jetstreamManager(running.nc);
+    await waitFor(async () => (await jsm.streams.info(UNIFIED_STREAM)).state.consumer_count > 0, {
+      what: 'the tail consumer',
+    });
+    const js = jetstream(running.nc);
+    await publishRaw(js, service('service.upgraded', 'eu-9', 'prod-eu', 200, 'pkg:oci/podinfo@v9'), {
+      instance: 'argo-eu',
+      cluster: 'prod-eu',
+    });
+    await publishRaw(js, service('service.upgraded', 'us-9', 'prod-us', 201, 'pkg:oci/podinfo@v9'), {
+      instance: 'argo-us',
+      cluster: 'prod-us',
+    });
+    await waitFor(() => received.length >= 1, { what: 'the prod-us upgrade on the tail' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received.map((e) => [e.id, e.cluster, e.instance])).toEqual([['us-9', 'prod-us', 'argo-us']]);
+    stream.cancel();
+    expect((await ended)?.code).toBe(status.CANCELLED);
+    await waitFor(async () => (await jsm.streams.info(UNIFIED_STREAM)).state.consumer_count === 0, {
+      what: 'the tail consumer to be removed after cancel',
+      timeoutMs: 10_000,
+    });
+    expect((await jsm.consumers.info(RAW_STREAM, 'argus-hub')).num_pending).toBe(0);
+  });
+
+  test('server reflection lists the query service', async () => {
+    const require = createRequire(import.meta.url);
+    const protoPath = join(
+      require.resolve('@grpc/reflection/package.json').replace(/package\.json$/, ''),
+      'build/proto/grpc/reflection/v1/reflection.proto',
+    );
+    const definition = loadPackageDefinition(loadSync(protoPath)) as unknown as {
+      grpc: {
+        reflection: {
+          v1: {
+            ServerReflection: new (
+              address: string,
+              creds: unknown,
+            ) => {
+              serverReflectionInfo(
+                md: Metadata,
+              ): NodeJS.ReadWriteStream & { end(): void; write(v: unknown): void };
+              close(): void;
+            };
+          };
+        };
+      };
+    };
+    const reflection = new definition.grpc.reflection.v1.ServerReflection(
+      `127.0.0.1:${running.grpc.address.port}`,
+      credentials.createInsecure(),
+    );
+    const stream = reflection.serverReflectionInfo(new Metadata());
+    const response = new Promise<{ listServicesResponse?: { service: { name: string }[] } }>(
+      (resolve, reject) => {
+        stream.on('data', resolve);
+        stream.on('error', reject);
+      },
+    );
+    stream.write({ listServices: '' });
+    const names = (await response).listServicesResponse?.service.map((s) => s.name);
+    stream.end();
+    reflection.close();
+    expect(names).toContain('argus.v1.QueryService');
+  });
+});
