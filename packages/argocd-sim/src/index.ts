@@ -10,6 +10,33 @@ export type {
   WatchType,
 } from './model.js';
 export { ExpiredResourceVersionError, SimulatedArgoCD, UnknownAppError } from './model.js';
+export type {
+  NotificationsConfig,
+  NotificationsControllerOptions,
+  NotificationTemplate,
+  PostResult,
+  RenderedNotification,
+  Subscription,
+  TriggerCondition,
+  WebhookService,
+  WebhookTemplate,
+} from './notifications.js';
+export {
+  ExprError,
+  Expression,
+  GoTemplate,
+  isAppSyncStatusRefreshed,
+  loadNotificationsConfigMap,
+  NotificationsConfigError,
+  NotificationsController,
+  parseNotificationsConfigMap,
+  postNotification,
+  renderNotification,
+  renderTrigger,
+  TEMPLATE_FUNCTIONS,
+  TemplateError,
+  templateVars,
+} from './notifications.js';
 export type { RunOptions, Scenario, Step } from './scenario.js';
 export {
   applyStep,
