@@ -2,12 +2,30 @@ import { parseArgs } from 'node:util';
 import { OptionsError } from '@argus/runtime';
 import { type Command, type CommandIO, EXIT_OK, EXIT_USAGE, formatHelp, UsageError } from './command.js';
 import { agentCommand } from './commands/agent.js';
+import { doraCommand } from './commands/dora.js';
 import { hubCommand } from './commands/hub.js';
+import { instancesCommand, statsCommand } from './commands/instances.js';
+import { queryCommand } from './commands/query.js';
+import { sendCommand } from './commands/send.js';
+import { tailCommand } from './commands/tail.js';
+import { timelineCommand } from './commands/timeline.js';
 import { validateCommand } from './commands/validate.js';
 import { versionCommand } from './commands/version.js';
 import { VERSION } from './version.js';
 
-export const COMMANDS: readonly Command[] = [agentCommand, hubCommand, validateCommand, versionCommand];
+export const COMMANDS: readonly Command[] = [
+  hubCommand,
+  agentCommand,
+  queryCommand,
+  tailCommand,
+  timelineCommand,
+  doraCommand,
+  instancesCommand,
+  statsCommand,
+  sendCommand,
+  validateCommand,
+  versionCommand,
+];
 
 const overview = (): string => {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

@@ -15,6 +15,11 @@ interface OptionBase {
   readonly choices?: readonly string[];
   /** Smallest accepted integer or duration. */
   readonly min?: number;
+  /**
+   * `false`: a flag only, never read from `ARGUS_*`. For per-call arguments (a query's
+   * `--cluster`) that an environment set for a service (an agent's `ARGUS_CLUSTER`) must not change.
+   */
+  readonly env?: false;
 }
 
 export type OptionSpec =
@@ -135,7 +140,7 @@ export const parseOptions = <T extends OptionsSpec>(spec: T, sources: OptionSour
   const out: Record<string, unknown> = {};
   for (const [key, option] of Object.entries(spec)) {
     const flagValue = flags.get(key);
-    const envValue = sources.env?.[envName(key)];
+    const envValue = option.env === false ? undefined : sources.env?.[envName(key)];
     if (flagValue !== undefined) out[key] = convert(key, option, flagValue, flagName(key));
     else if (envValue !== undefined && envValue !== '')
       out[key] = convert(key, option, envValue, envName(key));
@@ -175,7 +180,7 @@ export const formatDuration = (ms: number): string => {
 export const optionsHelp = (spec: OptionsSpec): { flag: string; description: string }[] =>
   Object.entries(spec).map(([key, option]) => ({
     flag: `${flagName(key)}${option.kind === 'boolean' ? '' : ` ${option.placeholder ?? `<${option.kind}>`}`}`,
-    description: `${option.description}${describeDefault(option)} [${envName(key)}]`,
+    description: `${option.description}${describeDefault(option)}${option.env === false ? '' : ` [${envName(key)}]`}`,
   }));
 
 /** `parseArgs` option config for a spec (everything as strings; `parseOptions` converts). */

@@ -31,6 +31,13 @@ describe('parseOptions', () => {
     expect(Object.isFrozen(o)).toBe(true);
   });
 
+  test('a flag-only option ignores its ARGUS_* variable and says none in help', () => {
+    const flagOnly = { cluster: { kind: 'string', description: 'filter', env: false } } as const;
+    expect(parseOptions(flagOnly, { env: { ARGUS_CLUSTER: 'prod-eu' } }).cluster).toBeUndefined();
+    expect(parseOptions(flagOnly, { flags: { cluster: 'prod-us' } }).cluster).toBe('prod-us');
+    expect(optionsHelp(flagOnly)[0]?.description).toBe('filter');
+  });
+
   test('a missing required option names the flag and the env var', () => {
     expect(() => parseOptions(spec, { flags: {} })).toThrowError(
       /--instance is required \(or set ARGUS_INSTANCE\)/,

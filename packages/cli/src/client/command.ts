@@ -1,0 +1,57 @@
+import {
+  type OptionsSpec,
+  optionsHelp,
+  type ParsedOptions,
+  parseArgsConfig,
+  parseOptions,
+} from '@argus/runtime';
+import { type Command, type CommandIO, EXIT_FAILURE } from '../command.js';
+import { optionsFromFlags } from '../options.js';
+import {
+  type ClientOptions,
+  type Connection,
+  connect,
+  describeServiceError,
+  isServiceError,
+} from './connection.js';
+
+/**
+ * An `argus` command that asks the hub's query API: shared client options, one connection, and
+ * gRPC errors printed as their status and message (exit 1), never a stack trace.
+ */
+export const clientCommand = <S extends OptionsSpec>(definition: {
+  name: string;
+  summary: string;
+  usage: string;
+  spec: S;
+  examples: readonly string[];
+  run: (
+    options: ParsedOptions<S> & ClientOptions,
+    connection: Connection,
+    io: CommandIO,
+    positionals: readonly string[],
+  ) => Promise<number>;
+}): Command => ({
+  name: definition.name,
+  summary: definition.summary,
+  usage: definition.usage,
+  options: parseArgsConfig(definition.spec),
+  optionHelp: optionsHelp(definition.spec),
+  examples: definition.examples,
+  async run({ values, positionals }, io) {
+    const options = parseOptions(definition.spec, {
+      flags: optionsFromFlags(values),
+      env: io.env,
+    }) as ParsedOptions<S> & ClientOptions;
+    const connection = connect(options);
+    try {
+      return await definition.run(options, connection, io, positionals);
+    } catch (error) {
+      if (!isServiceError(error)) throw error;
+      io.stderr(`argus ${definition.name}: ${describeServiceError(error, options.hub)}\n`);
+      return EXIT_FAILURE;
+    } finally {
+      connection.close();
+    }
+  },
+});

@@ -1,0 +1,73 @@
+import type { GetServiceTimelineRequest, GetServiceTimelineResponse } from '@argus/query-api';
+import { clientCommand } from '../client/command.js';
+import { CLIENT_OPTIONS, unary } from '../client/connection.js';
+import { eventJsonLine, table } from '../client/render.js';
+import { parseTime } from '../client/time.js';
+import { EXIT_OK, UsageError } from '../command.js';
+
+export const timelineCommand = clientCommand({
+  name: 'timeline',
+  summary: "one service's deployments, upgrades, rollbacks and incidents across every cluster",
+  usage:
+    'argus timeline <service> [--hub <host:port>] [--since 7d] [--until <when>] [--limit <n>] [--output json]',
+  spec: {
+    ...CLIENT_OPTIONS,
+    since: {
+      env: false,
+      kind: 'string',
+      description: 'from this time: 7d back, or RFC 3339',
+      placeholder: '<when>',
+    },
+    until: {
+      env: false,
+      kind: 'string',
+      description: 'before this time',
+      placeholder: '<when>',
+    },
+    limit: {
+      env: false,
+      kind: 'integer',
+      description: 'most entries (the newest kept)',
+      default: 200,
+      min: 1,
+    },
+  },
+  examples: ['argus timeline podinfo', 'argus timeline guestbook --since 7d --output json'],
+  async run(options, connection, io, positionals) {
+    const [service, ...extra] = positionals;
+    if (service === undefined || extra.length > 0) throw new UsageError('give exactly one service name');
+    const response = await unary<GetServiceTimelineRequest, GetServiceTimelineResponse>(
+      connection,
+      connection.client.getServiceTimeline,
+      {
+        service,
+        limit: options.limit,
+        ...(options.since === undefined ? {} : { since: parseTime(options.since, '--since') }),
+        ...(options.until === undefined ? {} : { until: parseTime(options.until, '--until') }),
+      },
+    );
+    if (options.output === 'json') {
+      for (const entry of response.entries)
+        if (entry.event !== undefined) io.stdout(eventJsonLine(entry.event));
+      return EXIT_OK;
+    }
+    if (response.entries.length === 0) {
+      io.stderr(`no deployments or incidents of ${JSON.stringify(service)}\n`);
+      return EXIT_OK;
+    }
+    io.stdout(`${service} across ${response.clusters.join(', ')}\n`);
+    io.stdout(
+      table(
+        ['TIME', 'CLUSTER', 'INSTANCE', 'WHAT', 'DETAIL'],
+        response.entries.map((entry) => [
+          entry.event?.timestamp?.toISOString() ?? '',
+          entry.event?.cluster || '-',
+          entry.event?.instance ?? '',
+          entry.kind,
+          entry.detail,
+        ]),
+      ),
+    );
+    return EXIT_OK;
+  },
+});

@@ -1,0 +1,313 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openAgentsBucket, writeHeartbeat } from '@argus/bus';
+import { createEvent } from '@argus/cdevents';
+import { HUB_OPTIONS, type RunningHub, runHub } from '@argus/hub';
+import { parseOptions } from '@argus/runtime';
+import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
+const API_TOKEN = 'api-secret';
+const CI_TOKEN = 'ci-secret';
+
+let server: NatsServer;
+let running: RunningHub;
+let dataDir: string;
+let hub: string;
+let ingest: string;
+
+/**
+ * The argus binary as a subprocess, with the hub's address and token in the environment. Async:
+ * the hub runs in this process, so a blocking spawnSync would stop it from answering.
+ */
+const argus = (
+  args: string[],
+  options: { input?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--conditions=argus-source', '--import', 'tsx', bin, ...args], {
+      env: { ...process.env, ARGUS_HUB: hub, ARGUS_TOKEN: API_TOKEN, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+
+const jsonLines = (text: string): Record<string, unknown>[] =>
+  text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+const HOUR_AGO = new Date(Date.now() - 3_600_000);
+const minutesAfter = (m: number) => new Date(HOUR_AGO.getTime() + m * 60_000).toISOString();
+
+beforeAll(async () => {
+  server = await NatsServer.start();
+  dataDir = mkdtempSync(join(tmpdir(), 'argus-cli-query-'));
+  running = await runHub(
+    parseOptions(HUB_OPTIONS, {
+      flags: {
+        nats: server.url,
+        dataDir,
+        httpListen: '127.0.0.1:0',
+        grpcListen: '127.0.0.1:0',
+        apiTokens: `ops=${API_TOKEN}`,
+        ingestTokens: `ci=${CI_TOKEN}`,
+        batchMaxWait: '20ms',
+      },
+      env: {},
+    }),
+    captureLogs().destination,
+  );
+  hub = `127.0.0.1:${running.grpc.address.port}`;
+  ingest = `http://127.0.0.1:${running.http.address.port}`;
+  await writeHeartbeat(await openAgentsBucket(running.nc), {
+    instance: 'argo-eu',
+    architecture: 'distributed',
+    source: 'kubernetes',
+    version: '0.1.0',
+    clusters: ['prod-eu'],
+    apps: 3,
+    startedAt: HOUR_AGO.toISOString(),
+    lastSeen: new Date().toISOString(),
+    spoolDepth: 0,
+  });
+});
+
+afterAll(async () => {
+  await running?.shutdown.shutdown('test done');
+  await server?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('argus send, query, timeline, dora, instances, stats, tail against a real hub', () => {
+  test('send builds events from flags or files and reports refusals with the reason', async () => {
+    const merged = await argus([
+      'send',
+      '--ingest',
+      ingest,
+      '--token',
+      CI_TOKEN,
+      '--type',
+      'change.merged',
+      '--source',
+      '/github/acme/podinfo',
+      '--subject-id',
+      'acme/podinfo/pull/7',
+      '--id',
+      'pr-7-merged',
+      '--chain-id',
+      'sha-7',
+      '--timestamp',
+      minutesAfter(0),
+    ]);
+    expect(merged.stderr).toBe('');
+    expect(merged.code).toBe(0);
+    expect(JSON.parse(merged.stdout)).toMatchObject({ status: 202, id: 'pr-7-merged' });
+
+    const deployed = createEvent({
+      type: 'service.deployed',
+      id: 'podinfo-7-deployed',
+      source: '/argocd/prod-eu/podinfo/podinfo',
+      timestamp: minutesAfter(25),
+      chainId: 'sha-7',
+      subject: {
+        id: 'podinfo',
+        content: { environment: { id: 'prod-eu/podinfo' }, artifactId: 'pkg:oci/podinfo@7' },
+      },
+    });
+    const fromStdin = await argus(['send', '-', '--ingest', ingest, '--token', CI_TOKEN], {
+      input: JSON.stringify(deployed),
+    });
+    expect(fromStdin.code).toBe(0);
+
+    const invalid = await argus(['send', '-', '--ingest', ingest, '--token', CI_TOKEN], {
+      input: JSON.stringify({ ...deployed, context: { ...deployed.context, timestamp: 'yesterday' } }),
+    });
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('context.timestamp: must be an RFC 3339 timestamp');
+
+    const wrongToken = await argus(['send', '-', '--ingest', ingest, '--token', 'nope'], {
+      input: JSON.stringify(deployed),
+    });
+    expect(wrongToken.code).toBe(1);
+    expect(wrongToken.stderr).toContain('HTTP 403');
+
+    const usage = await argus([
+      'send',
+      '--ingest',
+      ingest,
+      '--type',
+      'change.mergd',
+      '--source',
+      '/x',
+      '--subject-id',
+      'y',
+    ]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('is not a CDEvents type');
+
+    await waitFor(async () => running.hub.stats().stored >= 2, { what: 'both sent events stored' });
+  });
+
+  test('query prints tables or one JSON object per line with the full event', async () => {
+    const json = await argus(['query', '--output', 'json', '--since', '2h']);
+    expect(json.code).toBe(0);
+    const lines = jsonLines(json.stdout);
+    expect(lines.map((l) => l.id)).toEqual(['podinfo-7-deployed', 'pr-7-merged']);
+    expect(lines[0]).toMatchObject({
+      type: 'dev.cdevents.service.deployed.0.3.0',
+      instance: 'ci',
+      subjectId: 'podinfo',
+      timestamp: minutesAfter(25),
+    });
+    expect((lines[0]?.event as { context?: { chainId?: string } } | undefined)?.context?.chainId).toBe(
+      'sha-7',
+    );
+
+    const table = await argus(['query', '--type', 'change.merged']);
+    expect(table.code).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^TIME\s+CLUSTER\s+INSTANCE\s+TYPE\s+SUBJECT\s+ID$/);
+    expect(table.stdout).toContain('change.merged');
+    expect(table.stdout).not.toContain('service.deployed');
+
+    const injected = await argus(['query', '--output', 'json', '--subject-id', "podinfo' OR '1'='1"]);
+    expect(injected.code).toBe(0);
+    expect(injected.stdout).toBe('');
+  });
+
+  test('timeline, dora, instances and stats answer in tables and JSON', async () => {
+    const timeline = await argus(['timeline', 'podinfo']);
+    expect(timeline.code).toBe(0);
+    expect(timeline.stdout).toContain('service.deployed');
+    expect(timeline.stdout).toContain('pkg:oci/podinfo@7');
+
+    const dora = await argus(['dora', '--since', '1d', '--output', 'json']);
+    expect(dora.code).toBe(0);
+    expect(jsonLines(dora.stdout)[0]).toMatchObject({
+      deployments: 1,
+      leadTimeSamples: 1,
+      leadTimeMedianSeconds: 1500,
+    });
+    expect((await argus(['dora', '--group-by', 'cluster'])).stdout).toContain('LEAD TIME');
+
+    const instances = await argus(['instances']);
+    expect(instances.code).toBe(0);
+    expect(instances.stdout).toMatch(/argo-eu\s+distributed\s+kubernetes\s+prod-eu/);
+    expect(instances.stdout).toMatch(/\nci\s/);
+
+    const stats = jsonLines((await argus(['stats', '--output', 'json'])).stdout)[0];
+    expect(stats).toMatchObject({ storedEvents: 2, consumerPending: 0 });
+  });
+
+  test('refusals print the status and message, never a stack trace', async () => {
+    const noToken = await argus(['query'], { env: { ARGUS_TOKEN: '' } });
+    expect(noToken.code).toBe(1);
+    expect(noToken.stderr).toContain('UNAUTHENTICATED: missing bearer token');
+    expect(noToken.stderr).not.toMatch(/\n\s+at /);
+
+    const badTimeline = await argus(['timeline', 'podinfo', '--limit', '99999']);
+    expect(badTimeline.code).toBe(1);
+    expect(badTimeline.stderr).toContain('INVALID_ARGUMENT: limit must be at most 5000');
+
+    const unreachable = await argus(['stats', '--hub', '127.0.0.1:1', '--timeout', '2s']);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain('UNAVAILABLE: cannot reach the hub at 127.0.0.1:1');
+  });
+
+  test('tail follows new events, stops after --count, and ends cleanly on SIGINT', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=argus-source',
+        '--import',
+        'tsx',
+        bin,
+        'tail',
+        '--output',
+        'json',
+        '--type',
+        'incident',
+        '--count',
+        '1',
+      ],
+      { env: { ...process.env, ARGUS_HUB: hub, ARGUS_TOKEN: API_TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const consumers = async () =>
+      (await (await import('@nats-io/jetstream')).jetstreamManager(running.nc)).streams
+        .info('CDEVENTS')
+        .then((i) => i.state.consumer_count);
+    await waitFor(async () => (await consumers()) === 1, {
+      what: 'the tail to subscribe',
+      timeoutMs: 20_000,
+    });
+    const send = (id: string, type: string) =>
+      argus([
+        'send',
+        '--ingest',
+        ingest,
+        '--token',
+        CI_TOKEN,
+        '--type',
+        type,
+        '--source',
+        '/monitoring/podinfo',
+        '--subject-id',
+        id,
+        ...(type === 'incident.detected'
+          ? [
+              '--content',
+              JSON.stringify({
+                description: 'latency',
+                environment: { id: 'prod-eu/podinfo' },
+                service: { id: 'podinfo' },
+              }),
+            ]
+          : []),
+      ]);
+    expect((await send('build-1', 'build.finished')).code).toBe(0);
+    expect((await send('incident-1', 'incident.detected')).code).toBe(0);
+    expect(await exited).toBe(0);
+    expect(jsonLines(out).map((l) => [l.subjectId, l.type])).toEqual([
+      ['incident-1', 'dev.cdevents.incident.detected.0.3.0'],
+    ]);
+
+    const follower = spawn(process.execPath, ['--conditions=argus-source', '--import', 'tsx', bin, 'tail'], {
+      env: { ...process.env, ARGUS_HUB: hub, ARGUS_TOKEN: API_TOKEN },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const followerExit = new Promise<number | null>((resolve) => follower.once('exit', resolve));
+    await waitFor(async () => (await consumers()) === 1, {
+      what: 'the second tail to subscribe',
+      timeoutMs: 20_000,
+    });
+    follower.kill('SIGINT');
+    expect(await followerExit).toBe(0);
+    await waitFor(async () => (await consumers()) === 0, {
+      what: 'the tail consumer to go',
+      timeoutMs: 10_000,
+    });
+  });
+});
