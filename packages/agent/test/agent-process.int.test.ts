@@ -230,7 +230,7 @@ const metric = (text: string, name: string, labels = ''): number | undefined => 
 const TYPE = (t: string) => `{type="dev.cdevents.${t}.0.3.0"}`;
 
 test('SIGKILL mid-publish, restart with the same spool: every event exactly once, in order per app', async () => {
-  const BULK = 400;
+  const BULK = 1000;
   const bulk = generateApps(BULK, [{ name: 'in-cluster', server: 'https://kubernetes.default.svc' }]);
   const { nc, server } = await startNats();
   const argo = await startArgoCd([...BASIC_APPS, ...bulk]);
