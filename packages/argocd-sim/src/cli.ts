@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { loadNotificationsConfigMap, NotificationsController, postNotification } from './notifications.js';
 import { loadScenario, runScenario, simulatorFor } from './scenario.js';
 import { startArgoCdApi, startKubeApi } from './servers.js';
 
@@ -14,6 +15,8 @@ Options:
   --token <token>          bearer token both APIs require (default sim-token)
   --speed <n>              scenario time runs n times faster (default 1)
   --drop-every <n>         drop every n-th API stream message, as Argo CD does under load (default 0)
+  --notify <url>           also post Argo CD Notifications webhooks to this URL (e.g. an agent's /api/v1/notifications)
+  --notifications-cm <file> argocd-notifications-cm.yaml for --notify (default deploy/argocd-notifications/argocd-notifications-cm.yaml)
   --help                   this help
 
 Prints one JSON line when ready: {"api":"http://…","kube":"http://…","instance":"…"}, then one line per step.`;
@@ -32,6 +35,11 @@ const main = async () => {
       token: { type: 'string', default: 'sim-token' },
       speed: { type: 'string', default: '1' },
       'drop-every': { type: 'string', default: '0' },
+      notify: { type: 'string' },
+      'notifications-cm': {
+        type: 'string',
+        default: 'deploy/argocd-notifications/argocd-notifications-cm.yaml',
+      },
       help: { type: 'boolean', default: false },
     },
   });
@@ -52,6 +60,27 @@ const main = async () => {
   process.stdout.write(
     `${JSON.stringify({ api: api.url, kube: kube.url, instance: scenario.instance.name })}\n`,
   );
+  let notifications = Promise.resolve();
+  if (values.notify !== undefined) {
+    const notify = values.notify;
+    const controller = new NotificationsController(
+      await loadNotificationsConfigMap(values['notifications-cm'] ?? ''),
+    );
+    // Posted in order, one at a time, as the notification controller sends them; DELETED objects are never seen.
+    target.sim.subscribe((event) => {
+      if (event.type === 'DELETED') return;
+      for (const n of controller.observe(event.app)) {
+        notifications = notifications.then(async () => {
+          const result = await postNotification(notify, n.body, { path: n.path, method: n.method }).catch(
+            (error: unknown) => ({ status: 0, body: String(error) }),
+          );
+          process.stdout.write(
+            `${JSON.stringify({ notification: n.trigger, template: n.template, status: result.status, ...(result.status === 202 ? {} : { answer: result.body }) })}\n`,
+          );
+        });
+      }
+    });
+  }
   const stop = new AbortController();
   const close = () => {
     stop.abort();
@@ -67,6 +96,7 @@ const main = async () => {
         `${JSON.stringify({ step: index, at: step.at, action: Object.keys(step).find((k) => k !== 'at') })}\n`,
       ),
   });
+  await notifications;
   process.stdout.write(`${JSON.stringify({ done: true, resourceVersion: target.sim.resourceVersion })}\n`);
 };
 
