@@ -42,3 +42,5 @@ export {
   UNIFIED_SUBJECT_PREFIX,
   unifiedSubject,
 } from './subjects.js';
+export type { SubscribeOptions, UnifiedEvent, UnifiedSelector, UnifiedSubscription } from './subscribe.js';
+export { subscribeUnified, unifiedFilter } from './subscribe.js';

@@ -1,0 +1,162 @@
+import { BindingError, type CDEvent, fromNats, ValidationError } from '@argus/cdevents';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JsMsg,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { BusError, InvalidTokenError } from './errors.js';
+import { HEADERS } from './headers.js';
+import { UNIFIED_STREAM } from './streams.js';
+import { isToken, toToken, UNIFIED_SUBJECT_PREFIX } from './subjects.js';
+
+/** One event of the unified stream with the hub's tags. */
+export interface UnifiedEvent {
+  readonly event: CDEvent;
+  /** The instance that published it, as the hub established it (never from the payload). */
+  readonly instance: string;
+  readonly cluster: string;
+  readonly environment: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly specVersion: string;
+  /** Event identity (digest of source and id); the same on every redelivery. */
+  readonly identity: string;
+  readonly subject: string;
+  readonly streamSequence: number;
+  /** JetStream redelivered it (the handler failed or timed out before): handle idempotently. */
+  readonly redelivered: boolean;
+}
+
+/** Which part of the unified stream a consumer wants; omitted tokens match everything. */
+export interface UnifiedSelector {
+  readonly cluster?: string;
+  readonly subjectType?: string;
+  readonly predicate?: string;
+}
+
+export interface SubscribeOptions extends UnifiedSelector {
+  /** Durable consumer name: a restarted consumer resumes after its last acknowledged event. */
+  readonly durable: string;
+  /** Called once per event; resolve to acknowledge, throw to have it redelivered after `retryDelayMs`. */
+  readonly handler: (event: UnifiedEvent) => Promise<void> | void;
+  /** A new durable starts with events stored from now (`new`, default) or the whole stream (`all`). */
+  readonly start?: 'new' | 'all';
+  /** @default 5000 */
+  readonly retryDelayMs?: number;
+  /** Called with messages that are not CDEvents (they are terminated, not retried). */
+  readonly onInvalid?: (subject: string, error: Error) => void;
+}
+
+export interface UnifiedSubscription {
+  readonly durable: string;
+  readonly filterSubject: string;
+  stop(): Promise<void>;
+  /** Resolves when the consume loop has ended. */
+  readonly closed: Promise<void>;
+}
+
+/** `cdevents.unified.<cluster|*>.<subject|*>.<predicate|*>` for a selector. */
+export const unifiedFilter = (selector: UnifiedSelector): string =>
+  [
+    UNIFIED_SUBJECT_PREFIX,
+    selector.cluster === undefined ? '*' : toToken(selector.cluster),
+    selector.subjectType ?? '*',
+    selector.predicate ?? '*',
+  ].join('.');
+
+const tagsOf = (msg: JsMsg): Omit<UnifiedEvent, 'event' | 'specVersion'> & { specVersion: string } => {
+  const h = (name: string): string => msg.headers?.get(name) ?? '';
+  let labels: Record<string, string> = {};
+  try {
+    const parsed: unknown = JSON.parse(h(HEADERS.labels) || '{}');
+    if (typeof parsed === 'object' && parsed !== null) labels = parsed as Record<string, string>;
+  } catch {
+    // labels are informative; a damaged header leaves them empty
+  }
+  return {
+    instance: h(HEADERS.instance),
+    cluster: h(HEADERS.cluster),
+    environment: h(HEADERS.environment),
+    labels,
+    specVersion: h(HEADERS.specVersion),
+    identity: h(HEADERS.msgId),
+    subject: msg.subject,
+    streamSequence: msg.seq,
+    redelivered: msg.redelivered,
+  };
+};
+
+/**
+ * Consumes the unified stream through a durable pull consumer: typed events with the hub's tags,
+ * acknowledged when the handler resolves, redelivered when it throws. Works on nats-server 2.9
+ * (one filter subject per consumer). A durable that exists with another filter is an error, not
+ * silently changed: two programs sharing a name would steal each other's events.
+ */
+export const subscribeUnified = async (
+  nc: NatsConnection,
+  js: JetStreamClient,
+  options: SubscribeOptions,
+): Promise<UnifiedSubscription> => {
+  if (!isToken(options.durable)) throw new InvalidTokenError('durable consumer name', options.durable);
+  for (const [what, value] of [
+    ['subject type', options.subjectType],
+    ['predicate', options.predicate],
+  ] as const) {
+    if (value !== undefined && !isToken(value)) throw new InvalidTokenError(what, value);
+  }
+  const filterSubject = unifiedFilter(options);
+  const jsm = await jetstreamManager(nc);
+  try {
+    const info = await jsm.consumers.info(UNIFIED_STREAM, options.durable);
+    if (info.config.filter_subject !== filterSubject) {
+      throw new BusError(
+        `durable consumer ${options.durable} exists on ${UNIFIED_STREAM} with filter ${info.config.filter_subject ?? '(none)'}, not ${filterSubject}: choose another name or delete it`,
+      );
+    }
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound))
+      throw error;
+    await jsm.consumers.add(UNIFIED_STREAM, {
+      durable_name: options.durable,
+      filter_subject: filterSubject,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: options.start === 'all' ? DeliverPolicy.All : DeliverPolicy.New,
+      max_ack_pending: 1000,
+    });
+  }
+  const consumer = await js.consumers.get(UNIFIED_STREAM, options.durable);
+  const messages = await consumer.consume({ max_messages: 100 });
+  const retryDelayMs = options.retryDelayMs ?? 5000;
+  const closed = (async () => {
+    for await (const msg of messages) {
+      let event: CDEvent;
+      try {
+        event = fromNats({ headers: msg.headers, data: msg.data }).event;
+      } catch (error) {
+        if (!(error instanceof ValidationError || error instanceof BindingError)) throw error;
+        options.onInvalid?.(msg.subject, error);
+        msg.term(`not a CDEvent: ${error.message}`);
+        continue;
+      }
+      try {
+        await options.handler({ event, ...tagsOf(msg) });
+        msg.ack();
+      } catch {
+        msg.nak(retryDelayMs);
+      }
+    }
+  })();
+  return {
+    durable: options.durable,
+    filterSubject,
+    closed,
+    stop: async () => {
+      messages.stop();
+      await closed;
+    },
+  };
+};

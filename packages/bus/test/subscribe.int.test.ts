@@ -1,0 +1,130 @@
+import { createEvent } from '@argus/cdevents';
+import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type NatsConnection, headers as natsHeaders } from '@nats-io/nats-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  connectNats,
+  ensureStreams,
+  HEADERS,
+  InvalidTokenError,
+  subscribeUnified,
+  type UnifiedEvent,
+  unifiedSubject,
+} from '../src/index.js';
+
+let server: NatsServer;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  server = await NatsServer.start();
+  nc = await connectNats({ servers: server.url, name: 'subscribe-test', logger: captureLogs().logger });
+  await ensureStreams(await jetstreamManager(nc));
+});
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+
+let n = 0;
+/** A unified-stream message as the hub writes it: the CDEvent as body, its tags as headers. */
+const publishUnified = async (cluster: string, type: 'service.deployed' | 'incident.detected') => {
+  const id = `ev-${++n}`;
+  const event =
+    type === 'service.deployed'
+      ? createEvent({
+          type,
+          id,
+          source: `/argocd/${cluster}/podinfo/podinfo`,
+          subject: {
+            id: 'podinfo',
+            content: { environment: { id: cluster }, artifactId: 'pkg:oci/podinfo@1' },
+          },
+        })
+      : createEvent({
+          type,
+          id,
+          source: `/argocd/${cluster}/podinfo/podinfo`,
+          subject: { id: `inc-${n}`, content: { environment: { id: cluster }, description: 'Degraded' } },
+        });
+  const h = natsHeaders();
+  h.set('ce-specversion', '1.0');
+  h.set('ce-id', id);
+  h.set('ce-source', event.context.source);
+  h.set('ce-type', event.context.type);
+  h.set(HEADERS.msgId, `identity-${id}`);
+  h.set(HEADERS.instance, 'argo-eu');
+  h.set(HEADERS.cluster, cluster);
+  h.set(HEADERS.labels, JSON.stringify({ team: 'payments' }));
+  h.set(HEADERS.specVersion, '0.5.1');
+  const [subjectType, predicate] = type.split('.') as [string, string];
+  await jetstream(nc).publish(unifiedSubject(cluster, subjectType, predicate), JSON.stringify(event), {
+    headers: h,
+  });
+  return id;
+};
+
+describe('subscribeUnified', () => {
+  test('typed events of the selected part, with tags; a restarted durable resumes; a failing handler gets a redelivery', async () => {
+    const seen: UnifiedEvent[] = [];
+    let failOnce = true;
+    const first = await subscribeUnified(nc, jetstream(nc), {
+      durable: 'rollback-bot',
+      subjectType: 'incident',
+      retryDelayMs: 100,
+      handler: (e) => {
+        if (failOnce) {
+          failOnce = false;
+          throw new Error('flaky downstream');
+        }
+        seen.push(e);
+      },
+    });
+    expect(first.filterSubject).toBe('cdevents.unified.*.incident.*');
+    const a = await publishUnified('prod-eu', 'incident.detected');
+    await publishUnified('prod-eu', 'service.deployed');
+    await waitFor(() => seen.length === 1, { what: 'the incident after one redelivery' });
+    expect(seen[0]).toMatchObject({
+      instance: 'argo-eu',
+      cluster: 'prod-eu',
+      labels: { team: 'payments' },
+      identity: `identity-${a}`,
+      redelivered: true,
+    });
+    expect(seen[0]?.event.context.id).toBe(a);
+    await first.stop();
+
+    // Published while nobody listens; the durable picks it up on restart, and only it.
+    const b = await publishUnified('prod-us', 'incident.detected');
+    const again = await subscribeUnified(nc, jetstream(nc), {
+      durable: 'rollback-bot',
+      subjectType: 'incident',
+      handler: (e) => {
+        seen.push(e);
+      },
+    });
+    await waitFor(() => seen.length === 2, { what: 'the incident published while stopped' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen.map((e) => e.event.context.id)).toEqual([a, b]);
+    await again.stop();
+  });
+
+  test('names are checked and a durable is not silently re-pointed', async () => {
+    await expect(
+      subscribeUnified(nc, jetstream(nc), { durable: 'bad name', handler: () => undefined }),
+    ).rejects.toThrow(InvalidTokenError);
+    const s = await subscribeUnified(nc, jetstream(nc), {
+      durable: 'preview',
+      cluster: 'prod-eu',
+      handler: () => undefined,
+    });
+    await s.stop();
+    await expect(
+      subscribeUnified(nc, jetstream(nc), {
+        durable: 'preview',
+        cluster: 'prod-us',
+        handler: () => undefined,
+      }),
+    ).rejects.toThrow(/exists on CDEVENTS with filter cdevents.unified.prod-eu.\*.\*/);
+  });
+});
