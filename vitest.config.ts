@@ -37,6 +37,10 @@ export default defineConfig({
       packageProject('argocd-sim'),
       {
         extends: true,
+        test: { name: 'examples', root: 'examples', include: ['test/**/*.test.ts'], testTimeout: 60_000 },
+      },
+      {
+        extends: true,
         test: {
           name: 'e2e',
           root: 'test',

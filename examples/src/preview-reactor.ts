@@ -1,0 +1,42 @@
+/**
+ * Preview-environment reactor: follows `change.*` and `environment.created` on the unified stream
+ * (two durables: a 2.9 server allows one filter subject per consumer) and prints what a preview
+ * controller would do. It changes nothing.
+ *
+ *   pnpm --filter @argus/examples preview-reactor -- --nats nats://127.0.0.1:4222
+ */
+import { parseArgs } from 'node:util';
+import { connectNats, subscribeUnified } from '@argus/bus';
+import { createLogger } from '@argus/runtime';
+import { jetstream } from '@nats-io/jetstream';
+import { previewAction } from './preview-plan.js';
+
+const { values } = parseArgs({
+  options: {
+    nats: { type: 'string', default: process.env.ARGUS_NATS ?? 'nats://127.0.0.1:4222' },
+    durable: { type: 'string', default: 'preview-reactor' },
+  },
+});
+const logger = createLogger({ service: 'preview-reactor', level: 'info' });
+const nc = await connectNats({ servers: values.nats, name: 'preview-reactor', logger });
+const js = jetstream(nc);
+const handler = (e: Parameters<typeof previewAction>[0]) => {
+  const action = previewAction(e);
+  if (action !== undefined) console.log(action);
+};
+const subscriptions = await Promise.all([
+  subscribeUnified(nc, js, { durable: `${values.durable}-changes`, subjectType: 'change', handler }),
+  subscribeUnified(nc, js, {
+    durable: `${values.durable}-environments`,
+    subjectType: 'environment',
+    predicate: 'created',
+    handler,
+  }),
+]);
+logger.info({ filters: subscriptions.map((s) => s.filterSubject) }, 'preview reactor listening');
+const stop = async () => {
+  await Promise.all(subscriptions.map((s) => s.stop()));
+  await nc.drain();
+};
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());
