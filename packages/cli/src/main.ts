@@ -1,31 +1,78 @@
 import { parseArgs } from 'node:util';
 import { OptionsError } from '@argus/runtime';
 import { type Command, type CommandIO, EXIT_OK, EXIT_USAGE, formatHelp, UsageError } from './command.js';
-import { agentCommand } from './commands/agent.js';
-import { doraCommand } from './commands/dora.js';
-import { hubCommand } from './commands/hub.js';
-import { instancesCommand, statsCommand } from './commands/instances.js';
-import { queryCommand } from './commands/query.js';
-import { sendCommand } from './commands/send.js';
-import { tailCommand } from './commands/tail.js';
-import { timelineCommand } from './commands/timeline.js';
-import { validateCommand } from './commands/validate.js';
-import { versionCommand } from './commands/version.js';
 import { VERSION } from './version.js';
 
-export const COMMANDS: readonly Command[] = [
-  hubCommand,
-  agentCommand,
-  queryCommand,
-  tailCommand,
-  timelineCommand,
-  doraCommand,
-  instancesCommand,
-  statsCommand,
-  sendCommand,
-  validateCommand,
-  versionCommand,
+/**
+ * One entry of the command list: what the overview prints, and how to load the command. Commands load
+ * only when run or asked for help, so `argus agent` never loads the hub, the store or ClickHouse
+ * clients (about 16 MB of RSS), and `argus validate` neither.
+ */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'hub',
+    summary: "run the hub: consume agents' streams, validate, dedupe, tag, store in ClickHouse, republish",
+    load: async () => (await import('./commands/hub.js')).hubCommand,
+  },
+  {
+    name: 'agent',
+    summary: 'run an agent beside one Argo CD: watch its Applications, publish CDEvents onto JetStream',
+    load: async () => (await import('./commands/agent.js')).agentCommand,
+  },
+  {
+    name: 'query',
+    summary: 'search the unified stream: newest first, filtered by cluster, instance, type, subject, time',
+    load: async () => (await import('./commands/query.js')).queryCommand,
+  },
+  {
+    name: 'tail',
+    summary: 'follow the unified stream live (Ctrl-C to stop), with the same filters as query',
+    load: async () => (await import('./commands/tail.js')).tailCommand,
+  },
+  {
+    name: 'timeline',
+    summary: "one service's deployments, upgrades, rollbacks and incidents across every cluster",
+    load: async () => (await import('./commands/timeline.js')).timelineCommand,
+  },
+  {
+    name: 'dora',
+    summary: 'DORA metrics: deployment frequency, lead time, change failure rate, time to restore',
+    load: async () => (await import('./commands/dora.js')).doraCommand,
+  },
+  {
+    name: 'instances',
+    summary: 'the Argo CD instances that report: agents, architecture, clusters, last heartbeat, events',
+    load: async () => (await import('./commands/instances.js')).instancesCommand,
+  },
+  {
+    name: 'stats',
+    summary: 'ingest counters of the hub, consumer lag, stored events and dead letters',
+    load: async () => (await import('./commands/instances.js')).statsCommand,
+  },
+  {
+    name: 'send',
+    summary: "publish a CDEvent through the hub's HTTP ingest (for CI pipelines): from a file or from flags",
+    load: async () => (await import('./commands/send.js')).sendCommand,
+  },
+  {
+    name: 'validate',
+    summary: 'check CDEvent JSON files against the CDEvents v0.5.1 / v0.4.1 schemas',
+    load: async () => (await import('./commands/validate.js')).validateCommand,
+  },
+  {
+    name: 'version',
+    summary: 'print the Argus version',
+    load: async () => (await import('./commands/version.js')).versionCommand,
+  },
 ];
+
+const find = (name: string | undefined): CommandEntry | undefined => COMMANDS.find((c) => c.name === name);
 
 const overview = (): string => {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
@@ -50,17 +97,21 @@ export const main = async (argv: readonly string[], io: CommandIO): Promise<numb
     io.stdout(overview());
     return name === undefined ? EXIT_USAGE : EXIT_OK;
   }
-  if (name === '--version' || name === '-v') return versionCommand.run({ values: {}, positionals: [] }, io);
+  if (name === '--version' || name === '-v') {
+    const version = await (find('version') as CommandEntry).load();
+    return version.run({ values: {}, positionals: [] }, io);
+  }
   if (name === 'help') {
-    const target = COMMANDS.find((c) => c.name === rest[0]);
-    io.stdout(target === undefined ? overview() : formatHelp(target));
+    const target = find(rest[0]);
+    io.stdout(target === undefined ? overview() : formatHelp(await target.load()));
     return rest[0] === undefined || target !== undefined ? EXIT_OK : EXIT_USAGE;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = find(name);
+  if (entry === undefined) {
     io.stderr(`argus: unknown command "${name}"\n\n${overview()}`);
     return EXIT_USAGE;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout(formatHelp(command));
     return EXIT_OK;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEvent, serialize } from '@argus/cdevents';
 import { describe, expect, test } from 'vitest';
-import { type CommandIO, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main, VERSION } from '../src/index.js';
+import { COMMANDS, type CommandIO, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main, VERSION } from '../src/index.js';
 
 const run = async (argv: string[], stdin = '') => {
   let out = '';
@@ -43,6 +43,19 @@ describe('argus CLI', () => {
     const { code, out } = await run(['--help']);
     expect(code).toBe(EXIT_OK);
     expect(out).toMatch(/version\s+print the Argus version/);
+  });
+
+  test('every command loads on demand, under its listed name and summary, and prints its help', async () => {
+    for (const entry of COMMANDS) {
+      const command = await entry.load();
+      expect({ name: command.name, summary: command.summary }).toEqual({
+        name: entry.name,
+        summary: entry.summary,
+      });
+      const { code, out } = await run([entry.name, '--help']);
+      expect(code).toBe(EXIT_OK);
+      expect(out).toContain(`Usage: argus ${entry.name}`);
+    }
   });
 
   test('version prints the package version, also as JSON', async () => {
