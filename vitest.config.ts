@@ -35,6 +35,7 @@ export default defineConfig({
       packageProject('hub', { testTimeout: 60_000 }),
       packageProject('agent', { testTimeout: 60_000 }),
       packageProject('argocd-sim'),
+      packageProject('demo'),
       {
         extends: true,
         test: { name: 'examples', root: 'examples', include: ['test/**/*.test.ts'], testTimeout: 60_000 },
