@@ -13,6 +13,7 @@ export {
   LOG_LEVEL_OPTION,
   NATS_CLIENT_OPTIONS,
   optionsHelp,
+  optionsMarkdown,
   parseArgsConfig,
   parseDuration,
   parseOptions,

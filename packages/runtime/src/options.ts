@@ -176,6 +176,17 @@ export const formatDuration = (ms: number): string => {
   return `${ms}ms`;
 };
 
+/** A reference table (Markdown) of a spec: flag, environment variable, default, meaning. */
+export const optionsMarkdown = (spec: OptionsSpec): string => {
+  const cell = (text: string) => text.replaceAll('|', '\\|');
+  const rows = Object.entries(spec).map(([key, option]) => {
+    const value = option.kind === 'boolean' ? '' : ` ${option.placeholder ?? `<${option.kind}>`}`;
+    const fallback = describeDefault(option).replace(/^ \((?:default )?(.*)\)$/, '$1');
+    return `| \`${flagName(key)}${cell(value)}\` | ${option.env === false ? '' : `\`${envName(key)}\``} | ${cell(fallback)} | ${cell(option.description)} |`;
+  });
+  return ['| flag | environment | default | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
+};
+
 /** Help lines for every option: flag, env var, description, default. */
 export const optionsHelp = (spec: OptionsSpec): { flag: string; description: string }[] =>
   Object.entries(spec).map(([key, option]) => ({
