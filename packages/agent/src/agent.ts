@@ -97,6 +97,7 @@ export class Agent {
     this.#wake?.();
     await Promise.allSettled(this.#tasks);
     await this.#queue.catch(() => undefined);
+    await this.#outbox?.close();
     this.#logger.info({ published: this.#published, spooled: this.#outbox?.depth ?? 0 }, 'agent stopped');
   }
 
@@ -316,12 +317,13 @@ export class Agent {
       try {
         const event = parse(entry.event);
         const started = performance.now();
-        await publishRaw(this.#js, event, {
+        const ack = await publishRaw(this.#js, event, {
           instance: this.#config.instance,
           cluster: entry.cluster,
           architecture: this.#config.architecture,
         });
         this.#config.metrics.publishSeconds.observe((performance.now() - started) / 1000);
+        if (ack.duplicate) this.#config.metrics.duplicates.inc();
         if (entry.progress !== undefined) await store.saveApp(entry.progress as AppProgress);
         if (entry.environments !== undefined)
           await store.saveEnvironments(entry.environments as EnvironmentsState);

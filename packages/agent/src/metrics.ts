@@ -8,6 +8,11 @@ export class AgentMetrics {
     labelNames: ['type'] as const,
     registers: [this.registry],
   });
+  readonly duplicates = new Counter({
+    name: 'argus_agent_duplicates_total',
+    help: 'Publishes JetStream acknowledged as duplicates (Nats-Msg-Id already in its window): repeats absorbed',
+    registers: [this.registry],
+  });
   readonly publishSeconds = new Histogram({
     name: 'argus_agent_publish_seconds',
     help: 'Time from JetStream publish to its ack',
