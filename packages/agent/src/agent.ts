@@ -170,6 +170,9 @@ export class Agent {
       }
       this.#config.metrics.apps.set(present.size);
       this.#synced = true;
+      // The clusters and apps just listed, without waiting for the next beat (the first one, at start,
+      // was written before any app was seen).
+      void this.#heartbeat();
       return;
     }
     if (event.type === 'upsert') {

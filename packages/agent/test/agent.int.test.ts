@@ -14,9 +14,18 @@ import { DLQ_STREAM, ensureStreams, HEADERS, RAW_STREAM, UNIFIED_STREAM } from '
 import { isCDEvent } from '@argus/cdevents';
 import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { Agent, AgentMetrics, type AppSource, ArgoCdApiSource, KubernetesSource } from '../src/index.js';
+import {
+  AGENTS_BUCKET,
+  Agent,
+  type AgentHeartbeat,
+  AgentMetrics,
+  type AppSource,
+  ArgoCdApiSource,
+  KubernetesSource,
+} from '../src/index.js';
 
 const TOKEN = 'test-token';
 
@@ -208,6 +217,22 @@ describe('agent on the Argo CD API source', () => {
       ),
     ).toBe(true);
     expect(agent.published).toBe(TOTAL);
+  });
+
+  test('the heartbeat names the listed clusters and apps right after the first list, not a beat later', async () => {
+    const target = simulation();
+    for (const app of scenario.apps) target.sim.createApp(app);
+    const api = await serve(() => startArgoCdApi(target.sim, { token: TOKEN }));
+    // heartbeatMs is a minute: the only beats are the one at start (nothing listed yet) and the one after the list.
+    const agent = await startAgent(
+      new ArgoCdApiSource({ url: api.url, token: TOKEN, logger: logs.logger }),
+      spool(),
+    );
+    cleanups.push(() => agent.stop());
+    const kv = await new Kvm(nc).open(AGENTS_BUCKET);
+    const beat = async () => (await kv.get(`argo-prod-eu-${run}`))?.json<AgentHeartbeat>();
+    await waitFor(async () => (await beat())?.apps === 2, { what: 'a heartbeat with the 2 listed apps' });
+    expect(await beat()).toMatchObject({ clusters: ['prod-eu'], apps: 2, source: 'api' });
   });
 
   test('a stream that drops messages loses nothing: history and relists fill the gaps', async () => {
