@@ -1,4 +1,4 @@
-import { isCDEvent } from '@argus/cdevents';
+import { deterministicId, isCDEvent } from '@argus/cdevents';
 import { describe, expect, test } from 'vitest';
 import {
   type Application,
@@ -235,6 +235,55 @@ describe('detectTransitions: incidents', () => {
     expect(types(d3)).toEqual(['service.upgraded', 'incident.resolved']);
     expect(d3.emissions[1]?.event.subject.id).toBe(incidentId);
     expect(d3.emissions[1]?.event.context.timestamp).toBe('2025-10-02T11:10:05Z');
+  });
+
+  test('a failed sync that starts in the second the previous operation started is still an incident', () => {
+    // Argo CD records startedAt to the second: a success, then a failure, both started at 11:00:00.
+    const base = [entry(0, 'a', '2025-10-02T10:00:00Z'), entry(1, 'b', '2025-10-02T11:00:00Z')];
+    const ok = {
+      phase: 'Succeeded',
+      message: 'successfully synced (all tasks run)',
+      startedAt: '2025-10-02T11:00:00Z',
+      finishedAt: '2025-10-02T11:00:00Z',
+      syncResult: { revision: 'b' },
+    };
+    const d1 = detectTransitions(makeApp(base, { operationState: ok }), undefined, ctx, now);
+    expect(types(d1)).toEqual(['service.deployed', 'service.upgraded']);
+    // The same state seen again (a relist, another observer's progress): nothing.
+    expect(detectTransitions(makeApp(base, { operationState: ok }), d1.progress, ctx, now).emissions).toEqual(
+      [],
+    );
+    const failedNow = {
+      phase: 'Failed',
+      message: 'one or more objects failed to apply',
+      startedAt: '2025-10-02T11:00:00Z',
+      finishedAt: '2025-10-02T11:00:00Z',
+      syncResult: { revision: 'c' },
+    };
+    const d2 = detectTransitions(makeApp(base, { operationState: failedNow }), d1.progress, ctx, now);
+    expect(types(d2)).toEqual(['incident.detected']);
+    // The id is still the app's uid and startedAt, as the Notifications templates compute it.
+    expect(d2.emissions[0]?.event.subject.id).toBe(
+      deterministicId(['bb42b013-3ce1-4207-a409-2898419d8e74', 'sync-failure', '2025-10-02T11:00:00Z']),
+    );
+    expect(
+      detectTransitions(makeApp(base, { operationState: failedNow }), d2.progress, ctx, now).emissions,
+    ).toEqual([]);
+    // And a success started in that same second resolves it.
+    const fixed = { ...ok, syncResult: { revision: 'd' } };
+    const history = [...base, entry(2, 'd', '2025-10-02T11:00:00Z')];
+    const d3 = detectTransitions(makeApp(history, { operationState: fixed }), d2.progress, ctx, now);
+    expect(types(d3)).toEqual(['service.upgraded', 'incident.resolved']);
+    expect(d3.emissions[1]?.event.subject.id).toBe(d2.emissions[0]?.event.subject.id);
+  });
+
+  test('progress from an agent that keyed operations by startedAt alone does not repeat the incident', () => {
+    const base = [entry(0, 'a', '2025-10-02T10:00:00Z')];
+    const op = failed('2025-10-02T11:00:00Z');
+    const d1 = detectTransitions(makeApp(base, { operationState: op }), undefined, ctx, now);
+    expect(types(d1)).toEqual(['service.deployed', 'incident.detected']);
+    const legacy: AppProgress = { ...d1.progress, lastOperation: '2025-10-02T11:00:00Z', syncIncident: null };
+    expect(detectTransitions(makeApp(base, { operationState: op }), legacy, ctx, now).emissions).toEqual([]);
   });
 
   test('an operation newer than reconciledAt waits for the controller', () => {

@@ -39,6 +39,8 @@ export interface OperationState {
   message?: string;
   startedAt?: string;
   finishedAt?: string;
+  /** Failed attempts retried so far within this operation. */
+  retryCount?: number;
   operation?: { initiatedBy?: InitiatedBy; sync?: { revision?: string; revisions?: string[] } };
   syncResult?: {
     revision?: string;

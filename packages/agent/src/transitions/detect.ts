@@ -3,6 +3,7 @@ import {
   type Application,
   entryRevision,
   logicalUid,
+  type OperationState,
   type RevisionHistory,
   sourcesOf,
 } from '../argocd/types.js';
@@ -27,7 +28,11 @@ export interface AppProgress {
   readonly lastRevision: string | null;
   /** Oldest first, at most MAX_REMEMBERED_REVISIONS. */
   readonly revisions: readonly string[];
-  /** `startedAt` of the last finished operation whose outcome was evaluated. */
+  /**
+   * The last finished operation whose outcome was evaluated: its `operationKey` (`startedAt`, then a
+   * digest of what else tells it from the operation before). Progress written before that key existed
+   * holds the bare `startedAt`.
+   */
   readonly lastOperation: string | null;
   readonly syncIncident: { readonly id: string; readonly startedAt: string } | null;
   readonly healthIncident: { readonly id: string; readonly since: string } | null;
@@ -230,6 +235,31 @@ const historyEmissions = (
   return { emissions, progress };
 };
 
+/**
+ * Tells one finished operation from the one before. `startedAt` alone does not: Argo CD records it to
+ * the second, and a sync can start in the second the previous one started (an automated retry, a quick
+ * second sync). With it go the other facts Argo CD records about the operation, all of them the same
+ * for every observer: when it finished, its outcome and message, the revision(s) it synced and asked
+ * for, its retry count and who started it.
+ */
+export const operationKey = (op: OperationState): string => {
+  const asked = op.operation?.sync;
+  const initiatedBy = op.operation?.initiatedBy;
+  const digest = deterministicId([
+    'operation',
+    op.startedAt ?? '',
+    op.finishedAt ?? '',
+    op.phase ?? '',
+    op.message ?? '',
+    entryRevision(op.syncResult ?? {}),
+    entryRevision(asked ?? {}),
+    String(op.retryCount ?? 0),
+    initiatedBy?.username ?? '',
+    String(initiatedBy?.automated ?? ''),
+  ]);
+  return `${op.startedAt ?? ''} ${digest}`;
+};
+
 const operationEmissions = (
   facts: AppFacts,
   start: AppProgress,
@@ -238,18 +268,26 @@ const operationEmissions = (
   const op = facts.app.status?.operationState;
   const phase = op?.phase ?? '';
   const startedAt = op?.startedAt;
-  if (op === undefined || startedAt === undefined || startedAt === start.lastOperation) {
+  if (op === undefined || startedAt === undefined || !(FAILED_PHASES.has(phase) || phase === 'Succeeded')) {
+    // None, or Running or Terminating: nothing has happened yet.
     return { emissions: [], progress: start };
   }
+  const key = operationKey(op);
+  // The bare startedAt: evaluated by an agent that did not write keys yet.
+  if (key === start.lastOperation || startedAt === start.lastOperation) {
+    return { emissions: [], progress: start };
+  }
+  const lastOperation = key;
   if (FAILED_PHASES.has(phase)) {
     if (start.syncIncident !== null) {
       // Still failing (a retry): the incident is open already; remember the attempt.
-      return { emissions: [], progress: { ...start, lastOperation: startedAt } };
+      return { emissions: [], progress: { ...start, lastOperation } };
     }
+    // Keyed by startedAt alone, as the Notifications templates key it (deploy/argocd-notifications).
     const incidentId = deterministicId([facts.uid, 'sync-failure', startedAt]);
     const progress: AppProgress = {
       ...start,
-      lastOperation: startedAt,
+      lastOperation,
       syncIncident: { id: incidentId, startedAt },
     };
     const event = incidentEvent(
@@ -263,24 +301,21 @@ const operationEmissions = (
     );
     return { emissions: [{ event, cluster: facts.cluster, progress }], progress };
   }
-  if (phase === 'Succeeded') {
-    if (start.syncIncident !== null && later(startedAt, start.syncIncident.startedAt)) {
-      const progress: AppProgress = { ...start, lastOperation: startedAt, syncIncident: null };
-      const event = incidentEvent(
-        'incident.resolved',
-        facts,
-        start.syncIncident.id,
-        op.finishedAt ?? startedAt,
-        `sync succeeded: ${op.message ?? ''}`.trim(),
-        ctx,
-        { operationPhase: phase, operationStartedAt: startedAt, cause: 'sync' },
-      );
-      return { emissions: [{ event, cluster: facts.cluster, progress }], progress };
-    }
-    return { emissions: [], progress: { ...start, lastOperation: startedAt } };
+  // Succeeded: an operation after the failing one (another key), possibly started in the same second.
+  if (start.syncIncident !== null && !later(start.syncIncident.startedAt, startedAt)) {
+    const progress: AppProgress = { ...start, lastOperation, syncIncident: null };
+    const event = incidentEvent(
+      'incident.resolved',
+      facts,
+      start.syncIncident.id,
+      op.finishedAt ?? startedAt,
+      `sync succeeded: ${op.message ?? ''}`.trim(),
+      ctx,
+      { operationPhase: phase, operationStartedAt: startedAt, cause: 'sync' },
+    );
+    return { emissions: [{ event, cluster: facts.cluster, progress }], progress };
   }
-  // Running or Terminating: nothing has happened yet.
-  return { emissions: [], progress: start };
+  return { emissions: [], progress: { ...start, lastOperation } };
 };
 
 const healthEmissions = (
