@@ -20,6 +20,11 @@ export interface NatsServerOptions {
   /** Extra configuration text appended to the generated config (accounts, cluster, tls...). */
   readonly config?: string;
   readonly args?: readonly string[];
+  /**
+   * Extra environment of the nats-server process, on top of this process's: values for `$NAME`
+   * references in the configuration (passwords, as a deployment passes them from a Secret).
+   */
+  readonly env?: Readonly<Record<string, string>>;
   /** @default env ARGUS_NATS_SERVER or 'nats-server' */
   readonly binary?: string;
   readonly serverName?: string;
@@ -126,6 +131,7 @@ export class NatsServer {
     const binary = binaryOf(this.#options);
     const child = spawn(binary, ['-c', this.configFile, ...(this.#options.args ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(this.#options.env === undefined ? {} : { env: { ...process.env, ...this.#options.env } }),
     });
     this.child = child;
     running.add(this);

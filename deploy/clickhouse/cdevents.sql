@@ -1,0 +1,70 @@
+-- Argus on a ClickHouse cluster: the schema of packages/store/src/migrations.ts (migrations 1 and 2)
+-- as a ReplicatedReplacingMergeTree table on every shard plus a Distributed table over them.
+--
+-- Run once, on any node, with a user allowed to run DDL ON CLUSTER:
+--   clickhouse client --multiquery < deploy/clickhouse/cdevents.sql
+-- It uses the macros {cluster}, {shard} and {replica} of each server's config (<macros>), and the
+-- database `argus` (the hub's default --database). For another database, replace `argus` below.
+-- test/deploy/clickhouse.test.ts checks that the columns, codecs, indexes, partitioning and
+-- ordering equal what the migrations create.
+
+CREATE DATABASE IF NOT EXISTS argus ON CLUSTER '{cluster}';
+
+-- One row per event identity (source + id) on each shard. Rows of one identity always land on the
+-- same shard (the Distributed table shards by identity), so ReplacingMergeTree collapses repeats
+-- there, and the hub's queries (`LIMIT 1 BY identity`) never return two rows for one identity.
+CREATE TABLE IF NOT EXISTS argus.cdevents_local ON CLUSTER '{cluster}'
+(
+  identity       String COMMENT 'digest of source and id, as Nats-Msg-Id',
+  id             String,
+  source         String,
+  type           LowCardinality(String),
+  spec_version   LowCardinality(String),
+  subject_type   LowCardinality(String),
+  predicate      LowCardinality(String),
+  subject_id     String,
+  subject_source String,
+  -- migration 2: the service an event is about (timelines, DORA)
+  service_id     String
+    MATERIALIZED if(subject_type = 'service', subject_id, JSONExtractString(raw, 'subject', 'content', 'service', 'id')),
+  timestamp      DateTime64(3, 'UTC') COMMENT 'context.timestamp: when it happened',
+  chain_id       String,
+  links          String COMMENT 'context.links as JSON',
+  linked_ids     Array(String) COMMENT 'context ids the links point at',
+  instance       LowCardinality(String) COMMENT 'who published it (from the NATS subject)',
+  cluster        LowCardinality(String),
+  environment    LowCardinality(String),
+  artifact_id    String,
+  labels         Map(LowCardinality(String), String),
+  received_at    DateTime64(3, 'UTC') COMMENT 'when the hub received it',
+  raw            String COMMENT 'the CDEvent JSON exactly as received' CODEC(ZSTD(3)),
+  INDEX idx_identity identity TYPE bloom_filter(0.001) GRANULARITY 1,
+  INDEX idx_subject_id subject_id TYPE bloom_filter(0.01) GRANULARITY 1,
+  INDEX idx_chain_id chain_id TYPE bloom_filter(0.01) GRANULARITY 1,
+  INDEX idx_service_id service_id TYPE bloom_filter(0.01) GRANULARITY 1
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+PARTITION BY toYYYYMM(timestamp)
+ORDER BY (cluster, subject_type, timestamp, identity)
+-- a retried insert batch (same insert_deduplication_token) is a no-op, as on one server
+SETTINGS replicated_deduplication_window = 10000;
+
+-- What the hub reads and writes (`<database>.cdevents`): the same columns, over every shard.
+CREATE TABLE IF NOT EXISTS argus.cdevents ON CLUSTER '{cluster}' AS argus.cdevents_local
+ENGINE = Distributed('{cluster}', argus, cdevents_local, cityHash64(identity));
+
+-- The hub's migration record, replicated to every node, with migrations 1 and 2 marked as applied:
+-- the hub must not run them against the Distributed table (a Distributed table has no skipping
+-- indexes, so migration 2's ADD INDEX would fail there).
+CREATE TABLE IF NOT EXISTS argus.argus_migrations ON CLUSTER '{cluster}'
+(
+  version    UInt32,
+  name       String,
+  applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}')
+ORDER BY version;
+
+INSERT INTO argus.argus_migrations (version, name) VALUES
+  (1, 'cdevents table'),
+  (2, 'service_id column for timelines and DORA');

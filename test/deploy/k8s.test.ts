@@ -1,0 +1,410 @@
+/**
+ * The manifests of deploy/k8s, parsed: kinds, labels and selectors, ports and probes, every container
+ * flag and ARGUS_* variable an option of HUB_OPTIONS / AGENT_OPTIONS (and the whole set accepted by
+ * parseOptions), mounted files present, Secrets referenced by key, RBAC limited to reading Applications.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AGENT_OPTIONS, WEBHOOK_PATH } from '@argus/agent';
+import { isToken } from '@argus/bus';
+import { buildRegistry, HUB_OPTIONS, parseTokens } from '@argus/hub';
+import { envName, flagName, type OptionsSpec, parseOptions } from '@argus/runtime';
+import { describe, expect, test } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const K8S = join(ROOT, 'deploy/k8s');
+
+interface Metadata {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly labels?: Record<string, string>;
+}
+interface K8sObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: Metadata;
+  readonly [field: string]: unknown;
+}
+interface EnvVar {
+  readonly name: string;
+  readonly value?: string;
+  readonly valueFrom?: { readonly secretKeyRef?: { readonly name: string; readonly key: string } };
+}
+interface Probe {
+  readonly httpGet?: { readonly path: string; readonly port: string | number };
+}
+interface Container {
+  readonly name: string;
+  readonly image: string;
+  readonly command?: string[];
+  readonly args?: string[];
+  readonly env?: EnvVar[];
+  readonly ports?: { readonly name?: string; readonly containerPort: number }[];
+  readonly livenessProbe?: Probe;
+  readonly readinessProbe?: Probe;
+  readonly startupProbe?: Probe;
+  readonly resources?: {
+    readonly requests?: Record<string, string>;
+    readonly limits?: Record<string, string>;
+  };
+  readonly volumeMounts?: { readonly name: string; readonly mountPath: string }[];
+}
+interface Volume {
+  readonly name: string;
+  readonly configMap?: { readonly name: string };
+  readonly secret?: { readonly secretName: string };
+  readonly persistentVolumeClaim?: { readonly claimName: string };
+  readonly emptyDir?: object;
+}
+interface PodSpec {
+  readonly serviceAccountName?: string;
+  readonly automountServiceAccountToken?: boolean;
+  readonly containers: Container[];
+  readonly volumes?: Volume[];
+}
+interface Deployment extends K8sObject {
+  readonly spec: {
+    readonly replicas?: number;
+    readonly selector: { readonly matchLabels: Record<string, string> };
+    readonly template: {
+      readonly metadata: { readonly labels: Record<string, string> };
+      readonly spec: PodSpec;
+    };
+  };
+}
+interface Service extends K8sObject {
+  readonly spec: {
+    readonly selector: Record<string, string>;
+    readonly ports: { readonly name: string; readonly port: number; readonly targetPort: string | number }[];
+  };
+}
+interface PolicyRule {
+  readonly apiGroups?: string[];
+  readonly resources?: string[];
+  readonly verbs: string[];
+  readonly resourceNames?: string[];
+  readonly nonResourceURLs?: string[];
+}
+interface Binding extends K8sObject {
+  readonly roleRef: { readonly kind: string; readonly name: string };
+  readonly subjects: { readonly kind: string; readonly name: string; readonly namespace?: string }[];
+}
+interface Loaded {
+  /** Directory under deploy/k8s, e.g. `hub`. */
+  readonly dir: string;
+  readonly file: string;
+  readonly object: K8sObject;
+}
+
+const yamlFiles = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return yamlFiles(path);
+    return /\.ya?ml$/.test(entry.name) ? [path] : [];
+  });
+
+const FILES = yamlFiles(K8S).map((path) => relative(K8S, path));
+const LOADED: Loaded[] = FILES.flatMap((file) =>
+  parseAllDocuments(readFileSync(join(K8S, file), 'utf8')).map((doc) => {
+    if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
+    return { dir: file.split('/')[0] ?? '', file, object: doc.toJS() as K8sObject };
+  }),
+);
+const ofKind = <T extends K8sObject>(kind: string, dir?: string): (Loaded & { object: T })[] =>
+  LOADED.filter((l) => l.object.kind === kind && (dir === undefined || l.dir === dir)) as (Loaded & {
+    object: T;
+  })[];
+const isExample = (file: string) => file.endsWith('secret.example.yaml');
+
+/** The example Secrets, by namespace/name: the keys a deployment may reference. */
+const SECRETS = new Map(
+  ofKind<K8sObject & { stringData?: Record<string, string> }>('Secret').map(({ object }) => [
+    `${object.metadata.namespace}/${object.metadata.name}`,
+    object.stringData ?? {},
+  ]),
+);
+
+const PROGRAMS: Record<string, OptionsSpec> = { hub: HUB_OPTIONS, agent: AGENT_OPTIONS };
+
+/** A container's options as `argus` would read them: flags from args, env from env (Secret values as placeholders). */
+const optionsOf = (container: Container, namespace: string, where = container.name) => {
+  const [binary, program, ...rest] = container.command ?? [];
+  expect(binary, `${where}: command`).toBe('argus');
+  expect(rest).toEqual([]);
+  const spec = PROGRAMS[program ?? ''];
+  if (spec === undefined) throw new Error(`${where}: unknown program ${program}`);
+  const byFlag = new Map(Object.keys(spec).map((key) => [flagName(key), key]));
+  const byEnv = new Map(Object.keys(spec).map((key) => [envName(key), key]));
+  const flags: Record<string, string | boolean> = {};
+  const args = container.args ?? [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const key = byFlag.get(arg);
+    expect(key, `${where}: ${arg} is an option of argus ${program}`).toBeDefined();
+    if (key === undefined) continue;
+    if (spec[key]?.kind === 'boolean') flags[key] = true;
+    else {
+      const value = args[++i];
+      expect(value, `${where}: ${arg} has a value`).toBeDefined();
+      expect(value?.startsWith('--'), `${where}: ${arg} is followed by its value`).toBe(false);
+      flags[key] = value ?? '';
+    }
+  }
+  const env: Record<string, string> = {};
+  for (const variable of container.env ?? []) {
+    expect(byEnv.has(variable.name), `${where}: ${variable.name} is an ARGUS_* option variable`).toBe(true);
+    const ref = variable.valueFrom?.secretKeyRef;
+    if (ref !== undefined) {
+      const keys = SECRETS.get(`${namespace}/${ref.name}`);
+      expect(keys, `Secret ${namespace}/${ref.name} in a secret.example.yaml`).toBeDefined();
+      expect(Object.keys(keys ?? {}), `Secret ${ref.name}`).toContain(ref.key);
+      env[variable.name] = keys?.[ref.key] ?? '';
+    } else {
+      expect(variable.value, `${variable.name} has a value or a secretKeyRef`).toBeDefined();
+      env[variable.name] = variable.value ?? '';
+    }
+  }
+  return { program, spec, flags, env, parsed: parseOptions(spec, { flags, env }) as Record<string, unknown> };
+};
+
+const CONTAINERS = ofKind<Deployment>('Deployment').flatMap(({ dir, object }) =>
+  object.spec.template.spec.containers.map((container) => ({ dir, deployment: object, container })),
+);
+
+describe('deploy/k8s', () => {
+  test('every file parses; each directory is a kustomization of all its manifests but the Secret examples', () => {
+    expect(LOADED.length).toBeGreaterThan(0);
+    const dirs = [...new Set(FILES.map((f) => f.split('/')[0] ?? ''))].filter((d) => !d.endsWith('.yaml'));
+    expect(dirs.sort()).toEqual(['agent', 'agent-api', 'agent-webhook', 'hub']);
+    for (const dir of dirs) {
+      const kustomization = parse(readFileSync(join(K8S, dir, 'kustomization.yaml'), 'utf8')) as {
+        namespace: string;
+        resources: string[];
+      };
+      const manifests = FILES.filter(
+        (f) => f.startsWith(`${dir}/`) && !f.endsWith('kustomization.yaml') && !isExample(f),
+      ).map((f) => f.slice(dir.length + 1));
+      expect(kustomization.resources.sort(), dir).toEqual(manifests.sort());
+      for (const { object } of LOADED.filter((l) => l.dir === dir && l.object.kind !== 'Namespace')) {
+        if (object.kind === 'Kustomization') continue;
+        expect(object.metadata.namespace, `${dir}: ${object.kind} ${object.metadata.name}`).toBe(
+          kustomization.namespace,
+        );
+      }
+    }
+  });
+
+  test('the required kinds are present', () => {
+    const kinds = (dir: string) =>
+      [
+        ...new Set(LOADED.filter((l) => l.dir === dir && !isExample(l.file)).map((l) => l.object.kind)),
+      ].sort();
+    expect(kinds('hub')).toEqual(['ConfigMap', 'Deployment', 'Kustomization', 'Namespace', 'Service']);
+    expect(kinds('agent')).toEqual([
+      'Deployment',
+      'Kustomization',
+      'PersistentVolumeClaim',
+      'Role',
+      'RoleBinding',
+      'ServiceAccount',
+    ]);
+    expect(kinds('agent-api')).toEqual(['Deployment', 'Kustomization', 'PersistentVolumeClaim']);
+    expect(kinds('agent-webhook')).toEqual(['Deployment', 'Kustomization', 'Service']);
+  });
+
+  test('selectors match the pod labels; Services target named container ports', () => {
+    for (const { object } of ofKind<Deployment>('Deployment')) {
+      const labels = object.spec.template.metadata.labels;
+      expect(labels).toMatchObject(object.spec.selector.matchLabels);
+      expect(object.metadata.labels ?? {}).toMatchObject(object.spec.selector.matchLabels);
+    }
+    for (const { dir, object: service } of ofKind<Service>('Service')) {
+      const targets = ofKind<Deployment>('Deployment', dir).filter(
+        ({ object }) =>
+          object.metadata.namespace === service.metadata.namespace &&
+          Object.entries(service.spec.selector).every(
+            ([k, v]) => object.spec.template.metadata.labels[k] === v,
+          ),
+      );
+      expect(targets, `Service ${service.metadata.name} selects one Deployment`).toHaveLength(1);
+      const ports = targets[0]?.object.spec.template.spec.containers.flatMap((c) => c.ports ?? []) ?? [];
+      for (const port of service.spec.ports) {
+        const target = ports.find((p) => p.name === port.targetPort);
+        expect(target, `${service.metadata.name}: targetPort ${port.targetPort}`).toBeDefined();
+        expect(target?.containerPort).toBe(port.port);
+      }
+    }
+  });
+
+  test('every flag and ARGUS_* variable is a real option, and argus accepts the whole set', () => {
+    expect(CONTAINERS.map((c) => `${c.dir}:${c.container.command?.[1]}`).sort()).toEqual([
+      'agent-api:agent',
+      'agent-webhook:agent',
+      'agent:agent',
+      'hub:hub',
+    ]);
+    for (const { deployment, container } of CONTAINERS) {
+      const { parsed } = optionsOf(container, deployment.metadata.namespace ?? '', deployment.metadata.name);
+      // Streams and KV buckets on the 3-node JetStream cluster of deploy/nats.
+      expect(parsed.replicas, `${deployment.metadata.name}: --replicas`).toBe(3);
+      expect(String(parsed.nats)).toMatch(/^nats:\/\//);
+      expect(parsed.natsUser, `${deployment.metadata.name}: a NATS user of its own`).toBeDefined();
+      expect(parsed.natsPassword).toBeDefined();
+    }
+  });
+
+  test('containers listen on their ports, with /healthz and /readyz probes and resource requests', () => {
+    for (const { deployment, container } of CONTAINERS) {
+      const { program, parsed } = optionsOf(
+        container,
+        deployment.metadata.namespace ?? '',
+        deployment.metadata.name,
+      );
+      const where = deployment.metadata.name;
+      const listen = String(program === 'hub' ? parsed.httpListen : parsed.listen);
+      expect(listen, `${where}: listens beyond loopback`).toMatch(/^0\.0\.0\.0:\d+$/);
+      const http = container.ports?.find((p) => p.name === 'http');
+      expect(http?.containerPort, `${where}: the http port is the listener's`).toBe(
+        Number(listen.split(':')[1]),
+      );
+      expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
+      expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
+      if (container.startupProbe !== undefined)
+        expect(container.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+      expect(Object.keys(container.resources?.requests ?? {}).sort(), where).toEqual(['cpu', 'memory']);
+      expect(container.resources?.limits?.memory, where).toBeDefined();
+      if (program === 'hub') {
+        expect(http?.containerPort).toBe(8080);
+        expect(parsed.grpcListen).toBe('0.0.0.0:50051');
+        expect(container.ports?.find((p) => p.name === 'grpc')?.containerPort).toBe(50051);
+        // A gRPC listener beyond loopback needs API tokens (the hub refuses to start otherwise).
+        expect(parsed.apiTokensFile ?? parsed.apiTokens).toBeDefined();
+        expect(parsed.clickhouseUrl).toMatch(/^https?:\/\//);
+      }
+    }
+  });
+
+  test('files given to options are mounted from volumes that hold them', () => {
+    const configMaps = ofKind<K8sObject & { data: Record<string, string> }>('ConfigMap');
+    for (const { dir, deployment, container } of CONTAINERS) {
+      const { parsed } = optionsOf(container, deployment.metadata.namespace ?? '', deployment.metadata.name);
+      const volumes = deployment.spec.template.spec.volumes ?? [];
+      for (const key of ['registry', 'apiTokensFile', 'ingestTokensFile', 'spoolDir'] as const) {
+        const path = parsed[key];
+        // The webhook receiver keeps no spool: it answers 503 and Notifications retries.
+        if (typeof path !== 'string' || (key === 'spoolDir' && parsed.source === 'webhook')) continue;
+        const mount = container.volumeMounts?.find(
+          (m) => path === m.mountPath || path.startsWith(`${m.mountPath}/`),
+        );
+        expect(mount, `${deployment.metadata.name}: ${key} ${path} is on a volume`).toBeDefined();
+        const volume = volumes.find((v) => v.name === mount?.name);
+        expect(volume, `volume ${mount?.name}`).toBeDefined();
+        const file = path.slice((mount?.mountPath.length ?? 0) + 1);
+        if (volume?.configMap !== undefined) {
+          const cm = configMaps.find(
+            (c) => c.dir === dir && c.object.metadata.name === volume.configMap?.name,
+          );
+          expect(Object.keys(cm?.object.data ?? {}), `ConfigMap ${volume.configMap.name}`).toContain(file);
+        }
+        if (volume?.secret !== undefined) {
+          const keys = SECRETS.get(`${deployment.metadata.namespace}/${volume.secret.secretName}`);
+          expect(Object.keys(keys ?? {}), `Secret ${volume.secret.secretName}`).toContain(file);
+        }
+        if (volume?.persistentVolumeClaim !== undefined) {
+          const claim = ofKind('PersistentVolumeClaim', dir).find(
+            ({ object }) => object.metadata.name === volume.persistentVolumeClaim?.claimName,
+          );
+          expect(claim, `PVC ${volume.persistentVolumeClaim.claimName}`).toBeDefined();
+        }
+      }
+    }
+  });
+
+  test('the hub registry and the example token files are what the hub accepts; every agent instance is registered', () => {
+    const [cm] = ofKind<K8sObject & { data: Record<string, string> }>('ConfigMap', 'hub');
+    const registry = buildRegistry(parse(cm?.object.data['registry.yaml'] ?? ''));
+    const tokens = SECRETS.get('argus/argus-hub-tokens') ?? {};
+    expect(parseTokens((tokens['api-tokens'] ?? '').split('\n'), 'API').size).toBeGreaterThan(0);
+    expect(parseTokens((tokens['ingest-tokens'] ?? '').split('\n'), 'ingest').size).toBeGreaterThan(0);
+    for (const { deployment, container } of CONTAINERS.filter((c) => c.container.command?.[1] === 'agent')) {
+      const { parsed } = optionsOf(container, deployment.metadata.namespace ?? '', deployment.metadata.name);
+      const instance = String(parsed.instance);
+      expect(isToken(instance)).toBe(true);
+      expect(registry.instances.get(instance)?.architecture, instance).toBe(parsed.architecture);
+      // By convention of deploy/nats/accounts.conf, an agent's NATS user is its instance id.
+      expect(parsed.natsUser, instance).toBe(instance);
+    }
+  });
+
+  test('the three agent variants: Kubernetes watch with RBAC, API token without, webhook behind the Notifications URL', () => {
+    const agents = new Map(
+      CONTAINERS.filter((c) => c.container.command?.[1] === 'agent').map((c) => [
+        c.dir,
+        { ...c, parsed: optionsOf(c.container, c.deployment.metadata.namespace ?? '').parsed },
+      ]),
+    );
+    const kube = agents.get('agent');
+    expect(kube?.parsed.source).toBe('kubernetes');
+    expect(kube?.deployment.metadata.namespace).toBe('argocd');
+    expect(kube?.deployment.spec.replicas).toBe(1);
+    expect(kube?.deployment.spec.template.spec.serviceAccountName).toBe('argus-agent');
+    expect(kube?.parsed.kubeconfig ?? kube?.parsed.kubeServer).toBeUndefined(); // in-cluster service account
+
+    const api = agents.get('agent-api');
+    expect(api?.parsed.source).toBe('api');
+    expect(api?.parsed.argocdUrl).toMatch(/^https:\/\//);
+    expect(
+      api?.container.env?.find((e) => e.name === 'ARGUS_ARGOCD_TOKEN')?.valueFrom?.secretKeyRef,
+    ).toBeDefined();
+    expect(api?.deployment.spec.replicas).toBe(1);
+
+    const webhook = agents.get('agent-webhook');
+    expect(webhook?.parsed.source).toBe('webhook');
+    expect(webhook?.parsed.webhookToken).toBeDefined();
+    for (const variant of [api, webhook]) {
+      expect(variant?.deployment.spec.template.spec.automountServiceAccountToken).toBe(false);
+      expect(variant?.deployment.spec.template.spec.serviceAccountName).toBeUndefined();
+    }
+    // argocd-notifications-cm posts to this Service.
+    const notifications = parse(
+      readFileSync(join(ROOT, 'deploy/argocd-notifications/argocd-notifications-cm.yaml'), 'utf8'),
+    ) as { data: Record<string, string> };
+    const url = (parse(notifications.data['service.webhook.argus'] ?? '') as { url: string }).url;
+    const [service] = ofKind<Service>('Service', 'agent-webhook');
+    const port = service?.object.spec.ports[0]?.port;
+    expect(url).toBe(
+      `http://${service?.object.metadata.name}.${service?.object.metadata.namespace}.svc.cluster.local:${port}${WEBHOOK_PATH}`,
+    );
+  });
+
+  test('RBAC: only get, list and watch on applications.argoproj.io, bound to the Kubernetes agent only', () => {
+    const roles = [
+      ...ofKind<K8sObject & { rules: PolicyRule[] }>('Role'),
+      ...ofKind<K8sObject & { rules: PolicyRule[] }>('ClusterRole'),
+    ];
+    expect(roles.length).toBeGreaterThan(0);
+    for (const { object } of roles) {
+      expect(object.rules.length).toBeGreaterThan(0);
+      for (const rule of object.rules) {
+        expect(rule.apiGroups).toEqual(['argoproj.io']);
+        expect(rule.resources).toEqual(['applications']);
+        expect(rule.resourceNames).toBeUndefined();
+        expect(rule.nonResourceURLs).toBeUndefined();
+        for (const verb of rule.verbs) expect(['get', 'list', 'watch']).toContain(verb);
+      }
+    }
+    const bindings = [...ofKind<Binding>('RoleBinding'), ...ofKind<Binding>('ClusterRoleBinding')];
+    expect(bindings.map((b) => b.dir)).toEqual(['agent']);
+    for (const { object } of bindings) {
+      expect(
+        roles.some(
+          (r) => r.object.kind === object.roleRef.kind && r.object.metadata.name === object.roleRef.name,
+        ),
+      ).toBe(true);
+      expect(object.subjects).toEqual([{ kind: 'ServiceAccount', name: 'argus-agent', namespace: 'argocd' }]);
+    }
+    expect(ofKind('ServiceAccount').map(({ object }) => object.metadata.name)).toEqual(['argus-agent']);
+  });
+});
