@@ -9,6 +9,7 @@ export class CDEventsError extends Error {
 export type ValidationReason =
   | 'too-large'
   | 'malformed-json'
+  | 'too-deep'
   | 'not-an-event'
   | 'unknown-type'
   | 'unknown-type-version'
@@ -68,6 +69,25 @@ export class MalformedJsonError extends ValidationError {
       cause,
       message: `not a CDEvent: malformed JSON (${detail})`,
     });
+  }
+}
+
+/**
+ * The JSON nests arrays and objects deeper than the limit. Refused before parsing: whatever later
+ * walks the value recursively (`JSON.stringify`, a store, a consumer) would overflow its stack.
+ */
+export class NestingTooDeepError extends ValidationError {
+  override name = 'NestingTooDeepError';
+  readonly limit: number;
+  constructor(limit: number, offset: number) {
+    super(
+      'too-deep',
+      [{ path: '(root)', message: `nests deeper than ${limit} levels at character ${offset}` }],
+      {
+        message: `not a CDEvent: JSON nests arrays and objects deeper than ${limit} levels (at character ${offset})`,
+      },
+    );
+    this.limit = limit;
   }
 }
 

@@ -39,6 +39,7 @@ export {
   CDEventsError,
   ConversionError,
   MalformedJsonError,
+  NestingTooDeepError,
   PayloadTooLargeError,
   UnknownEventTypeError,
   UnknownTypeVersionError,
@@ -46,7 +47,15 @@ export {
 } from './errors.js';
 export { ARGUS_ID_NAMESPACE, deterministicId, uuidV5 } from './ids.js';
 export type { ParseOptions, ParseResult } from './parse.js';
-export { DEFAULT_MAX_EVENT_BYTES, isCDEvent, parse, parseDetailed, safeParse, validate } from './parse.js';
+export {
+  DEFAULT_MAX_EVENT_BYTES,
+  DEFAULT_MAX_JSON_DEPTH,
+  isCDEvent,
+  parse,
+  parseDetailed,
+  safeParse,
+  validate,
+} from './parse.js';
 export type { CustomEventTypeInfo, EventTypeInfo } from './registry.js';
 export {
   CUSTOM_TYPE_PREFIX,

@@ -1,9 +1,15 @@
-import { MalformedJsonError, PayloadTooLargeError, ValidationError } from './errors.js';
+import { MalformedJsonError, NestingTooDeepError, PayloadTooLargeError, ValidationError } from './errors.js';
 import type { CDEvent } from './types.js';
 import { type ValidatedEvent, validateEvent } from './validate.js';
 
 /** Default upper bound of one serialized CDEvent: generous for real events, small enough to refuse abuse. */
 export const DEFAULT_MAX_EVENT_BYTES = 1_048_576;
+
+/**
+ * Default deepest nesting of arrays and objects: real events nest about ten levels; serde_json's
+ * limit. Far below what `JSON.stringify` and other recursive walkers survive.
+ */
+export const DEFAULT_MAX_JSON_DEPTH = 128;
 
 export interface ParseOptions {
   /**
@@ -12,6 +18,12 @@ export interface ParseOptions {
    * @default 1048576 (1 MiB, `DEFAULT_MAX_EVENT_BYTES`)
    */
   readonly maxBytes?: number;
+  /**
+   * Deepest accepted nesting of JSON arrays and objects (the event object itself is level 1).
+   * Deeper inputs fail with `NestingTooDeepError` before parsing.
+   * @default 128 (`DEFAULT_MAX_JSON_DEPTH`)
+   */
+  readonly maxDepth?: number;
 }
 
 export type ParseResult =
@@ -39,8 +51,48 @@ export const decodeText = (input: string | Uint8Array, maxBytes: number): string
   }
 };
 
-/** `JSON.parse`, failing with `MalformedJsonError` (a shortened message) instead of a SyntaxError. */
-export const parseJson = (text: string): unknown => {
+const OPEN_BRACKET = 0x5b;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** Whether `text` holds more than `limit` opening brackets and braces (strings included): cheap, via indexOf. */
+const moreOpeningsThan = (text: string, limit: number): boolean => {
+  let count = 0;
+  for (const open of ['{', '[']) {
+    for (let i = text.indexOf(open); i !== -1; i = text.indexOf(open, i + 1)) {
+      if (++count > limit) return true;
+    }
+  }
+  return false;
+};
+
+/** Throws `NestingTooDeepError` when arrays and objects outside strings nest deeper than `limit`. */
+export const checkDepth = (text: string, limit: number): void => {
+  // Nesting cannot exceed the number of openings: most events skip the exact scan.
+  if (!moreOpeningsThan(text, limit)) return;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+      if (++depth > limit) throw new NestingTooDeepError(limit, i);
+    } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) depth--;
+  }
+};
+
+/**
+ * `JSON.parse` of at most `maxDepth` levels of nesting, failing with `MalformedJsonError` (a
+ * shortened message) instead of a SyntaxError, or `NestingTooDeepError`.
+ */
+export const parseJson = (text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): unknown => {
+  checkDepth(text, maxDepth);
   try {
     return JSON.parse(text);
   } catch (cause) {
@@ -51,11 +103,16 @@ export const parseJson = (text: string): unknown => {
 
 /**
  * Parses and validates one CDEvent from JSON text or bytes, with full type and version information.
- * Throws a `ValidationError` subclass: `PayloadTooLargeError`, `MalformedJsonError`,
+ * Throws a `ValidationError` subclass: `PayloadTooLargeError`, `MalformedJsonError`, `NestingTooDeepError`,
  * `UnknownEventTypeError`, `UnknownTypeVersionError`, or `ValidationError` itself for schema issues.
  */
 export const parseDetailed = (input: string | Uint8Array, options: ParseOptions = {}): ValidatedEvent =>
-  validateEvent(parseJson(decodeText(input, options.maxBytes ?? DEFAULT_MAX_EVENT_BYTES)));
+  validateEvent(
+    parseJson(
+      decodeText(input, options.maxBytes ?? DEFAULT_MAX_EVENT_BYTES),
+      options.maxDepth ?? DEFAULT_MAX_JSON_DEPTH,
+    ),
+  );
 
 /** Parses and validates one CDEvent; throws a `ValidationError` listing `{ path, message }` issues. */
 export const parse = (input: string | Uint8Array, options: ParseOptions = {}): CDEvent =>

@@ -1,12 +1,17 @@
 import { describe, expect, test } from 'vitest';
 import {
   createEvent,
+  DEFAULT_MAX_JSON_DEPTH,
+  fromHttp,
+  fromNats,
   isCDEvent,
   MalformedJsonError,
+  NestingTooDeepError,
   PayloadTooLargeError,
   parse,
   parseDetailed,
   safeParse,
+  serialize,
   UnknownEventTypeError,
   UnknownTypeVersionError,
   ValidationError,
@@ -149,7 +154,50 @@ describe('parse', () => {
     for (let i = 0; i < 500; i++) content[`k${i}`] = i;
     expect(failure(JSON.stringify(e)).issues.length).toBe(50);
     const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
-    expect(failure(deep).reason).toBe('not-an-event');
+    expect(failure(deep).reason).toBe('too-deep');
+  });
+
+  test('nesting deeper than maxDepth is refused before parsing, so nothing recursive overflows later', () => {
+    const withCustomData = (levels: number) =>
+      JSON.stringify({ ...valid(), customData: { d: 0 } }).replace(
+        '{"d":0}',
+        `{"d":${'['.repeat(levels - 2)}${']'.repeat(levels - 2)}}`,
+      );
+    // 100k levels: JSON.parse alone survives them, JSON.stringify of the result does not.
+    const started = performance.now();
+    const error = failure(withCustomData(100_000));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(error).toBeInstanceOf(NestingTooDeepError);
+    expect(error.reason).toBe('too-deep');
+    expect((error as NestingTooDeepError).limit).toBe(DEFAULT_MAX_JSON_DEPTH);
+    expect(error.message).toContain(`deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
+    // The event object is level 1, customData level 2: exactly the limit passes and serializes.
+    const atLimit = parse(withCustomData(DEFAULT_MAX_JSON_DEPTH));
+    expect(JSON.parse(serialize(atLimit))).toEqual(atLimit);
+    expect(failure(withCustomData(DEFAULT_MAX_JSON_DEPTH + 1)).reason).toBe('too-deep');
+    expect(failure(withCustomData(10), { maxDepth: 9 }).reason).toBe('too-deep');
+    // Brackets inside strings (and escaped quotes before them) are not nesting.
+    const tricky = `\\"${'['.repeat(1000)}`;
+    const e = { ...valid(), subject: { ...valid().subject, id: tricky } };
+    expect(parse(JSON.stringify(e)).subject.id).toBe(tricky);
+  });
+
+  test('envelopes allow their own level above the limit, not more: structured NATS and HTTP, batches', () => {
+    const deepEvent = { ...valid(), customData: { d: JSON.parse(`${'['.repeat(200)}${']'.repeat(200)}`) } };
+    const envelope = JSON.stringify({ specversion: '1.0', type: 'x', data: deepEvent });
+    const nats = () => fromNats({ data: new TextEncoder().encode(envelope) });
+    expect(nats).toThrow(NestingTooDeepError);
+    const structured = { 'content-type': 'application/cloudevents+json' };
+    expect(() => fromHttp({ headers: structured, body: envelope })).toThrow(NestingTooDeepError);
+    const batch = { 'content-type': 'application/cloudevents-batch+json' };
+    expect(() => fromHttp({ headers: batch, body: `[${envelope}]` })).toThrow(NestingTooDeepError);
+    const ok = { ...valid(), customData: { d: [[1]] } };
+    const okEnvelope = JSON.stringify({ specversion: '1.0', data: ok });
+    expect(fromNats({ data: new TextEncoder().encode(okEnvelope) }, { maxDepth: 4 }).mode).toBe('structured');
+    expect(fromHttp({ headers: batch, body: `[${okEnvelope}]` }, { maxDepth: 4 })).toHaveLength(1);
+    expect(() => fromHttp({ headers: batch, body: `[${okEnvelope}]` }, { maxDepth: 3 })).toThrow(
+      NestingTooDeepError,
+    );
   });
 
   test('validate and isCDEvent work on parsed values', () => {

@@ -20,6 +20,7 @@ export class RegistryError extends HubError {
 export type DeadLetterReason =
   | 'too-large'
   | 'malformed-json'
+  | 'too-deep'
   | 'not-an-event'
   | 'unknown-type'
   | 'unknown-type-version'

@@ -57,4 +57,19 @@ describe('validateMessage', () => {
       ),
     ).toBe('binding');
   });
+
+  test('deep nesting is refused as too-deep in every mode, never thrown at the batch', () => {
+    const s = 'cdevents.raw.i1.service.deployed';
+    const deep = JSON.stringify({ ...event, customData: { d: 0 } }).replace(
+      '{"d":0}',
+      `{"d":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+    );
+    const validate = (data: string, headers = headersOf({})) =>
+      validateMessage({ subject: s, data: encode(data), headers }, 1_048_576);
+    expect(validate(deep)).toMatchObject({ reason: 'too-deep', errorClass: 'NestingTooDeepError' });
+    expect(validate(deep, headersOf(binary.headers))).toMatchObject({ reason: 'too-deep' });
+    // Structured mode re-serializes the event: before the depth limit this threw a RangeError.
+    const envelope = `{"specversion":"1.0","type":"${event.context.type}","data":${deep}}`;
+    expect(validate(envelope)).toMatchObject({ reason: 'too-deep' });
+  });
 });

@@ -2,6 +2,7 @@ import { HTTP } from 'cloudevents';
 import { BindingError, ValidationError } from '../errors.js';
 import {
   DEFAULT_MAX_EVENT_BYTES,
+  DEFAULT_MAX_JSON_DEPTH,
   decodeText,
   type ParseOptions,
   parseDetailed,
@@ -105,7 +106,11 @@ export const fromHttp = (message: HttpMessage, options: HttpReadOptions = {}): V
   }
   // Batches may hold many events: their byte limit scales with the batch size.
   const maxBatch = options.maxBatchSize ?? 1000;
-  const parsed = parseJson(decodeText(message.body, mode === 'batch' ? maxBytes * maxBatch : maxBytes));
+  // A structured envelope is one level above its event, a batch two.
+  const parsed = parseJson(
+    decodeText(message.body, mode === 'batch' ? maxBytes * maxBatch : maxBytes),
+    (options.maxDepth ?? DEFAULT_MAX_JSON_DEPTH) + (mode === 'batch' ? 2 : 1),
+  );
   if (mode === 'structured') return [fromStructured(parsed, options)];
   if (!Array.isArray(parsed)) throw new BindingError('malformed', 'a CloudEvents batch must be a JSON array');
   if (parsed.length > maxBatch) {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { BindingError } from '../errors.js';
 import {
   DEFAULT_MAX_EVENT_BYTES,
+  DEFAULT_MAX_JSON_DEPTH,
   decodeText,
   type ParseOptions,
   parseDetailed,
@@ -128,7 +129,11 @@ export const fromNats = (
   if (!looksStructured) return withMode(parseDetailed(message.data, options), 'plain');
   // A structured envelope holds one event plus its attributes: allow a little room above the event limit.
   const limit = maxBytes + ENVELOPE_ALLOWANCE_BYTES;
-  const envelope = parseJson(decodeText(message.data, limit));
+  // The envelope is one level above the event it carries.
+  const envelope = parseJson(
+    decodeText(message.data, limit),
+    (options.maxDepth ?? DEFAULT_MAX_JSON_DEPTH) + 1,
+  );
   if (!isStructuredEnvelope(envelope)) {
     if (contentType === STRUCTURED_CONTENT_TYPE) {
       throw new BindingError(

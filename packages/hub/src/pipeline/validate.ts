@@ -33,6 +33,7 @@ const encoder = new TextEncoder();
 const VALIDATION_REASONS: Record<ValidationError['reason'], DeadLetterReason> = {
   'too-large': 'too-large',
   'malformed-json': 'malformed-json',
+  'too-deep': 'too-deep',
   'not-an-event': 'not-an-event',
   'unknown-type': 'unknown-type',
   'unknown-type-version': 'unknown-type-version',
