@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertToken, connectNats } from '@argus/bus';
+import { assertToken, connectNats, drainOrClose } from '@argus/bus';
 import {
   createLogger,
   type ExtraRoute,
@@ -113,7 +113,7 @@ export const runAgent = async (
       password: options.natsPassword,
       logger,
     });
-    shutdown.add('drain nats', () => nc.drain());
+    shutdown.add('drain nats', () => drainOrClose(nc));
     const metrics = new AgentMetrics();
     const routes: ExtraRoute[] = [];
     let agent: Agent | undefined;

@@ -46,3 +46,27 @@ export const connectNats = async (setup: NatsSetup): Promise<NatsConnection> => 
   })();
   return nc;
 };
+
+/**
+ * Drains a connection (pending publishes flushed, subscriptions finished) but never waits longer
+ * than `timeoutMs`: with NATS unreachable a drain never completes, and the reconnect timers of an
+ * open connection would keep the process alive after its shutdown. Then it closes.
+ */
+export const drainOrClose = async (nc: NatsConnection, timeoutMs = 5000): Promise<void> => {
+  if (nc.isClosed()) return;
+  let timer: NodeJS.Timeout | undefined;
+  const drained = nc.isDraining()
+    ? nc.closed().then(() => true)
+    : nc.drain().then(
+        () => true,
+        () => false,
+      );
+  const inTime = await Promise.race([
+    drained,
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!inTime && !nc.isClosed()) await nc.close();
+};

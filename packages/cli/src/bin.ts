@@ -15,6 +15,9 @@ main(process.argv.slice(2), {
 }).then(
   (code) => {
     process.exitCode = code;
+    // Output is flushed and every shutdown step has run; a handle left open (a timer of a client
+    // library) must not keep the process alive after it said it stopped.
+    setTimeout(() => process.exit(code), 2000).unref();
   },
   (error: unknown) => {
     // Unexpected failures still get one readable line; the stack only with ARGUS_DEBUG=1.

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { connectNats } from '@argus/bus';
+import { connectNats, drainOrClose } from '@argus/bus';
 import {
   createLogger,
   type HealthServer,
@@ -76,7 +76,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       password: options.natsPassword,
       logger,
     });
-    shutdown.add('drain nats', () => nc.drain());
+    shutdown.add('drain nats', () => drainOrClose(nc));
 
     const metrics = new HubMetrics();
     const hub = new Hub({

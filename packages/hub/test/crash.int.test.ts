@@ -99,3 +99,34 @@ test('a hub SIGKILLed between insert and ack loses nothing and duplicates nothin
   expect(await countEvents(store)).toEqual({ events: 30, rows: 30 });
   await store.close();
 }, 120_000);
+
+test('a hub stops on SIGTERM, exit code 0, even after its NATS server went away', async () => {
+  const nats = await NatsServer.start();
+  const hub = hubProcess(nats.url, 10);
+  let log = '';
+  hub.stdout?.on('data', (c: Buffer) => {
+    log += c.toString();
+  });
+  hub.stderr?.on('data', (c: Buffer) => {
+    log += c.toString();
+  });
+  const conn = await nats.connect();
+  await waitFor(
+    async () =>
+      (await (
+        await jetstreamManager(conn)
+      ).consumers
+        .info(RAW_STREAM, HUB_CONSUMER)
+        .catch(() => undefined)) !== undefined,
+    { what: 'the hub to create its consumer', timeoutMs: 30_000 },
+  );
+  await conn.close();
+  await nats.stop();
+  await new Promise((r) => setTimeout(r, 1500)); // it is reconnecting now
+  const stopped = Date.now();
+  hub.kill('SIGTERM');
+  const exit = await exited(hub);
+  expect(exit.code, log).toBe(0);
+  // Bounded: the NATS drain gives up after 5 s instead of waiting for a server that is gone.
+  expect(Date.now() - stopped).toBeLessThan(15_000);
+}, 60_000);
