@@ -3,9 +3,10 @@ export { AGENTS_BUCKET, kvKeyPart, openAgentsBucket, readHeartbeats, writeHeartb
 export type { BatchAck, OutgoingMessage } from './batch-publisher.js';
 export { BatchPublishError, BatchPublisher } from './batch-publisher.js';
 export type { NatsSetup } from './connect.js';
-export { connectNats } from './connect.js';
+export { connectNats, drainOrClose } from './connect.js';
 export type { StreamDrift } from './errors.js';
 export { BusError, InvalidTokenError, StreamDriftError, SubjectSchemeError } from './errors.js';
+export { HeaderList } from './header-list.js';
 export { HEADERS, headerValue, MAX_HEADER_VALUE_LENGTH } from './headers.js';
 export type { RawPublishOptions } from './publish.js';
 export { publishRaw, rawMessage, typeTokens } from './publish.js';

@@ -1,6 +1,7 @@
 import { type CDEvent, classifyEventType, natsMessageId, toNatsBinary } from '@argus/cdevents';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
-import { type MsgHdrs, headers as natsHeaders } from '@nats-io/nats-core';
+import type { MsgHdrs } from '@nats-io/nats-core';
+import { HeaderList } from './header-list.js';
 import { HEADERS, headerValue } from './headers.js';
 import { rawSubject, toToken } from './subjects.js';
 
@@ -30,7 +31,7 @@ export const rawMessage = (
 ): { subject: string; headers: MsgHdrs; data: Uint8Array; msgId: string } => {
   const { subjectType, predicate } = typeTokens(event.context.type);
   const binary = toNatsBinary(event);
-  const h = natsHeaders();
+  const h = new HeaderList();
   for (const [name, value] of Object.entries(binary.headers)) h.set(name, headerValue(value));
   if (options.cluster !== undefined) h.set(HEADERS.cluster, headerValue(options.cluster));
   if (options.architecture !== undefined) h.set(HEADERS.architecture, headerValue(options.architecture));

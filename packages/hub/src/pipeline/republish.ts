@@ -2,13 +2,13 @@ import {
   type BatchAck,
   type BatchPublisher,
   HEADERS,
+  HeaderList,
   type OutgoingMessage,
   UNIFIED_STREAM,
   unifiedSubject,
 } from '@argus/bus';
 import { cloudEventAttributes } from '@argus/cdevents';
 import type { EventRow } from '@argus/store';
-import { headers as natsHeaders } from '@nats-io/nats-core';
 import { NO_CLUSTER_TOKEN } from './tag.js';
 import type { ValidMessage } from './validate.js';
 
@@ -20,7 +20,7 @@ export interface StoredEvent {
 /** The unified-stream message of a stored event: binary mode, the hub's tags as headers. */
 export const unifiedMessage = ({ message, row }: StoredEvent, storedAt: string): OutgoingMessage => {
   const a = cloudEventAttributes(message.validated.event);
-  const h = natsHeaders();
+  const h = new HeaderList();
   h.set('ce-specversion', a.specversion);
   h.set('ce-id', a.id);
   h.set('ce-source', a.source);
