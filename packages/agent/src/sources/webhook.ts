@@ -29,6 +29,34 @@ const answer = (res: ServerResponse, status: number, body: Record<string, unknow
 };
 
 /**
+ * The request body, or `undefined` as soon as it is known to exceed `limit` bytes (declared, or
+ * counted while reading); reading stops there. Not `for await`: leaving that loop destroys the
+ * socket before the answer is written.
+ */
+const readBody = (req: IncomingMessage, limit: number): Promise<Buffer | undefined> =>
+  new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? Number.NaN) > limit) {
+      resolve(undefined);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
+      req.pause();
+      resolve(undefined);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+
+/**
  * Receives what Argo CD Notifications posts (structured CDEvent JSON from the templates in
  * deploy/argocd-notifications, or CloudEvents binary mode), validates it and publishes it.
  * 202 only after JetStream acknowledged it; 400 with the validation issues; 503 while NATS is away
@@ -50,23 +78,21 @@ export const webhookRoute = (config: WebhookReceiverConfig): ExtraRoute => {
         return true;
       }
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > config.maxEventBytes + 4096) {
-        answer(res, 413, { error: `body exceeds ${config.maxEventBytes} bytes` });
-        req.destroy();
-        return true;
-      }
-      chunks.push(chunk as Buffer);
+    const body = await readBody(req, config.maxEventBytes + 4096);
+    if (body === undefined) {
+      // Close the connection once the answer is out: the rest of the body is never read, so the
+      // client must not send its next request on this connection.
+      res
+        .writeHead(413, { 'content-type': 'application/json', connection: 'close' })
+        .end(JSON.stringify({ error: `body exceeds ${config.maxEventBytes} bytes` }), () => req.destroy());
+      return true;
     }
     let events: ReturnType<typeof fromHttp>;
     try {
       events = fromHttp(
         {
           headers: req.headers as Record<string, string | string[] | undefined>,
-          body: Buffer.concat(chunks),
+          body,
         },
         { maxBytes: config.maxEventBytes },
       );
