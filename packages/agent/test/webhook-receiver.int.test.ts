@@ -1,5 +1,5 @@
 import { Agent as HttpAgent, request } from 'node:http';
-import { ensureStreams } from '@argus/bus';
+import { ensureStreams, RAW_STREAM } from '@argus/bus';
 import { createEvent, serialize } from '@argus/cdevents';
 import { type HealthServer, startHealthServer } from '@argus/runtime';
 import { captureLogs, NatsServer } from '@argus/testkit';
@@ -122,5 +122,21 @@ describe('webhook receiver: refusals a client can act on', () => {
     } finally {
       agent.destroy();
     }
+  });
+
+  test('a declared non-JSON content type is refused with 415; none at all (a template without headers) is accepted', async () => {
+    const agent = new HttpAgent({ keepAlive: false });
+    const before = (await (await jetstreamManager(nc)).streams.info(RAW_STREAM)).state.messages;
+    const refused = await post(agent, eventBody(), { 'content-type': 'text/plain' });
+    expect(refused.status).toBe(415);
+    expect(JSON.parse(refused.text).error).toContain('content type "text/plain" is not accepted');
+    expect((await post(agent, eventBody(), {})).status).toBe(202);
+    expect((await post(agent, eventBody(), { 'content-type': 'application/cloudevents+json' })).status).toBe(
+      400,
+    );
+    expect(
+      (await post(agent, eventBody(), { 'content-type': 'application/json; charset=utf-8' })).status,
+    ).toBe(202);
+    expect((await (await jetstreamManager(nc)).streams.info(RAW_STREAM)).state.messages).toBe(before + 2);
   });
 });

@@ -78,6 +78,16 @@ export const webhookRoute = (config: WebhookReceiverConfig): ExtraRoute => {
         return true;
       }
     }
+    // Argo CD Notifications sends no content type unless the template sets one: absent is fine,
+    // a declared non-JSON one is refused rather than parsed as JSON anyway.
+    const contentType = req.headers['content-type'];
+    // The same rule as the hub's ingest: any JSON media type.
+    if (contentType !== undefined && contentType !== '' && !/json/i.test(contentType)) {
+      answer(res, 415, {
+        error: `content type ${JSON.stringify(contentType)} is not accepted: send application/json or application/cloudevents+json`,
+      });
+      return true;
+    }
     const body = await readBody(req, config.maxEventBytes + 4096);
     if (body === undefined) {
       // Close the connection once the answer is out: the rest of the body is never read, so the
