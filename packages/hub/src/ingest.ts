@@ -29,29 +29,43 @@ export const parseIngestTokens = (entries: readonly string[]): Map<string, strin
 class HttpProblem extends Error {
   readonly status: number;
   readonly body: Record<string, unknown>;
-  constructor(status: number, message: string, extra: Record<string, unknown> = {}) {
+  /** The request body was left unread: answer, then close the connection. */
+  readonly close: boolean;
+  constructor(status: number, message: string, extra: Record<string, unknown> = {}, close = false) {
     super(message);
     this.status = status;
     this.body = { error: message, ...extra };
+    this.close = close;
   }
 }
 
-const readBody = async (req: IncomingMessage, limit: number): Promise<Buffer> => {
-  const declared = Number(req.headers['content-length'] ?? Number.NaN);
-  if (declared > limit)
-    throw new HttpProblem(413, `body of ${declared} bytes exceeds the limit of ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      req.destroy();
-      throw new HttpProblem(413, `body exceeds the limit of ${limit} bytes`);
+/**
+ * The request body, refused with 413 as soon as it is known to exceed `limit` bytes; reading stops
+ * there. Not `for await`: leaving that loop destroys the socket before the 413 is written.
+ */
+const readBody = (req: IncomingMessage, limit: number): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? Number.NaN);
+    if (declared > limit) {
+      reject(new HttpProblem(413, `body of ${declared} bytes exceeds the limit of ${limit} bytes`, {}, true));
+      return;
     }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-};
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
+      req.pause();
+      reject(new HttpProblem(413, `body exceeds the limit of ${limit} bytes`, {}, true));
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
 
 /**
  * `POST /api/v1/events`: CloudEvents HTTP binding (binary, structured, batch) or a bare CDEvent
@@ -139,8 +153,16 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
       if (!(error instanceof HttpProblem)) throw error;
       config.metrics.ingestRejected.inc({ status: String(error.status) });
       logger.info({ status: error.status, error: error.message }, 'ingest request refused');
-      if (!res.headersSent) res.writeHead(error.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(error.body));
+      if (!res.headersSent) {
+        res.writeHead(error.status, {
+          'content-type': 'application/json',
+          // The client must not send its next request on a connection whose body was not read.
+          ...(error.close ? { connection: 'close' } : {}),
+        });
+      }
+      res.end(JSON.stringify(error.body), () => {
+        if (error.close) req.destroy();
+      });
     }
     return true;
   };

@@ -1,0 +1,109 @@
+import { Agent as HttpAgent, request } from 'node:http';
+import { ensureStreams } from '@argus/bus';
+import { createEvent, serialize } from '@argus/cdevents';
+import { type HealthServer, startHealthServer } from '@argus/runtime';
+import { captureLogs, NatsServer } from '@argus/testkit';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { HubMetrics, INGEST_PATH, ingestRoute } from '../src/index.js';
+
+const MAX_EVENT_BYTES = 4096;
+const TOKEN = 'ingest-test-token';
+const logs = captureLogs({ level: 'info' });
+let server: NatsServer;
+let nc: NatsConnection;
+let http: HealthServer;
+
+beforeAll(async () => {
+  server = await NatsServer.start();
+  nc = await server.connect();
+  await ensureStreams(await jetstreamManager(nc));
+  const metrics = new HubMetrics();
+  http = await startHealthServer({
+    listen: { host: '127.0.0.1', port: 0 },
+    registry: metrics.registry,
+    logger: logs.logger,
+    readiness: () => ({ ready: true, reasons: [] }),
+    routes: [
+      ingestRoute({
+        js: jetstream(nc),
+        logger: logs.logger,
+        metrics,
+        tokens: new Map([['ci', TOKEN]]),
+        maxEventBytes: MAX_EVENT_BYTES,
+      }),
+    ],
+  });
+});
+afterAll(async () => {
+  await http?.close();
+  await nc?.close();
+  await server?.stop();
+});
+
+let seq = 0;
+const eventBody = (extra: { timestamp?: string; customData?: Record<string, unknown> } = {}): Buffer =>
+  Buffer.from(
+    serialize(
+      createEvent({
+        type: 'change.merged',
+        id: `ingest-${++seq}`,
+        source: '/github/acme/app',
+        ...extra,
+        subject: { id: 'acme/app/pull/42', content: { repository: { id: 'acme/app' } } },
+      }),
+    ),
+  );
+
+/** One POST; `chunked` streams the body without a content-length. Resolves with the status, or 0 and the error code. */
+const post = (
+  agent: HttpAgent,
+  body: Buffer,
+  chunked = false,
+): Promise<{ status: number; text: string; error?: string }> =>
+  new Promise((resolve) => {
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: http.address.port,
+        path: INGEST_PATH,
+        method: 'POST',
+        agent,
+        headers: chunked ? headers : { ...headers, 'content-length': String(body.length) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          text += c.toString('utf8');
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, text: '', error: err.code ?? '' }));
+    if (!chunked) {
+      req.end(body);
+      return;
+    }
+    for (let at = 0; at < body.length; at += 1024) req.write(body.subarray(at, at + 1024));
+    req.end();
+  });
+
+describe('HTTP ingest: refusals a client can act on', () => {
+  test('an oversized body gets 413 and a closed connection, so the next request on a keep-alive client works', async () => {
+    const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const huge = eventBody({ customData: { blob: 'x'.repeat(64 * 1024) } });
+      for (const chunked of [false, true]) {
+        const refused = await post(agent, huge, chunked);
+        expect(refused.status, `chunked=${chunked} ${refused.error ?? ''}`).toBe(413);
+        expect(JSON.parse(refused.text).error).toContain('exceeds the limit of');
+        const next = await post(agent, eventBody());
+        expect(next.status, `the request after chunked=${chunked}: ${next.error ?? ''}`).toBe(202);
+      }
+    } finally {
+      agent.destroy();
+    }
+  });
+});
