@@ -3,6 +3,7 @@ import { publishRaw } from '@argus/bus';
 import { BindingError, fromHttp, ValidationError } from '@argus/cdevents';
 import type { ExtraRoute, Logger } from '@argus/runtime';
 import { isLoopback } from '@argus/runtime';
+import { isStorableTime } from '@argus/store';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { HubMetrics } from './metrics.js';
 import { bearerToken, parseTokens, TokenVerifier } from './tokens.js';
@@ -121,6 +122,16 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
       }
       if (error instanceof BindingError) throw new HttpProblem(400, error.message, { reason: error.reason });
       throw error;
+    }
+    // The hub would dead-letter these after a 202: refuse them while the client is still listening.
+    for (const [index, { event }] of events.entries()) {
+      if (!isStorableTime(event.context.timestamp)) {
+        throw new HttpProblem(
+          400,
+          `${events.length > 1 ? `batch item ${index}: ` : ''}context.timestamp ${JSON.stringify(event.context.timestamp)} is outside what can be stored (1900-01-01 to 2299-12-31 UTC)`,
+          { reason: 'timestamp-out-of-range' },
+        );
+      }
     }
     let acks: Awaited<ReturnType<typeof publishRaw>>[];
     try {

@@ -1,5 +1,5 @@
 import { Agent as HttpAgent, request } from 'node:http';
-import { ensureStreams } from '@argus/bus';
+import { ensureStreams, RAW_STREAM } from '@argus/bus';
 import { createEvent, serialize } from '@argus/cdevents';
 import { type HealthServer, startHealthServer } from '@argus/runtime';
 import { captureLogs, NatsServer } from '@argus/testkit';
@@ -90,6 +90,8 @@ const post = (
     req.end();
   });
 
+const rawMessages = async () => (await (await jetstreamManager(nc)).streams.info(RAW_STREAM)).state.messages;
+
 describe('HTTP ingest: refusals a client can act on', () => {
   test('an oversized body gets 413 and a closed connection, so the next request on a keep-alive client works', async () => {
     const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
@@ -105,5 +107,21 @@ describe('HTTP ingest: refusals a client can act on', () => {
     } finally {
       agent.destroy();
     }
+  });
+
+  test('an event whose time cannot be stored is refused with 400 before publishing, not accepted and dead-lettered', async () => {
+    const agent = new HttpAgent({ keepAlive: false });
+    const before = await rawMessages();
+    for (const timestamp of ['9999-12-31T23:59:59Z', '1899-12-31T23:59:59Z']) {
+      const refused = await post(agent, eventBody({ timestamp }));
+      expect(refused.status).toBe(400);
+      expect(JSON.parse(refused.text)).toMatchObject({
+        reason: 'timestamp-out-of-range',
+        error: `context.timestamp "${timestamp}" is outside what can be stored (1900-01-01 to 2299-12-31 UTC)`,
+      });
+    }
+    expect(await rawMessages()).toBe(before);
+    expect((await post(agent, eventBody({ timestamp: '2299-12-31T00:00:00Z' }))).status).toBe(202);
+    expect(await rawMessages()).toBe(before + 1);
   });
 });
