@@ -40,6 +40,21 @@ export default defineConfig({
         extends: true,
         test: { name: 'examples', root: 'examples', include: ['test/**/*.test.ts'], testTimeout: 60_000 },
       },
+      // `pnpm chaos`: the soak-size chaos suite, only when asked for.
+      ...(process.env.ARGUS_SOAK === '1'
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'soak',
+                root: 'test',
+                include: ['chaos/**/*.soak.test.ts'],
+                testTimeout: 900_000,
+                fileParallelism: false,
+              },
+            },
+          ]
+        : []),
       {
         extends: true,
         test: {

@@ -53,6 +53,11 @@ export interface HubConfig {
    * after a batch is stored and before any of it is acked, the worst moment for a crash.
    */
   readonly failpoint?: 'kill-after-insert' | undefined;
+  /**
+   * Fault injection for tests (env ARGUS_FAILPOINT=fail-inserts-for=<duration>): every ClickHouse
+   * insert fails until this time (epoch ms), as a server that is down or refusing writes would.
+   */
+  readonly failInsertsUntil?: number | undefined;
 }
 
 interface Accepted {
@@ -103,6 +108,7 @@ export class Hub {
   readonly #ackWaitMs: number;
   readonly #streams: StreamOptions;
   readonly #failpoint: HubConfig['failpoint'];
+  readonly #failInsertsUntil: number;
   readonly #counts = {
     consumed: 0,
     stored: 0,
@@ -138,6 +144,7 @@ export class Hub {
     this.#streams = config.streams ?? {};
     this.metrics = config.metrics ?? new HubMetrics();
     this.#failpoint = config.failpoint;
+    this.#failInsertsUntil = config.failInsertsUntil ?? 0;
   }
 
   /** Creates missing streams and the consumer, then starts consuming in the background. */
@@ -321,7 +328,11 @@ export class Hub {
     const token = batchToken(rows.map((r) => r.identity));
     await this.#retry(
       'insert into ClickHouse',
-      () => this.#store.insertEvents(rows, token),
+      async () => {
+        if (Date.now() < this.#failInsertsUntil)
+          throw new Error('failpoint fail-inserts-for: insert refused');
+        await this.#store.insertEvents(rows, token);
+      },
       batch,
       () => {
         this.#counts.storeErrors++;

@@ -5,6 +5,7 @@ import {
   type HealthServer,
   type Logger,
   type ParsedOptions,
+  parseDuration,
   parseListen,
   Shutdown,
   startHealthServer,
@@ -22,6 +23,13 @@ import { EMPTY_REGISTRY, loadRegistry } from './registry.js';
 import { parseTokens, TokenVerifier } from './tokens.js';
 
 export type HubOptions = ParsedOptions<HubOptionsSpec>;
+
+/** `fail-inserts-for=<duration>` (tests): inserts fail from start until then. */
+const failInsertsUntil = (failpoint: string | undefined): number | undefined => {
+  const m = /^fail-inserts-for=(.+)$/.exec(failpoint ?? '');
+  const ms = m?.[1] === undefined ? undefined : parseDuration(m[1]);
+  return ms === undefined ? undefined : Date.now() + ms;
+};
 
 /** Token entries from a flag (or env) list and a file of lines. */
 const tokenEntries = async (
@@ -91,6 +99,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       dedupeCacheSize: options.dedupeCacheSize,
       consumerName: options.consumer,
       failpoint: process.env.ARGUS_FAILPOINT === 'kill-after-insert' ? 'kill-after-insert' : undefined,
+      failInsertsUntil: failInsertsUntil(process.env.ARGUS_FAILPOINT),
       ackWaitMs: options.ackWait,
       streams: {
         replicas: options.replicas,

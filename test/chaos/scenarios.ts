@@ -1,0 +1,347 @@
+/**
+ * The chaos scenarios, sized by the caller: the CI suite (chaos.int.test.ts) runs them small and
+ * bounded in time, the soak (`pnpm chaos`) large. Each returns its row of the summary table.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateApps, type SimulatedArgoCD, simulatorFor, startArgoCdApi } from '@argus/argocd-sim';
+import { connectNats, RAW_STREAM } from '@argus/bus';
+import { captureLogs, freePort, NatsCluster, NatsServer, waitFor } from '@argus/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import {
+  ArgusProcess,
+  type ChaosRow,
+  chaosEvent,
+  hubProcess,
+  publishSteadily,
+  sleep,
+  storedCounts,
+  unifiedCounts,
+  verdict,
+  waitDrained,
+  waitHubReady,
+} from './harness.js';
+
+const quietLogger = () => captureLogs({ level: 'fatal' }).logger;
+const ids = (scenario: string, count: number) =>
+  Array.from({ length: count }, (_, i) => chaosEvent(scenario, i).context.id);
+
+interface Fixture {
+  readonly dataDir: string;
+  readonly nc: NatsConnection;
+  cleanup(): Promise<void>;
+}
+
+const fixture = async (servers: string): Promise<Fixture> => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'argus-chaos-'));
+  const nc = await connectNats({ servers, name: 'chaos-observer', logger: quietLogger() });
+  return {
+    dataDir,
+    nc,
+    cleanup: async () => {
+      await nc.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+};
+
+/** The hub SIGKILLed every `everyMs` while `events` flow, and restarted at once. */
+export const hubKilledRepeatedly = async (
+  events: number,
+  perSecond: number,
+  kills: number,
+): Promise<ChaosRow> => {
+  const nats = await NatsServer.start();
+  const f = await fixture(nats.url);
+  try {
+    let hub = hubProcess(nats.url, f.dataDir);
+    const publishing = publishSteadily(nats.url, 'hubkill', events, perSecond);
+    const everyMs = ((events / perSecond) * 1000) / (kills + 1);
+    let lastRestart = Date.now();
+    for (let k = 0; k < kills; k++) {
+      await sleep(everyMs);
+      await hub.kill('SIGKILL');
+      hub = hubProcess(nats.url, f.dataDir);
+      lastRestart = Date.now();
+    }
+    await publishing;
+    await waitDrained(f.nc, events);
+    const recoverMs = Date.now() - lastRestart;
+    await hub.stop();
+    return verdict(
+      'hub SIGKILLed repeatedly',
+      `${kills} SIGKILLs while ${events} events flow`,
+      ids('hubkill', events),
+      await storedCounts(f.dataDir),
+      await unifiedCounts(f.nc),
+      recoverMs,
+    );
+  } finally {
+    await f.cleanup();
+    await nats.stop();
+  }
+};
+
+/** Every ClickHouse insert fails for `failMs`; the hub must stop acking, retry, and lose nothing. */
+export const insertsFailing = async (events: number, failMs: number): Promise<ChaosRow> => {
+  const nats = await NatsServer.start();
+  const f = await fixture(nats.url);
+  try {
+    const hub = hubProcess(nats.url, f.dataDir, { env: { ARGUS_FAILPOINT: `fail-inserts-for=${failMs}ms` } });
+    const failingUntil = Date.now() + failMs;
+    await publishSteadily(nats.url, 'inserts', events, events / Math.max(1, failMs / 1000));
+    await waitDrained(f.nc, events);
+    const recoverMs = Math.max(0, Date.now() - failingUntil);
+    await hub.stop();
+    return verdict(
+      'ClickHouse inserts failing',
+      `every insert refused for ${failMs / 1000} s`,
+      ids('inserts', events),
+      await storedCounts(f.dataDir),
+      await unifiedCounts(f.nc),
+      recoverMs,
+    );
+  } finally {
+    await f.cleanup();
+    await nats.stop();
+  }
+};
+
+/** A 3-node JetStream cluster (R3 streams) loses a node while events flow. */
+export const clusterLosesNode = async (events: number, perSecond: number): Promise<ChaosRow> => {
+  const cluster = await NatsCluster.start();
+  const f = await fixture(cluster.urls);
+  try {
+    const hub = hubProcess(cluster.urls, f.dataDir, { replicas: 3 });
+    // Streams exist before the fault, as in production: an R3 stream cannot be created on two nodes.
+    await waitHubReady(f.nc, hub);
+    const publishing = publishSteadily(cluster.urls, 'cluster', events, perSecond);
+    await sleep(((events / perSecond) * 1000) / 2);
+    // Kill the node leading the raw stream: the worst one to lose.
+    const jsm = await jetstreamManager(f.nc);
+    const leader = (await jsm.streams.info(RAW_STREAM)).cluster?.leader ?? 'argus-n1';
+    await cluster.kill(Math.max(0, cluster.indexOf(leader)));
+    const lostAt = Date.now();
+    await publishing;
+    await waitDrained(f.nc, events, 120_000);
+    const recoverMs = Date.now() - lostAt;
+    await hub.stop();
+    return verdict(
+      '3-node cluster loses a node',
+      `the raw stream's leader (${leader}) killed mid-flow`,
+      ids('cluster', events),
+      await storedCounts(f.dataDir),
+      await unifiedCounts(f.nc),
+      recoverMs,
+    );
+  } finally {
+    await f.cleanup();
+    await cluster.stop();
+  }
+};
+
+const SIM_TOKEN = 'chaos-token';
+
+interface AgentWorld {
+  readonly sim: SimulatedArgoCD;
+  readonly setTime: (ms: number) => void;
+  readonly start: number;
+  readonly apps: readonly string[];
+  /** What the agent must publish for `rounds` syncs of every app. */
+  expected(rounds: number): Map<string, number>;
+}
+
+const agentWorld = (apps: number): AgentWorld => {
+  const clusters = [{ name: 'in-cluster', server: 'https://kubernetes.default.svc' }];
+  const definitions = generateApps(apps, clusters);
+  const target = simulatorFor({ instance: { name: 'chaos-argo', clusters }, apps: definitions, steps: [] });
+  for (const app of definitions) target.sim.createApp(app);
+  const environments = new Set(definitions.map((d) => d.destination.namespace)).size;
+  return {
+    sim: target.sim,
+    setTime: target.setTime,
+    start: target.start,
+    apps: definitions.map((d) => d.name),
+    expected: (rounds) =>
+      new Map([
+        ['service.deployed', apps],
+        ['service.upgraded', apps * (rounds - 1)],
+        ['environment.created', environments],
+      ]),
+  };
+};
+
+/** Syncs every app `rounds` times, one app every `gapMs`, calling `fault` once half-way. */
+const playRounds = async (world: AgentWorld, rounds: number, gapMs: number, fault: () => Promise<void>) => {
+  const total = rounds * world.apps.length;
+  let step = 0;
+  for (let round = 1; round <= rounds; round++) {
+    for (const app of world.apps) {
+      step++;
+      world.setTime(world.start + step * 1000);
+      world.sim.sync(app, { revision: `r${round}` });
+      if (step === Math.floor(total / 2)) await fault();
+      await sleep(gapMs);
+    }
+  }
+};
+
+const agentProcess = (apiUrl: string, nats: string, listenPort: number, spoolDir: string): ArgusProcess =>
+  new ArgusProcess([
+    'agent',
+    '--instance',
+    'chaos-argo',
+    '--source',
+    'api',
+    '--argocd-url',
+    apiUrl,
+    '--argocd-token',
+    SIM_TOKEN,
+    '--nats',
+    nats,
+    '--listen',
+    `127.0.0.1:${listenPort}`,
+    '--spool-dir',
+    spoolDir,
+    '--heartbeat',
+    '2s',
+    '--log-level',
+    'warn',
+  ]);
+
+/** Verdict for agent scenarios: ids are the agent's own, so counts by type are compared. */
+const agentVerdict = async (
+  scenario: string,
+  fault: string,
+  expected: Map<string, number>,
+  f: Fixture,
+  recoverMs: number,
+): Promise<ChaosRow> => {
+  const stored = await storedCounts(f.dataDir);
+  const unified = await unifiedCounts(f.nc);
+  let lost = 0;
+  let sent = 0;
+  let storedTotal = 0;
+  for (const [type, n] of expected) {
+    sent += n;
+    const got = stored.byType.get(type) ?? 0;
+    storedTotal += Math.min(got, n);
+    lost += Math.max(0, n - got);
+  }
+  let duplicates = 0;
+  for (const n of stored.queryable.values()) if (n > 1) duplicates += n - 1;
+  for (const n of unified.values()) if (n > 1) duplicates += n - 1;
+  // Anything stored beyond what Argo CD did is a repeat under another id: count it as a duplicate.
+  const extra = [...stored.queryable.keys()].length - sent;
+  if (extra > 0) duplicates += extra;
+  if (unified.size < sent) lost += sent - unified.size;
+  return {
+    scenario,
+    fault,
+    sent,
+    stored: storedTotal,
+    duplicates,
+    lost,
+    extraRows: stored.rows - stored.queryable.size,
+    recoverMs,
+  };
+};
+
+/** nats-server stopped for `downMs` and started again while an agent publishes Argo CD's changes. */
+export const natsRestartedUnderAgent = async (
+  apps: number,
+  rounds: number,
+  downMs: number,
+): Promise<ChaosRow> => {
+  const nats = await NatsServer.start();
+  const f = await fixture(nats.url);
+  const world = agentWorld(apps);
+  const api = await startArgoCdApi(world.sim, { token: SIM_TOKEN, host: '127.0.0.1', port: 0 });
+  const spool = mkdtempSync(join(tmpdir(), 'argus-chaos-spool-'));
+  try {
+    const hub = hubProcess(nats.url, f.dataDir);
+    const agent = agentProcess(api.url, nats.url, await freePort(), spool);
+    let backAt = Date.now();
+    await playRounds(world, rounds, 20, async () => {
+      await nats.kill();
+      await sleep(downMs);
+      await nats.restart();
+      backAt = Date.now();
+    });
+    const expected = world.expected(rounds);
+    const total = [...expected.values()].reduce((a, b) => a + b, 0);
+    await waitFor(
+      async () => (await (await jetstreamManager(f.nc)).streams.info(RAW_STREAM)).state.messages >= total,
+      {
+        what: `${total} agent events on the raw stream`,
+        timeoutMs: 120_000,
+        intervalMs: 250,
+      },
+    );
+    await waitDrained(f.nc, total);
+    const recoverMs = Date.now() - backAt;
+    await agent.stop();
+    await hub.stop();
+    return await agentVerdict(
+      'nats-server restarted under an agent',
+      `nats-server down ${downMs / 1000} s mid-scenario (${apps} apps x ${rounds} syncs)`,
+      expected,
+      f,
+      recoverMs,
+    );
+  } finally {
+    await api.close();
+    await f.cleanup();
+    rmSync(spool, { recursive: true, force: true });
+    await nats.stop();
+  }
+};
+
+/** The agent SIGKILLed mid-scenario and restarted on the same spool. */
+export const agentKilled = async (apps: number, rounds: number): Promise<ChaosRow> => {
+  const nats = await NatsServer.start();
+  const f = await fixture(nats.url);
+  const world = agentWorld(apps);
+  const api = await startArgoCdApi(world.sim, { token: SIM_TOKEN, host: '127.0.0.1', port: 0 });
+  const spool = mkdtempSync(join(tmpdir(), 'argus-chaos-spool-'));
+  const port = await freePort();
+  try {
+    const hub = hubProcess(nats.url, f.dataDir);
+    let agent = agentProcess(api.url, nats.url, port, spool);
+    let backAt = Date.now();
+    await playRounds(world, rounds, 20, async () => {
+      await agent.kill('SIGKILL');
+      await sleep(500);
+      agent = agentProcess(api.url, nats.url, port, spool);
+      backAt = Date.now();
+    });
+    const expected = world.expected(rounds);
+    const total = [...expected.values()].reduce((a, b) => a + b, 0);
+    await waitFor(
+      async () => (await (await jetstreamManager(f.nc)).streams.info(RAW_STREAM)).state.messages >= total,
+      {
+        what: `${total} agent events on the raw stream`,
+        timeoutMs: 120_000,
+        intervalMs: 250,
+      },
+    );
+    await waitDrained(f.nc, total);
+    const recoverMs = Date.now() - backAt;
+    await agent.stop();
+    await hub.stop();
+    return await agentVerdict(
+      'agent SIGKILLed and restarted',
+      `SIGKILL mid-scenario (${apps} apps x ${rounds} syncs)`,
+      expected,
+      f,
+      recoverMs,
+    );
+  } finally {
+    await api.close();
+    await f.cleanup();
+    rmSync(spool, { recursive: true, force: true });
+    await nats.stop();
+  }
+};
