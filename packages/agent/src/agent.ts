@@ -11,7 +11,13 @@ import type { AppSource, SourceEvent } from './sources/source.js';
 import { Outbox, OutboxFullError } from './state/outbox.js';
 import { openAgentsBucket, ProgressStore, writeHeartbeat } from './state/progress-store.js';
 import type { DetectorContext } from './transitions/context.js';
-import { type AppProgress, detectTransitions, type Emission, removalEmission } from './transitions/detect.js';
+import {
+  type AppProgress,
+  detectTransitions,
+  type Emission,
+  rememberedApp,
+  removalEmission,
+} from './transitions/detect.js';
 import { appEntered, appLeft, type EnvironmentsState } from './transitions/environments.js';
 
 export interface AgentConfig {
@@ -50,6 +56,7 @@ export class Agent {
   #agentsKv: KV | undefined;
   #ctx: DetectorContext | undefined;
   readonly #progress = new Map<string, AppProgress>();
+  /** The last state of each app, trimmed to what a recheck or a removal needs (`rememberedApp`). */
   readonly #lastSeen = new Map<string, Application>();
   #environments: EnvironmentsState = { v: 1, environments: {} };
   readonly #rechecks = new Map<string, NodeJS.Timeout>();
@@ -77,7 +84,7 @@ export class Agent {
     this.#environments = await this.#store.loadEnvironments();
     this.#outbox = await Outbox.open(this.#config.spoolFile, this.#config.maxSpool ?? 100_000);
     // The spool is ahead of KV: what it holds was detected but not yet acknowledged.
-    this.#applySpoolProgress();
+    await this.#applySpoolProgress();
     this.#ctx = { ...this.#config.detector, clusterNames: await this.#config.source.clusterNames() };
     this.#logger.info(
       { apps: this.#progress.size, spooled: this.#outbox.depth, source: this.#config.source.name },
@@ -114,11 +121,11 @@ export class Agent {
     return this.#published;
   }
 
-  #applySpoolProgress(): void {
+  async #applySpoolProgress(): Promise<void> {
     // Walk the spool file's entries (oldest first) and keep the newest progress per app.
     const outbox = this.#outbox;
     if (outbox === undefined) return;
-    for (const entry of outbox.pending()) {
+    for await (const entry of outbox.pending()) {
       const progress = entry.progress as AppProgress | undefined;
       if (progress !== undefined) this.#progress.set(progress.uid, progress);
       if (entry.environments !== undefined) this.#environments = entry.environments as EnvironmentsState;
@@ -150,7 +157,7 @@ export class Agent {
     const now = new Date();
     this.#logger.debug(
       event.type === 'snapshot'
-        ? { change: 'snapshot', apps: event.apps.length }
+        ? { change: 'snapshot' }
         : {
             change: event.type,
             app: event.app.metadata.name,
@@ -160,7 +167,8 @@ export class Agent {
     );
     if (event.type === 'snapshot') {
       const present = new Set<string>();
-      for (const app of event.apps) {
+      // Apps arrive as the list is read: each is handled, trimmed and dropped before the next is parsed.
+      for await (const app of event.apps) {
         present.add(logicalUid(app));
         await this.#handleApp(app, now);
       }
@@ -179,7 +187,7 @@ export class Agent {
       await this.#handleApp(event.app, now);
       return;
     }
-    this.#lastSeen.set(logicalUid(event.app), event.app);
+    this.#lastSeen.set(logicalUid(event.app), rememberedApp(event.app));
     await this.#handleRemoval(logicalUid(event.app), now);
   }
 
@@ -187,7 +195,7 @@ export class Agent {
     const ctx = this.#ctx;
     if (ctx === undefined) return;
     const uid = logicalUid(app);
-    this.#lastSeen.set(uid, app);
+    this.#lastSeen.set(uid, rememberedApp(app));
     const before = this.#progress.get(uid);
     const detection = detectTransitions(app, before, ctx, now);
     // The app's first deployment puts it into its environment (and may create the environment).
@@ -308,7 +316,7 @@ export class Agent {
     if (outbox === undefined || store === undefined) return;
     let delay = 250;
     while (!this.#stopping) {
-      const entry = outbox.peek();
+      const entry = await outbox.peek();
       if (entry === undefined) {
         await new Promise<void>((resolve) => {
           this.#wake = resolve;

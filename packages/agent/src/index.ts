@@ -33,7 +33,13 @@ export {
   serviceOf,
 } from './transitions/context.js';
 export type { AppProgress, Detection, Emission } from './transitions/detect.js';
-export { detectTransitions, MAX_REMEMBERED_REVISIONS, removalEmission } from './transitions/detect.js';
+export {
+  detectTransitions,
+  MAX_REMEMBERED_REVISIONS,
+  operationKey,
+  rememberedApp,
+  removalEmission,
+} from './transitions/detect.js';
 export type { EnvironmentChange, EnvironmentsState } from './transitions/environments.js';
 export { appEntered, appLeft, EMPTY_ENVIRONMENTS } from './transitions/environments.js';
 export { artifactPurl, isPurl } from './transitions/purl.js';

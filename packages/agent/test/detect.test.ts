@@ -7,6 +7,8 @@ import {
   detectTransitions,
   isPurl,
   type RevisionHistory,
+  rememberedApp,
+  removalEmission,
   SOURCE_UID_ANNOTATION,
 } from '../src/index.js';
 
@@ -323,6 +325,43 @@ describe('detectTransitions: incidents', () => {
     const resolved = detectTransitions(healthy, late.progress, ctx, new Date('2025-10-02T18:06:00Z'));
     expect(types(resolved)).toEqual(['incident.resolved']);
     expect(resolved.emissions[0]?.event.subject.id).toBe(late.emissions[0]?.event.subject.id);
+  });
+
+  test('what the agent remembers of an app gives the same recheck and removal as the whole app', () => {
+    const degraded = makeApp([entry(0, 'a', '2025-10-02T10:00:00Z'), entry(1, 'b', '2025-10-02T11:00:00Z')], {
+      health: { status: 'Degraded', message: 'CrashLoopBackOff', lastTransitionTime: '2025-10-02T17:59:50Z' },
+      operationState: {
+        phase: 'Failed',
+        message: 'one or more objects failed to apply',
+        startedAt: '2025-10-02T17:59:00Z',
+        finishedAt: '2025-10-02T17:59:05Z',
+      },
+      reconciledAt: '2025-10-02T17:59:30Z',
+    });
+    const app: Application = {
+      ...degraded,
+      metadata: {
+        ...degraded.metadata,
+        annotations: {
+          [SOURCE_UID_ANNOTATION]: 'origin-uid',
+          'argus.dev/service': 'podinfo-svc',
+          other: 'x',
+        },
+      },
+    };
+    const early = detectTransitions(app, undefined, ctx, now);
+    expect(types(early)).toEqual(['service.deployed', 'service.upgraded', 'incident.detected']);
+    const remembered = rememberedApp(app);
+    expect(JSON.stringify(remembered).length).toBeLessThan(JSON.stringify(app).length / 2);
+    const later = new Date('2025-10-02T18:00:21Z');
+    const whole = detectTransitions(app, early.progress, ctx, later);
+    const kept = detectTransitions(remembered, early.progress, ctx, later);
+    expect(types(whole)).toEqual(['incident.detected']);
+    expect(kept.emissions.map((e) => e.event)).toEqual(whole.emissions.map((e) => e.event));
+    expect(kept.progress).toEqual(whole.progress);
+    expect(removalEmission(remembered, kept.progress, ctx, later)).toEqual(
+      removalEmission(app, whole.progress, ctx, later),
+    );
   });
 
   test('Progressing, Missing and Unknown are not incidents', () => {

@@ -1,7 +1,7 @@
 import type { Logger } from '@argus/runtime';
 import type { Application } from '../argocd/types.js';
 import { Backoff, sleep } from './backoff.js';
-import { getJson, type HttpClientOptions, openJsonLines } from './http.js';
+import { getJson, type HttpClientOptions, openJsonLines, openJsonList } from './http.js';
 import type { AppSource, SourceEvent } from './source.js';
 
 export interface ArgoCdApiSourceOptions extends HttpClientOptions {
@@ -10,11 +10,6 @@ export interface ArgoCdApiSourceOptions extends HttpClientOptions {
   readonly logger: Logger;
   /** Full relist interval: the stream drops messages under load and never replays them. @default 300000 */
   readonly resyncMs?: number;
-}
-
-interface ApplicationList {
-  metadata?: { resourceVersion?: string };
-  items?: Application[] | null;
 }
 
 interface StreamLine {
@@ -83,17 +78,14 @@ export class ArgoCdApiSource implements AppSource {
             this.#options,
             stream.signal,
           );
-          const list = await getJson<ApplicationList>(
-            this.#url('api/v1/applications'),
-            this.#options,
-            this.#stop.signal,
-          );
-          const apps = list.items ?? [];
+          const list = await openJsonList(this.#url('api/v1/applications'), this.#options, this.#stop.signal);
+          yield { type: 'snapshot', apps: list.items as AsyncIterable<Application> };
+          if (list.envelope === undefined) throw new Error('the application list was not read to its end');
+          const metadata = list.envelope.metadata as { resourceVersion?: string } | undefined;
           this.#logger.info(
-            { apps: apps.length, resourceVersion: list.metadata?.resourceVersion },
+            { apps: list.count, resourceVersion: metadata?.resourceVersion },
             'listed applications',
           );
-          yield { type: 'snapshot', apps };
           backoff.reset();
           for await (const line of lines) {
             const { result, error } = line as StreamLine;

@@ -3,7 +3,7 @@ import type { Logger } from '@argus/runtime';
 import { parse as parseYaml } from 'yaml';
 import type { Application } from '../argocd/types.js';
 import { Backoff, sleep } from './backoff.js';
-import { getJson, type HttpClientOptions, HttpStatusError, streamJsonLines } from './http.js';
+import { type HttpClientOptions, HttpStatusError, openJsonList, streamJsonLines } from './http.js';
 import type { AppSource, SourceEvent } from './source.js';
 
 export interface KubernetesSourceOptions extends HttpClientOptions {
@@ -164,11 +164,11 @@ export class KubernetesSource implements AppSource {
     while (!this.#stop.signal.aborted) {
       try {
         if (resourceVersion === undefined) {
-          const list = await getJson<ListResponse>(this.#path(), this.#options, this.#stop.signal);
-          resourceVersion = list.metadata?.resourceVersion;
-          const apps = list.items ?? [];
-          this.#logger.info({ apps: apps.length, resourceVersion }, 'listed applications');
-          yield { type: 'snapshot', apps };
+          const list = await openJsonList(this.#path(), this.#options, this.#stop.signal);
+          yield { type: 'snapshot', apps: list.items as AsyncIterable<Application> };
+          if (list.envelope === undefined) throw new Error('the application list was not read to its end');
+          resourceVersion = (list.envelope as ListResponse).metadata?.resourceVersion;
+          this.#logger.info({ apps: list.count, resourceVersion }, 'listed applications');
         }
         const url = this.#path();
         url.searchParams.set('watch', '1');

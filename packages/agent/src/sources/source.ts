@@ -1,8 +1,12 @@
 import type { Application } from '../argocd/types.js';
 
-/** What a source reports. A snapshot is complete: apps missing from it are gone. */
+/**
+ * What a source reports. A snapshot is complete: apps missing from it are gone. Its apps may arrive as
+ * they are read (a list of thousands is never held whole); the source continues only once they are
+ * consumed, and treats a list cut short as a failure (it retries and lists again).
+ */
 export type SourceEvent =
-  | { readonly type: 'snapshot'; readonly apps: readonly Application[] }
+  | { readonly type: 'snapshot'; readonly apps: Iterable<Application> | AsyncIterable<Application> }
   | { readonly type: 'upsert'; readonly app: Application }
   | { readonly type: 'delete'; readonly app: Application };
 

@@ -5,9 +5,10 @@ import {
   logicalUid,
   type OperationState,
   type RevisionHistory,
+  SOURCE_UID_ANNOTATION,
   sourcesOf,
 } from '../argocd/types.js';
-import { clusterOf, type DetectorContext, serviceOf } from './context.js';
+import { clusterOf, type DetectorContext, SERVICE_ANNOTATION, serviceOf } from './context.js';
 import { artifactPurl } from './purl.js';
 
 /** Revisions remembered per app to recognise rollbacks beyond the trimmed `status.history`. */
@@ -104,6 +105,40 @@ const factsOf = (app: Application, ctx: DetectorContext): AppFacts => {
     service,
     source: `/argocd/${encodeURIComponent(cluster)}/${encodeURIComponent(namespace)}/${encodeURIComponent(app.metadata.name)}`,
     environmentId: `${cluster}/${namespace}`,
+  };
+};
+
+/**
+ * The parts of an app the agent keeps once it has handled it: identity, destination, project, and the
+ * status it shows (sync and health words, health since when). What Argo CD recorded beyond that
+ * (history, operation, resources, managed fields) is in the app's progress once handled, so a recheck
+ * (a debounced health) and a removal need only this; 5,000 apps kept whole would cost tens of MB.
+ */
+export const rememberedApp = (app: Application): Application => {
+  const { name, namespace, uid, deletionTimestamp, annotations } = app.metadata;
+  const sourceUid = annotations?.[SOURCE_UID_ANNOTATION];
+  const service = annotations?.[SERVICE_ANNOTATION];
+  const kept: Record<string, string> = {};
+  if (sourceUid !== undefined) kept[SOURCE_UID_ANNOTATION] = sourceUid;
+  if (service !== undefined) kept[SERVICE_ANNOTATION] = service;
+  const { spec, status } = app;
+  return {
+    metadata: {
+      name,
+      ...(namespace === undefined ? {} : { namespace }),
+      ...(uid === undefined ? {} : { uid }),
+      ...(deletionTimestamp === undefined ? {} : { deletionTimestamp }),
+      ...(Object.keys(kept).length === 0 ? {} : { annotations: kept }),
+    },
+    spec: {
+      ...(spec?.project === undefined ? {} : { project: spec.project }),
+      ...(spec?.destination === undefined ? {} : { destination: spec.destination }),
+    },
+    status: {
+      ...(status?.sync?.status === undefined ? {} : { sync: { status: status.sync.status } }),
+      ...(status?.health === undefined ? {} : { health: status.health }),
+      ...(status?.reconciledAt === undefined ? {} : { reconciledAt: status.reconciledAt }),
+    },
   };
 };
 
