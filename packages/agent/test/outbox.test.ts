@@ -21,8 +21,17 @@ const openOutbox = async (file: string, max = 1_000_000) => {
   opened.push(outbox);
   return outbox;
 };
-const entry = (n: number) => ({ event: `{"n":${n}}`, cluster: 'prod-eu', progress: { n } });
-const numbers = (outbox: Outbox) => outbox.pending().map((e) => (e.progress as { n: number }).n);
+// Multi-byte text too: entries are found again by byte offsets.
+const entry = (n: number) => ({
+  event: `{"n":${n},"note":"déployé ✓"}`,
+  cluster: 'prod-eu',
+  progress: { n },
+});
+const numbers = async (outbox: Outbox) => {
+  const out: number[] = [];
+  for await (const e of outbox.pending()) out.push((e.progress as { n: number }).n);
+  return out;
+};
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 describe('Outbox', () => {
@@ -34,8 +43,8 @@ describe('Outbox', () => {
     // The process dies here: no close(), nothing flushed beyond what each ack awaited.
     const second = await openOutbox(file);
     expect(second.depth).toBe(300 - 137);
-    expect(numbers(second)).toEqual(range(137, 300));
-    expect(second.peek()).toEqual(entry(137));
+    expect(await numbers(second)).toEqual(range(137, 300));
+    expect(await second.peek()).toEqual(entry(137));
   });
 
   test('appends and acknowledgements not awaited one by one keep their order on disk', async () => {
@@ -47,8 +56,8 @@ describe('Outbox', () => {
       if (n % 3 === 2) writes.push(first.ack());
     }
     await Promise.all(writes);
-    expect(numbers(first)).toEqual(range(16, 50));
-    expect(numbers(await openOutbox(file))).toEqual(range(16, 50));
+    expect(await numbers(first)).toEqual(range(16, 50));
+    expect(await numbers(await openOutbox(file))).toEqual(range(16, 50));
   });
 
   test('a long backlog drains with bounded rewrites: the file stays within twice the waiting entries', async () => {
@@ -58,6 +67,7 @@ describe('Outbox', () => {
     for (const n of range(0, total)) await outbox.append(entry(n));
     const lines = () => readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
     for (let k = 1; k <= 15_000; k++) {
+      expect(await outbox.peek()).toEqual(entry(k - 1));
       await outbox.ack();
       if (k % 2500 === 0) {
         // Entries still waiting, plus acknowledged ones and their markers: compacted once they outnumber the rest.
@@ -65,7 +75,35 @@ describe('Outbox', () => {
         expect(lines()).toBeLessThanOrEqual(waiting + Math.max(waiting, 4096) + 2);
       }
     }
-    expect(numbers(await openOutbox(file))).toEqual(range(15_000, total));
+    expect(await numbers(await openOutbox(file))).toEqual(range(15_000, total));
+  });
+
+  test('a publisher peeking and acknowledging while a detector appends sees every entry once, in order', async () => {
+    const file = spoolFile();
+    const outbox = await openOutbox(file);
+    // A backlog first, so the file is rewritten (compacted) while appends keep coming.
+    for (const n of range(0, 5000)) await outbox.append(entry(n));
+    const total = 8000;
+    const detector = (async () => {
+      for (const n of range(5000, total)) {
+        await outbox.append(entry(n));
+        if (n % 50 === 0) await new Promise((r) => setImmediate(r));
+      }
+    })();
+    const seen: number[] = [];
+    while (seen.length < total) {
+      const next = await outbox.peek();
+      if (next === undefined) {
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      seen.push((next.progress as { n: number }).n);
+      await outbox.ack();
+    }
+    await detector;
+    expect(seen).toEqual(range(0, total));
+    expect(outbox.depth).toBe(0);
+    expect(statSync(file).size).toBe(0);
   });
 
   test('drained, the file is emptied; a torn last line from a crash mid-append is dropped', async () => {
@@ -79,15 +117,15 @@ describe('Outbox', () => {
     await outbox.append(entry(3));
     appendFileSync(file, '{"event":"{\\"n\\":4}","clus');
     const reopened = await openOutbox(file);
-    expect(numbers(reopened)).toEqual([3]);
+    expect(await numbers(reopened)).toEqual([3]);
     await reopened.append(entry(5));
-    expect(numbers(await openOutbox(file))).toEqual([3, 5]);
+    expect(await numbers(await openOutbox(file))).toEqual([3, 5]);
   });
 
   test('a spool without ack markers (written by an earlier version) is replayed whole', async () => {
     const file = spoolFile();
     appendFileSync(file, `${JSON.stringify(entry(1))}\n${JSON.stringify(entry(2))}\n`);
-    expect(numbers(await openOutbox(file))).toEqual([1, 2]);
+    expect(await numbers(await openOutbox(file))).toEqual([1, 2]);
   });
 
   test('full: the newest entry is refused with its depth, the waiting ones stay', async () => {
@@ -99,6 +137,6 @@ describe('Outbox', () => {
     expect((refused as OutboxFullError).depth).toBe(2);
     await outbox.ack();
     await outbox.append(entry(3));
-    expect(numbers(outbox)).toEqual([2, 3]);
+    expect(await numbers(outbox)).toEqual([2, 3]);
   });
 });

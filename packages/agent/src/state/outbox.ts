@@ -25,13 +25,17 @@ export class OutboxFullError extends Error {
 
 /** The line that records, after the entries it follows, that the oldest waiting entry is done. */
 const ACK_LINE = '{"ack":1}';
+const ACK_BYTES = Buffer.byteLength(ACK_LINE) + 1;
 
 /**
  * Acknowledged entries and their markers are dropped from the file (rewritten with the waiting entries
  * only) once they outnumber the waiting ones and this many have accumulated: every rewrite is paid for by
  * at least as many acknowledgements, so a long backlog drains in linear time, never quadratic.
  */
-const COMPACT_AFTER_ACKS = 4096;
+const COMPACT_AFTER_LINES = 4096;
+
+/** Bytes read at once when entries are read back: one read serves the next few dozen entries. */
+const READ_AHEAD_BYTES = 64 * 1024;
 
 /**
  * A bounded, ordered, on-disk queue of events not yet acknowledged by JetStream. Every event is
@@ -47,19 +51,31 @@ const COMPACT_AFTER_ACKS = 4096;
  * machine crash may lose the last ones, which costs repeats (markers) or re-detection from Argo CD's
  * state with the progress in KV (entries). The whole-file rewrites (at open, and when acknowledged
  * entries pile up) are fsynced before they replace the old file.
+ *
+ * Entries are read back from the file when their turn comes: memory holds only where each waiting
+ * entry is (two numbers), so a backlog of 100,000 events during an outage costs about a megabyte.
+ * `peek` and `ack` are meant for one consumer (the publish loop), one call at a time; `append` may
+ * run alongside them.
  */
 export class Outbox {
   readonly #file: string;
   readonly #maxEntries: number;
-  /** Every entry still in the file, serialized; `#lines[#head]` is the oldest one waiting. */
-  #lines: string[] = [];
+  /** Byte offset and length (without the newline) of every entry in the file; `#head` is the oldest waiting. */
+  #offsets: number[] = [];
+  #lengths: number[] = [];
   #head = 0;
+  /** Where the file ends once every queued write is done. */
+  #end = 0;
   /** Ack markers and acknowledged entries in the file since it was last rewritten. */
-  #ackedInFile = 0;
-  #handle: FileHandle | undefined;
+  #retiredLines = 0;
+  #appendHandle: FileHandle | undefined;
+  #readHandle: FileHandle | undefined;
+  /** The last bytes read, from file offset `#cacheAt`. */
+  #cache: Buffer = Buffer.alloc(0);
+  #cacheAt = 0;
   #writing: Promise<void> = Promise.resolve();
-  /** The next write and its text: appends and markers queued together go out in one write. */
-  #batch: { text: string; written: Promise<void> } | undefined;
+  /** The next write and its bytes: appends and markers queued together go out in one write. */
+  #batch: { parts: Buffer[]; written: Promise<void> } | undefined;
 
   private constructor(file: string, maxEntries: number) {
     this.#file = file;
@@ -77,102 +93,105 @@ export class Outbox {
   }
 
   async #load(): Promise<void> {
-    const lines = this.#lines;
+    let offset = 0;
     try {
       const input = createInterface({ input: createReadStream(this.#file, 'utf8'), crlfDelay: Infinity });
       for await (const line of input) {
-        if (line.trim() === '') continue;
+        const bytes = Buffer.byteLength(line);
         if (line === ACK_LINE) {
-          if (this.#head < lines.length) this.#head++;
-          continue;
+          if (this.#head < this.#offsets.length) this.#head++;
+        } else if (line.trim() !== '' && isEntry(line)) {
+          this.#offsets.push(offset);
+          this.#lengths.push(bytes);
         }
-        try {
-          const entry = JSON.parse(line) as Partial<OutboxEntry>;
-          if (typeof entry.event === 'string') lines.push(line);
-        } catch {
-          // A torn last line from a crash mid-append: its event was never published, and the app's
-          // history reconciliation will emit it again.
-        }
+        // A torn last line from a crash mid-append is skipped: its event was never published, and the
+        // app's history reconciliation will emit it again.
+        offset += bytes + 1;
       }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
-    this.#lines = lines.slice(this.#head);
-    this.#head = 0;
+    this.#end = offset;
   }
 
   get depth(): number {
-    return this.#lines.length - this.#head;
+    return this.#offsets.length - this.#head;
   }
 
-  /** Every unacknowledged entry, oldest first. */
-  pending(): readonly OutboxEntry[] {
-    return this.#lines.slice(this.#head).map((line) => JSON.parse(line) as OutboxEntry);
+  /** Every unacknowledged entry, oldest first, read from the file. */
+  async *pending(): AsyncGenerator<OutboxEntry> {
+    await this.#writing;
+    for (let i = this.#head; i < this.#offsets.length; i++) yield await this.#read(i);
   }
 
   /** The oldest unacknowledged entry. */
-  peek(): OutboxEntry | undefined {
-    const line = this.#lines[this.#head];
-    return line === undefined ? undefined : (JSON.parse(line) as OutboxEntry);
+  async peek(): Promise<OutboxEntry | undefined> {
+    if (this.depth === 0) return undefined;
+    // Its append may still be queued; appends queued later only add to the end of the file.
+    await this.#writing;
+    return this.#read(this.#head);
   }
 
   async append(entry: OutboxEntry): Promise<void> {
     if (this.depth >= this.#maxEntries) throw new OutboxFullError(this.depth);
-    const line = JSON.stringify(entry);
-    this.#lines.push(line);
-    await this.#write(`${line}\n`);
+    const bytes = Buffer.from(`${JSON.stringify(entry)}\n`);
+    this.#offsets.push(this.#end);
+    this.#lengths.push(bytes.length - 1);
+    this.#end += bytes.length;
+    await this.#write(bytes);
   }
 
   /** Marks the oldest entry as done, on disk before it resolves. */
   async ack(): Promise<void> {
     if (this.depth === 0) return;
-    // Released at once: a long backlog keeps only the entries still waiting in memory.
-    this.#lines[this.#head] = '';
     this.#head++;
-    if (this.#head >= 1024 && this.#head * 2 >= this.#lines.length) {
-      this.#lines = this.#lines.slice(this.#head);
-      this.#head = 0;
-    }
-    this.#ackedInFile += 2;
+    this.#retiredLines += 2;
     if (this.depth === 0) {
       // Drained: the whole file is acknowledged; empty it rather than let it grow.
-      this.#lines = [];
+      this.#offsets = [];
+      this.#lengths = [];
       this.#head = 0;
-      this.#ackedInFile = 0;
+      this.#end = 0;
+      this.#retiredLines = 0;
       await this.#serial(async () => {
-        await (await this.#open()).truncate(0);
+        await (await this.#appender()).truncate(0);
+        this.#cache = Buffer.alloc(0);
       });
       return;
     }
-    if (this.#ackedInFile >= COMPACT_AFTER_ACKS && this.#ackedInFile >= this.depth) {
-      this.#ackedInFile = 0;
+    if (this.#retiredLines >= COMPACT_AFTER_LINES && this.#retiredLines >= this.depth) {
       await this.#rewrite();
       return;
     }
-    await this.#write(`${ACK_LINE}\n`);
+    this.#end += ACK_BYTES;
+    await this.#write(Buffer.from(`${ACK_LINE}\n`));
   }
 
   /** Waits for queued writes and closes the file. */
   async close(): Promise<void> {
     await this.#serial(async () => {
-      await this.#handle?.close();
-      this.#handle = undefined;
+      await this.#appendHandle?.close();
+      await this.#readHandle?.close();
+      this.#appendHandle = undefined;
+      this.#readHandle = undefined;
     });
   }
 
-  #write(text: string): Promise<void> {
+  #write(bytes: Buffer): Promise<void> {
     let batch = this.#batch;
     if (batch === undefined) {
-      const next = { text: '', written: Promise.resolve() };
+      const next = { parts: [] as Buffer[], written: Promise.resolve() };
       next.written = this.#serial(async () => {
         // Appends from now on go into a later write.
         if (this.#batch === next) this.#batch = undefined;
-        await (await this.#open()).appendFile(next.text);
+        await (await this.#appender()).appendFile(
+          next.parts.length === 1 ? (next.parts[0] as Buffer) : Buffer.concat(next.parts),
+        );
       });
       this.#batch = next;
       batch = next;
     }
-    batch.text += text;
+    batch.parts.push(bytes);
     return batch.written;
   }
 
@@ -183,38 +202,91 @@ export class Outbox {
     return this.#writing;
   }
 
-  async #open(): Promise<FileHandle> {
-    this.#handle ??= await open(this.#file, 'a');
-    return this.#handle;
+  async #appender(): Promise<FileHandle> {
+    this.#appendHandle ??= await open(this.#file, 'a');
+    return this.#appendHandle;
   }
 
-  /** Queues a rewrite with the entries waiting now, in order with the appends queued before and after. */
+  async #read(index: number): Promise<OutboxEntry> {
+    const offset = this.#offsets[index] ?? 0;
+    const length = this.#lengths[index] ?? 0;
+    const from = offset - this.#cacheAt;
+    if (from < 0 || from + length > this.#cache.length) {
+      this.#readHandle ??= await open(this.#file, 'r');
+      const buffer = Buffer.allocUnsafe(Math.max(READ_AHEAD_BYTES, length));
+      const { bytesRead } = await this.#readHandle.read(buffer, 0, buffer.length, offset);
+      if (bytesRead < length) throw new Error(`spool ${this.#file}: entry at byte ${offset} is cut short`);
+      this.#cache = buffer.subarray(0, bytesRead);
+      this.#cacheAt = offset;
+    }
+    const start = offset - this.#cacheAt;
+    return JSON.parse(this.#cache.toString('utf8', start, start + length)) as OutboxEntry;
+  }
+
+  /** Rewrites the file with the entries waiting now; resolves once it replaced the old one. */
   #rewrite(): Promise<void> {
-    const lines = this.#lines.slice(this.#head);
-    return this.#serial(() => this.#replace(lines));
+    const offsets = this.#offsets.slice(this.#head);
+    const lengths = this.#lengths.slice(this.#head);
+    // The entries' places in the new file, and where it ends: in force from now on, for appends queued after.
+    this.#offsets = [];
+    this.#lengths = lengths;
+    this.#head = 0;
+    this.#retiredLines = 0;
+    let end = 0;
+    for (const length of lengths) {
+      this.#offsets.push(end);
+      end += length + 1;
+    }
+    this.#end = end;
+    return this.#serial(() => this.#replace(offsets, lengths));
   }
 
-  async #replace(lines: readonly string[]): Promise<void> {
-    // Write, fsync, rename: a crash leaves either the old file or the new one, never half of one.
+  async #replace(offsets: readonly number[], lengths: readonly number[]): Promise<void> {
+    // Copy, fsync, rename: a crash leaves either the old file or the new one, never half of one.
     const tmp = `${this.#file}.tmp`;
-    const handle = await open(tmp, 'w');
+    const out = await open(tmp, 'w');
     try {
-      // In pieces of about 1 MB: a long backlog never becomes one huge string.
-      let chunk = '';
-      for (const line of lines) {
-        chunk += `${line}\n`;
-        if (chunk.length >= 1 << 20) {
-          await handle.writeFile(chunk);
-          chunk = '';
+      let chunk: Buffer[] = [];
+      let size = 0;
+      for (const [i, offset] of offsets.entries()) {
+        const length = lengths[i] ?? 0;
+        const line = Buffer.allocUnsafe(length + 1);
+        await this.#readInto(line, length, offset);
+        line[length] = 0x0a;
+        chunk.push(line);
+        size += line.length;
+        // In pieces of about 1 MB: a long backlog is never held whole.
+        if (size >= 1 << 20) {
+          await out.writeFile(Buffer.concat(chunk));
+          chunk = [];
+          size = 0;
         }
       }
-      if (chunk !== '') await handle.writeFile(chunk);
-      await handle.sync();
+      if (chunk.length > 0) await out.writeFile(Buffer.concat(chunk));
+      await out.sync();
     } finally {
-      await handle.close();
+      await out.close();
     }
-    await this.#handle?.close();
-    this.#handle = undefined;
+    await this.#appendHandle?.close();
+    await this.#readHandle?.close();
+    this.#appendHandle = undefined;
+    this.#readHandle = undefined;
+    this.#cache = Buffer.alloc(0);
     await rename(tmp, this.#file);
   }
+
+  async #readInto(target: Buffer, length: number, offset: number): Promise<void> {
+    this.#readHandle ??= await open(this.#file, 'r');
+    const { bytesRead } = await this.#readHandle.read(target, 0, length, offset);
+    if (bytesRead < length) throw new Error(`spool ${this.#file}: entry at byte ${offset} is cut short`);
+  }
 }
+
+const isEntry = (line: string): boolean => {
+  try {
+    const entry = JSON.parse(line) as Partial<OutboxEntry> | null;
+    return typeof entry?.event === 'string';
+  } catch {
+    return false;
+  }
+};
