@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertToken, connectNats, drainOrClose } from '@argus/bus';
+import { assertToken, connectNats, drainOrClose, natsSetup } from '@argus/bus';
 import {
   createLogger,
   type ExtraRoute,
   type HealthServer,
   type Logger,
+  loadListenerTls,
   OptionsError,
   type ParsedOptions,
   parseListen,
@@ -105,14 +106,7 @@ export const runAgent = async (
   const shutdown = new Shutdown(logger);
   const cluster = options.cluster ?? options.instance;
   try {
-    const nc = await connectNats({
-      servers: options.nats,
-      name: `argus-agent-${options.instance}`,
-      credsFile: options.natsCreds,
-      user: options.natsUser,
-      password: options.natsPassword,
-      logger,
-    });
+    const nc = await connectNats(natsSetup(options, `argus-agent-${options.instance}`, logger));
     shutdown.add('drain nats', () => drainOrClose(nc));
     const metrics = new AgentMetrics();
     const routes: ExtraRoute[] = [];
@@ -176,6 +170,7 @@ export const runAgent = async (
     const running = agent;
     const http = await startHealthServer({
       listen: parseListen(options.listen, '--listen'),
+      tls: await loadListenerTls(options),
       registry: metrics.registry,
       logger,
       readiness: () => {

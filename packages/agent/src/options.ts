@@ -1,4 +1,9 @@
-import { LOG_LEVEL_OPTION, NATS_CLIENT_OPTIONS, type OptionsSpec } from '@argus/runtime';
+import {
+  LISTENER_TLS_OPTIONS,
+  LOG_LEVEL_OPTION,
+  NATS_CLIENT_OPTIONS,
+  type OptionsSpec,
+} from '@argus/runtime';
 
 /** Every agent option: flag, `ARGUS_*` env var and help line come from here. */
 export const AGENT_OPTIONS = {
@@ -68,6 +73,7 @@ export const AGENT_OPTIONS = {
     default: '127.0.0.1:9090',
     placeholder: '<host:port>',
   },
+  ...LISTENER_TLS_OPTIONS,
   webhookToken: {
     kind: 'string',
     description: 'bearer token Argo CD Notifications must send (webhook source)',

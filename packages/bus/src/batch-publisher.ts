@@ -1,4 +1,5 @@
 import { createInbox, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import { inboxPrefixOf } from './connect.js';
 import { BusError } from './errors.js';
 
 export interface OutgoingMessage {
@@ -45,13 +46,14 @@ const decoder = new TextDecoder();
 export class BatchPublisher {
   readonly #nc: NatsConnection;
   readonly #timeoutMs: number;
-  readonly #inbox = createInbox();
+  readonly #inbox: string;
   readonly #pending = new Map<number, PendingBatch>();
   #subscription: Subscription | undefined;
   #nextBatch = 0;
 
   constructor(nc: NatsConnection, options: { timeoutMs?: number } = {}) {
     this.#nc = nc;
+    this.#inbox = createInbox(inboxPrefixOf(nc));
     this.#timeoutMs = options.timeoutMs ?? 10_000;
   }
 

@@ -10,8 +10,46 @@ export interface NatsSetup {
   readonly credsFile?: string | undefined;
   readonly user?: string | undefined;
   readonly password?: string | undefined;
+  /** TLS: the CA to trust, and a client certificate and key for mutual TLS. */
+  readonly tls?:
+    | {
+        readonly caFile?: string | undefined;
+        readonly certFile?: string | undefined;
+        readonly keyFile?: string | undefined;
+      }
+    | undefined;
+  /** Reply subjects start with this (default `_INBOX`): per-user prefixes let permissions isolate replies. */
+  readonly inboxPrefix?: string | undefined;
   readonly logger: Logger;
 }
+
+/** The NATS options every Argus process takes (`NATS_CLIENT_OPTIONS` of @argus/runtime), parsed. */
+export interface NatsClientOptions {
+  readonly nats: string;
+  readonly natsCreds?: string | undefined;
+  readonly natsUser?: string | undefined;
+  readonly natsPassword?: string | undefined;
+  readonly natsCa?: string | undefined;
+  readonly natsCert?: string | undefined;
+  readonly natsKey?: string | undefined;
+  readonly natsInboxPrefix?: string | undefined;
+}
+
+/** A connection setup from the parsed NATS options of a process. */
+export const natsSetup = (options: NatsClientOptions, name: string, logger: Logger): NatsSetup => ({
+  servers: options.nats,
+  name,
+  credsFile: options.natsCreds,
+  user: options.natsUser,
+  password: options.natsPassword,
+  tls: { caFile: options.natsCa, certFile: options.natsCert, keyFile: options.natsKey },
+  inboxPrefix: options.natsInboxPrefix,
+  logger,
+});
+
+const inboxPrefixes = new WeakMap<NatsConnection, string>();
+/** The reply-subject prefix a connection was made with (`_INBOX` unless set). */
+export const inboxPrefixOf = (nc: NatsConnection): string => inboxPrefixes.get(nc) ?? '_INBOX';
 
 /**
  * Connects to NATS and keeps reconnecting forever: an outage pauses the work, it never ends the
@@ -25,6 +63,8 @@ export const connectNats = async (setup: NatsSetup): Promise<NatsConnection> => 
     .filter((s) => s !== '');
   const authenticator =
     setup.credsFile === undefined ? undefined : credsAuthenticator(await readFile(setup.credsFile));
+  const tlsEntries = Object.entries(setup.tls ?? {}).filter(([, v]) => v !== undefined);
+  const tls = tlsEntries.length === 0 ? undefined : Object.fromEntries(tlsEntries);
   const nc = await connect({
     servers,
     name: setup.name,
@@ -34,7 +74,10 @@ export const connectNats = async (setup: NatsSetup): Promise<NatsConnection> => 
     ...(authenticator === undefined ? {} : { authenticator }),
     ...(setup.user === undefined ? {} : { user: setup.user }),
     ...(setup.password === undefined ? {} : { pass: setup.password }),
+    ...(setup.inboxPrefix === undefined ? {} : { inboxPrefix: setup.inboxPrefix }),
+    ...(tls === undefined ? {} : { tls }),
   });
+  if (setup.inboxPrefix !== undefined) inboxPrefixes.set(nc, setup.inboxPrefix);
   logger.info({ server: nc.getServer() }, 'nats connected');
   void (async () => {
     for await (const status of nc.status()) {

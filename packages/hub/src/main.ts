@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { connectNats, drainOrClose } from '@argus/bus';
+import { connectNats, drainOrClose, natsSetup } from '@argus/bus';
 import {
   createLogger,
   type HealthServer,
   type Logger,
+  loadListenerTls,
   type ParsedOptions,
   parseDuration,
   parseListen,
@@ -65,6 +66,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       parseTokens(await tokenEntries(options.apiTokens, options.apiTokensFile), 'API'),
     );
     const grpcListen = parseListen(options.grpcListen, '--grpc-listen');
+    const tls = await loadListenerTls(options);
 
     const store = await Store.open({
       url: options.clickhouseUrl,
@@ -76,14 +78,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
     });
     shutdown.add('close store', () => store.close());
 
-    const nc = await connectNats({
-      servers: options.nats,
-      name: 'argus-hub',
-      credsFile: options.natsCreds,
-      user: options.natsUser,
-      password: options.natsPassword,
-      logger,
-    });
+    const nc = await connectNats(natsSetup(options, 'argus-hub', logger));
     shutdown.add('drain nats', () => drainOrClose(nc));
 
     const metrics = new HubMetrics();
@@ -114,6 +109,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
 
     const http = await startHealthServer({
       listen: parseListen(options.httpListen, '--http-listen'),
+      tls,
       registry: metrics.registry,
       logger,
       readiness: () => {
@@ -130,6 +126,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
 
     const grpc = await startQueryServer({
       listen: grpcListen,
+      tls,
       store,
       nc,
       logger,
@@ -142,7 +139,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       {
         store: store.kind,
         database: store.database,
-        http: `${http.address.host}:${http.address.port}`,
+        http: `${tls === undefined ? 'http' : 'https'}://${http.address.host}:${http.address.port}`,
         grpc: `${grpc.address.host}:${grpc.address.port}`,
         registry: { instances: registry.instances.size, clusters: registry.clusters.size },
       },

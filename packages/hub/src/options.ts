@@ -1,4 +1,9 @@
-import { LOG_LEVEL_OPTION, NATS_CLIENT_OPTIONS, type OptionsSpec } from '@argus/runtime';
+import {
+  LISTENER_TLS_OPTIONS,
+  LOG_LEVEL_OPTION,
+  NATS_CLIENT_OPTIONS,
+  type OptionsSpec,
+} from '@argus/runtime';
 
 /** Every hub option: the CLI flag, its `ARGUS_*` env var and its help line come from here. */
 export const HUB_OPTIONS = {
@@ -44,6 +49,7 @@ export const HUB_OPTIONS = {
     description: 'file of name=token lines for the query API',
     placeholder: '<file>',
   },
+  ...LISTENER_TLS_OPTIONS,
   ingestTokens: {
     kind: 'list',
     description: 'HTTP ingest bearer tokens as producer=token, comma-separated',

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -19,6 +20,8 @@ export interface HealthServerOptions {
   readonly logger: Logger;
   /** Further handlers (e.g. an ingest API) tried before the 404; return `true` when handled. */
   readonly routes?: readonly ExtraRoute[];
+  /** Serve HTTPS with this PEM certificate (chain) and key. */
+  readonly tls?: { readonly cert: string; readonly key: string } | undefined;
 }
 
 export interface HealthServer {
@@ -33,13 +36,17 @@ export interface HealthServer {
  */
 export const startHealthServer = async (options: HealthServerOptions): Promise<HealthServer> => {
   const logger = options.logger.child({ component: 'http' });
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res).catch((err: unknown) => {
       logger.error({ err, url: req.url }, 'request handler failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'internal error' }));
     });
-  });
+  };
+  const server: Server =
+    options.tls === undefined
+      ? createServer(listener)
+      : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, listener);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/healthz') {

@@ -1,8 +1,8 @@
 export { OptionsError } from './errors.js';
 export type { ExtraRoute, HealthServer, HealthServerOptions, Readiness } from './health.js';
 export { startHealthServer } from './health.js';
-export type { ListenAddress } from './listen.js';
-export { formatListen, isLoopback, parseListen } from './listen.js';
+export type { ListenAddress, ListenerTls } from './listen.js';
+export { formatListen, isLoopback, loadListenerTls, parseListen } from './listen.js';
 export type { Logger, LoggerSetup } from './logger.js';
 export { createLogger, REDACT_PATHS } from './logger.js';
 export type { OptionKind, OptionSources, OptionSpec, OptionsSpec, ParsedOptions } from './options.js';
@@ -10,6 +10,7 @@ export {
   envName,
   flagName,
   formatDuration,
+  LISTENER_TLS_OPTIONS,
   LOG_LEVEL_OPTION,
   NATS_CLIENT_OPTIONS,
   optionsHelp,

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { OptionsError } from './errors.js';
 
 export interface ListenAddress {
@@ -25,3 +26,27 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 /** `true` when a listener on this host is reachable only from this machine. */
 export const isLoopback = (host: string): boolean => LOOPBACK.test(host);
+
+/** A listener's TLS identity: PEM certificate (chain) and key. */
+export interface ListenerTls {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** Reads `--tls-cert` and `--tls-key` (both or neither); undefined serves plain text. */
+export const loadListenerTls = async (options: {
+  readonly tlsCert?: string | undefined;
+  readonly tlsKey?: string | undefined;
+}): Promise<ListenerTls | undefined> => {
+  if (options.tlsCert === undefined && options.tlsKey === undefined) return undefined;
+  if (options.tlsCert === undefined || options.tlsKey === undefined)
+    throw new OptionsError('--tls-cert and --tls-key go together: give both, or neither', '--tls-cert');
+  const read = async (file: string, flag: string) => {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (error) {
+      throw new OptionsError(`${flag} ${file}: ${(error as Error).message}`, flag);
+    }
+  };
+  return { cert: await read(options.tlsCert, '--tls-cert'), key: await read(options.tlsKey, '--tls-key') };
+};

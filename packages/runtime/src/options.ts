@@ -220,6 +220,33 @@ export const NATS_CLIENT_OPTIONS = {
   },
   natsUser: { kind: 'string', description: 'NATS user name (with --nats-password)', placeholder: '<user>' },
   natsPassword: { kind: 'string', description: 'NATS password', placeholder: '<password>' },
+  natsCa: {
+    kind: 'string',
+    description: "PEM file of the CA that signed the NATS servers' certificates (TLS)",
+    placeholder: '<file>',
+  },
+  natsCert: {
+    kind: 'string',
+    description: 'client certificate (PEM) for NATS mutual TLS, with --nats-key',
+    placeholder: '<file>',
+  },
+  natsKey: { kind: 'string', description: 'client key (PEM) for NATS mutual TLS', placeholder: '<file>' },
+  natsInboxPrefix: {
+    kind: 'string',
+    description: 'prefix of reply subjects, so NATS permissions can keep each user to its own replies',
+    default: '_INBOX',
+    placeholder: '<prefix>',
+  },
+} as const satisfies OptionsSpec;
+
+/** TLS for a process's listeners (HTTP; on the hub also the gRPC API). */
+export const LISTENER_TLS_OPTIONS = {
+  tlsCert: {
+    kind: 'string',
+    description: 'serve the listeners over TLS with this certificate (PEM), with --tls-key',
+    placeholder: '<file>',
+  },
+  tlsKey: { kind: 'string', description: 'private key (PEM) of --tls-cert', placeholder: '<file>' },
 } as const satisfies OptionsSpec;
 
 export const LOG_LEVEL_OPTION = {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { QueryServiceClient } from '@argus/query-api';
 import type { OptionsSpec, ParsedOptions } from '@argus/runtime';
 import { type CallOptions, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
@@ -19,6 +20,12 @@ export const CLIENT_OPTIONS = {
     placeholder: '<table|json>',
   },
   timeout: { kind: 'duration', description: 'deadline of each call', default: 10_000, min: 100 },
+  tls: { kind: 'boolean', description: "connect over TLS, trusting the system's CAs" },
+  tlsCa: {
+    kind: 'string',
+    description: "connect over TLS, trusting this CA (PEM) for the hub's certificate",
+    placeholder: '<file>',
+  },
 } as const satisfies OptionsSpec;
 
 export type ClientOptions = ParsedOptions<typeof CLIENT_OPTIONS>;
@@ -32,7 +39,13 @@ export interface Connection {
 }
 
 export const connect = (options: ClientOptions): Connection => {
-  const client = new QueryServiceClient(options.hub, credentials.createInsecure());
+  const channel =
+    options.tlsCa !== undefined
+      ? credentials.createSsl(readFileSync(options.tlsCa))
+      : options.tls
+        ? credentials.createSsl()
+        : credentials.createInsecure();
+  const client = new QueryServiceClient(options.hub, channel);
   const metadata = new Metadata();
   if (options.token !== undefined) metadata.set('authorization', `Bearer ${options.token}`);
   return {

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import {
   type CDEvent,
   createEvent,
@@ -84,6 +86,11 @@ const SEND_OPTIONS = {
     placeholder: '<json>',
   },
   timeout: { kind: 'duration', description: 'deadline of the request', default: 10_000, min: 100 },
+  tlsCa: {
+    kind: 'string',
+    description: 'trust this CA (PEM) for an https:// --ingest',
+    placeholder: '<file>',
+  },
 } as const satisfies OptionsSpec;
 
 const json = (text: string, flag: string): Record<string, unknown> => {
@@ -135,6 +142,38 @@ const eventToSend = async (
   } as Parameters<typeof createEvent>[0]) as CDEvent;
 };
 
+/** POST over http or https (with an optional CA): fetch in Node 20 cannot take a CA per request. */
+const post = (
+  url: URL,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  ca: Buffer | undefined,
+): Promise<{ status: number; text: string }> =>
+  new Promise((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        timeout: timeoutMs,
+        ...(ca === undefined ? {} : { ca }),
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on('error', reject);
+    request.end(body);
+  });
+
 export const sendCommand: Command = {
   name: 'send',
   summary: "publish a CDEvent through the hub's HTTP ingest (for CI pipelines): from a file or from flags",
@@ -159,23 +198,24 @@ export const sendCommand: Command = {
       return EXIT_FAILURE;
     }
     const url = new URL('/api/v1/events', options.ingest);
-    let response: Response;
+    let response: { status: number; text: string };
     try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: {
+      response = await post(
+        url,
+        JSON.stringify(event),
+        {
           'content-type': 'application/json',
           ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
         },
-        body: JSON.stringify(event),
-        signal: AbortSignal.timeout(options.timeout),
-      });
+        options.timeout,
+        options.tlsCa === undefined ? undefined : await readFile(options.tlsCa),
+      );
     } catch (error) {
       io.stderr(`argus send: cannot reach the hub ingest at ${url.href}: ${(error as Error).message}\n`);
       return EXIT_FAILURE;
     }
-    const text = await response.text();
-    if (!response.ok) {
+    const text = response.text;
+    if (response.status < 200 || response.status > 299) {
       io.stderr(`argus send: the hub refused the event (HTTP ${response.status}): ${text}\n`);
       return EXIT_FAILURE;
     }

@@ -8,6 +8,8 @@ import { type QueryServiceDeps, queryService } from './service.js';
 
 export interface QueryServerOptions extends QueryServiceDeps {
   readonly listen: { readonly host: string; readonly port: number };
+  /** Serve over TLS with this PEM certificate and key. */
+  readonly tls?: { readonly cert: string; readonly key: string } | undefined;
 }
 
 export interface QueryServer {
@@ -38,11 +40,20 @@ export const startQueryServer = async (options: QueryServerOptions): Promise<Que
   new ReflectionService(descriptors).addToServer(server);
   const host = options.listen.host.includes(':') ? `[${options.listen.host}]` : options.listen.host;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${options.listen.port}`, ServerCredentials.createInsecure(), (err, bound) =>
+    const credentials =
+      options.tls === undefined
+        ? ServerCredentials.createInsecure()
+        : ServerCredentials.createSsl(null, [
+            { cert_chain: Buffer.from(options.tls.cert), private_key: Buffer.from(options.tls.key) },
+          ]);
+    server.bindAsync(`${host}:${options.listen.port}`, credentials, (err, bound) =>
       err === null ? resolve(bound) : reject(err),
     );
   });
-  logger.info({ address: `${options.listen.host}:${port}`, reflection: true }, 'gRPC query API listening');
+  logger.info(
+    { address: `${options.listen.host}:${port}`, tls: options.tls !== undefined, reflection: true },
+    'gRPC query API listening',
+  );
   return {
     address: { host: options.listen.host, port },
     close: () =>
