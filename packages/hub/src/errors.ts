@@ -31,7 +31,8 @@ export type DeadLetterReason =
   | 'subject-mismatch'
   | 'cluster-not-allowed'
   | 'timestamp-out-of-range'
-  | 'store-rejected';
+  | 'store-rejected'
+  | 'internal-error';
 
 /** A message the hub will not store, with the reason and a detail a person can act on. */
 export class RejectedMessage extends HubError {

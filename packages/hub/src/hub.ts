@@ -254,38 +254,20 @@ export class Hub {
     const rejected: { msg: JsMsg; rejection: RejectedMessage }[] = [];
     const inBatch = new Set<string>();
     for (const msg of batch) {
-      const result = validateMessage(msg, this.#maxEventBytes);
-      if (result instanceof RejectedMessage) {
-        rejected.push({ msg, rejection: result });
-        continue;
+      try {
+        const outcome = this.#admit(msg, inBatch, receivedAt);
+        if (outcome instanceof RejectedMessage) rejected.push({ msg, rejection: outcome });
+        else if (outcome !== undefined) accepted.push(outcome);
+      } catch (err) {
+        // A bug, not bad input: dead-letter this message with what happened rather than leave the
+        // whole batch (good events included) to be redelivered and fail again forever.
+        this.#logger.error(
+          { err, subject: msg.subject, seq: msg.info.streamSequence },
+          'unexpected error on a message',
+        );
+        const error = err instanceof Error ? err : new Error(String(err));
+        rejected.push({ msg, rejection: new RejectedMessage('internal-error', error.name, error.message) });
       }
-      if (
-        this.#recent.has(result.identity) ||
-        this.#inFlight.has(result.identity) ||
-        inBatch.has(result.identity)
-      ) {
-        this.#countDuplicate('recent');
-        continue;
-      }
-      const destination = msg.headers?.get(HEADERS.cluster) ?? '';
-      const tags = tagEvent(this.#registry, result.instance, destination === '' ? undefined : destination);
-      if (tags instanceof RejectedMessage) {
-        rejected.push({ msg, rejection: tags });
-        continue;
-      }
-      inBatch.add(result.identity);
-      const { event, specVersion } = result.validated;
-      const row = toEventRow({
-        event,
-        subjectType: result.subjectType,
-        predicate: result.predicate,
-        specVersion,
-        identity: result.identity,
-        raw: decoder.decode(result.body),
-        tags,
-        receivedAt,
-      });
-      accepted.push({ msg, message: result, stored: { message: result, row } });
     }
 
     stage();
@@ -305,6 +287,36 @@ export class Hub {
       { messages: batch.length, accepted: accepted.length, refused: rejected.length },
       'batch done',
     );
+  }
+
+  /** Validates, de-duplicates and tags one message: its row, its refusal, or undefined for a repeat. */
+  #admit(msg: JsMsg, inBatch: Set<string>, receivedAt: Date): Accepted | RejectedMessage | undefined {
+    const result = validateMessage(msg, this.#maxEventBytes);
+    if (result instanceof RejectedMessage) return result;
+    if (
+      this.#recent.has(result.identity) ||
+      this.#inFlight.has(result.identity) ||
+      inBatch.has(result.identity)
+    ) {
+      this.#countDuplicate('recent');
+      return undefined;
+    }
+    const destination = msg.headers?.get(HEADERS.cluster) ?? '';
+    const tags = tagEvent(this.#registry, result.instance, destination === '' ? undefined : destination);
+    if (tags instanceof RejectedMessage) return tags;
+    const { event, specVersion } = result.validated;
+    const row = toEventRow({
+      event,
+      subjectType: result.subjectType,
+      predicate: result.predicate,
+      specVersion,
+      identity: result.identity,
+      raw: decoder.decode(result.body),
+      tags,
+      receivedAt,
+    });
+    inBatch.add(result.identity);
+    return { msg, message: result, stored: { message: result, row } };
   }
 
   /** Stores what is not stored yet: redelivered identities are looked up first (a crash between insert and ack). */

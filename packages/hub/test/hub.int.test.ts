@@ -13,7 +13,7 @@ import { captureLogs, clickHouseTarget, NatsServer, randomDatabase, waitFor } fr
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, headers as natsHeaders } from '@nats-io/nats-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { buildRegistry, Hub, type HubConfig } from '../src/index.js';
+import { buildRegistry, Hub, type HubConfig, type InstanceEntry } from '../src/index.js';
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -166,6 +166,25 @@ describe('hub pipeline', () => {
     expect(
       logs.find((l) => l.msg === 'message refused; sent to CDEVENTS_DLQ' && l.reason === 'unknown-type'),
     ).toBeDefined();
+  });
+
+  test('a bug on one message dead-letters that message as internal-error; the batch goes on', async () => {
+    // A registry whose lookup throws for one instance stands in for any unexpected failure.
+    const instances = new Map<string, InstanceEntry>();
+    instances.get = (name: string) => {
+      if (name === 'argo-boom') throw new TypeError('lookup exploded');
+      return undefined;
+    };
+    await startHub({ registry: { clusters: new Map(), instances, strict: false } });
+    await publishRaw(js, deployed(), { instance: 'argo-eu' });
+    await publishRaw(js, deployed(), { instance: 'argo-boom' });
+    await publishRaw(js, deployed(), { instance: 'argo-eu' });
+    await settled(3);
+    expect(await countEvents(store)).toEqual({ events: 2, rows: 2 });
+    const dead = await (await jetstreamManager(nc)).streams.getMessage(DLQ_STREAM, { seq: 1 });
+    expect(dead?.header.get(HEADERS.errorReason)).toBe('internal-error');
+    expect(dead?.header.get(HEADERS.errorDetail)).toBe('lookup exploded');
+    expect(logs.find((l) => l.msg === 'unexpected error on a message')).toBeDefined();
   });
 
   test('tags come from who published, never from the payload; strict registry refuses foreign destinations', async () => {
