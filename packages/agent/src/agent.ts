@@ -184,6 +184,10 @@ export class Agent {
       return;
     }
     if (event.type === 'upsert') {
+      // Argo CD's stream opens with every app again, right after the list: an object at the version
+      // already handled cannot show anything new (time-based rechecks have their own timers).
+      const seen = this.#lastSeen.get(logicalUid(event.app))?.metadata.resourceVersion;
+      if (seen !== undefined && seen === event.app.metadata.resourceVersion) return;
       await this.#handleApp(event.app, now);
       return;
     }

@@ -64,8 +64,9 @@ export class Outbox {
   #offsets: number[] = [];
   #lengths: number[] = [];
   #head = 0;
-  /** Where the file ends once every queued write is done. */
+  /** Where the file ends once every queued write is done, and how much of it is written already. */
   #end = 0;
+  #writtenEnd = 0;
   /** Ack markers and acknowledged entries in the file since it was last rewritten. */
   #retiredLines = 0;
   #appendHandle: FileHandle | undefined;
@@ -74,8 +75,8 @@ export class Outbox {
   #cache: Buffer = Buffer.alloc(0);
   #cacheAt = 0;
   #writing: Promise<void> = Promise.resolve();
-  /** The next write and its bytes: appends and markers queued together go out in one write. */
-  #batch: { parts: Buffer[]; written: Promise<void> } | undefined;
+  /** The next write, its bytes and where the file ends after it: appends and markers queued together go out in one write. */
+  #batch: { parts: Buffer[]; end: number; written: Promise<void> } | undefined;
 
   private constructor(file: string, maxEntries: number) {
     this.#file = file;
@@ -112,6 +113,7 @@ export class Outbox {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
     this.#end = offset;
+    this.#writtenEnd = offset;
   }
 
   get depth(): number {
@@ -128,8 +130,9 @@ export class Outbox {
   async peek(): Promise<OutboxEntry | undefined> {
     if (this.depth === 0) return undefined;
     // Its append may still be queued; appends queued later only add to the end of the file.
-    await this.#writing;
-    return this.#read(this.#head);
+    const head = this.#head;
+    if ((this.#offsets[head] ?? 0) + (this.#lengths[head] ?? 0) > this.#writtenEnd) await this.#writing;
+    return this.#read(head);
   }
 
   async append(entry: OutboxEntry): Promise<void> {
@@ -155,6 +158,7 @@ export class Outbox {
       this.#retiredLines = 0;
       await this.#serial(async () => {
         await (await this.#appender()).truncate(0);
+        this.#writtenEnd = 0;
         this.#cache = Buffer.alloc(0);
       });
       return;
@@ -180,18 +184,21 @@ export class Outbox {
   #write(bytes: Buffer): Promise<void> {
     let batch = this.#batch;
     if (batch === undefined) {
-      const next = { parts: [] as Buffer[], written: Promise.resolve() };
+      const next = { parts: [] as Buffer[], end: 0, written: Promise.resolve() };
       next.written = this.#serial(async () => {
         // Appends from now on go into a later write.
         if (this.#batch === next) this.#batch = undefined;
         await (await this.#appender()).appendFile(
           next.parts.length === 1 ? (next.parts[0] as Buffer) : Buffer.concat(next.parts),
         );
+        this.#writtenEnd = next.end;
       });
       this.#batch = next;
       batch = next;
     }
     batch.parts.push(bytes);
+    // Callers move #end past these bytes before queueing them.
+    batch.end = this.#end;
     return batch.written;
   }
 
@@ -238,10 +245,10 @@ export class Outbox {
       end += length + 1;
     }
     this.#end = end;
-    return this.#serial(() => this.#replace(offsets, lengths));
+    return this.#serial(() => this.#replace(offsets, lengths, end));
   }
 
-  async #replace(offsets: readonly number[], lengths: readonly number[]): Promise<void> {
+  async #replace(offsets: readonly number[], lengths: readonly number[], end: number): Promise<void> {
     // Copy, fsync, rename: a crash leaves either the old file or the new one, never half of one.
     const tmp = `${this.#file}.tmp`;
     const out = await open(tmp, 'w');
@@ -273,6 +280,7 @@ export class Outbox {
     this.#readHandle = undefined;
     this.#cache = Buffer.alloc(0);
     await rename(tmp, this.#file);
+    this.#writtenEnd = end;
   }
 
   async #readInto(target: Buffer, length: number, offset: number): Promise<void> {

@@ -115,7 +115,7 @@ const factsOf = (app: Application, ctx: DetectorContext): AppFacts => {
  * (a debounced health) and a removal need only this; 5,000 apps kept whole would cost tens of MB.
  */
 export const rememberedApp = (app: Application): Application => {
-  const { name, namespace, uid, deletionTimestamp, annotations } = app.metadata;
+  const { name, namespace, uid, resourceVersion, deletionTimestamp, annotations } = app.metadata;
   const sourceUid = annotations?.[SOURCE_UID_ANNOTATION];
   const service = annotations?.[SERVICE_ANNOTATION];
   const kept: Record<string, string> = {};
@@ -127,6 +127,7 @@ export const rememberedApp = (app: Application): Application => {
       name,
       ...(namespace === undefined ? {} : { namespace }),
       ...(uid === undefined ? {} : { uid }),
+      ...(resourceVersion === undefined ? {} : { resourceVersion }),
       ...(deletionTimestamp === undefined ? {} : { deletionTimestamp }),
       ...(Object.keys(kept).length === 0 ? {} : { annotations: kept }),
     },
