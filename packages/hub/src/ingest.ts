@@ -6,6 +6,7 @@ import { isLoopback } from '@argus/runtime';
 import { isStorableTime } from '@argus/store';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { HubMetrics } from './metrics.js';
+import { TokenBuckets } from './rate-limit.js';
 import { bearerToken, parseTokens, TokenVerifier } from './tokens.js';
 
 export const INGEST_PATH = '/api/v1/events';
@@ -19,6 +20,10 @@ export interface IngestConfig {
   /** Producer identity -> bearer token. Empty: only loopback clients may post, as `local`. */
   readonly tokens: ReadonlyMap<string, string>;
   readonly maxEventBytes: number;
+  /** Largest accepted request body of a batch. @default 10 MiB */
+  readonly maxBatchBytes?: number;
+  /** Events a second each producer may send, and how many it may save up. @default 1000, 2000 */
+  readonly rate?: { readonly perSecond: number; readonly burst: number };
   /** @default 1000 */
   readonly maxBatchSize?: number;
 }
@@ -32,11 +37,20 @@ class HttpProblem extends Error {
   readonly body: Record<string, unknown>;
   /** The request body was left unread: answer, then close the connection. */
   readonly close: boolean;
-  constructor(status: number, message: string, extra: Record<string, unknown> = {}, close = false) {
+  /** Seconds a rate-limited client should wait (`Retry-After`). */
+  readonly retryAfter: number | undefined;
+  constructor(
+    status: number,
+    message: string,
+    extra: Record<string, unknown> = {},
+    close = false,
+    retryAfter?: number,
+  ) {
     super(message);
     this.status = status;
     this.body = { error: message, ...extra };
     this.close = close;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -77,6 +91,10 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
   const logger = config.logger.child({ component: 'ingest' });
   const verifier = new TokenVerifier(config.tokens);
   const maxBatch = config.maxBatchSize ?? 1000;
+  const maxBatchBytes = config.maxBatchBytes ?? 10 * 1024 * 1024;
+  const ratePerSecond = config.rate?.perSecond ?? 1000;
+  const burst = config.rate?.burst ?? 2 * ratePerSecond;
+  const buckets = new TokenBuckets({ ratePerSecond, burst });
   if (verifier.empty) {
     logger.warn(
       'no ingest tokens configured: POST /api/v1/events accepts loopback clients only, as producer "local"',
@@ -106,7 +124,7 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
       );
     }
     const batch = contentType.includes('cloudevents-batch');
-    const body = await readBody(req, batch ? config.maxEventBytes * maxBatch : config.maxEventBytes + 4096);
+    const body = await readBody(req, batch ? maxBatchBytes : config.maxEventBytes + 4096);
     let events: ReturnType<typeof fromHttp>;
     try {
       events = fromHttp(
@@ -132,6 +150,25 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
           { reason: 'timestamp-out-of-range' },
         );
       }
+    }
+    const wait = buckets.take(producer, events.length);
+    if (wait === Number.POSITIVE_INFINITY) {
+      throw new HttpProblem(
+        413,
+        `a batch of ${events.length} events is more than producer ${producer} may send at once (${burst})`,
+        {
+          reason: 'rate-limit',
+        },
+      );
+    }
+    if (wait > 0) {
+      throw new HttpProblem(
+        429,
+        `producer ${producer} sends more than ${ratePerSecond} events/s: retry in ${wait} s`,
+        { reason: 'rate-limit', retryAfterSeconds: wait },
+        false,
+        wait,
+      );
     }
     let acks: Awaited<ReturnType<typeof publishRaw>>[];
     try {
@@ -169,6 +206,7 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
           'content-type': 'application/json',
           // The client must not send its next request on a connection whose body was not read.
           ...(error.close ? { connection: 'close' } : {}),
+          ...(error.retryAfter === undefined ? {} : { 'retry-after': String(error.retryAfter) }),
         });
       }
       res.end(JSON.stringify(error.body), () => {

@@ -119,7 +119,15 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
         return { ready: reasons.length === 0, reasons };
       },
       routes: [
-        ingestRoute({ js: jetstream(nc), logger, metrics, tokens, maxEventBytes: options.maxEventBytes }),
+        ingestRoute({
+          js: jetstream(nc),
+          logger,
+          metrics,
+          tokens,
+          maxEventBytes: options.maxEventBytes,
+          maxBatchBytes: options.maxBatchBytes,
+          rate: { perSecond: options.ingestRate, burst: options.ingestBurst ?? 2 * options.ingestRate },
+        }),
       ],
     });
     shutdown.add('close http', () => http.close());

@@ -60,6 +60,24 @@ export const HUB_OPTIONS = {
     description: 'file of producer=token lines for the HTTP ingest',
     placeholder: '<file>',
   },
+  ingestRate: {
+    kind: 'integer',
+    description: 'events per second each ingest producer may send (429 beyond, with Retry-After)',
+    default: 1000,
+    min: 1,
+  },
+  ingestBurst: {
+    kind: 'integer',
+    description:
+      'events an ingest producer may send at once after a quiet spell (default: twice --ingest-rate)',
+    min: 1,
+  },
+  maxBatchBytes: {
+    kind: 'integer',
+    description: 'largest ingest batch request in bytes',
+    default: 10_485_760,
+    min: 1024,
+  },
   batchSize: { kind: 'integer', description: 'most events per ClickHouse insert', default: 2000, min: 1 },
   batchMaxWait: { kind: 'duration', description: 'longest wait to fill a batch', default: 100, min: 1 },
   maxEventBytes: {

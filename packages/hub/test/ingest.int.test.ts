@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request } from 'node:http';
 import { ensureStreams, RAW_STREAM } from '@argus/bus';
-import { createEvent, serialize } from '@argus/cdevents';
+import { createEvent, parse, serialize, toHttpBatch } from '@argus/cdevents';
 import { type HealthServer, startHealthServer } from '@argus/runtime';
 import { captureLogs, NatsServer } from '@argus/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -123,5 +123,57 @@ describe('HTTP ingest: refusals a client can act on', () => {
     expect(await rawMessages()).toBe(before);
     expect((await post(agent, eventBody({ timestamp: '2299-12-31T00:00:00Z' }))).status).toBe(202);
     expect(await rawMessages()).toBe(before + 1);
+  });
+});
+
+describe('HTTP ingest: rate limit per producer', () => {
+  test('beyond its rate a producer gets 429 with Retry-After; other producers are not affected', async () => {
+    const metrics = new HubMetrics();
+    const limited = await startHealthServer({
+      listen: { host: '127.0.0.1', port: 0 },
+      registry: metrics.registry,
+      logger: logs.logger,
+      readiness: () => ({ ready: true, reasons: [] }),
+      routes: [
+        ingestRoute({
+          js: jetstream(nc),
+          logger: logs.logger,
+          metrics,
+          tokens: new Map([
+            ['ci', 'token-ci'],
+            ['monitoring', 'token-mon'],
+          ]),
+          maxEventBytes: MAX_EVENT_BYTES,
+          rate: { perSecond: 1, burst: 2 },
+        }),
+      ],
+    });
+    const send = async (token: string, body: Buffer, contentType = 'application/json') => {
+      const response = await fetch(`http://127.0.0.1:${limited.address.port}${INGEST_PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': contentType, authorization: `Bearer ${token}` },
+        body,
+      });
+      return {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        body: await response.text(),
+      };
+    };
+    try {
+      expect((await send('token-ci', eventBody())).status).toBe(202);
+      expect((await send('token-ci', eventBody())).status).toBe(202);
+      const limitedAnswer = await send('token-ci', eventBody());
+      expect(limitedAnswer.status).toBe(429);
+      expect(limitedAnswer.retryAfter).toBe('1');
+      expect(JSON.parse(limitedAnswer.body)).toMatchObject({ reason: 'rate-limit', retryAfterSeconds: 1 });
+      expect((await send('token-mon', eventBody())).status).toBe(202);
+      const batch = toHttpBatch([1, 2, 3].map(() => parse(eventBody())));
+      const tooBig = await send('token-mon', Buffer.from(batch.body), 'application/cloudevents-batch+json');
+      expect(tooBig.status, tooBig.body).toBe(413);
+      expect(JSON.parse(tooBig.body).reason).toBe('rate-limit');
+    } finally {
+      await limited.close();
+    }
   });
 });
