@@ -53,7 +53,14 @@ afterEach(async () => {
 });
 
 const connectAs = async (servers: string, user: string, password: string): Promise<NatsConnection> => {
-  const nc = await connectNats({ servers, name: `test-${user}`, user, password, logger: logs.logger });
+  const nc = await connectNats({
+    servers,
+    name: `test-${user}`,
+    user,
+    password,
+    inboxPrefix: `_INBOX_${user}`,
+    logger: logs.logger,
+  });
   cleanups.push(() => nc.close());
   return nc;
 };
@@ -179,6 +186,11 @@ describe('deploy/nats/accounts.conf on one node', () => {
     await expect(euJsm.streams.add({ name: 'SHADOW', subjects: ['cdevents.raw.argo-us.>'] })).rejects.toThrow(
       VIOLATION,
     );
+    // Replies: each user only under its own inbox prefix, so the messages the hub pulls stay the hub's.
+    for (const subject of ['_INBOX_hub.>', '_INBOX.>', '_INBOX_argo-us.>']) {
+      const closed = await eu.subscribe(subject).closed;
+      expect(closed instanceof Error ? closed.message : 'subscribed', subject).toMatch(VIOLATION);
+    }
   });
 });
 
@@ -246,6 +258,7 @@ describe('deploy/nats: the 3-node cluster with the accounts, end to end', () => 
         flags: {
           nats: cluster.urls,
           natsUser: 'hub',
+          natsInboxPrefix: '_INBOX_hub',
           natsPassword: PASSWORDS.NATS_HUB_PASSWORD,
           replicas: '3',
           database,
@@ -289,6 +302,7 @@ describe('deploy/nats: the 3-node cluster with the accounts, end to end', () => 
           kubeToken: 'kube-token',
           nats: cluster.urls,
           natsUser: 'argo-eu',
+          natsInboxPrefix: '_INBOX_argo-eu',
           natsPassword: PASSWORDS.NATS_ARGO_EU_PASSWORD,
           replicas: '3',
           spoolDir: spool,
@@ -311,6 +325,7 @@ describe('deploy/nats: the 3-node cluster with the accounts, end to end', () => 
           webhookToken: 'hook-token',
           nats: cluster.urls,
           natsUser: 'argo-us',
+          natsInboxPrefix: '_INBOX_argo-us',
           natsPassword: PASSWORDS.NATS_ARGO_US_PASSWORD,
           replicas: '3',
           listen: '127.0.0.1:0',
