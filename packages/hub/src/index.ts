@@ -23,4 +23,3 @@ export type { QueryServiceDeps } from './query/service.js';
 export { queryService } from './query/service.js';
 export type { ClusterEntry, InstanceEntry, Registry } from './registry.js';
 export { buildRegistry, EMPTY_REGISTRY, loadRegistry } from './registry.js';
-export { parseTokens, TokenVerifier } from './tokens.js';

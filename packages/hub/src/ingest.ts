@@ -1,13 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { publishRaw } from '@argus/bus';
+import { isToken, publishRaw } from '@argus/bus';
 import { BindingError, fromHttp, ValidationError } from '@argus/cdevents';
 import type { ExtraRoute, Logger } from '@argus/runtime';
-import { isLoopback } from '@argus/runtime';
+import { bearerToken, isLoopback, parseTokens, readBodyWithin, TokenVerifier } from '@argus/runtime';
 import { isStorableTime } from '@argus/store';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { HubMetrics } from './metrics.js';
 import { TokenBuckets } from './rate-limit.js';
-import { bearerToken, parseTokens, TokenVerifier } from './tokens.js';
 
 export const INGEST_PATH = '/api/v1/events';
 /** Producer identity of unauthenticated loopback requests when no token is configured. */
@@ -30,7 +29,7 @@ export interface IngestConfig {
 
 /** Parses `producer=token` entries; producers must be subject tokens (they become the raw subject's instance). */
 export const parseIngestTokens = (entries: readonly string[]): Map<string, string> =>
-  parseTokens(entries, 'ingest');
+  parseTokens(entries, 'ingest', isToken);
 
 class HttpProblem extends Error {
   readonly status: number;
@@ -54,33 +53,12 @@ class HttpProblem extends Error {
   }
 }
 
-/**
- * The request body, refused with 413 as soon as it is known to exceed `limit` bytes; reading stops
- * there. Not `for await`: leaving that loop destroys the socket before the 413 is written.
- */
-const readBody = (req: IncomingMessage, limit: number): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? Number.NaN);
-    if (declared > limit) {
-      reject(new HttpProblem(413, `body of ${declared} bytes exceeds the limit of ${limit} bytes`, {}, true));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) {
-        chunks.push(chunk);
-        return;
-      }
-      req.off('data', onData);
-      req.pause();
-      reject(new HttpProblem(413, `body exceeds the limit of ${limit} bytes`, {}, true));
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
-  });
+/** The request body, or 413 (and the connection closed) as soon as it exceeds `limit` bytes. */
+const readBody = async (req: IncomingMessage, limit: number): Promise<Buffer> => {
+  const body = await readBodyWithin(req, limit);
+  if (body === undefined) throw new HttpProblem(413, `body exceeds the limit of ${limit} bytes`, {}, true);
+  return body;
+};
 
 /**
  * `POST /api/v1/events`: CloudEvents HTTP binding (binary, structured, batch) or a bare CDEvent

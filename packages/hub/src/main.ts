@@ -8,8 +8,10 @@ import {
   type ParsedOptions,
   parseDuration,
   parseListen,
+  parseTokens,
   Shutdown,
   startHealthServer,
+  TokenVerifier,
 } from '@argus/runtime';
 import { Store } from '@argus/store';
 import { jetstream } from '@nats-io/jetstream';
@@ -21,7 +23,6 @@ import { HubMetrics } from './metrics.js';
 import type { HubOptionsSpec } from './options.js';
 import { type QueryServer, startQueryServer } from './query/server.js';
 import { EMPTY_REGISTRY, loadRegistry } from './registry.js';
-import { parseTokens, TokenVerifier } from './tokens.js';
 
 export type HubOptions = ParsedOptions<HubOptionsSpec>;
 

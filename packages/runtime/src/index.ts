@@ -1,6 +1,7 @@
 export { OptionsError } from './errors.js';
 export type { ExtraRoute, HealthServer, HealthServerOptions, Readiness } from './health.js';
 export { startHealthServer } from './health.js';
+export { readBodyWithin } from './http-body.js';
 export type { ListenAddress, ListenerTls } from './listen.js';
 export { formatListen, isLoopback, loadListenerTls, parseListen } from './listen.js';
 export type { Logger, LoggerSetup } from './logger.js';
@@ -20,3 +21,4 @@ export {
   parseOptions,
 } from './options.js';
 export { Shutdown } from './shutdown.js';
+export { bearerToken, parseTokens, TokenVerifier } from './tokens.js';

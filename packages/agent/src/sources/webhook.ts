@@ -1,8 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HEADERS, publishRaw } from '@argus/bus';
 import { BindingError, fromHttp, ValidationError } from '@argus/cdevents';
-import type { ExtraRoute, Logger } from '@argus/runtime';
+import { bearerToken, type ExtraRoute, type Logger, readBodyWithin, TokenVerifier } from '@argus/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { AgentMetrics } from '../metrics.js';
 import { IN_CLUSTER_NAME, IN_CLUSTER_SERVER } from '../transitions/context.js';
@@ -22,39 +21,9 @@ export interface WebhookReceiverConfig {
   readonly maxEventBytes: number;
 }
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
-
 const answer = (res: ServerResponse, status: number, body: Record<string, unknown>) => {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 };
-
-/**
- * The request body, or `undefined` as soon as it is known to exceed `limit` bytes (declared, or
- * counted while reading); reading stops there. Not `for await`: leaving that loop destroys the
- * socket before the answer is written.
- */
-const readBody = (req: IncomingMessage, limit: number): Promise<Buffer | undefined> =>
-  new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length'] ?? Number.NaN) > limit) {
-      resolve(undefined);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) {
-        chunks.push(chunk);
-        return;
-      }
-      req.off('data', onData);
-      req.pause();
-      resolve(undefined);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
-  });
 
 /**
  * Receives what Argo CD Notifications posts (structured CDEvent JSON from the templates in
@@ -64,16 +33,17 @@ const readBody = (req: IncomingMessage, limit: number): Promise<Buffer | undefin
  */
 export const webhookRoute = (config: WebhookReceiverConfig): ExtraRoute => {
   const logger = config.logger.child({ component: 'webhook' });
-  const expected = config.token === undefined ? undefined : digest(config.token);
+  const tokens =
+    config.token === undefined ? undefined : new TokenVerifier(new Map([['notifications', config.token]]));
   return async (req: IncomingMessage, res: ServerResponse) => {
     if ((req.url ?? '').split('?')[0] !== WEBHOOK_PATH) return false;
     if (req.method !== 'POST') {
       answer(res, 405, { error: `use POST for ${WEBHOOK_PATH}` });
       return true;
     }
-    if (expected !== undefined) {
-      const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-      if (m === null || !timingSafeEqual(digest(m[1]?.trim() ?? ''), expected)) {
+    if (tokens !== undefined) {
+      const presented = bearerToken(req.headers.authorization);
+      if (presented === undefined || tokens.verify(presented) === undefined) {
         answer(res, 401, { error: 'missing or wrong bearer token' });
         return true;
       }
@@ -88,7 +58,7 @@ export const webhookRoute = (config: WebhookReceiverConfig): ExtraRoute => {
       });
       return true;
     }
-    const body = await readBody(req, config.maxEventBytes + 4096);
+    const body = await readBodyWithin(req, config.maxEventBytes + 4096);
     if (body === undefined) {
       // Close the connection once the answer is out: the rest of the body is never read, so the
       // client must not send its next request on this connection.

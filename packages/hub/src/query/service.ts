@@ -9,7 +9,7 @@ import {
   type QueryServiceServer,
   type SearchEventsResponse,
 } from '@argus/query-api';
-import type { Logger } from '@argus/runtime';
+import { bearerToken, type Logger, type TokenVerifier } from '@argus/runtime';
 import {
   countEvents,
   DEPLOYMENT_KINDS,
@@ -30,7 +30,6 @@ import {
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { HubStats } from '../metrics.js';
-import { bearerToken, type TokenVerifier } from '../tokens.js';
 import {
   checkWindow,
   decodePageToken,

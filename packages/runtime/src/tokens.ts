@@ -1,14 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isToken } from '@argus/bus';
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
 /**
  * Parses `name=token` entries (flags, env, or the lines of a file; blank lines and `#` comments
- * skipped). Names must be subject tokens: ingest producers become the raw subject's instance.
- * `what` names the option in errors.
+ * skipped). `what` names the option in errors; `validName` says which names are allowed (the hub's
+ * ingest producers become the raw subject's instance, so they must be subject tokens).
  */
-export const parseTokens = (entries: readonly string[], what: string): Map<string, string> => {
+export const parseTokens = (
+  entries: readonly string[],
+  what: string,
+  validName: (name: string) => boolean = (name) => /^[A-Za-z0-9_-]{1,64}$/.test(name),
+): Map<string, string> => {
   const tokens = new Map<string, string>();
   for (const entry of entries) {
     const line = entry.trim();
@@ -18,7 +21,7 @@ export const parseTokens = (entries: readonly string[], what: string): Map<strin
     const token = line.slice(at + 1).trim();
     if (at <= 0 || token === '')
       throw new Error(`${what} tokens are name=token entries (one had no "=" or no token)`);
-    if (!isToken(name))
+    if (!validName(name))
       throw new Error(
         `${what} token name ${JSON.stringify(name)} must be 1-64 characters of A-Z a-z 0-9 _ -`,
       );
