@@ -7,8 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startQueryServer, TokenVerifier } from '@argus/hub';
+import { startQueryServer } from '@argus/hub';
 import { type GetServiceTimelineResponse, QueryServiceClient } from '@argus/query-api';
+import { TokenVerifier } from '@argus/runtime';
 import { countEvents, Store, searchPage, serviceTimeline } from '@argus/store';
 import { captureLogs, NatsServer } from '@argus/testkit';
 import { credentials, Metadata } from '@grpc/grpc-js';

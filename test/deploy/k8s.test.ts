@@ -8,8 +8,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_OPTIONS, WEBHOOK_PATH } from '@argus/agent';
 import { isToken } from '@argus/bus';
-import { buildRegistry, HUB_OPTIONS, parseTokens } from '@argus/hub';
-import { envName, flagName, type OptionsSpec, parseOptions } from '@argus/runtime';
+import { buildRegistry, HUB_OPTIONS } from '@argus/hub';
+import { envName, flagName, type OptionsSpec, parseOptions, parseTokens } from '@argus/runtime';
 import { describe, expect, test } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 
