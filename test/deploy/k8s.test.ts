@@ -154,6 +154,11 @@ const optionsOf = (container: Container, namespace: string, where = container.na
   }
   const env: Record<string, string> = {};
   for (const variable of container.env ?? []) {
+    // Node's own settings (the agent's young-generation cap) are the runtime's, not options of argus.
+    if (variable.name === 'NODE_OPTIONS') {
+      expect(variable.value, `${where}: NODE_OPTIONS`).toMatch(/^--max-semi-space-size=\d+$/);
+      continue;
+    }
     expect(byEnv.has(variable.name), `${where}: ${variable.name} is an ARGUS_* option variable`).toBe(true);
     const ref = variable.valueFrom?.secretKeyRef;
     if (ref !== undefined) {
@@ -377,6 +382,16 @@ describe('deploy/k8s', () => {
     expect(url).toBe(
       `http://${service?.object.metadata.name}.${service?.object.metadata.namespace}.svc.cluster.local:${port}${WEBHOOK_PATH}`,
     );
+  });
+
+  test('every agent runs with the young-generation cap that keeps 5,000 apps within 100 MB', () => {
+    const agents = CONTAINERS.filter(({ container }) => container.command?.[1] === 'agent');
+    expect(agents.length).toBe(3);
+    for (const { container } of agents) {
+      expect(container.env?.find((v) => v.name === 'NODE_OPTIONS')?.value, container.name).toBe(
+        '--max-semi-space-size=4',
+      );
+    }
   });
 
   test('RBAC: only get, list and watch on applications.argoproj.io, bound to the Kubernetes agent only', () => {
