@@ -2,8 +2,8 @@
  * Chaos, CI size: every fault once, bounded in time. `pnpm chaos` runs the same scenarios larger
  * (chaos.soak.test.ts) and writes docs/reliability.md.
  */
-import { afterAll, expect, test } from 'vitest';
-import { type ChaosRow, report } from './harness.js';
+import { afterAll, test } from 'vitest';
+import { chaosSuite } from './harness.js';
 import {
   agentKilled,
   clusterLosesNode,
@@ -12,15 +12,11 @@ import {
   natsRestartedUnderAgent,
 } from './scenarios.js';
 
-const rows: ChaosRow[] = [];
-afterAll(() =>
-  report('CI size', rows, ['CI runs these on every `pnpm test`; `pnpm chaos` runs them at soak size.']),
-);
-
-const check = (row: ChaosRow) => {
-  rows.push(row);
-  expect(row, JSON.stringify(row)).toMatchObject({ lost: 0, duplicates: 0, stored: row.sent });
-};
+const suite = chaosSuite('CI size', [
+  'CI runs these on every `pnpm test`; `pnpm chaos` runs them at soak size.',
+]);
+afterAll(suite.report);
+const { check } = suite;
 
 test('the hub SIGKILLed repeatedly while events flow: every event stored and republished once', async () => {
   check(await hubKilledRepeatedly(6000, 1500, 3));

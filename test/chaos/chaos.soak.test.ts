@@ -2,8 +2,8 @@
  * Chaos, soak size: `pnpm chaos` (ARGUS_SOAK=1 enables this project; not part of `pnpm test`).
  * Writes the summary table to docs/reliability.md.
  */
-import { afterAll, expect, test } from 'vitest';
-import { type ChaosRow, report } from './harness.js';
+import { afterAll, test } from 'vitest';
+import { chaosSuite } from './harness.js';
 import {
   agentKilled,
   clusterLosesNode,
@@ -12,18 +12,12 @@ import {
   natsRestartedUnderAgent,
 } from './scenarios.js';
 
-const rows: ChaosRow[] = [];
-afterAll(() =>
-  report('soak size', rows, [
-    'The CI suite (`test/chaos/chaos.int.test.ts`, part of `pnpm test`) runs the same scenarios smaller.',
-    'Machine: the development machine of the brief (2 cores, 24 GiB); the hub runs the embedded ClickHouse.',
-  ]),
-);
-
-const check = (row: ChaosRow) => {
-  rows.push(row);
-  expect(row, JSON.stringify(row)).toMatchObject({ lost: 0, duplicates: 0, stored: row.sent });
-};
+const suite = chaosSuite('soak size', [
+  'The CI suite (`test/chaos/chaos.int.test.ts`, part of `pnpm test`) runs the same scenarios smaller.',
+  'Machine: the development machine of the brief (2 cores, 24 GiB); the hub runs the embedded ClickHouse.',
+]);
+afterAll(suite.report);
+const { check } = suite;
 
 test('hub SIGKILLed repeatedly while 100k events flow', async () => {
   check(await hubKilledRepeatedly(100_000, 4000, 8));

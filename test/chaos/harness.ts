@@ -300,6 +300,22 @@ export const formatTable = (rows: readonly ChaosRow[]): string => {
   ].join('\n');
 };
 
+/**
+ * Collects the rows of a suite: `check` records a row and asserts nothing was lost or repeated;
+ * `report` prints (and with ARGUS_CHAOS_REPORT writes) the table once the suite is done.
+ */
+export const chaosSuite = (title: string, notes: readonly string[]) => {
+  const rows: ChaosRow[] = [];
+  return {
+    check: (row: ChaosRow): void => {
+      rows.push(row);
+      if (row.lost !== 0 || row.duplicates !== 0 || row.stored !== row.sent)
+        throw new Error(`${row.scenario}: ${JSON.stringify(row)}`);
+    },
+    report: () => report(title, rows, notes),
+  };
+};
+
 /** Prints the table; with ARGUS_CHAOS_REPORT set (pnpm chaos), also writes docs/reliability.md. */
 export const report = (title: string, rows: readonly ChaosRow[], notes: readonly string[]): void => {
   const table = formatTable(rows);

@@ -249,58 +249,20 @@ const agentVerdict = async (
   };
 };
 
-/** nats-server stopped for `downMs` and started again while an agent publishes Argo CD's changes. */
-export const natsRestartedUnderAgent = async (
+/** What an agent scenario breaks half-way, given its pieces; returns when the fault is over. */
+type AgentFault = (env: { nats: NatsServer; restartAgent: () => Promise<void> }) => Promise<void>;
+
+/**
+ * A hub and an agent (Argo CD API source) as processes; Argo CD syncs every app `rounds` times and
+ * `fault` strikes half-way. The verdict compares what Argo CD did with what is stored and republished.
+ */
+const agentScenario = async (
+  scenario: string,
+  fault: string,
   apps: number,
   rounds: number,
-  downMs: number,
+  strike: AgentFault,
 ): Promise<ChaosRow> => {
-  const nats = await NatsServer.start();
-  const f = await fixture(nats.url);
-  const world = agentWorld(apps);
-  const api = await startArgoCdApi(world.sim, { token: SIM_TOKEN, host: '127.0.0.1', port: 0 });
-  const spool = mkdtempSync(join(tmpdir(), 'argus-chaos-spool-'));
-  try {
-    const hub = hubProcess(nats.url, f.dataDir);
-    const agent = agentProcess(api.url, nats.url, await freePort(), spool);
-    let backAt = Date.now();
-    await playRounds(world, rounds, 20, async () => {
-      await nats.kill();
-      await sleep(downMs);
-      await nats.restart();
-      backAt = Date.now();
-    });
-    const expected = world.expected(rounds);
-    const total = [...expected.values()].reduce((a, b) => a + b, 0);
-    await waitFor(
-      async () => (await (await jetstreamManager(f.nc)).streams.info(RAW_STREAM)).state.messages >= total,
-      {
-        what: `${total} agent events on the raw stream`,
-        timeoutMs: 120_000,
-        intervalMs: 250,
-      },
-    );
-    await waitDrained(f.nc, total);
-    const recoverMs = Date.now() - backAt;
-    await agent.stop();
-    await hub.stop();
-    return await agentVerdict(
-      'nats-server restarted under an agent',
-      `nats-server down ${downMs / 1000} s mid-scenario (${apps} apps x ${rounds} syncs)`,
-      expected,
-      f,
-      recoverMs,
-    );
-  } finally {
-    await api.close();
-    await f.cleanup();
-    rmSync(spool, { recursive: true, force: true });
-    await nats.stop();
-  }
-};
-
-/** The agent SIGKILLed mid-scenario and restarted on the same spool. */
-export const agentKilled = async (apps: number, rounds: number): Promise<ChaosRow> => {
   const nats = await NatsServer.start();
   const f = await fixture(nats.url);
   const world = agentWorld(apps);
@@ -312,32 +274,27 @@ export const agentKilled = async (apps: number, rounds: number): Promise<ChaosRo
     let agent = agentProcess(api.url, nats.url, port, spool);
     let backAt = Date.now();
     await playRounds(world, rounds, 20, async () => {
-      await agent.kill('SIGKILL');
-      await sleep(500);
-      agent = agentProcess(api.url, nats.url, port, spool);
+      await strike({
+        nats,
+        restartAgent: async () => {
+          await agent.kill('SIGKILL');
+          await sleep(500);
+          agent = agentProcess(api.url, nats.url, port, spool);
+        },
+      });
       backAt = Date.now();
     });
     const expected = world.expected(rounds);
     const total = [...expected.values()].reduce((a, b) => a + b, 0);
     await waitFor(
       async () => (await (await jetstreamManager(f.nc)).streams.info(RAW_STREAM)).state.messages >= total,
-      {
-        what: `${total} agent events on the raw stream`,
-        timeoutMs: 120_000,
-        intervalMs: 250,
-      },
+      { what: `${total} agent events on the raw stream`, timeoutMs: 120_000, intervalMs: 250 },
     );
     await waitDrained(f.nc, total);
     const recoverMs = Date.now() - backAt;
     await agent.stop();
     await hub.stop();
-    return await agentVerdict(
-      'agent SIGKILLed and restarted',
-      `SIGKILL mid-scenario (${apps} apps x ${rounds} syncs)`,
-      expected,
-      f,
-      recoverMs,
-    );
+    return await agentVerdict(scenario, `${fault} (${apps} apps x ${rounds} syncs)`, expected, f, recoverMs);
   } finally {
     await api.close();
     await f.cleanup();
@@ -345,3 +302,23 @@ export const agentKilled = async (apps: number, rounds: number): Promise<ChaosRo
     await nats.stop();
   }
 };
+
+/** nats-server stopped for `downMs` and started again while an agent publishes Argo CD's changes. */
+export const natsRestartedUnderAgent = (apps: number, rounds: number, downMs: number): Promise<ChaosRow> =>
+  agentScenario(
+    'nats-server restarted under an agent',
+    `nats-server down ${downMs / 1000} s mid-scenario`,
+    apps,
+    rounds,
+    async ({ nats }) => {
+      await nats.kill();
+      await sleep(downMs);
+      await nats.restart();
+    },
+  );
+
+/** The agent SIGKILLed mid-scenario and restarted on the same spool. */
+export const agentKilled = (apps: number, rounds: number): Promise<ChaosRow> =>
+  agentScenario('agent SIGKILLed and restarted', 'SIGKILL mid-scenario', apps, rounds, ({ restartAgent }) =>
+    restartAgent(),
+  );
