@@ -1,3 +1,5 @@
+export type { ArgusProcessOptions, ArgusResult, RunArgusOptions } from './argus-cli.js';
+export { ARGUS_BIN, ArgusProcess, REPO_ROOT, runArgus } from './argus-cli.js';
 export type { ClickHouseTarget, TestClickHouse } from './clickhouse.js';
 export { clickHouseTarget, createTestClickHouse, randomDatabase } from './clickhouse.js';
 export { NatsServerNotFoundError, NatsServerStartError, WaitForTimeoutError } from './errors.js';
@@ -8,5 +10,7 @@ export { NatsCluster } from './nats-cluster.js';
 export type { NatsServerOptions } from './nats-server.js';
 export { NatsServer, natsServerAvailable } from './nats-server.js';
 export { freePort, freePorts } from './ports.js';
+export type { PostRawOptions, PostRawResult } from './post-raw.js';
+export { postRaw } from './post-raw.js';
 export type { WaitForOptions } from './wait-for.js';
 export { waitFor } from './wait-for.js';
