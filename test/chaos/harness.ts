@@ -23,6 +23,7 @@ export class ArgusProcess {
   readonly child: ChildProcess;
   output = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  #expectedExit = false;
 
   constructor(args: readonly string[], env: Record<string, string> = {}) {
     this.child = spawn(process.execPath, ['--conditions=argus-source', '--import', 'tsx', BIN, ...args], {
@@ -39,7 +40,16 @@ export class ArgusProcess {
     );
   }
 
+  /** Rejects, with the process's output, if it exits without being asked to. */
+  get died(): Promise<never> {
+    return this.exited.then((exit) => {
+      if (this.#expectedExit) return new Promise<never>(() => undefined);
+      throw new Error(`argus exited unexpectedly (${exit.signal ?? exit.code}):\n${this.output}`);
+    });
+  }
+
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    this.#expectedExit = true;
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill(signal);
     await this.exited;
@@ -47,6 +57,7 @@ export class ArgusProcess {
 
   /** SIGTERM, and the exit code must be 0. */
   async stop(): Promise<void> {
+    this.#expectedExit = true;
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill('SIGTERM');
     const exit = await this.exited;

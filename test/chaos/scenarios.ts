@@ -91,8 +91,13 @@ export const insertsFailing = async (events: number, failMs: number): Promise<Ch
   try {
     const hub = hubProcess(nats.url, f.dataDir, { env: { ARGUS_FAILPOINT: `fail-inserts-for=${failMs}ms` } });
     const failingUntil = Date.now() + failMs;
-    await publishSteadily(nats.url, 'inserts', events, events / Math.max(1, failMs / 1000));
-    await waitDrained(f.nc, events);
+    await Promise.race([
+      (async () => {
+        await publishSteadily(nats.url, 'inserts', events, events / Math.max(1, failMs / 1000));
+        await waitDrained(f.nc, events);
+      })(),
+      hub.died,
+    ]);
     const recoverMs = Math.max(0, Date.now() - failingUntil);
     await hub.stop();
     return verdict(
@@ -124,8 +129,7 @@ export const clusterLosesNode = async (events: number, perSecond: number): Promi
     const leader = (await jsm.streams.info(RAW_STREAM)).cluster?.leader ?? 'argus-n1';
     await cluster.kill(Math.max(0, cluster.indexOf(leader)));
     const lostAt = Date.now();
-    await publishing;
-    await waitDrained(f.nc, events, 120_000);
+    await Promise.race([publishing.then(() => waitDrained(f.nc, events, 120_000)), hub.died]);
     const recoverMs = Date.now() - lostAt;
     await hub.stop();
     return verdict(
