@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { type CDEvent, createEvent } from '@argus/cdevents';
 import { HUB_OPTIONS, type RunningHub, runHub } from '@argus/hub';
 import type { TimelineEntry } from '@argus/query-api';
 import { parseOptions } from '@argus/runtime';
-import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
+import { ArgusProcess, captureLogs, NatsServer, waitFor } from '@argus/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { previewAction } from '../src/preview-plan.js';
@@ -128,7 +127,7 @@ describe('rollback reactor process against a real hub', () => {
   let server: NatsServer;
   let running: RunningHub;
   let dataDir: string;
-  let reactor: ChildProcess | undefined;
+  let reactor: ArgusProcess | undefined;
 
   beforeAll(async () => {
     server = await NatsServer.start();
@@ -148,7 +147,7 @@ describe('rollback reactor process against a real hub', () => {
     );
   });
   afterAll(async () => {
-    reactor?.kill('SIGKILL');
+    await reactor?.kill('SIGKILL');
     await running?.shutdown.shutdown('test done');
     await server?.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -166,22 +165,11 @@ describe('rollback reactor process against a real hub', () => {
     await waitFor(() => running.hub.stats().stored === 3, { what: 'the deployments stored' });
 
     const script = fileURLToPath(new URL('../src/rollback-reactor.ts', import.meta.url));
-    reactor = spawn(
-      process.execPath,
-      [
-        '--conditions=argus-source',
-        '--import',
-        'tsx',
-        script,
-        '--nats',
-        server.url,
-        '--hub',
-        `127.0.0.1:${running.grpc.address.port}`,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    reactor = new ArgusProcess(['--nats', server.url, '--hub', `127.0.0.1:${running.grpc.address.port}`], {
+      script,
+    });
     let out = '';
-    reactor.stdout?.on('data', (c: Buffer) => {
+    reactor.child.stdout?.on('data', (c: Buffer) => {
       out += c.toString();
     });
     const jsm = await jetstreamManager(running.nc);

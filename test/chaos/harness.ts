@@ -3,68 +3,18 @@
  * injected from outside, and a verdict read from the places users read: the stored events (one per
  * event id?) and the unified stream (one message per event?).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connectNats, HUB_CONSUMER, publishRaw, RAW_STREAM, UNIFIED_STREAM } from '@argus/bus';
 import { type CDEvent, createEvent } from '@argus/cdevents';
 import { Store } from '@argus/store';
-import { captureLogs, waitFor } from '@argus/testkit';
+import { ArgusProcess, captureLogs, waitFor } from '@argus/testkit';
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 
-const BIN = fileURLToPath(new URL('../../packages/cli/src/bin.ts', import.meta.url));
 export const RELIABILITY_DOC = fileURLToPath(new URL('../../docs/reliability.md', import.meta.url));
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** An `argus` subprocess with its output kept for failure messages. */
-export class ArgusProcess {
-  readonly child: ChildProcess;
-  output = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  #expectedExit = false;
-
-  constructor(args: readonly string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, ['--conditions=argus-source', '--import', 'tsx', BIN, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (chunk: Buffer) => {
-      this.output = (this.output + chunk.toString()).slice(-20_000);
-    };
-    this.child.stdout?.on('data', keep);
-    this.child.stderr?.on('data', keep);
-    this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-  }
-
-  /** Rejects, with the process's output, if it exits without being asked to. */
-  get died(): Promise<never> {
-    return this.exited.then((exit) => {
-      if (this.#expectedExit) return new Promise<never>(() => undefined);
-      throw new Error(`argus exited unexpectedly (${exit.signal ?? exit.code}):\n${this.output}`);
-    });
-  }
-
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    this.#expectedExit = true;
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill(signal);
-    await this.exited;
-  }
-
-  /** SIGTERM, and the exit code must be 0. */
-  async stop(): Promise<void> {
-    this.#expectedExit = true;
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGTERM');
-    const exit = await this.exited;
-    if (exit.code !== 0)
-      throw new Error(`process exited ${exit.signal ?? exit.code} on SIGTERM:\n${this.output}`);
-  }
-}
 
 export const hubProcess = (
   nats: string,
@@ -93,7 +43,7 @@ export const hubProcess = (
       '--log-level',
       'warn',
     ],
-    options.env,
+    { env: options.env },
   );
 
 export const chaosEvent = (scenario: string, i: number): CDEvent =>

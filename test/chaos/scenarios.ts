@@ -7,11 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateApps, type SimulatedArgoCD, simulatorFor, startArgoCdApi } from '@argus/argocd-sim';
 import { connectNats, RAW_STREAM } from '@argus/bus';
-import { captureLogs, freePort, NatsCluster, NatsServer, waitFor } from '@argus/testkit';
+import { ArgusProcess, captureLogs, freePort, NatsCluster, NatsServer, waitFor } from '@argus/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import {
-  ArgusProcess,
   type ChaosRow,
   chaosEvent,
   hubProcess,

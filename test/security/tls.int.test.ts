@@ -3,20 +3,18 @@
  * private CA), and serve their HTTP listeners and the gRPC API over TLS; clients that trust the CA
  * get answers, clients that do not are refused.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AGENT_OPTIONS, runAgent } from '@argus/agent';
 import { createEvent } from '@argus/cdevents';
 import { HUB_OPTIONS, type RunningHub, runHub } from '@argus/hub';
 import { parseOptions } from '@argus/runtime';
-import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
+import { captureLogs, NatsServer, runArgus, waitFor } from '@argus/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
-const BIN = fileURLToPath(new URL('../../packages/cli/src/bin.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'argus-tls-'));
 const file = (name: string) => join(dir, name);
 
@@ -80,22 +78,6 @@ const httpsGet = (url: string, ca: Buffer): Promise<number> =>
     });
     req.on('error', reject);
     req.end();
-  });
-
-const argus = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--conditions=argus-source', '--import', 'tsx', BIN, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 
 let nats: NatsServer;
@@ -196,7 +178,7 @@ describe('TLS everywhere', () => {
     });
     expect(posted).toBe(202);
 
-    const sent = await argus([
+    const sent = await runArgus([
       'send',
       '--ingest',
       `https://127.0.0.1:${hub.http.address.port}`,
@@ -218,7 +200,15 @@ describe('TLS everywhere', () => {
     await waitFor(() => hub.hub.stats().stored >= 2, { what: 'both events stored' });
 
     const hubAddress = `127.0.0.1:${hub.grpc.address.port}`;
-    const query = await argus(['query', '--hub', hubAddress, '--tls-ca', file('ca.pem'), '--output', 'json']);
+    const query = await runArgus([
+      'query',
+      '--hub',
+      hubAddress,
+      '--tls-ca',
+      file('ca.pem'),
+      '--output',
+      'json',
+    ]);
     expect(query.code).toBe(0);
     expect(
       query.stdout
@@ -228,10 +218,10 @@ describe('TLS everywhere', () => {
         .sort(),
     ).toEqual(['tls-1', 'tls-2']);
 
-    const plaintext = await argus(['stats', '--hub', hubAddress, '--timeout', '3s']);
+    const plaintext = await runArgus(['stats', '--hub', hubAddress, '--timeout', '3s']);
     expect(plaintext.code).toBe(1);
     expect(plaintext.stderr).toMatch(/UNAVAILABLE|DEADLINE_EXCEEDED/);
-    const untrusted = await argus([
+    const untrusted = await runArgus([
       'stats',
       '--hub',
       hubAddress,

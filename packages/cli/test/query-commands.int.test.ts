@@ -1,16 +1,13 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openAgentsBucket, writeHeartbeat } from '@argus/bus';
 import { createEvent } from '@argus/cdevents';
 import { HUB_OPTIONS, type RunningHub, runHub } from '@argus/hub';
 import { parseOptions } from '@argus/runtime';
-import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
+import { ArgusProcess, captureLogs, NatsServer, runArgus, waitFor } from '@argus/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
-const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
 const API_TOKEN = 'api-secret';
 const CI_TOKEN = 'ci-secret';
 
@@ -24,30 +21,8 @@ let ingest: string;
  * The argus binary as a subprocess, with the hub's address and token in the environment. Async:
  * the hub runs in this process, so a blocking spawnSync would stop it from answering.
  */
-const argus = (
-  args: string[],
-  options: { input?: string; env?: Record<string, string> } = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--conditions=argus-source', '--import', 'tsx', bin, ...args], {
-      env: { ...process.env, ARGUS_HUB: hub, ARGUS_TOKEN: API_TOKEN, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
+const argus = (args: string[], options: { input?: string; env?: Record<string, string> } = {}) =>
+  runArgus(args, { ...options, env: { ARGUS_HUB: hub, ARGUS_TOKEN: API_TOKEN, ...options.env } });
 
 const jsonLines = (text: string): Record<string, unknown>[] =>
   text
@@ -233,28 +208,13 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
   });
 
   test('tail follows new events, stops after --count, and ends cleanly on SIGINT', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=argus-source',
-        '--import',
-        'tsx',
-        bin,
-        'tail',
-        '--output',
-        'json',
-        '--type',
-        'incident',
-        '--count',
-        '1',
-      ],
-      { env: { ...process.env, ARGUS_HUB: hub, ARGUS_TOKEN: API_TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const tail = new ArgusProcess(['tail', '--output', 'json', '--type', 'incident', '--count', '1'], {
+      env: { ARGUS_HUB: hub, ARGUS_TOKEN: API_TOKEN },
+    });
     let out = '';
-    child.stdout.on('data', (c: Buffer) => {
+    tail.child.stdout?.on('data', (c: Buffer) => {
       out += c.toString();
     });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     const consumers = async () =>
       (await (await import('@nats-io/jetstream')).jetstreamManager(running.nc)).streams
         .info('CDEVENTS')
@@ -289,22 +249,18 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
       ]);
     expect((await send('build-1', 'build.finished')).code).toBe(0);
     expect((await send('incident-1', 'incident.detected')).code).toBe(0);
-    expect(await exited).toBe(0);
+    expect((await tail.exited).code).toBe(0);
     expect(jsonLines(out).map((l) => [l.subjectId, l.type])).toEqual([
       ['incident-1', 'dev.cdevents.incident.detected.0.3.0'],
     ]);
 
-    const follower = spawn(process.execPath, ['--conditions=argus-source', '--import', 'tsx', bin, 'tail'], {
-      env: { ...process.env, ARGUS_HUB: hub, ARGUS_TOKEN: API_TOKEN },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const followerExit = new Promise<number | null>((resolve) => follower.once('exit', resolve));
+    const follower = new ArgusProcess(['tail'], { env: { ARGUS_HUB: hub, ARGUS_TOKEN: API_TOKEN } });
     await waitFor(async () => (await consumers()) === 1, {
       what: 'the second tail to subscribe',
       timeoutMs: 20_000,
     });
-    follower.kill('SIGINT');
-    expect(await followerExit).toBe(0);
+    await follower.kill('SIGINT');
+    expect((await follower.exited).code).toBe(0);
     await waitFor(async () => (await consumers()) === 0, {
       what: 'the tail consumer to go',
       timeoutMs: 10_000,

@@ -1,31 +1,22 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ensureStreams, HUB_CONSUMER, publishRaw, RAW_STREAM, UNIFIED_STREAM } from '@argus/bus';
 import { createEvent } from '@argus/cdevents';
 import { countEvents, Store } from '@argus/store';
-import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
+import { ArgusProcess, captureLogs, NatsServer, waitFor } from '@argus/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, expect, test } from 'vitest';
 
 // This file runs hubs as real processes with their own embedded ClickHouse directory; the test
 // process opens that directory only after the last hub has exited (chdb: one data dir per process).
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const bin = join(repoRoot, 'packages/cli/src/bin.ts');
 const dataDir = mkdtempSync(join(tmpdir(), 'argus-crash-'));
 let server: NatsServer | undefined;
 afterAll(() => server?.stop());
 
-const hubProcess = (nats: string, batchSize: number, env: Record<string, string> = {}): ChildProcess =>
-  spawn(
-    process.execPath,
+const hubProcess = (nats: string, batchSize: number, env: Record<string, string> = {}): ArgusProcess =>
+  new ArgusProcess(
     [
-      '--conditions=argus-source',
-      '--import',
-      'tsx',
-      bin,
       'hub',
       '--nats',
       nats,
@@ -42,12 +33,7 @@ const hubProcess = (nats: string, batchSize: number, env: Record<string, string>
       '--log-level',
       'warn',
     ],
-    { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-
-const exited = (child: ChildProcess) =>
-  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    { env },
   );
 
 test('a hub SIGKILLed between insert and ack loses nothing and duplicates nothing', async () => {
@@ -71,7 +57,7 @@ test('a hub SIGKILLed between insert and ack loses nothing and duplicates nothin
   for (const event of events) await publishRaw(js, event, { instance: 'argo-eu', cluster: 'prod-eu' });
 
   const doomed = hubProcess(server.url, 10, { ARGUS_FAILPOINT: 'kill-after-insert' });
-  const death = await exited(doomed);
+  const death = await doomed.exited;
   expect(death.signal).toBe('SIGKILL');
   // The first batch is stored but not acked.
   expect((await jsm.consumers.info(RAW_STREAM, HUB_CONSUMER)).num_ack_pending).toBeGreaterThan(0);
@@ -90,8 +76,8 @@ test('a hub SIGKILLed between insert and ack loses nothing and duplicates nothin
       intervalMs: 200,
     },
   );
-  survivor.kill('SIGTERM');
-  expect((await exited(survivor)).code).toBe(0);
+  await survivor.kill('SIGTERM');
+  expect((await survivor.exited).code).toBe(0);
   expect((await jsm.streams.info(UNIFIED_STREAM)).state.messages).toBe(30);
   await nc.close();
 
@@ -103,13 +89,6 @@ test('a hub SIGKILLed between insert and ack loses nothing and duplicates nothin
 test('a hub stops on SIGTERM, exit code 0, even after its NATS server went away', async () => {
   const nats = await NatsServer.start();
   const hub = hubProcess(nats.url, 10);
-  let log = '';
-  hub.stdout?.on('data', (c: Buffer) => {
-    log += c.toString();
-  });
-  hub.stderr?.on('data', (c: Buffer) => {
-    log += c.toString();
-  });
   const conn = await nats.connect();
   await waitFor(
     async () =>
@@ -124,9 +103,9 @@ test('a hub stops on SIGTERM, exit code 0, even after its NATS server went away'
   await nats.stop();
   await new Promise((r) => setTimeout(r, 1500)); // it is reconnecting now
   const stopped = Date.now();
-  hub.kill('SIGTERM');
-  const exit = await exited(hub);
-  expect(exit.code, log).toBe(0);
+  await hub.kill('SIGTERM');
+  const exit = await hub.exited;
+  expect(exit.code, hub.output).toBe(0);
   // Bounded: the NATS drain gives up after 5 s instead of waiting for a server that is gone.
   expect(Date.now() - stopped).toBeLessThan(15_000);
 }, 60_000);

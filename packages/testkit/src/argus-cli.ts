@@ -66,9 +66,9 @@ export const runArgus = (args: readonly string[], options: RunArgusOptions = {})
 
 export interface ArgusProcessOptions {
   /** Added to this process's environment. */
-  readonly env?: Record<string, string>;
+  readonly env?: Record<string, string> | undefined;
   /** Another TypeScript entry point of this repository to run from source instead of the CLI. */
-  readonly script?: string;
+  readonly script?: string | undefined;
 }
 
 /** How much of the output (stdout and stderr, interleaved) an ArgusProcess keeps: the latest. */
@@ -79,6 +79,7 @@ export class ArgusProcess {
   readonly child: ChildProcess;
   output = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  #expectedExit = false;
 
   constructor(args: readonly string[], options: ArgusProcessOptions = {}) {
     this.child = spawn(process.execPath, fromSource(options.script ?? ARGUS_BIN, args), {
@@ -101,14 +102,27 @@ export class ArgusProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /**
+   * Rejects, with the process's output, if it exits without being asked to (kill, stop); never settles
+   * otherwise. For `Promise.race([work, proc.died])`.
+   */
+  get died(): Promise<never> {
+    return this.exited.then((exit) => {
+      if (this.#expectedExit) return new Promise<never>(() => undefined);
+      throw new Error(`argus exited unexpectedly (${exit.signal ?? exit.code}):\n${this.output}`);
+    });
+  }
+
   /** Sends `signal` (SIGKILL by default) unless it has exited, and waits for the exit. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    this.#expectedExit = true;
     if (this.running) this.child.kill(signal);
     await this.exited;
   }
 
   /** SIGTERM, and the exit code must be 0. */
   async stop(): Promise<void> {
+    this.#expectedExit = true;
     if (!this.running) return;
     this.child.kill('SIGTERM');
     const exit = await this.exited;

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { ArgusProcess, runArgus, waitFor } from '../src/index.js';
 
+const sleep = (ms: number) => new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), ms));
 const UNTIL_SIGTERM = fileURLToPath(new URL('./fixtures/until-sigterm.ts', import.meta.url));
 
 describe('runArgus', () => {
@@ -38,7 +39,8 @@ describe('ArgusProcess', () => {
   test('the CLI by default: output kept, exit awaited', async () => {
     const help = new ArgusProcess(['--help']);
     expect((await help.exited).code).toBe(0);
-    expect(help.output).toContain('Usage: argus <command>');
+    // 'exit' can come before the last output: wait for it.
+    await waitFor(() => help.output.includes('Usage: argus <command>'), { what: 'the help text' });
     expect(help.running).toBe(false);
   });
 
@@ -63,5 +65,24 @@ describe('ArgusProcess', () => {
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toContain('process exited 3 on SIGTERM');
     expect((error as Error).message).toContain('hello, will exit 3 on SIGTERM');
+  });
+
+  test('died rejects with the output when the process exits unasked, and never settles after kill or stop', async () => {
+    const unasked = new ArgusProcess(['--help']);
+    const error = await unasked.died.catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/^argus exited unexpectedly \(0\):\n/);
+
+    const asked = new ArgusProcess(['0'], { script: UNTIL_SIGTERM });
+    await waitFor(() => asked.output.includes('ready'), { what: 'the process to start' });
+    const race = Promise.race([asked.died, asked.stop().then(() => 'stopped')]);
+    expect(await race).toBe('stopped');
+    const settled = await Promise.race([
+      asked.died.then(
+        () => 'settled',
+        () => 'settled',
+      ),
+      sleep(200),
+    ]);
+    expect(settled).toBe('pending');
   });
 });
