@@ -140,11 +140,16 @@ export const waitHubReady = async (
 
 /** How often each event id appears on the unified stream. */
 export const unifiedCounts = async (nc: NatsConnection): Promise<Map<string, number>> => {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(nc, { timeout: 30_000 });
   const total = (await jsm.streams.info(UNIFIED_STREAM)).state.messages;
   const counts = new Map<string, number>();
   if (total === 0) return counts;
-  const consumer = await jetstream(nc).consumers.get(UNIFIED_STREAM, { deliver_policy: DeliverPolicy.All });
+  // A cluster that just lost a node may answer API requests slowly: a long timeout, and retries.
+  const js = jetstream(nc, { timeout: 30_000 });
+  const consumer = await waitFor(
+    () => js.consumers.get(UNIFIED_STREAM, { deliver_policy: DeliverPolicy.All }).catch(() => undefined),
+    { what: 'an ordered consumer on the unified stream', timeoutMs: 120_000, intervalMs: 1000 },
+  );
   const messages = await consumer.consume();
   let seen = 0;
   for await (const m of messages) {
