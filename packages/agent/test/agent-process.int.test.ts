@@ -3,14 +3,11 @@
  * nats-server: SIGKILL mid-publish and restart, an outage of the Argo CD API, /metrics /healthz /readyz,
  * and nats-server stopped for 30 seconds while Argo CD keeps changing.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   type AppDefinition,
-  buildScenario,
   generateApps,
   type RunningServer,
   runScenario,
@@ -20,67 +17,31 @@ import {
 } from '@argus/argocd-sim';
 import { ensureStreams, HEADERS, RAW_STREAM } from '@argus/bus';
 import { isCDEvent, natsMessageId } from '@argus/cdevents';
-import { freePort, NatsServer, waitFor } from '@argus/testkit';
+import { ArgusProcess, freePort, NatsServer, waitFor } from '@argus/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
+import {
+  BASIC_EXPECTED,
+  BASIC_GUESTBOOK,
+  BASIC_PODINFO,
+  BASIC_STEPS,
+  cleanupsAfterEach,
+  rawMessages,
+  TOKEN,
+  typesBy,
+} from './fixtures.js';
 
-const TOKEN = 'test-token';
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = fileURLToPath(new URL('../../cli/src/bin.ts', import.meta.url));
-
-/** The simulator's basic scenario (as in agent.int.test.ts). */
+/** The simulator's basic scenario (fixtures.ts); this file's guestbook names no targetRevision. */
 const BASIC_APPS: AppDefinition[] = [
+  BASIC_PODINFO,
   {
-    name: 'podinfo',
-    project: 'demo',
-    destination: { server: 'https://kubernetes.default.svc', namespace: 'podinfo' },
-    sources: [{ repoURL: 'ghcr.io/stefanprodan/charts', chart: 'podinfo', targetRevision: '6.9.0' }],
-    revisionHistoryLimit: 3,
-  },
-  {
-    name: 'guestbook',
-    destination: { server: 'https://kubernetes.default.svc', namespace: 'guestbook' },
+    ...BASIC_GUESTBOOK,
     source: { repoURL: 'https://github.com/argoproj/argocd-example-apps', path: 'guestbook' },
   },
 ];
-const BASIC_STEPS = buildScenario({
-  instance: { name: 'x' },
-  steps: [
-    { at: '0s', sync: { app: 'podinfo', revisions: ['6.9.0'] } },
-    { at: '1s', sync: { app: 'guestbook', revision: '53e28ff2' } },
-    { at: '2s', sync: { app: 'podinfo', revisions: ['6.9.2'] } },
-    {
-      at: '3s',
-      sync: { app: 'guestbook', revision: '0d521c6e', fail: 'Deployment.apps "guestbook-ui" is invalid' },
-    },
-    { at: '4s', sync: { app: 'guestbook', revision: '0d521c6e' } },
-    { at: '5s', rollback: { app: 'podinfo', toHistoryId: 0 } },
-    { at: '6s', degrade: { app: 'guestbook' } },
-    { at: '40s', recover: { app: 'guestbook' } },
-    { at: '41s', selfHeal: { app: 'podinfo' } },
-    { at: '42s', delete: { app: 'guestbook' } },
-  ],
-}).steps;
-const BASIC_EXPECTED: Record<string, string[]> = {
-  podinfo: ['environment.created', 'service.deployed', 'service.upgraded', 'service.rolledback'],
-  guestbook: [
-    'environment.created',
-    'service.deployed',
-    'incident.detected',
-    'service.upgraded',
-    'incident.resolved',
-    'incident.detected',
-    'incident.resolved',
-    'service.removed',
-    'environment.deleted',
-  ],
-};
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /** A nats-server whose store outlives stop(), so it can come back with the same data. */
 const startNats = async () => {
@@ -128,14 +89,8 @@ const startAgentProcess = async (args: {
   httpPort: number;
   instance: string;
 }) => {
-  const output: string[] = [];
-  const child: ChildProcess = spawn(
-    process.execPath,
+  const agent = new ArgusProcess(
     [
-      '--conditions=argus-source',
-      '--import',
-      'tsx',
-      BIN,
       'agent',
       '--instance',
       args.instance,
@@ -156,27 +111,20 @@ const startAgentProcess = async (args: {
       '--heartbeat',
       '1s',
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ARGUS_LOG_LEVEL: 'info' } },
+    { env: { ARGUS_LOG_LEVEL: 'info' } },
   );
-  const keep = (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await exited;
-  };
+  const { child } = agent;
+  const stop = (signal: NodeJS.Signals = 'SIGTERM') => agent.kill(signal);
   cleanups.push(() => stop('SIGKILL'));
   const http = `http://127.0.0.1:${args.httpPort}`;
   await waitFor(
     async () => {
-      if (child.exitCode !== null)
-        throw new Error(`agent exited with ${child.exitCode}:\n${output.join('\n')}`);
+      if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode}:\n${agent.output}`);
       return (await fetch(`${http}/healthz`).catch(() => undefined))?.ok === true;
     },
     { what: 'the agent process to serve /healthz', timeoutMs: 30_000 },
   );
-  return { child, output, http, stop };
+  return { child, http, stop };
 };
 
 interface Stored {
@@ -186,14 +134,8 @@ interface Stored {
 }
 
 /** Every message of CDEVENTS_RAW in stream order, grouped by app (environment events under their namespace). */
-const stored = async (nc: NatsConnection): Promise<Stored[]> => {
-  const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info(RAW_STREAM);
-  const out: Stored[] = [];
-  if (info.state.messages === 0) return out;
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-    const m = await jsm.streams.getMessage(RAW_STREAM, { seq });
-    if (m === null) continue;
+const stored = async (nc: NatsConnection): Promise<Stored[]> =>
+  (await rawMessages(nc)).map((m) => {
     const event = m.json<{
       context: { type: string; id: string; source: string };
       subject: { id: string };
@@ -201,26 +143,17 @@ const stored = async (nc: NatsConnection): Promise<Stored[]> => {
     }>();
     expect(isCDEvent(event)).toBe(true);
     expect(m.header.get(HEADERS.msgId)).toBe(natsMessageId(event.context.source, event.context.id));
-    out.push({
+    return {
       type: event.context.type.split('.').slice(2, 4).join('.'),
       key: event.customData?.argocd?.app ?? event.subject.id.split('/')[1] ?? '',
       msgId: m.header.get(HEADERS.msgId),
-    });
-  }
-  return out;
-};
+    };
+  });
 
 const count = async (nc: NatsConnection): Promise<number> =>
   (await (await jetstreamManager(nc)).streams.info(RAW_STREAM)).state.messages;
 
-const byKey = (events: readonly Stored[]): Record<string, string[]> => {
-  const grouped: Record<string, string[]> = {};
-  for (const e of events) {
-    grouped[e.key] ??= [];
-    grouped[e.key]?.push(e.type);
-  }
-  return grouped;
-};
+const byKey = (events: readonly Stored[]): Record<string, string[]> => typesBy(events, (e) => e.key);
 
 /** `name{labels} value` lines of a Prometheus text exposition. */
 const metric = (text: string, name: string, labels = ''): number | undefined => {

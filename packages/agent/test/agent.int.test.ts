@@ -1,8 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
-  buildScenario,
   type RunningServer,
   runScenario,
   type Scenario,
@@ -10,103 +6,44 @@ import {
   startArgoCdApi,
   startKubeApi,
 } from '@argus/argocd-sim';
-import { DLQ_STREAM, ensureStreams, HEADERS, RAW_STREAM, UNIFIED_STREAM } from '@argus/bus';
+import { HEADERS } from '@argus/bus';
 import { isCDEvent } from '@argus/cdevents';
-import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { captureLogs, waitFor } from '@argus/testkit';
 import { Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   AGENTS_BUCKET,
-  Agent,
   type AgentHeartbeat,
-  AgentMetrics,
   type AppSource,
   ArgoCdApiSource,
   KubernetesSource,
 } from '../src/index.js';
+import {
+  AGENT_STREAMS,
+  BASIC_EXPECTED,
+  basicScenario,
+  cleanupsAfterEach,
+  natsForFile,
+  rawMessages,
+  TOKEN,
+  tempSpool,
+  testAgent,
+  typesBy,
+} from './fixtures.js';
 
-const TOKEN = 'test-token';
-
-/** The scenario of the simulator's basic.yaml, inline so this test reads on its own. */
-const scenario: Scenario = buildScenario({
-  instance: { name: 'argo-prod-eu' },
-  apps: [
-    {
-      name: 'podinfo',
-      project: 'demo',
-      destination: { server: 'https://kubernetes.default.svc', namespace: 'podinfo' },
-      sources: [{ repoURL: 'ghcr.io/stefanprodan/charts', chart: 'podinfo', targetRevision: '6.9.0' }],
-      revisionHistoryLimit: 3,
-    },
-    {
-      name: 'guestbook',
-      destination: { server: 'https://kubernetes.default.svc', namespace: 'guestbook' },
-      source: {
-        repoURL: 'https://github.com/argoproj/argocd-example-apps',
-        path: 'guestbook',
-        targetRevision: 'HEAD',
-      },
-    },
-  ],
-  steps: [
-    { at: '0s', sync: { app: 'podinfo', revisions: ['6.9.0'] } },
-    { at: '1s', sync: { app: 'guestbook', revision: '53e28ff2' } },
-    { at: '2s', sync: { app: 'podinfo', revisions: ['6.9.2'] } },
-    {
-      at: '3s',
-      sync: { app: 'guestbook', revision: '0d521c6e', fail: 'Deployment.apps "guestbook-ui" is invalid' },
-    },
-    { at: '4s', sync: { app: 'guestbook', revision: '0d521c6e' } },
-    { at: '5s', rollback: { app: 'podinfo', toHistoryId: 0 } },
-    { at: '6s', degrade: { app: 'guestbook' } },
-    { at: '40s', recover: { app: 'guestbook' } },
-    { at: '41s', selfHeal: { app: 'podinfo' } },
-    { at: '42s', delete: { app: 'guestbook' } },
-  ],
-});
+/** The scenario of the simulator's basic.yaml (fixtures.ts, inline so these tests read on their own). */
+const scenario: Scenario = basicScenario('argo-prod-eu');
 
 /** What the agent must publish for the scenario, per app, in order. */
-const EXPECTED: Record<string, string[]> = {
-  podinfo: ['environment.created', 'service.deployed', 'service.upgraded', 'service.rolledback'],
-  guestbook: [
-    'environment.created',
-    'service.deployed',
-    'incident.detected',
-    'service.upgraded',
-    'incident.resolved',
-    'incident.detected',
-    'incident.resolved',
-    'service.removed',
-    'environment.deleted',
-  ],
-};
+const EXPECTED = BASIC_EXPECTED;
 const TOTAL = Object.values(EXPECTED).flat().length;
 
-let server: NatsServer;
-let nc: NatsConnection;
+const nats = natsForFile({
+  connect: { maxReconnectAttempts: -1, reconnectTimeWait: 200 },
+  freshBeforeEach: AGENT_STREAMS,
+});
 const logs = captureLogs({ level: 'info' });
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  server = await NatsServer.start();
-  nc = await server.connect({ maxReconnectAttempts: -1, reconnectTimeWait: 200 });
-});
-afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
-});
-beforeEach(async () => {
-  const jsm = await jetstreamManager(nc);
-  for (const s of [RAW_STREAM, UNIFIED_STREAM, DLQ_STREAM, 'KV_argus_agent_progress', 'KV_argus_agents']) {
-    await jsm.streams.delete(s).catch(() => undefined);
-  }
-  await ensureStreams(jsm);
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 interface Published {
   readonly subject: string;
@@ -117,13 +54,8 @@ interface Published {
   readonly app: string;
 }
 
-const published = async (): Promise<Published[]> => {
-  const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info(RAW_STREAM);
-  const out: Published[] = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-    const m = await jsm.streams.getMessage(RAW_STREAM, { seq });
-    if (m === null) continue;
+const published = async (): Promise<Published[]> =>
+  (await rawMessages(nats.nc)).map((m) => {
     const event = m.json<{
       context: { type: string; id: string };
       subject: { id: string };
@@ -131,26 +63,17 @@ const published = async (): Promise<Published[]> => {
     }>();
     expect(isCDEvent(event)).toBe(true);
     const type = event.context.type.split('.').slice(2, 4).join('.');
-    out.push({
+    return {
       subject: m.subject,
       type,
       key: type,
       id: event.context.id,
       cluster: m.header.get(HEADERS.cluster),
       app: event.customData?.argocd?.app ?? event.subject.id.split('/')[1] ?? '',
-    });
-  }
-  return out;
-};
+    };
+  });
 
-const byApp = (events: readonly Published[]) => {
-  const grouped: Record<string, string[]> = {};
-  for (const e of events) {
-    grouped[e.app] ??= [];
-    grouped[e.app]?.push(e.type);
-  }
-  return grouped;
-};
+const byApp = (events: readonly Published[]) => typesBy(events, (e) => e.app);
 
 let run = 0;
 /**
@@ -164,22 +87,14 @@ const simulation = () =>
   );
 
 const startAgent = async (source: AppSource, spoolFile: string, instance = `argo-prod-eu-${run}`) => {
-  const agent = new Agent({
-    nc,
+  const agent = testAgent({
+    nc: nats.nc,
     logger: logs.logger,
-    metrics: new AgentMetrics(),
+    source,
     instance,
     architecture: 'distributed',
-    source,
-    detector: {
-      inClusterName: 'prod-eu',
-      specVersion: '0.5.1',
-      healthDebounceMs: 30_000,
-      emitResyncs: false,
-    },
+    inClusterName: 'prod-eu',
     spoolFile,
-    version: 'test',
-    heartbeatMs: 60_000,
   });
   await agent.start();
   await waitFor(() => agent.synced, { what: 'the agent to list the applications' });
@@ -192,7 +107,7 @@ const serve = async (start: () => Promise<RunningServer>) => {
   return running;
 };
 
-const spool = () => join(mkdtempSync(join(tmpdir(), 'argus-agent-')), 'spool.jsonl');
+const spool = () => tempSpool('argus-agent-');
 
 describe('agent on the Argo CD API source', () => {
   test('publishes every transition of the scenario once, in order, with the destination cluster', async () => {
@@ -229,7 +144,7 @@ describe('agent on the Argo CD API source', () => {
       spool(),
     );
     cleanups.push(() => agent.stop());
-    const kv = await new Kvm(nc).open(AGENTS_BUCKET);
+    const kv = await new Kvm(nats.nc).open(AGENTS_BUCKET);
     const beat = async () => (await kv.get(`argo-prod-eu-${run}`))?.json<AgentHeartbeat>();
     await waitFor(async () => (await beat())?.apps === 2, { what: 'a heartbeat with the 2 listed apps' });
     expect(await beat()).toMatchObject({ clusters: ['prod-eu'], apps: 2, source: 'api' });
@@ -298,11 +213,11 @@ describe('agent on the Argo CD API source', () => {
     cleanups.push(() => agent.stop());
     await runScenario(target, { ...scenario, steps: scenario.steps.slice(0, 2) }, { instant: true });
     await waitFor(async () => (await published()).length >= 4, { what: 'the first four events' });
-    await server.kill();
+    await nats.server.kill();
     await runScenario(target, { ...scenario, apps: [], steps: scenario.steps.slice(2) }, { instant: true });
     await waitFor(() => agent.spoolDepth > 0, { what: 'events waiting in the spool while NATS is down' });
     await new Promise((r) => setTimeout(r, 2000));
-    await server.restart();
+    await nats.server.restart();
     await waitFor(async () => (await published()).length >= TOTAL, {
       what: `${TOTAL} events after NATS returned`,
       timeoutMs: 30_000,

@@ -2,9 +2,6 @@
  * The four ways Argo CD is deployed, each watched the way Argus recommends (packages/agent/README.md,
  * "Architectures"), against the simulator and a real nats-server.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   type AppDefinition,
   buildScenario,
@@ -15,40 +12,29 @@ import {
   simulatorFor,
   startArgoCdApi,
 } from '@argus/argocd-sim';
-import { AGENTS_BUCKET, DLQ_STREAM, ensureStreams, HEADERS, RAW_STREAM, UNIFIED_STREAM } from '@argus/bus';
+import { AGENTS_BUCKET, HEADERS } from '@argus/bus';
 import { isCDEvent, natsMessageId } from '@argus/cdevents';
-import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { captureLogs, waitFor } from '@argus/testkit';
 import { Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { Agent, AgentMetrics, ArgoCdApiSource, SOURCE_UID_ANNOTATION } from '../src/index.js';
+import { describe, expect, test } from 'vitest';
+import { ArgoCdApiSource, SOURCE_UID_ANNOTATION } from '../src/index.js';
+import {
+  AGENT_STREAMS,
+  cleanupsAfterEach,
+  natsForFile,
+  rawMessages,
+  TOKEN,
+  tempSpool,
+  testAgent,
+  typesBy,
+} from './fixtures.js';
 
-const TOKEN = 'test-token';
-
-let server: NatsServer;
-let nc: NatsConnection;
+const nats = natsForFile({
+  connect: { maxReconnectAttempts: -1, reconnectTimeWait: 200 },
+  freshBeforeEach: AGENT_STREAMS,
+});
 const logs = captureLogs({ level: 'warn' });
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  server = await NatsServer.start();
-  nc = await server.connect({ maxReconnectAttempts: -1, reconnectTimeWait: 200 });
-});
-afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
-});
-beforeEach(async () => {
-  const jsm = await jetstreamManager(nc);
-  for (const s of [RAW_STREAM, UNIFIED_STREAM, DLQ_STREAM, 'KV_argus_agent_progress', 'KV_argus_agents']) {
-    await jsm.streams.delete(s).catch(() => undefined);
-  }
-  await ensureStreams(jsm);
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 interface Stored {
   readonly subject: string;
@@ -64,21 +50,15 @@ interface Stored {
 }
 
 /** Every message of CDEVENTS_RAW, in stream order. */
-const stored = async (): Promise<Stored[]> => {
-  const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info(RAW_STREAM);
-  const out: Stored[] = [];
-  if (info.state.messages === 0) return out;
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-    const m = await jsm.streams.getMessage(RAW_STREAM, { seq });
-    if (m === null) continue;
+const stored = async (): Promise<Stored[]> =>
+  (await rawMessages(nats.nc)).map((m) => {
     const event = m.json<{
       context: { type: string; id: string; source: string };
       subject: { id: string };
       customData?: { argocd?: { app?: string } };
     }>();
     expect(isCDEvent(event)).toBe(true);
-    out.push({
+    return {
       subject: m.subject,
       type: event.context.type.split('.').slice(2, 4).join('.'),
       id: event.context.id,
@@ -87,19 +67,10 @@ const stored = async (): Promise<Stored[]> => {
       architecture: m.header.get(HEADERS.architecture),
       msgId: m.header.get(HEADERS.msgId),
       app: event.customData?.argocd?.app ?? event.subject.id,
-    });
-  }
-  return out;
-};
+    };
+  });
 
-const byApp = (events: readonly Stored[]): Record<string, string[]> => {
-  const grouped: Record<string, string[]> = {};
-  for (const e of events) {
-    grouped[e.app] ??= [];
-    grouped[e.app]?.push(e.type);
-  }
-  return grouped;
-};
+const byApp = (events: readonly Stored[]): Record<string, string[]> => typesBy(events, (e) => e.app);
 
 const serve = async (start: () => Promise<RunningServer>) => {
   const running = await start();
@@ -107,30 +78,20 @@ const serve = async (start: () => Promise<RunningServer>) => {
   return running;
 };
 
-const spool = () => join(mkdtempSync(join(tmpdir(), 'argus-arch-')), 'spool.jsonl');
-
 const startAgent = async (options: {
   url: string;
   instance: string;
   architecture: string;
   inClusterName: string;
 }) => {
-  const agent = new Agent({
-    nc,
+  const agent = testAgent({
+    nc: nats.nc,
     logger: logs.logger,
-    metrics: new AgentMetrics(),
+    source: new ArgoCdApiSource({ url: options.url, token: TOKEN, logger: logs.logger }),
     instance: options.instance,
     architecture: options.architecture,
-    source: new ArgoCdApiSource({ url: options.url, token: TOKEN, logger: logs.logger }),
-    detector: {
-      inClusterName: options.inClusterName,
-      specVersion: '0.5.1',
-      healthDebounceMs: 30_000,
-      emitResyncs: false,
-    },
-    spoolFile: spool(),
-    version: 'test',
-    heartbeatMs: 60_000,
+    inClusterName: options.inClusterName,
+    spoolFile: tempSpool('argus-arch-'),
   });
   await agent.start();
   cleanups.push(() => agent.stop());
@@ -296,7 +257,7 @@ describe('managed Argo CD (Akuity, Codefresh): only its API is reachable', () =>
       'incident.resolved',
     ]);
     expect(events.every((e) => e.architecture === 'managed' && e.cluster === 'prod-eu')).toBe(true);
-    const kv = await new Kvm(nc).open(AGENTS_BUCKET);
+    const kv = await new Kvm(nats.nc).open(AGENTS_BUCKET);
     const beat = (await kv.get('acme-akuity'))?.json<{ architecture: string; source: string }>();
     expect(beat).toMatchObject({ architecture: 'managed', source: 'api' });
   });

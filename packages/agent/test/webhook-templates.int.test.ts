@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  buildScenario,
   GoTemplate,
   type NotificationsConfig,
   NotificationsController,
@@ -13,23 +12,27 @@ import {
   simulatorFor,
   templateVars,
 } from '@argus/argocd-sim';
-import { DLQ_STREAM, ensureStreams, HEADERS, RAW_STREAM, UNIFIED_STREAM } from '@argus/bus';
+import { DLQ_STREAM, HEADERS, RAW_STREAM, UNIFIED_STREAM } from '@argus/bus';
 import { type CDEvent, natsMessageId, parse, toHttpBinary } from '@argus/cdevents';
-import { type HealthServer, startHealthServer } from '@argus/runtime';
-import { captureLogs, NatsServer } from '@argus/testkit';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import type { HealthServer } from '@argus/runtime';
+import { captureLogs } from '@argus/testkit';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  AgentMetrics,
   type Application,
   type AppProgress,
   type DetectorContext,
   detectTransitions,
   isPurl,
   WEBHOOK_PATH,
-  webhookRoute,
 } from '../src/index.js';
+import {
+  BASIC_GUESTBOOK,
+  BASIC_PODINFO,
+  basicScenario,
+  natsForFile,
+  rawMessages,
+  startWebhookReceiver,
+} from './fixtures.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const CM_FILE = `${REPO}deploy/argocd-notifications/argocd-notifications-cm.yaml`;
@@ -48,42 +51,11 @@ const config: NotificationsConfig = (() => {
   return { ...shipped, context: { ...shipped.context, argusInClusterName: IN_CLUSTER } };
 })();
 
-const scenario = buildScenario({
-  instance: { name: 'argo-webhook' },
-  apps: [
-    {
-      name: 'podinfo',
-      project: 'demo',
-      destination: { server: 'https://kubernetes.default.svc', namespace: 'podinfo' },
-      sources: [{ repoURL: 'ghcr.io/stefanprodan/charts', chart: 'podinfo', targetRevision: '6.9.0' }],
-      revisionHistoryLimit: 3,
-    },
-    {
-      name: 'guestbook',
-      destination: { name: 'prod-us', namespace: 'guestbook' },
-      source: {
-        repoURL: 'https://github.com/argoproj/argocd-example-apps',
-        path: 'guestbook',
-        targetRevision: 'HEAD',
-      },
-    },
-  ],
-  steps: [
-    { at: '0s', sync: { app: 'podinfo', revisions: ['6.9.0'] } },
-    { at: '1s', sync: { app: 'guestbook', revision: '53e28ff2' } },
-    { at: '2s', sync: { app: 'podinfo', revisions: ['6.9.2'] } },
-    {
-      at: '3s',
-      sync: { app: 'guestbook', revision: '0d521c6e', fail: 'Deployment.apps "guestbook-ui" is invalid' },
-    },
-    { at: '4s', sync: { app: 'guestbook', revision: '0d521c6e' } },
-    { at: '5s', rollback: { app: 'podinfo', toHistoryId: 0 } },
-    { at: '6s', degrade: { app: 'guestbook' } },
-    { at: '40s', recover: { app: 'guestbook' } },
-    { at: '41s', selfHeal: { app: 'podinfo' } },
-    { at: '42s', delete: { app: 'guestbook' } },
-  ],
-});
+/** The basic scenario (fixtures.ts), guestbook deploying to a cluster Argo CD knows by name. */
+const scenario = basicScenario('argo-webhook', [
+  BASIC_PODINFO,
+  { ...BASIC_GUESTBOOK, destination: { name: 'prod-us', namespace: 'guestbook' } },
+]);
 
 /** What the templates send for the scenario, per app, in order (subject.predicate). */
 const EXPECTED: Record<string, string[]> = {
@@ -99,45 +71,23 @@ const EXPECTED: Record<string, string[]> = {
   ],
 };
 
-let server: NatsServer;
-let nc: NatsConnection;
+const nats = natsForFile({ freshBeforeEach: [RAW_STREAM, UNIFIED_STREAM, DLQ_STREAM] });
 let http: HealthServer;
 let url: string;
 const logs = captureLogs({ level: 'info' });
 
 beforeAll(async () => {
-  server = await NatsServer.start();
-  nc = await server.connect();
-  const metrics = new AgentMetrics();
-  http = await startHealthServer({
-    listen: { host: '127.0.0.1', port: 0 },
-    registry: metrics.registry,
+  http = await startWebhookReceiver({
+    nc: nats.nc,
     logger: logs.logger,
-    readiness: () => ({ ready: true, reasons: [] }),
-    routes: [
-      webhookRoute({
-        js: jetstream(nc),
-        logger: logs.logger,
-        metrics,
-        instance: INSTANCE,
-        architecture: 'distributed',
-        inClusterName: IN_CLUSTER,
-        maxEventBytes: 1024 * 1024,
-      }),
-    ],
+    instance: INSTANCE,
+    inClusterName: IN_CLUSTER,
+    maxEventBytes: 1024 * 1024,
   });
   url = `http://127.0.0.1:${http.address.port}${WEBHOOK_PATH}`;
 });
 afterAll(async () => {
   await http?.close();
-  await nc?.close();
-  await server?.stop();
-});
-beforeEach(async () => {
-  const jsm = await jetstreamManager(nc);
-  for (const s of [RAW_STREAM, UNIFIED_STREAM, DLQ_STREAM])
-    await jsm.streams.delete(s).catch(() => undefined);
-  await ensureStreams(jsm);
 });
 
 /** Posts as the `argus` webhook service does: its URL and headers. */
@@ -153,18 +103,12 @@ interface Stored {
   readonly subject: string;
 }
 
-const stored = async (): Promise<Stored[]> => {
-  const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info(RAW_STREAM);
-  const out: Stored[] = [];
-  if (info.state.messages === 0) return out;
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-    const m = await jsm.streams.getMessage(RAW_STREAM, { seq });
-    if (m === null) continue;
-    out.push({ event: parse(m.data), msgId: m.header.get(HEADERS.msgId), subject: m.subject });
-  }
-  return out;
-};
+const stored = async (): Promise<Stored[]> =>
+  (await rawMessages(nats.nc)).map((m) => ({
+    event: parse(m.data),
+    msgId: m.header.get(HEADERS.msgId),
+    subject: m.subject,
+  }));
 
 const predicate = (event: CDEvent) => event.context.type.split('.').slice(2, 4).join('.');
 const appOf = (event: CDEvent) => (event.customData as { argocd: { app: string } }).argocd.app;
