@@ -1,46 +1,29 @@
-import { Agent as HttpAgent, request } from 'node:http';
-import { ensureStreams, RAW_STREAM } from '@argus/bus';
+import { Agent as HttpAgent } from 'node:http';
+import { RAW_STREAM } from '@argus/bus';
 import { createEvent, serialize } from '@argus/cdevents';
-import { type HealthServer, startHealthServer } from '@argus/runtime';
-import { captureLogs, NatsServer } from '@argus/testkit';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
+import type { HealthServer } from '@argus/runtime';
+import { captureLogs, postRaw } from '@argus/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { AgentMetrics, WEBHOOK_PATH, webhookRoute } from '../src/index.js';
+import { WEBHOOK_PATH } from '../src/index.js';
+import { natsForFile, startWebhookReceiver } from './fixtures.js';
 
 const MAX_EVENT_BYTES = 4096;
 const logs = captureLogs({ level: 'info' });
-let server: NatsServer;
-let nc: NatsConnection;
+const nats = natsForFile();
 let http: HealthServer;
 
 beforeAll(async () => {
-  server = await NatsServer.start();
-  nc = await server.connect();
-  await ensureStreams(await jetstreamManager(nc));
-  const metrics = new AgentMetrics();
-  http = await startHealthServer({
-    listen: { host: '127.0.0.1', port: 0 },
-    registry: metrics.registry,
+  http = await startWebhookReceiver({
+    nc: nats.nc,
     logger: logs.logger,
-    readiness: () => ({ ready: true, reasons: [] }),
-    routes: [
-      webhookRoute({
-        js: jetstream(nc),
-        logger: logs.logger,
-        metrics,
-        instance: 'receiver-test',
-        architecture: 'distributed',
-        inClusterName: 'prod-eu',
-        maxEventBytes: MAX_EVENT_BYTES,
-      }),
-    ],
+    instance: 'receiver-test',
+    inClusterName: 'prod-eu',
+    maxEventBytes: MAX_EVENT_BYTES,
   });
 });
 afterAll(async () => {
   await http?.close();
-  await nc?.close();
-  await server?.stop();
 });
 
 let seq = 0;
@@ -59,39 +42,9 @@ const eventBody = (): Buffer =>
     ),
   );
 
-/** One POST; `chunked` streams the body without a content-length. Resolves with the status, or 0 and the error code. */
-const post = (
-  agent: HttpAgent,
-  body: Buffer,
-  headers: Record<string, string>,
-  chunked = false,
-): Promise<{ status: number; text: string; error?: string }> =>
-  new Promise((resolve) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: http.address.port,
-        path: WEBHOOK_PATH,
-        method: 'POST',
-        agent,
-        headers: chunked ? headers : { ...headers, 'content-length': String(body.length) },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => {
-          text += c.toString('utf8');
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, text: '', error: err.code ?? '' }));
-    if (!chunked) {
-      req.end(body);
-      return;
-    }
-    for (let at = 0; at < body.length; at += 1024) req.write(body.subarray(at, at + 1024));
-    req.end();
-  });
+/** One POST to the receiver; `chunked` streams the body without a content-length (testkit's postRaw). */
+const post = (agent: HttpAgent, body: Buffer, headers: Record<string, string>, chunked = false) =>
+  postRaw(`http://127.0.0.1:${http.address.port}${WEBHOOK_PATH}`, body, { agent, headers, chunked });
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 
@@ -126,7 +79,7 @@ describe('webhook receiver: refusals a client can act on', () => {
 
   test('a declared non-JSON content type is refused with 415; none at all (a template without headers) is accepted', async () => {
     const agent = new HttpAgent({ keepAlive: false });
-    const before = (await (await jetstreamManager(nc)).streams.info(RAW_STREAM)).state.messages;
+    const before = (await (await jetstreamManager(nats.nc)).streams.info(RAW_STREAM)).state.messages;
     const refused = await post(agent, eventBody(), { 'content-type': 'text/plain' });
     expect(refused.status).toBe(415);
     expect(JSON.parse(refused.text).error).toContain('content type "text/plain" is not accepted');
@@ -137,6 +90,8 @@ describe('webhook receiver: refusals a client can act on', () => {
     expect(
       (await post(agent, eventBody(), { 'content-type': 'application/json; charset=utf-8' })).status,
     ).toBe(202);
-    expect((await (await jetstreamManager(nc)).streams.info(RAW_STREAM)).state.messages).toBe(before + 2);
+    expect((await (await jetstreamManager(nats.nc)).streams.info(RAW_STREAM)).state.messages).toBe(
+      before + 2,
+    );
   });
 });

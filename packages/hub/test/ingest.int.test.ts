@@ -1,8 +1,8 @@
-import { Agent as HttpAgent, request } from 'node:http';
+import { Agent as HttpAgent } from 'node:http';
 import { ensureStreams, RAW_STREAM } from '@argus/bus';
 import { createEvent, parse, serialize, toHttpBatch } from '@argus/cdevents';
 import { type HealthServer, startHealthServer } from '@argus/runtime';
-import { captureLogs, NatsServer } from '@argus/testkit';
+import { captureLogs, NatsServer, postRaw } from '@argus/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -56,38 +56,12 @@ const eventBody = (extra: { timestamp?: string; customData?: Record<string, unkn
     ),
   );
 
-/** One POST; `chunked` streams the body without a content-length. Resolves with the status, or 0 and the error code. */
-const post = (
-  agent: HttpAgent,
-  body: Buffer,
-  chunked = false,
-): Promise<{ status: number; text: string; error?: string }> =>
-  new Promise((resolve) => {
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: http.address.port,
-        path: INGEST_PATH,
-        method: 'POST',
-        agent,
-        headers: chunked ? headers : { ...headers, 'content-length': String(body.length) },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => {
-          text += c.toString('utf8');
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, text: '', error: err.code ?? '' }));
-    if (!chunked) {
-      req.end(body);
-      return;
-    }
-    for (let at = 0; at < body.length; at += 1024) req.write(body.subarray(at, at + 1024));
-    req.end();
+/** One POST with the producer's token; `chunked` streams the body without a content-length (testkit's postRaw). */
+const post = (agent: HttpAgent, body: Buffer, chunked = false) =>
+  postRaw(`http://127.0.0.1:${http.address.port}${INGEST_PATH}`, body, {
+    agent,
+    chunked,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
   });
 
 const rawMessages = async () => (await (await jetstreamManager(nc)).streams.info(RAW_STREAM)).state.messages;
