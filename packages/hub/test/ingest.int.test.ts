@@ -15,12 +15,10 @@ let server: NatsServer;
 let nc: NatsConnection;
 let http: HealthServer;
 
-beforeAll(async () => {
-  server = await NatsServer.start();
-  nc = await server.connect();
-  await ensureStreams(await jetstreamManager(nc));
+/** The hub's ingest route alone on a loopback listener, publishing with this file's connection. */
+const startIngest = (tokens: Map<string, string>, rate?: { perSecond: number; burst: number }) => {
   const metrics = new HubMetrics();
-  http = await startHealthServer({
+  return startHealthServer({
     listen: { host: '127.0.0.1', port: 0 },
     registry: metrics.registry,
     logger: logs.logger,
@@ -30,11 +28,19 @@ beforeAll(async () => {
         js: jetstream(nc),
         logger: logs.logger,
         metrics,
-        tokens: new Map([['ci', TOKEN]]),
+        tokens,
         maxEventBytes: MAX_EVENT_BYTES,
+        ...(rate === undefined ? {} : { rate }),
       }),
     ],
   });
+};
+
+beforeAll(async () => {
+  server = await NatsServer.start();
+  nc = await server.connect();
+  await ensureStreams(await jetstreamManager(nc));
+  http = await startIngest(new Map([['ci', TOKEN]]));
 });
 afterAll(async () => {
   await http?.close();
@@ -102,26 +108,13 @@ describe('HTTP ingest: refusals a client can act on', () => {
 
 describe('HTTP ingest: rate limit per producer', () => {
   test('beyond its rate a producer gets 429 with Retry-After; other producers are not affected', async () => {
-    const metrics = new HubMetrics();
-    const limited = await startHealthServer({
-      listen: { host: '127.0.0.1', port: 0 },
-      registry: metrics.registry,
-      logger: logs.logger,
-      readiness: () => ({ ready: true, reasons: [] }),
-      routes: [
-        ingestRoute({
-          js: jetstream(nc),
-          logger: logs.logger,
-          metrics,
-          tokens: new Map([
-            ['ci', 'token-ci'],
-            ['monitoring', 'token-mon'],
-          ]),
-          maxEventBytes: MAX_EVENT_BYTES,
-          rate: { perSecond: 1, burst: 2 },
-        }),
-      ],
-    });
+    const limited = await startIngest(
+      new Map([
+        ['ci', 'token-ci'],
+        ['monitoring', 'token-mon'],
+      ]),
+      { perSecond: 1, burst: 2 },
+    );
     const send = async (token: string, body: Buffer, contentType = 'application/json') => {
       const response = await fetch(`http://127.0.0.1:${limited.address.port}${INGEST_PATH}`, {
         method: 'POST',
