@@ -111,6 +111,7 @@ export const runAgent = async (
     const metrics = new AgentMetrics();
     const routes: ExtraRoute[] = [];
     let agent: Agent | undefined;
+    let source: AppSource | undefined;
     if (options.source === 'webhook') {
       routes.push(
         webhookRoute({
@@ -143,7 +144,7 @@ export const runAgent = async (
       timer.unref();
       shutdown.add('stop heartbeat', () => clearInterval(timer));
     } else {
-      const source = await buildSource(options, logger);
+      source = await buildSource(options, logger);
       agent = new Agent({
         nc,
         logger,
@@ -180,7 +181,7 @@ export const runAgent = async (
           reasons.push(
             running.spoolDepth > 0
               ? `spool: ${running.spoolDepth} events waiting for NATS`
-              : 'source: not listed yet',
+              : `source: ${source?.lastError ?? 'not listed yet'}`,
           );
         }
         return { ready: reasons.length === 0, reasons };

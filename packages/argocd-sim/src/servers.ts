@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createPlainServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
   type Application,
@@ -8,6 +14,8 @@ import {
 } from './model.js';
 
 export interface SimServerOptions {
+  /** Serve HTTPS with this PEM certificate and key (as Argo CD and the Kubernetes API do). */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
   /** Bearer token every request must carry. */
   readonly token: string;
   /** @default '127.0.0.1' */
@@ -42,13 +50,17 @@ const json = (res: ServerResponse, status: number, body: unknown): void => {
 const authorized = (req: IncomingMessage, token: string): boolean =>
   req.headers.authorization === `Bearer ${token}`;
 
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+const createServer = (options: SimServerOptions, handler: Handler): Server =>
+  options.tls === undefined ? createPlainServer(handler) : createTlsServer(options.tls, handler);
+
 const listen = async (server: Server, options: SimServerOptions): Promise<RunningServer> => {
   await new Promise<void>((resolve) =>
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
   );
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${options.host ?? '127.0.0.1'}:${port}`,
     server,
     close: () =>
       new Promise<void>((resolve) => {
@@ -75,7 +87,7 @@ export const startArgoCdApi = async (
   options: ApiServerOptions,
 ): Promise<RunningServer> => {
   let streamed = 0;
-  const server = createServer((req, res) => {
+  const server = createServer(options, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://sim');
     if (!authorized(req, options.token)) {
       json(res, 401, {
@@ -155,7 +167,7 @@ export const startKubeApi = async (
   sim: SimulatedArgoCD,
   options: KubeServerOptions,
 ): Promise<RunningServer> => {
-  const server = createServer((req, res) => {
+  const server = createServer(options, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://sim');
     if (!authorized(req, options.token)) {
       json(res, 401, status(401, 'Unauthorized', 'Unauthorized'));

@@ -1,5 +1,7 @@
 export type { ArgusProcessOptions, ArgusResult, RunArgusOptions } from './argus-cli.js';
 export { ARGUS_BIN, ArgusProcess, REPO_ROOT, runArgus } from './argus-cli.js';
+export type { TestCertificates } from './certificates.js';
+export { makeTestCertificates } from './certificates.js';
 export type { ClickHouseTarget, TestClickHouse } from './clickhouse.js';
 export { clickHouseTarget, createTestClickHouse, randomDatabase } from './clickhouse.js';
 export { NatsServerNotFoundError, NatsServerStartError, WaitForTimeoutError } from './errors.js';

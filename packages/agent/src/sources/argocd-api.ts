@@ -29,6 +29,7 @@ export class ArgoCdApiSource implements AppSource {
   readonly #stop = new AbortController();
   #stream: AbortController | undefined;
   #reconnects = 0;
+  #lastError: string | undefined;
 
   constructor(options: ArgoCdApiSourceOptions) {
     this.#options = options;
@@ -37,6 +38,10 @@ export class ArgoCdApiSource implements AppSource {
 
   get reconnects(): number {
     return this.#reconnects;
+  }
+
+  get lastError(): string | undefined {
+    return this.#lastError;
   }
 
   #url(path: string): URL {
@@ -87,6 +92,7 @@ export class ArgoCdApiSource implements AppSource {
             'listed applications',
           );
           backoff.reset();
+          this.#lastError = undefined;
           for await (const line of lines) {
             const { result, error } = line as StreamLine;
             if (error !== undefined)
@@ -109,6 +115,7 @@ export class ArgoCdApiSource implements AppSource {
         this.#reconnects++;
         const delay = backoff.delay();
         this.#logger.warn({ err, retryInMs: delay }, 'Argo CD API unavailable; retrying');
+        this.#lastError = err instanceof Error ? err.message : String(err);
         await sleep(delay, this.#stop.signal);
       }
     }

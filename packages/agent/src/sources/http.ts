@@ -25,6 +25,32 @@ export class HttpStatusError extends Error {
   }
 }
 
+/** The server's certificate could not be verified: says which flag fixes it. */
+export class TlsVerificationError extends Error {
+  override name = 'TlsVerificationError';
+  readonly code: string;
+  constructor(url: URL, cause: NodeJS.ErrnoException) {
+    super(
+      `cannot verify the TLS certificate of ${url.origin} (${cause.code ?? 'TLS'}: ${cause.message}): ` +
+        'trust the CA that signed it with --argocd-ca <pem file>, or use --insecure in a lab',
+      { cause },
+    );
+    this.code = cause.code ?? '';
+  }
+}
+
+const CERTIFICATE_ERRORS = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 const open = (
   url: URL,
   options: HttpClientOptions,
@@ -45,7 +71,9 @@ const open = (
         })
       : httpRequest(url, common);
     req.on('response', resolve);
-    req.on('error', reject);
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      reject(CERTIFICATE_ERRORS.has(error.code ?? '') ? new TlsVerificationError(url, error) : error),
+    );
     req.end();
   });
 

@@ -46,6 +46,7 @@ export class KubernetesSource implements AppSource {
   readonly #logger: Logger;
   readonly #stop = new AbortController();
   #reconnects = 0;
+  #lastError: string | undefined;
 
   constructor(options: KubernetesSourceOptions) {
     this.#options = options;
@@ -139,6 +140,10 @@ export class KubernetesSource implements AppSource {
     return this.#reconnects;
   }
 
+  get lastError(): string | undefined {
+    return this.#lastError;
+  }
+
   async clusterNames(): Promise<ReadonlyMap<string, string>> {
     return this.#options.clusterNames ?? new Map();
   }
@@ -169,6 +174,7 @@ export class KubernetesSource implements AppSource {
           if (list.envelope === undefined) throw new Error('the application list was not read to its end');
           resourceVersion = (list.envelope as ListResponse).metadata?.resourceVersion;
           this.#logger.info({ apps: list.count, resourceVersion }, 'listed applications');
+          this.#lastError = undefined;
         }
         const url = this.#path();
         url.searchParams.set('watch', '1');
@@ -185,6 +191,7 @@ export class KubernetesSource implements AppSource {
           resourceVersion = object.metadata?.resourceVersion ?? resourceVersion;
           if (type === 'BOOKMARK') continue;
           backoff.reset();
+          this.#lastError = undefined;
           if (type === 'DELETED') yield { type: 'delete', app: object };
           else if (type === 'ADDED' || type === 'MODIFIED') yield { type: 'upsert', app: object };
         }
@@ -199,6 +206,7 @@ export class KubernetesSource implements AppSource {
         this.#reconnects++;
         const delay = backoff.delay();
         this.#logger.warn({ err, retryInMs: delay }, 'Kubernetes API unavailable; retrying');
+        this.#lastError = err instanceof Error ? err.message : String(err);
         await sleep(delay, this.#stop.signal);
       }
     }

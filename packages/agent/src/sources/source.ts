@@ -20,4 +20,6 @@ export interface AppSource {
   stop(): void;
   /** Reconnections so far (for metrics). */
   readonly reconnects: number;
+  /** Why the last attempt to list or watch failed, until one succeeds (for /readyz). */
+  readonly lastError: string | undefined;
 }
