@@ -43,5 +43,11 @@ export {
   UNIFIED_SUBJECT_PREFIX,
   unifiedSubject,
 } from './subjects.js';
-export type { SubscribeOptions, UnifiedEvent, UnifiedSelector, UnifiedSubscription } from './subscribe.js';
-export { subscribeUnified, unifiedFilter } from './subscribe.js';
+export type {
+  SubscribeOptions,
+  UnifiedEvent,
+  UnifiedSelector,
+  UnifiedSubscription,
+  UnifiedTags,
+} from './subscribe.js';
+export { subscribeUnified, unifiedFilter, unifiedTags } from './subscribe.js';

@@ -8,7 +8,7 @@ import {
   type JsMsg,
   jetstreamManager,
 } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
+import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import { BusError, InvalidTokenError } from './errors.js';
 import { HEADERS } from './headers.js';
 import { UNIFIED_STREAM } from './streams.js';
@@ -68,8 +68,20 @@ export const unifiedFilter = (selector: UnifiedSelector): string =>
     selector.predicate ?? '*',
   ].join('.');
 
-const tagsOf = (msg: JsMsg): Omit<UnifiedEvent, 'event' | 'specVersion'> & { specVersion: string } => {
-  const h = (name: string): string => msg.headers?.get(name) ?? '';
+/** The hub's tags of a unified-stream message, read from its headers. */
+export interface UnifiedTags {
+  readonly instance: string;
+  readonly cluster: string;
+  readonly environment: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Empty when the header is missing. */
+  readonly specVersion: string;
+  readonly identity: string;
+}
+
+/** Reads the tags the hub put on a unified-stream message (a damaged labels header leaves labels empty). */
+export const unifiedTags = (headers: MsgHdrs | undefined): UnifiedTags => {
+  const h = (name: string): string => headers?.get(name) ?? '';
   let labels: Record<string, string> = {};
   try {
     const parsed: unknown = JSON.parse(h(HEADERS.labels) || '{}');
@@ -84,11 +96,15 @@ const tagsOf = (msg: JsMsg): Omit<UnifiedEvent, 'event' | 'specVersion'> & { spe
     labels,
     specVersion: h(HEADERS.specVersion),
     identity: h(HEADERS.msgId),
-    subject: msg.subject,
-    streamSequence: msg.seq,
-    redelivered: msg.redelivered,
   };
 };
+
+const tagsOf = (msg: JsMsg): Omit<UnifiedEvent, 'event'> => ({
+  ...unifiedTags(msg.headers),
+  subject: msg.subject,
+  streamSequence: msg.seq,
+  redelivered: msg.redelivered,
+});
 
 /**
  * Consumes the unified stream through a durable pull consumer: typed events with the hub's tags,

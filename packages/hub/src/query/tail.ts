@@ -1,4 +1,4 @@
-import { HEADERS, toToken, UNIFIED_STREAM, UNIFIED_SUBJECT_PREFIX } from '@argus/bus';
+import { toToken, UNIFIED_STREAM, UNIFIED_SUBJECT_PREFIX, unifiedTags } from '@argus/bus';
 import { fromNats } from '@argus/cdevents';
 import type { Event } from '@argus/query-api';
 import type { EventFilter } from '@argus/store';
@@ -25,32 +25,25 @@ export const eventOfUnified = (msg: Pick<JsMsg, 'subject' | 'headers' | 'data'>)
     return undefined;
   }
   const { event } = validated;
-  const header = (name: string): string => msg.headers?.get(name) ?? '';
+  const tags = unifiedTags(msg.headers);
   const [, , , subjectType = '', predicate = ''] = msg.subject.split('.');
-  let labels: Record<string, string> = {};
-  try {
-    const parsed: unknown = JSON.parse(header(HEADERS.labels) || '{}');
-    if (typeof parsed === 'object' && parsed !== null) labels = parsed as Record<string, string>;
-  } catch {
-    // labels are informative; a damaged header leaves them empty
-  }
   const content = event.subject.content as { artifactId?: unknown } | undefined;
   return {
     id: event.context.id,
     source: event.context.source,
     type: event.context.type,
-    specVersion: header(HEADERS.specVersion) || validated.specVersion,
+    specVersion: tags.specVersion || validated.specVersion,
     subjectType,
     predicate,
     subjectId: event.subject.id,
     timestamp: new Date(event.context.timestamp),
-    instance: header(HEADERS.instance),
-    cluster: header(HEADERS.cluster),
-    environment: header(HEADERS.environment),
+    instance: tags.instance,
+    cluster: tags.cluster,
+    environment: tags.environment,
     chainId: event.context.chainId ?? '',
     artifactId: typeof content?.artifactId === 'string' ? content.artifactId : '',
-    labels,
-    identity: header(HEADERS.msgId),
+    labels: { ...tags.labels },
+    identity: tags.identity,
     cdeventJson: new TextDecoder().decode(msg.data),
   };
 };
