@@ -3,8 +3,7 @@
  * private CA), and serve their HTTP listeners and the gRPC API over TLS; clients that trust the CA
  * get answers, clients that do not are refused.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,63 +11,18 @@ import { AGENT_OPTIONS, runAgent } from '@argus/agent';
 import { createEvent } from '@argus/cdevents';
 import { HUB_OPTIONS, type RunningHub, runHub } from '@argus/hub';
 import { parseOptions } from '@argus/runtime';
-import { captureLogs, NatsServer, runArgus, waitFor } from '@argus/testkit';
+import {
+  captureLogs,
+  makeTestCertificates,
+  NatsServer,
+  runArgus,
+  type TestCertificates,
+  waitFor,
+} from '@argus/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'argus-tls-'));
-const file = (name: string) => join(dir, name);
-
-/** A private CA and a certificate for 127.0.0.1/localhost signed by it (EC P-256: fast to make). */
-const makeCertificates = () => {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=argus-test-ca',
-  );
-  openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-  writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.pem',
-    '-days',
-    '2',
-    '-extfile',
-    'san.ext',
-  );
-  // A CA nobody configured: trusting it must not be enough.
-  openssl(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'other.key',
-    '-out',
-    'other.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=other-ca',
-  );
-};
+let certs: TestCertificates;
 
 const httpsGet = (url: string, ca: Buffer): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -86,11 +40,11 @@ let agent: Awaited<ReturnType<typeof runAgent>>;
 const logs = captureLogs({ level: 'info' });
 
 beforeAll(async () => {
-  makeCertificates();
+  certs = makeTestCertificates(dir);
   nats = await NatsServer.start({
-    config: `tls {\n  cert_file: "${file('server.pem')}"\n  key_file: "${file('server.key')}"\n}`,
+    config: `tls {\n  cert_file: "${certs.certFile}"\n  key_file: "${certs.keyFile}"\n}`,
   });
-  const tlsFlags = { natsCa: file('ca.pem'), tlsCert: file('server.pem'), tlsKey: file('server.key') };
+  const tlsFlags = { natsCa: certs.caFile, tlsCert: certs.certFile, tlsKey: certs.keyFile };
   hub = await runHub(
     parseOptions(HUB_OPTIONS, {
       flags: {
@@ -146,11 +100,11 @@ describe('TLS everywhere', () => {
         captureLogs().destination,
       ),
     ).rejects.toThrow();
-    const ca = readFileSync(file('ca.pem'));
+    const ca = certs.ca;
     expect(await httpsGet(`https://127.0.0.1:${hub.http.address.port}/readyz`, ca)).toBe(200);
     expect(await httpsGet(`https://127.0.0.1:${agent.http.address.port}/readyz`, ca)).toBe(200);
     await expect(
-      httpsGet(`https://127.0.0.1:${hub.http.address.port}/healthz`, readFileSync(file('other.pem'))),
+      httpsGet(`https://127.0.0.1:${hub.http.address.port}/healthz`, readFileSync(certs.otherCaFile)),
     ).rejects.toThrow();
   });
 
@@ -167,7 +121,7 @@ describe('TLS everywhere', () => {
     const posted = await new Promise<number>((resolve, reject) => {
       const req = request(
         `https://127.0.0.1:${agent.http.address.port}/api/v1/notifications`,
-        { method: 'POST', ca: readFileSync(file('ca.pem')), headers: { 'content-type': 'application/json' } },
+        { method: 'POST', ca: certs.ca, headers: { 'content-type': 'application/json' } },
         (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
@@ -183,7 +137,7 @@ describe('TLS everywhere', () => {
       '--ingest',
       `https://127.0.0.1:${hub.http.address.port}`,
       '--tls-ca',
-      file('ca.pem'),
+      certs.caFile,
       '--token',
       'ci-token',
       '--type',
@@ -205,7 +159,7 @@ describe('TLS everywhere', () => {
       '--hub',
       hubAddress,
       '--tls-ca',
-      file('ca.pem'),
+      certs.caFile,
       '--output',
       'json',
     ]);
@@ -226,7 +180,7 @@ describe('TLS everywhere', () => {
       '--hub',
       hubAddress,
       '--tls-ca',
-      file('other.pem'),
+      certs.otherCaFile,
       '--timeout',
       '3s',
     ]);
