@@ -99,13 +99,19 @@ export const publishSteadily = async (
   }
 };
 
+/**
+ * A JetStream manager with a long API timeout: a cluster that just lost a node answers slowly, and
+ * the checks must not fail where the pipeline did not.
+ */
+export const patientJsm = (nc: NatsConnection) => jetstreamManager(nc, { timeout: 30_000 });
+
 /** Waits until the hub consumer has acknowledged every message of CDEVENTS_RAW. */
 export const waitDrained = async (
   nc: NatsConnection,
   expected: number,
   timeoutMs = 90_000,
 ): Promise<void> => {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await patientJsm(nc);
   await waitFor(
     async () => {
       try {
@@ -125,7 +131,7 @@ export const waitHubReady = async (
   hub: ArgusProcess,
   timeoutMs = 60_000,
 ): Promise<void> => {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await patientJsm(nc);
   await waitFor(
     async () => {
       if (hub.child.exitCode !== null) throw new Error(`the hub exited:\n${hub.output}`);
@@ -140,7 +146,7 @@ export const waitHubReady = async (
 
 /** How often each event id appears on the unified stream. */
 export const unifiedCounts = async (nc: NatsConnection): Promise<Map<string, number>> => {
-  const jsm = await jetstreamManager(nc, { timeout: 30_000 });
+  const jsm = await patientJsm(nc);
   const total = (await jsm.streams.info(UNIFIED_STREAM)).state.messages;
   const counts = new Map<string, number>();
   if (total === 0) return counts;

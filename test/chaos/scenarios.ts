@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { generateApps, type SimulatedArgoCD, simulatorFor, startArgoCdApi } from '@argus/argocd-sim';
 import { connectNats, RAW_STREAM } from '@argus/bus';
 import { ArgusProcess, captureLogs, freePort, NatsCluster, NatsServer, waitFor } from '@argus/testkit';
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import {
   type ChaosRow,
   chaosEvent,
   hubProcess,
+  patientJsm,
   publishSteadily,
   sleep,
   storedCounts,
@@ -124,7 +124,7 @@ export const clusterLosesNode = async (events: number, perSecond: number): Promi
     const publishing = publishSteadily(cluster.urls, 'cluster', events, perSecond);
     await sleep(((events / perSecond) * 1000) / 2);
     // Kill the node leading the raw stream: the worst one to lose.
-    const jsm = await jetstreamManager(f.nc);
+    const jsm = await patientJsm(f.nc);
     const leader = (await jsm.streams.info(RAW_STREAM)).cluster?.leader ?? 'argus-n1';
     await cluster.kill(Math.max(0, cluster.indexOf(leader)));
     const lostAt = Date.now();
@@ -290,7 +290,7 @@ const agentScenario = async (
     const expected = world.expected(rounds);
     const total = [...expected.values()].reduce((a, b) => a + b, 0);
     await waitFor(
-      async () => (await (await jetstreamManager(f.nc)).streams.info(RAW_STREAM)).state.messages >= total,
+      async () => (await (await patientJsm(f.nc)).streams.info(RAW_STREAM)).state.messages >= total,
       { what: `${total} agent events on the raw stream`, timeoutMs: 120_000, intervalMs: 250 },
     );
     await waitDrained(f.nc, total);
