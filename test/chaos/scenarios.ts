@@ -46,103 +46,114 @@ const fixture = async (servers: string): Promise<Fixture> => {
   };
 };
 
-/** The hub SIGKILLed every `everyMs` while `events` flow, and restarted at once. */
+/** Where a hub scenario runs: one nats-server, or a 3-node cluster. */
+interface Nats {
+  readonly urls: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A hub scenario: `scenario` events published steadily onto the raw stream by an at-least-once
+ * publisher while `strike` breaks something; it returns the hub that is left and when the fault
+ * ended. The verdict reads every event id back from the store and the unified stream.
+ */
+const hubScenario = async (
+  title: string,
+  key: string,
+  events: number,
+  nats: Nats,
+  strike: (f: Fixture) => Promise<{ hub: ArgusProcess; fault: string; faultOverAt: number }>,
+): Promise<ChaosRow> => {
+  const f = await fixture(nats.urls);
+  try {
+    const { hub, fault, faultOverAt } = await strike(f);
+    const recoverMs = Math.max(0, Date.now() - faultOverAt);
+    await hub.stop();
+    return verdict(
+      title,
+      fault,
+      ids(key, events),
+      await storedCounts(f.dataDir),
+      await unifiedCounts(f.nc),
+      recoverMs,
+    );
+  } finally {
+    await f.cleanup();
+    await nats.stop();
+  }
+};
+
+const singleNode = async (): Promise<Nats> => {
+  const server = await NatsServer.start();
+  return { urls: server.url, stop: () => server.stop() };
+};
+
+/** The hub SIGKILLed `kills` times while `events` flow, and restarted at once each time. */
 export const hubKilledRepeatedly = async (
   events: number,
   perSecond: number,
   kills: number,
 ): Promise<ChaosRow> => {
-  const nats = await NatsServer.start();
-  const f = await fixture(nats.url);
-  try {
-    let hub = hubProcess(nats.url, f.dataDir);
-    const publishing = publishSteadily(nats.url, 'hubkill', events, perSecond);
+  const nats = await singleNode();
+  return hubScenario('hub SIGKILLed repeatedly', 'hubkill', events, nats, async (f) => {
+    let hub = hubProcess(nats.urls, f.dataDir);
+    const publishing = publishSteadily(nats.urls, 'hubkill', events, perSecond);
     const everyMs = ((events / perSecond) * 1000) / (kills + 1);
     let lastRestart = Date.now();
     for (let k = 0; k < kills; k++) {
       await sleep(everyMs);
       await hub.kill('SIGKILL');
-      hub = hubProcess(nats.url, f.dataDir);
+      hub = hubProcess(nats.urls, f.dataDir);
       lastRestart = Date.now();
     }
     await publishing;
-    await waitDrained(f.nc, events);
-    const recoverMs = Date.now() - lastRestart;
-    await hub.stop();
-    return verdict(
-      'hub SIGKILLed repeatedly',
-      `${kills} SIGKILLs while ${events} events flow`,
-      ids('hubkill', events),
-      await storedCounts(f.dataDir),
-      await unifiedCounts(f.nc),
-      recoverMs,
-    );
-  } finally {
-    await f.cleanup();
-    await nats.stop();
-  }
+    await Promise.race([waitDrained(f.nc, events), hub.died]);
+    return { hub, fault: `${kills} SIGKILLs while ${events} events flow`, faultOverAt: lastRestart };
+  });
 };
 
 /** Every ClickHouse insert fails for `failMs`; the hub must stop acking, retry, and lose nothing. */
 export const insertsFailing = async (events: number, failMs: number): Promise<ChaosRow> => {
-  const nats = await NatsServer.start();
-  const f = await fixture(nats.url);
-  try {
-    const hub = hubProcess(nats.url, f.dataDir, { env: { ARGUS_FAILPOINT: `fail-inserts-for=${failMs}ms` } });
+  const nats = await singleNode();
+  return hubScenario('ClickHouse inserts failing', 'inserts', events, nats, async (f) => {
+    const hub = hubProcess(nats.urls, f.dataDir, {
+      env: { ARGUS_FAILPOINT: `fail-inserts-for=${failMs}ms` },
+    });
     const failingUntil = Date.now() + failMs;
     await Promise.race([
       (async () => {
-        await publishSteadily(nats.url, 'inserts', events, events / Math.max(1, failMs / 1000));
+        await publishSteadily(nats.urls, 'inserts', events, events / Math.max(1, failMs / 1000));
         await waitDrained(f.nc, events);
       })(),
       hub.died,
     ]);
-    const recoverMs = Math.max(0, Date.now() - failingUntil);
-    await hub.stop();
-    return verdict(
-      'ClickHouse inserts failing',
-      `every insert refused for ${failMs / 1000} s`,
-      ids('inserts', events),
-      await storedCounts(f.dataDir),
-      await unifiedCounts(f.nc),
-      recoverMs,
-    );
-  } finally {
-    await f.cleanup();
-    await nats.stop();
-  }
+    return { hub, fault: `every insert refused for ${failMs / 1000} s`, faultOverAt: failingUntil };
+  });
 };
 
-/** A 3-node JetStream cluster (R3 streams) loses a node while events flow. */
+/** A 3-node JetStream cluster (R3 streams) loses the raw stream's leader while events flow. */
 export const clusterLosesNode = async (events: number, perSecond: number): Promise<ChaosRow> => {
   const cluster = await NatsCluster.start();
-  const f = await fixture(cluster.urls);
-  try {
-    const hub = hubProcess(cluster.urls, f.dataDir, { replicas: 3 });
-    // Streams exist before the fault, as in production: an R3 stream cannot be created on two nodes.
-    await waitHubReady(f.nc, hub);
-    const publishing = publishSteadily(cluster.urls, 'cluster', events, perSecond);
-    await sleep(((events / perSecond) * 1000) / 2);
-    // Kill the node leading the raw stream: the worst one to lose.
-    const jsm = await patientJsm(f.nc);
-    const leader = (await jsm.streams.info(RAW_STREAM)).cluster?.leader ?? 'argus-n1';
-    await cluster.kill(Math.max(0, cluster.indexOf(leader)));
-    const lostAt = Date.now();
-    await Promise.race([publishing.then(() => waitDrained(f.nc, events, 120_000)), hub.died]);
-    const recoverMs = Date.now() - lostAt;
-    await hub.stop();
-    return verdict(
-      '3-node cluster loses a node',
-      `the raw stream's leader (${leader}) killed mid-flow`,
-      ids('cluster', events),
-      await storedCounts(f.dataDir),
-      await unifiedCounts(f.nc),
-      recoverMs,
-    );
-  } finally {
-    await f.cleanup();
-    await cluster.stop();
-  }
+  return hubScenario(
+    '3-node cluster loses a node',
+    'cluster',
+    events,
+    { urls: cluster.urls, stop: () => cluster.stop() },
+    async (f) => {
+      const hub = hubProcess(cluster.urls, f.dataDir, { replicas: 3 });
+      // Streams exist before the fault, as in production: an R3 stream cannot be created on two nodes.
+      await waitHubReady(f.nc, hub);
+      const publishing = publishSteadily(cluster.urls, 'cluster', events, perSecond);
+      await sleep(((events / perSecond) * 1000) / 2);
+      // Kill the node leading the raw stream: the worst one to lose.
+      const jsm = await patientJsm(f.nc);
+      const leader = (await jsm.streams.info(RAW_STREAM)).cluster?.leader ?? 'argus-n1';
+      await cluster.kill(Math.max(0, cluster.indexOf(leader)));
+      const lostAt = Date.now();
+      await Promise.race([publishing.then(() => waitDrained(f.nc, events, 120_000)), hub.died]);
+      return { hub, fault: `the raw stream's leader (${leader}) killed mid-flow`, faultOverAt: lostAt };
+    },
+  );
 };
 
 const SIM_TOKEN = 'chaos-token';

@@ -15,16 +15,8 @@ import { UNIFIED_STREAM } from './streams.js';
 import { isToken, toToken, UNIFIED_SUBJECT_PREFIX } from './subjects.js';
 
 /** One event of the unified stream with the hub's tags. */
-export interface UnifiedEvent {
+export interface UnifiedEvent extends UnifiedTags {
   readonly event: CDEvent;
-  /** The instance that published it, as the hub established it (never from the payload). */
-  readonly instance: string;
-  readonly cluster: string;
-  readonly environment: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly specVersion: string;
-  /** Event identity (digest of source and id); the same on every redelivery. */
-  readonly identity: string;
   readonly subject: string;
   readonly streamSequence: number;
   /** JetStream redelivered it (the handler failed or timed out before): handle idempotently. */
@@ -70,12 +62,14 @@ export const unifiedFilter = (selector: UnifiedSelector): string =>
 
 /** The hub's tags of a unified-stream message, read from its headers. */
 export interface UnifiedTags {
+  /** The instance that published it, as the hub established it (never from the payload). */
   readonly instance: string;
   readonly cluster: string;
   readonly environment: string;
   readonly labels: Readonly<Record<string, string>>;
   /** Empty when the header is missing. */
   readonly specVersion: string;
+  /** Event identity (digest of source and id); the same on every redelivery. */
   readonly identity: string;
 }
 
