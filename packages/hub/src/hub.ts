@@ -201,7 +201,9 @@ export class Hub {
     while (!this.#stopping) {
       try {
         const consumer = await this.#js.consumers.get(RAW_STREAM, this.#consumerName);
-        const messages = await consumer.consume({ max_messages: this.#batchSize * 2 });
+        // Short pull expiries: after a JetStream leader change a pull request can be lost, and the client
+        // only notices when it expires (30 s by default); 5 s bounds how long the hub stalls.
+        const messages = await consumer.consume({ max_messages: this.#batchSize * 2, expires: 5000 });
         this.#messages = messages;
         this.#consuming = true;
         delay = 250;
