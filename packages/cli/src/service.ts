@@ -1,13 +1,6 @@
-import {
-  type OptionsSpec,
-  optionsHelp,
-  type ParsedOptions,
-  parseArgsConfig,
-  parseOptions,
-  type Shutdown,
-} from '@argus/runtime';
+import type { OptionsSpec, ParsedOptions, Shutdown } from '@argus/runtime';
 import { type Command, EXIT_FAILURE, EXIT_OK } from './command.js';
-import { optionsFromFlags } from './options.js';
+import { specCommand } from './options.js';
 
 const EXIT_SECOND_SIGNAL = 130;
 
@@ -22,20 +15,12 @@ export const serviceCommand = <S extends OptionsSpec>(definition: {
   spec: S;
   examples: readonly string[];
   start: (options: ParsedOptions<S>) => Promise<{ readonly shutdown: Shutdown }>;
-}): Command => ({
-  name: definition.name,
-  summary: definition.summary,
-  usage: definition.usage,
-  options: parseArgsConfig(definition.spec),
-  optionHelp: optionsHelp(definition.spec),
-  examples: definition.examples,
-  async run({ values }, io) {
-    const options = parseOptions(definition.spec, { flags: optionsFromFlags(values), env: io.env });
+}): Command =>
+  specCommand(definition, async (options) => {
     const running = await definition.start(options);
     return new Promise<number>((resolve) => {
       running.shutdown.handleSignals((code) =>
         resolve(code === 0 ? EXIT_OK : code === EXIT_SECOND_SIGNAL ? EXIT_SECOND_SIGNAL : EXIT_FAILURE),
       );
     });
-  },
-});
+  });

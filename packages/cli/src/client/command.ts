@@ -1,12 +1,6 @@
-import {
-  type OptionsSpec,
-  optionsHelp,
-  type ParsedOptions,
-  parseArgsConfig,
-  parseOptions,
-} from '@argus/runtime';
+import type { OptionsSpec, ParsedOptions } from '@argus/runtime';
 import { type Command, type CommandIO, EXIT_FAILURE } from '../command.js';
-import { optionsFromFlags } from '../options.js';
+import { specCommand } from '../options.js';
 import {
   type ClientOptions,
   type Connection,
@@ -31,18 +25,9 @@ export const clientCommand = <S extends OptionsSpec>(definition: {
     io: CommandIO,
     positionals: readonly string[],
   ) => Promise<number>;
-}): Command => ({
-  name: definition.name,
-  summary: definition.summary,
-  usage: definition.usage,
-  options: parseArgsConfig(definition.spec),
-  optionHelp: optionsHelp(definition.spec),
-  examples: definition.examples,
-  async run({ values, positionals }, io) {
-    const options = parseOptions(definition.spec, {
-      flags: optionsFromFlags(values),
-      env: io.env,
-    }) as ParsedOptions<S> & ClientOptions;
+}): Command =>
+  specCommand(definition, async (parsed, positionals, io) => {
+    const options = parsed as ParsedOptions<S> & ClientOptions;
     const connection = connect(options);
     try {
       return await definition.run(options, connection, io, positionals);
@@ -53,5 +38,4 @@ export const clientCommand = <S extends OptionsSpec>(definition: {
     } finally {
       connection.close();
     }
-  },
-});
+  });

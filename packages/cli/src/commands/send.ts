@@ -12,9 +12,9 @@ import {
   type SpecVersion,
   ValidationError,
 } from '@argus/cdevents';
-import { type OptionsSpec, optionsHelp, parseArgsConfig, parseOptions } from '@argus/runtime';
+import type { OptionsSpec, ParsedOptions } from '@argus/runtime';
 import { type Command, EXIT_FAILURE, EXIT_OK, UsageError } from '../command.js';
-import { optionsFromFlags } from '../options.js';
+import { specCommand } from '../options.js';
 
 const SEND_OPTIONS = {
   ingest: {
@@ -111,7 +111,7 @@ const describeInvalid = (error: ValidationError): string =>
 
 /** The event to send: a file (or `-`), validated as is, or one built from flags. */
 const eventToSend = async (
-  options: ReturnType<typeof parseOptions<typeof SEND_OPTIONS>>,
+  options: ParsedOptions<typeof SEND_OPTIONS>,
   positionals: readonly string[],
   readStdin: () => Promise<Buffer>,
 ): Promise<CDEvent> => {
@@ -174,19 +174,19 @@ const post = (
     request.end(body);
   });
 
-export const sendCommand: Command = {
-  name: 'send',
-  summary: "publish a CDEvent through the hub's HTTP ingest (for CI pipelines): from a file or from flags",
-  usage:
-    'argus send [--ingest <url>] [--token <t>] (<file|-> | --type <t> --source <uri> --subject-id <id> [--content <json>])',
-  options: parseArgsConfig(SEND_OPTIONS),
-  optionHelp: optionsHelp(SEND_OPTIONS),
-  examples: [
-    'argus send event.json --token $CI_TOKEN',
-    'argus send --type change.merged --source /github/acme/app --subject-id acme/app/pull/42 --chain-id $GIT_SHA',
-  ],
-  async run({ values, positionals }, io) {
-    const options = parseOptions(SEND_OPTIONS, { flags: optionsFromFlags(values), env: io.env });
+export const sendCommand: Command = specCommand(
+  {
+    name: 'send',
+    summary: "publish a CDEvent through the hub's HTTP ingest (for CI pipelines): from a file or from flags",
+    usage:
+      'argus send [--ingest <url>] [--token <t>] (<file|-> | --type <t> --source <uri> --subject-id <id> [--content <json>])',
+    spec: SEND_OPTIONS,
+    examples: [
+      'argus send event.json --token $CI_TOKEN',
+      'argus send --type change.merged --source /github/acme/app --subject-id acme/app/pull/42 --chain-id $GIT_SHA',
+    ],
+  },
+  async (options, positionals, io) => {
     let event: CDEvent;
     try {
       event = await eventToSend(options, positionals, io.readStdin);
@@ -224,4 +224,4 @@ export const sendCommand: Command = {
     );
     return EXIT_OK;
   },
-};
+);
