@@ -103,7 +103,9 @@ export const publishSteadily = async (
  * A JetStream manager with a long API timeout: a cluster that just lost a node answers slowly, and
  * the checks must not fail where the pipeline did not.
  */
-export const patientJsm = (nc: NatsConnection) => jetstreamManager(nc, { timeout: 30_000 });
+export const patientJsm = (nc: NatsConnection) =>
+  // No account-info request up front: the callers retry their own requests until the cluster answers.
+  jetstreamManager(nc, { timeout: 30_000, checkAPI: false });
 
 /** Waits until the hub consumer has acknowledged every message of CDEVENTS_RAW. */
 export const waitDrained = async (
@@ -147,7 +149,14 @@ export const waitHubReady = async (
 /** How often each event id appears on the unified stream. */
 export const unifiedCounts = async (nc: NatsConnection): Promise<Map<string, number>> => {
   const jsm = await patientJsm(nc);
-  const total = (await jsm.streams.info(UNIFIED_STREAM)).state.messages;
+  const total = await waitFor(
+    () =>
+      jsm.streams.info(UNIFIED_STREAM).then(
+        (i) => ({ n: i.state.messages }),
+        () => undefined,
+      ),
+    { what: 'the unified stream info', timeoutMs: 120_000, intervalMs: 1000 },
+  ).then((r) => r.n);
   const counts = new Map<string, number>();
   if (total === 0) return counts;
   // A cluster that just lost a node may answer API requests slowly: a long timeout, and retries.
