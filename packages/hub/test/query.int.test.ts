@@ -378,6 +378,60 @@ describe('gRPC query API', () => {
     expect((await jsm.consumers.info(RAW_STREAM, 'argus-hub')).num_pending).toBe(0);
   });
 
+  test('tail replaying from a time waits for a slow client instead of buffering the stream', async () => {
+    const js = jetstream(running.nc);
+    const count = 2000;
+    const big = 'x'.repeat(2000);
+    const storedBefore = running.hub.stats().stored;
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        publishRaw(
+          js,
+          createEvent({
+            type: 'service.deployed',
+            id: `bulk-${i}`,
+            source: '/argocd/bulk/app/app',
+            timestamp: at(300),
+            subject: {
+              id: 'bulk-app',
+              content: { environment: { id: 'bulk/app' }, artifactId: 'pkg:oci/app@1' },
+            },
+            customData: { padding: big },
+          }),
+          { instance: 'argo-bulk', cluster: 'bulk' },
+        ),
+      ),
+    );
+    await waitFor(() => running.hub.stats().stored >= storedBefore + count, {
+      what: 'the bulk events stored',
+      timeoutMs: 30_000,
+    });
+    const stream = client.tailEvents(
+      { filter: EventFilter.fromPartial({ cluster: 'bulk', since: new Date(Date.now() - 600_000) }) },
+      auth(),
+    );
+    let received = 0;
+    stream.on('data', () => {
+      received += 1;
+      if (received === 1) stream.pause();
+    });
+    stream.on('error', () => undefined);
+    const jsm = await jetstreamManager(running.nc);
+    const delivered = async () => {
+      let most = 0;
+      for await (const c of jsm.consumers.list(UNIFIED_STREAM))
+        most = Math.max(most, c.delivered.consumer_seq);
+      return most;
+    };
+    await waitFor(() => received >= 1, { what: 'the first replayed event' });
+    await new Promise((r) => setTimeout(r, 1500));
+    // Paused: the hub stopped taking messages once the client's buffers were full.
+    expect(await delivered()).toBeLessThan(count);
+    stream.resume();
+    await waitFor(() => received >= count, { what: `all ${count} replayed events`, timeoutMs: 30_000 });
+    stream.cancel();
+  });
+
   test('server reflection lists the query service', async () => {
     const require = createRequire(import.meta.url);
     const protoPath = join(

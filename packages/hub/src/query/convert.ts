@@ -18,6 +18,14 @@ const FILTER_FIELDS = [
 
 const toSnake = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
+/** Refuses a value longer than any id or name (`name` is the field as the proto spells it). */
+export const checkValueLength = (name: string, value: string): void => {
+  if (value.length > MAX_FILTER_VALUE_LENGTH)
+    throw new QueryArgumentError(
+      `${name} is ${value.length} characters; at most ${MAX_FILTER_VALUE_LENGTH} are accepted`,
+    );
+};
+
 /** Checks a window: until after since, both real dates. Field names are the proto's. */
 export const checkWindow = (since: Date | undefined, until: Date | undefined): void => {
   for (const [name, value] of [
@@ -40,10 +48,7 @@ export const toStoreFilter = (filter: ProtoEventFilter | undefined): EventFilter
   for (const field of FILTER_FIELDS) {
     const value = filter[field];
     if (value === '') continue;
-    if (value.length > MAX_FILTER_VALUE_LENGTH)
-      throw new QueryArgumentError(
-        `filter.${toSnake(field)} is ${value.length} characters; at most ${MAX_FILTER_VALUE_LENGTH} are accepted`,
-      );
+    checkValueLength(`filter.${toSnake(field)}`, value);
     result[field] = value;
   }
   checkWindow(filter.since, filter.until);

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { DLQ_STREAM, RAW_STREAM, readHeartbeats } from '@argus/bus';
 import {
   DoraGroupBy,
@@ -31,10 +32,10 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { HubStats } from '../metrics.js';
 import {
+  checkValueLength,
   checkWindow,
   decodePageToken,
   encodePageToken,
-  MAX_FILTER_VALUE_LENGTH,
   toApiEvent,
   toStoreFilter,
 } from './convert.js';
@@ -100,11 +101,6 @@ const authorize = (tokens: TokenVerifier, metadata: Metadata): string => {
   return name;
 };
 
-const checkLength = (name: string, value: string): void => {
-  if (value.length > MAX_FILTER_VALUE_LENGTH)
-    throw new QueryArgumentError(`${name} is ${value.length} characters; at most ${MAX_FILTER_VALUE_LENGTH}`);
-};
-
 const bounded = (name: string, value: number, fallback: number, max: number): number => {
   if (value === 0) return fallback;
   if (value > max) throw new QueryArgumentError(`${name} must be at most ${max}, got ${value}`);
@@ -162,9 +158,15 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
         return;
       }
       void (async () => {
+        // Ends a wait for the client to drain its buffer when the call goes away.
+        const gone = new Promise<void>((resolve) => {
+          call.once('cancelled', resolve);
+          call.once('close', resolve);
+        });
         try {
           const tail = await tailUnified(js, filter, (event, sequence) => {
-            call.write({ event, streamSequence: sequence });
+            if (call.write({ event, streamSequence: sequence })) return undefined;
+            return Promise.race([once(call, 'drain').then(() => undefined), gone]);
           });
           const stop = () => tail.stop();
           call.on('cancelled', stop);
@@ -183,7 +185,7 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
     getServiceTimeline: unary('GetServiceTimeline', async (request): Promise<GetServiceTimelineResponse> => {
       if (request.service === '')
         throw new QueryArgumentError('service is required (the subject id of its events)');
-      checkLength('service', request.service);
+      checkValueLength('service', request.service);
       checkWindow(request.since, request.until);
       const limit = bounded('limit', request.limit, DEFAULT_TIMELINE_LIMIT, MAX_TIMELINE_LIMIT);
       const events = await serviceTimeline(
@@ -212,7 +214,8 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
     }),
 
     getDoraMetrics: unary('GetDoraMetrics', async (request): Promise<GetDoraMetricsResponse> => {
-      for (const field of ['service', 'cluster', 'environment'] as const) checkLength(field, request[field]);
+      for (const field of ['service', 'cluster', 'environment'] as const)
+        checkValueLength(field, request[field]);
       const until = request.until ?? new Date();
       const since = request.since ?? new Date(until.getTime() - 30 * DAY_MS);
       checkWindow(since, until);

@@ -69,11 +69,13 @@ export interface TailHandle {
  * Follows the unified stream with an ordered consumer (ephemeral, flow-controlled, resumes itself
  * after reconnects) from `filter.since` or from now, and hands each matching event to `onEvent`.
  * With `filter.since`, it starts at that time of storage: events stored earlier are not replayed.
+ * When `onEvent` returns a promise (a slow client's buffer is full), no further message is taken
+ * until it settles, so a replay of a month never piles up in the hub's memory.
  */
 export const tailUnified = async (
   js: JetStreamClient,
   filter: EventFilter,
-  onEvent: (event: Event, sequence: number) => void,
+  onEvent: (event: Event, sequence: number) => void | Promise<void>,
 ): Promise<TailHandle> => {
   const consumer = await js.consumers.get(UNIFIED_STREAM, {
     filter_subjects: tailSubject(filter),
@@ -87,7 +89,9 @@ export const tailUnified = async (
   const done = (async () => {
     for await (const msg of messages) {
       const event = eventOfUnified(msg);
-      if (event !== undefined && matchesFilter(event, filter)) onEvent(event, msg.seq);
+      if (event === undefined || !matchesFilter(event, filter)) continue;
+      const slow = onEvent(event, msg.seq);
+      if (slow !== undefined) await slow;
     }
   })();
   let stopped = false;
