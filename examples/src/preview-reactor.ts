@@ -3,7 +3,7 @@
  * (two durables: a 2.9 server allows one filter subject per consumer) and prints what a preview
  * controller would do. It changes nothing.
  *
- *   pnpm --filter @argus/examples preview-reactor -- --nats nats://127.0.0.1:4222
+ *   pnpm --filter @argus/examples preview-reactor --nats nats://127.0.0.1:4222
  */
 import { parseArgs } from 'node:util';
 import { connectNats, subscribeUnified } from '@argus/bus';
@@ -11,7 +11,14 @@ import { createLogger } from '@argus/runtime';
 import { jetstream } from '@nats-io/jetstream';
 import { previewAction } from './preview-plan.js';
 
+process.on('uncaughtException', (error) => {
+  process.stderr.write(`preview-reactor: ${error.message}\n`);
+  process.exit(1);
+});
+
 const { values } = parseArgs({
+  // `pnpm <script> -- --flag` hands the `--` on: skip it.
+  args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--')),
   options: {
     nats: { type: 'string', default: process.env.ARGUS_NATS ?? 'nats://127.0.0.1:4222' },
     durable: { type: 'string', default: 'preview-reactor' },

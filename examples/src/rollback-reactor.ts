@@ -3,7 +3,7 @@
  * for the service's timeline and prints the rollback it would request from Argo CD. It requests
  * nothing: wiring it to `argocd app rollback` is a deliberate, separate step.
  *
- *   pnpm --filter @argus/examples rollback-reactor -- --nats nats://127.0.0.1:4222 --hub 127.0.0.1:50051
+ *   pnpm --filter @argus/examples rollback-reactor --nats nats://127.0.0.1:4222 --hub 127.0.0.1:50051
  */
 import { parseArgs } from 'node:util';
 import { connectNats, subscribeUnified, type UnifiedEvent } from '@argus/bus';
@@ -13,7 +13,14 @@ import { credentials, Metadata } from '@grpc/grpc-js';
 import { jetstream } from '@nats-io/jetstream';
 import { describePlan, planRollback } from './rollback-plan.js';
 
+process.on('uncaughtException', (error) => {
+  process.stderr.write(`rollback-reactor: ${error.message}\n`);
+  process.exit(1);
+});
+
 const { values } = parseArgs({
+  // `pnpm <script> -- --flag` hands the `--` on: skip it.
+  args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--')),
   options: {
     nats: { type: 'string', default: process.env.ARGUS_NATS ?? 'nats://127.0.0.1:4222' },
     hub: { type: 'string', default: process.env.ARGUS_HUB ?? '127.0.0.1:50051' },

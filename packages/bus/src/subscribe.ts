@@ -128,6 +128,10 @@ export const subscribeUnified = async (
       );
     }
   } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)
+      throw new BusError(
+        `the unified stream ${UNIFIED_STREAM} does not exist on this NATS: start the hub first`,
+      );
     if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound))
       throw error;
     await jsm.consumers.add(UNIFIED_STREAM, {

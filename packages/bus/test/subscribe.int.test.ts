@@ -127,4 +127,17 @@ describe('subscribeUnified', () => {
       }),
     ).rejects.toThrow(/exists on CDEVENTS with filter cdevents.unified.prod-eu.\*.\*/);
   });
+
+  test('without the unified stream (no hub yet) the error says so', async () => {
+    const bare = await NatsServer.start();
+    const conn = await connectNats({ servers: bare.url, name: 'no-hub', logger: captureLogs().logger });
+    try {
+      await expect(
+        subscribeUnified(conn, jetstream(conn), { durable: 'early', handler: () => undefined }),
+      ).rejects.toThrow('the unified stream CDEVENTS does not exist on this NATS: start the hub first');
+    } finally {
+      await conn.close();
+      await bare.stop();
+    }
+  });
 });

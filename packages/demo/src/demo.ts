@@ -397,7 +397,7 @@ export const runDemo = async (options: DemoOptions): Promise<string[]> => {
         `  pnpm argus stats --hub ${hubAddress}`,
         `  pnpm argus send --ingest ${ingest} --token ${CI_TOKEN} --type change.merged --source /github/acme/podinfo --subject-id acme/podinfo/pull/99`,
         `  NATS ${natsUrl}: subscribe to cdevents.unified.> (all), cdevents.unified.prod-eu.> (one cluster),`,
-        `    cdevents.unified.*.incident.detected (incidents); e.g. pnpm --filter @argus/examples rollback-reactor -- --nats ${natsUrl} --hub ${hubAddress}`,
+        `    cdevents.unified.*.incident.detected (incidents); e.g. pnpm --filter @argus/examples rollback-reactor --nats ${natsUrl} --hub ${hubAddress}`,
         `  logs: ${logs}`,
         '',
       ].join('\n'),
