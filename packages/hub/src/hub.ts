@@ -5,6 +5,7 @@ import {
   ensureStreams,
   HEADERS,
   RAW_STREAM,
+  receivedHeaders,
   type StreamOptions,
 } from '@argus/bus';
 import type { Logger } from '@argus/runtime';
@@ -293,7 +294,8 @@ export class Hub {
 
   /** Validates, de-duplicates and tags one message: its row, its refusal, or undefined for a repeat. */
   #admit(msg: JsMsg, inBatch: Set<string>, receivedAt: Date): Accepted | RejectedMessage | undefined {
-    const result = validateMessage(msg, this.#maxEventBytes);
+    const headers = receivedHeaders(msg);
+    const result = validateMessage({ subject: msg.subject, headers, data: msg.data }, this.#maxEventBytes);
     if (result instanceof RejectedMessage) return result;
     if (
       this.#recent.has(result.identity) ||
@@ -303,7 +305,7 @@ export class Hub {
       this.#countDuplicate('recent');
       return undefined;
     }
-    const destination = msg.headers?.get(HEADERS.cluster) ?? '';
+    const destination = headers?.get(HEADERS.cluster) ?? '';
     const tags = tagEvent(this.#registry, result.instance, destination === '' ? undefined : destination);
     if (tags instanceof RejectedMessage) return tags;
     const { event, specVersion } = result.validated;
