@@ -29,62 +29,73 @@ export const median = (values: readonly number[]): number => {
 const groupKey = (e: DeliveryEvent, grouping: DoraGrouping): string =>
   grouping === 'none' ? '' : grouping === 'service' ? e.service : e[grouping];
 
+/** Events grouped by a key, in their order. */
+const groupBy = <T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> => {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list === undefined) groups.set(k, [item]);
+    else list.push(item);
+  }
+  return groups;
+};
+
 /**
- * When the change a deployment shipped was merged, traced through what producers recorded: a
- * `change.merged` in the deployment's chain or linked from it, or in the chain of (or linked from)
- * the artifact it deployed. The earliest such merge not after the deployment; undefined if none.
+ * Finds, for a deployment, when the change it shipped was merged, traced through what producers
+ * recorded: a `change.merged` in the deployment's chain or linked from it, or in the chain of (or
+ * linked from) the artifact it deployed. The earliest such merge not after the deployment; undefined
+ * if none. The upstream events are sorted once, for every deployment asked about.
  */
+const mergeTracer = (upstream: readonly DeliveryEvent[]) => {
+  const merges = upstream.filter((e) => e.kind === 'change.merged');
+  const artifacts = groupBy(
+    upstream.filter((e) => e.kind !== 'change.merged'),
+    (e) => e.subjectId,
+  );
+  return (deployment: DeliveryEvent): number | undefined => {
+    const shipped = deployment.artifactId === '' ? [] : (artifacts.get(deployment.artifactId) ?? []);
+    const chains = new Set([deployment.chainId, ...shipped.map((a) => a.chainId)].filter((c) => c !== ''));
+    const ids = new Set([...deployment.linkedIds, ...shipped.flatMap((a) => a.linkedIds)]);
+    let earliest: number | undefined;
+    for (const merge of merges) {
+      if (!chains.has(merge.chainId) && !ids.has(merge.id)) continue;
+      if (merge.time > deployment.time) continue;
+      if (earliest === undefined || merge.time < earliest) earliest = merge.time;
+    }
+    return earliest;
+  };
+};
+
+/** When the change a deployment shipped was merged (see mergeTracer), for one deployment. */
 export const changeMergedAt = (
   deployment: DeliveryEvent,
   upstream: readonly DeliveryEvent[],
-): number | undefined => {
-  const merges = upstream.filter((e) => e.kind === 'change.merged');
-  const artifacts = upstream.filter(
-    (e) =>
-      e.kind !== 'change.merged' && deployment.artifactId !== '' && e.subjectId === deployment.artifactId,
-  );
-  const chains = new Set([deployment.chainId, ...artifacts.map((a) => a.chainId)].filter((c) => c !== ''));
-  const ids = new Set([...deployment.linkedIds, ...artifacts.flatMap((a) => a.linkedIds)]);
-  let earliest: number | undefined;
-  for (const merge of merges) {
-    if (!chains.has(merge.chainId) && !ids.has(merge.id)) continue;
-    if (merge.time > deployment.time) continue;
-    if (earliest === undefined || merge.time < earliest) earliest = merge.time;
-  }
-  return earliest;
-};
+): number | undefined => mergeTracer(upstream)(deployment);
 
 const figuresOf = (
   key: string,
   events: readonly DeliveryEvent[],
-  upstream: readonly DeliveryEvent[],
+  mergedAt: (deployment: DeliveryEvent) => number | undefined,
   windowDays: number,
 ): DoraFigures => {
   const deployments = events.filter(isDeployment);
   // A deployment failed when, on its service and cluster, an incident was detected or a rollback
-  // came before the next deployment (events are oldest first).
+  // came before the next deployment (events are oldest first). A rollback is itself a deployment
+  // that then awaits its own verdict.
   let failed = 0;
-  const byTarget = new Map<string, DeliveryEvent[]>();
-  for (const e of events) {
-    const target = `${e.service}\u0000${e.cluster}`;
-    const list = byTarget.get(target) ?? [];
-    list.push(e);
-    byTarget.set(target, list);
-  }
-  for (const list of byTarget.values()) {
-    list.forEach((e, i) => {
-      if (!isDeployment(e)) return;
-      for (const next of list.slice(i + 1)) {
-        if (next.kind === 'incident.detected' || next.kind === 'service.rolledback') {
-          failed += 1;
-          return;
-        }
-        if (isDeployment(next)) return;
+  for (const list of groupBy(events, (e) => `${e.service}\u0000${e.cluster}`).values()) {
+    let awaitingVerdict = false;
+    for (const e of list) {
+      if (awaitingVerdict && (e.kind === 'incident.detected' || e.kind === 'service.rolledback')) {
+        failed += 1;
+        awaitingVerdict = false;
       }
-    });
+      if (isDeployment(e)) awaitingVerdict = true;
+    }
   }
   const leadTimes = deployments.flatMap((d) => {
-    const merged = changeMergedAt(d, upstream);
+    const merged = mergedAt(d);
     return merged === undefined ? [] : [(d.time - merged) / 1000];
   });
   // An incident is restored by the first later resolution of the same incident subject.
@@ -121,15 +132,11 @@ export const computeDora = (
   grouping: DoraGrouping,
 ): DoraFigures[] => {
   const windowDays = (window.until.getTime() - window.since.getTime()) / DAY_MS;
-  const groups = new Map<string, DeliveryEvent[]>();
-  if (grouping === 'none') groups.set('', []);
-  for (const e of events) {
-    const key = groupKey(e, grouping);
-    const list = groups.get(key) ?? [];
-    list.push(e);
-    groups.set(key, list);
-  }
+  const groups = groupBy(events, (e) => groupKey(e, grouping));
+  // Not grouped: one row even for an empty window.
+  if (grouping === 'none' && groups.size === 0) groups.set('', []);
+  const mergedAt = mergeTracer(upstream);
   return [...groups]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([key, list]) => figuresOf(key, list, upstream, windowDays));
+    .map(([key, list]) => figuresOf(key, list, mergedAt, windowDays));
 };
