@@ -17,6 +17,7 @@ import {
   deliveryEvents,
   instanceActivity,
   type Store,
+  type StoredEvent,
   StoreQueryError,
   searchPage,
   serviceTimeline,
@@ -105,6 +106,13 @@ const bounded = (name: string, value: number, fallback: number, max: number): nu
   if (value === 0) return fallback;
   if (value > max) throw new QueryArgumentError(`${name} must be at most ${max}, got ${value}`);
   return value;
+};
+
+/** An incident's description from its stored event (only incidents need the raw event parsed). */
+const incidentDescription = (e: StoredEvent): string => {
+  const content = (JSON.parse(e.raw) as { subject?: { content?: { description?: unknown } } }).subject
+    ?.content;
+  return typeof content?.description === 'string' ? content.description : e.subject_id;
 };
 
 /** The QueryService handlers over the store, the unified stream and the hub's counters. */
@@ -198,17 +206,11 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
         limit,
       );
       return {
-        entries: events.map((e) => {
-          const content = (JSON.parse(e.raw) as { subject?: { content?: { description?: unknown } } }).subject
-            ?.content;
-          const detail =
-            e.subject_type === 'incident'
-              ? typeof content?.description === 'string'
-                ? content.description
-                : e.subject_id
-              : e.artifact_id;
-          return { event: toApiEvent(e), kind: `${e.subject_type}.${e.predicate}`, detail };
-        }),
+        entries: events.map((e) => ({
+          event: toApiEvent(e),
+          kind: `${e.subject_type}.${e.predicate}`,
+          detail: e.subject_type === 'incident' ? incidentDescription(e) : e.artifact_id,
+        })),
         clusters: [...new Set(events.map((e) => e.cluster))].sort(),
       };
     }),
