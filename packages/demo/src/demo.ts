@@ -14,8 +14,9 @@ import {
   startKubeApi,
 } from '@argus/argocd-sim';
 import { type GetStatsResponse, QueryServiceClient, type SearchEventsResponse } from '@argus/query-api';
+import { freePort } from '@argus/testkit/ports';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { freePort, metric, runCommand, Supervised, sleep, waitPort, waitReady } from './processes.js';
+import { metric, runCommand, Supervised, sleep, waitPort, waitReady } from './processes.js';
 import { type DemoInstance, INSTANCES, registryYaml, SCENARIO, SCENARIO_SPAN_MS } from './world.js';
 
 export interface DemoOptions {

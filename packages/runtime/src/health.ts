@@ -3,7 +3,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { ListenAddress } from './listen.js';
+import { type ListenAddress, listenFailure } from './listen.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -71,9 +71,10 @@ export const startHealthServer = async (options: HealthServerOptions): Promise<H
       .end(JSON.stringify({ error: `no route ${path}` }));
   };
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: Error) => reject(listenFailure(options.listen, error));
+    server.once('error', failed);
     server.listen(options.listen.port, options.listen.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

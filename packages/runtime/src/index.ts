@@ -3,7 +3,7 @@ export type { ExtraRoute, HealthServer, HealthServerOptions, Readiness } from '.
 export { startHealthServer } from './health.js';
 export { readBodyWithin } from './http-body.js';
 export type { ListenAddress, ListenerTls } from './listen.js';
-export { formatListen, isLoopback, loadListenerTls, parseListen } from './listen.js';
+export { formatListen, isLoopback, listenFailure, loadListenerTls, parseListen } from './listen.js';
 export type { Logger, LoggerSetup } from './logger.js';
 export { createLogger, REDACT_PATHS } from './logger.js';
 export type { OptionKind, OptionSources, OptionSpec, OptionsSpec, ParsedOptions } from './options.js';

@@ -4,6 +4,8 @@ import { OptionsError } from './errors.js';
 export interface ListenAddress {
   readonly host: string;
   readonly port: number;
+  /** The flag it came from, named when binding fails. */
+  readonly option?: string;
 }
 
 /** Parses `host:port`, `:port` (all interfaces) or `[::1]:port`. Port 0 picks a free port. */
@@ -16,11 +18,28 @@ export const parseListen = (text: string, option = '--listen'): ListenAddress =>
       option,
     );
   }
-  return { host: m[1] ?? (m[2] === '' || m[2] === undefined ? '0.0.0.0' : m[2]), port };
+  return { host: m[1] ?? (m[2] === '' || m[2] === undefined ? '0.0.0.0' : m[2]), port, option };
 };
 
 export const formatListen = ({ host, port }: ListenAddress): string =>
   host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+
+const BIND_HINTS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'another process is already listening there; stop it or choose a free port',
+  EADDRNOTAVAIL: 'no interface of this machine has that address',
+  EACCES: 'ports below 1024 need privileges; choose a port above 1023',
+};
+
+/** The error for a listener that could not bind, naming the address, the flag and what to do. */
+export const listenFailure = (address: ListenAddress, cause: unknown): OptionsError => {
+  // grpc-js folds the errno into its message instead of setting `code`.
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const code =
+    (cause as NodeJS.ErrnoException).code ?? /\b(EADDRINUSE|EADDRNOTAVAIL|EACCES)\b/.exec(message)?.[1];
+  const detail = (code !== undefined && BIND_HINTS[code]) || message;
+  const option = address.option ?? '--listen';
+  return new OptionsError(`cannot listen on ${formatListen(address)} (${option}): ${detail}`, option);
+};
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 

@@ -1,7 +1,15 @@
+import { type AddressInfo, createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, expect, test } from 'vitest';
-import { createLogger, type HealthServer, parseListen, startHealthServer } from '../src/index.js';
+import {
+  createLogger,
+  type HealthServer,
+  listenFailure,
+  OptionsError,
+  parseListen,
+  startHealthServer,
+} from '../src/index.js';
 
 const logger = createLogger({
   service: 't',
@@ -34,9 +42,46 @@ test('healthz, readyz and metrics over real HTTP', async () => {
 });
 
 test('parseListen accepts host:port forms and refuses others', () => {
-  expect(parseListen('127.0.0.1:8080')).toEqual({ host: '127.0.0.1', port: 8080 });
-  expect(parseListen(':9090')).toEqual({ host: '0.0.0.0', port: 9090 });
-  expect(parseListen('[::1]:7')).toEqual({ host: '::1', port: 7 });
+  expect(parseListen('127.0.0.1:8080')).toEqual({ host: '127.0.0.1', port: 8080, option: '--listen' });
+  expect(parseListen(':9090', '--http-listen')).toEqual({
+    host: '0.0.0.0',
+    port: 9090,
+    option: '--http-listen',
+  });
+  expect(parseListen('[::1]:7')).toMatchObject({ host: '::1', port: 7 });
   expect(() => parseListen('8080')).toThrow(/expected host:port/);
   expect(() => parseListen('h:99999')).toThrow(/expected host:port/);
+});
+
+test('a port already taken fails with the address, the flag and what to do', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const { port } = taken.address() as AddressInfo;
+  try {
+    const error = await startHealthServer({
+      listen: parseListen(`127.0.0.1:${port}`, '--http-listen'),
+      registry: new Registry(),
+      logger,
+      readiness: () => ({ ready: true, reasons: [] }),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OptionsError);
+    expect((error as OptionsError).option).toBe('--http-listen');
+    expect((error as Error).message).toBe(
+      `cannot listen on 127.0.0.1:${port} (--http-listen): another process is already listening there; stop it or choose a free port`,
+    );
+  } finally {
+    taken.close();
+  }
+});
+
+test('listenFailure reads the errno grpc-js folds into its message', () => {
+  const grpcError = new Error(
+    'No address added out of total 1 resolved errors: [listen EADDRINUSE: address already in use 127.0.0.1:5]',
+  );
+  expect(listenFailure({ host: '::1', port: 5, option: '--grpc-listen' }, grpcError).message).toBe(
+    'cannot listen on [::1]:5 (--grpc-listen): another process is already listening there; stop it or choose a free port',
+  );
+  expect(listenFailure({ host: '10.9.9.9', port: 5 }, new Error('boom')).message).toBe(
+    'cannot listen on 10.9.9.9:5 (--listen): boom',
+  );
 });

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { captureLogs, freePort, freePorts, WaitForTimeoutError, waitFor } from '../src/index.js';
@@ -32,6 +33,18 @@ describe('ports', () => {
     });
     const ports = await freePorts(5);
     expect(new Set(ports).size).toBe(5);
+  });
+
+  test('ports come from below the ephemeral range, so an outgoing connection cannot take one first', async () => {
+    const ephemeralLow = existsSync('/proc/sys/net/ipv4/ip_local_port_range')
+      ? Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
+      : 32768;
+    const ports = await freePorts(50);
+    expect(new Set(ports).size).toBe(50);
+    for (const port of ports) {
+      expect(port).toBeGreaterThanOrEqual(10_000);
+      expect(port).toBeLessThan(ephemeralLow);
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { FILE_DESCRIPTOR_SET_BASE64, QueryServiceService } from '@argus/query-api';
-import { isLoopback } from '@argus/runtime';
+import { isLoopback, listenFailure } from '@argus/runtime';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
@@ -47,7 +47,7 @@ export const startQueryServer = async (options: QueryServerOptions): Promise<Que
             { cert_chain: Buffer.from(options.tls.cert), private_key: Buffer.from(options.tls.key) },
           ]);
     server.bindAsync(`${host}:${options.listen.port}`, credentials, (err, bound) =>
-      err === null ? resolve(bound) : reject(err),
+      err === null ? resolve(bound) : reject(listenFailure(options.listen, err)),
     );
   });
   logger.info(
