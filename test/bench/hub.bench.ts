@@ -1,12 +1,21 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureStreams, HUB_CONSUMER, RAW_STREAM, rawMessage } from '@argus/bus';
+import {
+  BatchPublisher,
+  ensureStreams,
+  HeaderList,
+  HUB_CONSUMER,
+  RAW_STREAM,
+  rawMessage,
+  UNIFIED_STREAM,
+} from '@argus/bus';
 import { type CDEvent, createEvent } from '@argus/cdevents';
 import { Hub } from '@argus/hub';
 import { countEvents, Store } from '@argus/store';
 import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
-import { AckPolicy, type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, type JetStreamClient, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { BenchResult } from './harness.js';
 
@@ -72,6 +81,79 @@ const rawConsumeRate = async (nc: NatsConnection, count: number): Promise<number
   return count / seconds;
 };
 
+/**
+ * Second baseline, the floor of any hub: the same messages consumed, republished on the unified stream
+ * with JetStream acks (batches of 5000, 3 in flight, as the hub does) and acked, with no parsing,
+ * validation or storage. What the hub adds beyond this is its own cost; this minus the raw rate is what
+ * republishing costs nats-server and the client on these cores.
+ */
+const republishFloorRate = async (nc: NatsConnection, count: number): Promise<number> => {
+  const jsm = await jetstreamManager(nc);
+  await jsm.consumers.add(RAW_STREAM, {
+    durable_name: 'bench-floor',
+    ack_policy: AckPolicy.Explicit,
+    max_ack_pending: 20_000,
+  });
+  const consumer = await jetstream(nc).consumers.get(RAW_STREAM, 'bench-floor');
+  const publisher = new BatchPublisher(nc);
+  const started = performance.now();
+  const messages = await consumer.consume({ max_messages: 10_000 });
+  const inFlight = new Set<Promise<void>>();
+  let batch: JsMsg[] = [];
+  let seen = 0;
+  const flush = async (msgs: JsMsg[]) => {
+    await publisher.publish(
+      msgs.map((m, i) => {
+        const headers = new HeaderList();
+        headers.set('Nats-Msg-Id', `floor-${m.info.streamSequence}-${i}`);
+        return { subject: 'cdevents.unified.prod-eu.service.deployed', data: m.data, headers };
+      }),
+    );
+    for (const m of msgs) m.ack();
+  };
+  for await (const m of messages) {
+    batch.push(m);
+    if (++seen >= count || batch.length >= 5000) {
+      const work = flush(batch);
+      batch = [];
+      inFlight.add(work);
+      void work.finally(() => inFlight.delete(work));
+      if (inFlight.size >= 3) await Promise.race(inFlight);
+    }
+    if (seen >= count) break;
+  }
+  await Promise.all(inFlight);
+  messages.stop();
+  const seconds = (performance.now() - started) / 1000;
+  publisher.close();
+  await jsm.consumers.delete(RAW_STREAM, 'bench-floor');
+  await jsm.streams.purge(UNIFIED_STREAM);
+  return count / seconds;
+};
+
+/** With ARGUS_BENCH_PROFILE=<file.cpuprofile>, a V8 CPU profile of the hub phase only (open it in Chrome DevTools). */
+const startProfile = async (): Promise<{ stop(): Promise<void> }> => {
+  const file = process.env.ARGUS_BENCH_PROFILE;
+  if (file === undefined || file === '') return { stop: async () => {} };
+  const session = new Session();
+  session.connect();
+  const post = <T>(method: string, params?: object) =>
+    new Promise<T>((resolve, reject) =>
+      session.post(method, params, (err, result) => (err === null ? resolve(result as T) : reject(err))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return {
+    stop: async () => {
+      const { profile } = await post<{ profile: object }>('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      console.log(`CPU profile of the hub phase written to ${file}`);
+    },
+  };
+};
+
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
@@ -86,13 +168,15 @@ export const run = async (): Promise<BenchResult> => {
     await ensureStreams(jsm);
     await publishAll(js, EVENTS, 'throughput');
     const raw = await rawConsumeRate(nc, EVENTS);
+    const floor = await republishFloorRate(nc, EVENTS);
 
     const store = await Store.open({ dataDir, logger: logs.logger });
-    const hub = new Hub({ nc, store, logger: logs.logger, batchSize: 5000, batchMaxWaitMs: 50 });
+    const hub = new Hub({ nc, store, logger: logs.logger, batchSize: Number(process.env.ARGUS_BENCH_HUB_BATCH ?? 5000), batchMaxWaitMs: 50 });
     const natsCpu = () => {
       const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
       return (Number(fields[11]) + Number(fields[12])) / 100;
     };
+    const profile = await startProfile();
     const cpuBefore = process.cpuUsage();
     const natsBefore = natsCpu();
     const started = performance.now();
@@ -106,6 +190,7 @@ export const run = async (): Promise<BenchResult> => {
     );
     const hubSeconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
+    await profile.stop();
     const hubCpu = (cpu.user + cpu.system) / 1e6;
     const natsCpuSeconds = natsCpu() - natsBefore;
     const stored = await countEvents(store);
@@ -154,6 +239,7 @@ export const run = async (): Promise<BenchResult> => {
       baseline: 'raw JetStream consume+ack of the same messages, same run',
       measurements: [
         { name: 'raw consume+ack (baseline)', opsPerSec: raw, ratio: 1 },
+        { name: 'consume + republish + ack, nothing else (floor)', opsPerSec: floor, ratio: floor / raw },
         {
           name: 'hub (validate, dedupe, tag, store, republish, ack)',
           opsPerSec: hubRate,

@@ -21,7 +21,7 @@ import {
 import type { NatsConnection } from '@nats-io/nats-core';
 import { RejectedMessage } from './errors.js';
 import { HubMetrics, type HubStats } from './metrics.js';
-import { collectBatches } from './pipeline/collect.js';
+import { BatchCollector } from './pipeline/collect.js';
 import { RecentIdentities } from './pipeline/dedupe.js';
 import { publishDeadLetter } from './pipeline/dlq.js';
 import { republish, type StoredEvent } from './pipeline/republish.js';
@@ -204,12 +204,23 @@ export class Hub {
         const consumer = await this.#js.consumers.get(RAW_STREAM, this.#consumerName);
         // Short pull expiries: after a JetStream leader change a pull request can be lost, and the client
         // only notices when it expires (30 s by default); 5 s bounds how long the hub stalls.
-        const messages = await consumer.consume({ max_messages: this.#batchSize * 2, expires: 5000 });
+        const collector = new BatchCollector<JsMsg>(this.#batchSize, this.#batchMaxWaitMs, (batch) =>
+          this.#submit(batch),
+        );
+        const messages = await consumer.consume({
+          max_messages: this.#batchSize * 2,
+          expires: 5000,
+          callback: (msg) => collector.push(msg),
+        });
         this.#messages = messages;
         this.#consuming = true;
         delay = 250;
-        await collectBatches(messages, this.#batchSize, this.#batchMaxWaitMs, (batch) => this.#submit(batch));
+        const ended = await messages.closed();
+        // What arrived before the end is processed either way: acks of a consumer that is gone are
+        // ignored by JetStream, which then redelivers.
+        await collector.flush();
         await Promise.all(this.#batchesInFlight);
+        if (ended instanceof Error) throw ended;
       } catch (err) {
         if (this.#stopping) break;
         this.#logger.warn({ err, retryInMs: delay }, 'consuming failed; retrying');
@@ -356,7 +367,10 @@ export class Hub {
       },
     );
     this.#counts.stored += rows.length;
-    for (const row of rows) this.metrics.stored.inc({ type: row.type });
+    // One labelled increment per type and batch: prom-client hashes the labels on every call.
+    const byType = new Map<string, number>();
+    for (const row of rows) byType.set(row.type, (byType.get(row.type) ?? 0) + 1);
+    for (const [type, n] of byType) this.metrics.stored.inc({ type }, n);
     insert();
     if (this.#failpoint === 'kill-after-insert') {
       this.#logger.warn({ rows: rows.length }, 'failpoint kill-after-insert: SIGKILL before ack');

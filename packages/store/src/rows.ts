@@ -80,8 +80,30 @@ export const isStorableTime = (rfc3339: string): boolean => {
 
 /** `YYYY-MM-DD hh:mm:ss.sss` in UTC: the DateTime64(3) text ClickHouse parses without best-effort guessing. */
 export const toClickHouseTime = (rfc3339: string): string => {
+  // Fast path for the common UTC form with up to millisecond precision: the text already says it.
+  // Days past the 28th and leap seconds take the slow path, which normalises them as Date does.
+  const utc = UTC_MILLIS.exec(rfc3339);
+  if (
+    utc !== null &&
+    (utc[2] ?? '').length <= 3 &&
+    utc[1]!.slice(8, 10) <= '28' &&
+    utc[1]!.slice(17, 19) !== '60'
+  ) {
+    return `${utc[1]!.slice(0, 10)} ${utc[1]!.slice(11)}.${(utc[2] ?? '').padEnd(3, '0')}`;
+  }
   const iso = new Date(epochMillis(rfc3339)).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+};
+
+const UTC_MILLIS =
+  /^(\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-6]\d)(?:\.(\d+))?Z$/;
+
+let lastReceived = { ms: Number.NaN, text: '' };
+/** Every row of a batch shares one receive time: formatted once. */
+const receivedTime = (date: Date): string => {
+  const ms = date.getTime();
+  if (ms !== lastReceived.ms) lastReceived = { ms, text: toClickHouseTime(date.toISOString()) };
+  return lastReceived.text;
 };
 
 export interface RowInput {
@@ -145,7 +167,7 @@ export const toEventRow = (input: RowInput): EventRow => {
     environment: tags.environment !== '' ? tags.environment : contentEnvironment(content),
     artifact_id: contentString(content, 'artifactId'),
     labels: tags.labels,
-    received_at: toClickHouseTime(input.receivedAt.toISOString()),
+    received_at: receivedTime(input.receivedAt),
     raw: input.raw,
   };
 };

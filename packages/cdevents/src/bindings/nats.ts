@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { BindingError } from '../errors.js';
 import {
   DEFAULT_MAX_EVENT_BYTES,
@@ -29,7 +29,7 @@ export const NATS_MSG_ID_HEADER = 'Nats-Msg-Id';
  * publish of one event falls inside the stream's duplicate window. 32 hex characters (128 bits).
  */
 export const natsMessageId = (source: string, id: string): string =>
-  createHash('sha256').update(`${source.length}:${source}|${id}`, 'utf8').digest('hex').slice(0, 32);
+  hash('sha256', `${source.length}:${source}|${id}`, 'hex').slice(0, 32);
 
 /** A NATS message as the binding sees it: headers by name, and the payload bytes. */
 export interface NatsMessage {

@@ -20,23 +20,24 @@ export interface StoredEvent {
 /** The unified-stream message of a stored event: binary mode, the hub's tags as headers. */
 export const unifiedMessage = ({ message, row }: StoredEvent, storedAt: string): OutgoingMessage => {
   const a = cloudEventAttributes(message.validated.event);
+  // A fresh list with distinct names: append, which skips set's search for an earlier value.
   const h = new HeaderList();
-  h.set('ce-specversion', a.specversion);
-  h.set('ce-id', a.id);
-  h.set('ce-source', a.source);
-  h.set('ce-type', a.type);
-  h.set('ce-subject', a.subject);
-  h.set('ce-time', a.time);
-  h.set('content-type', a.datacontenttype);
+  h.append('ce-specversion', a.specversion);
+  h.append('ce-id', a.id);
+  h.append('ce-source', a.source);
+  h.append('ce-type', a.type);
+  h.append('ce-subject', a.subject);
+  h.append('ce-time', a.time);
+  h.append('content-type', a.datacontenttype);
   // The identity as message id: a republish after a crash is absorbed by the stream's window.
-  h.set(HEADERS.msgId, message.identity);
-  h.set('Nats-Expected-Stream', UNIFIED_STREAM);
-  h.set(HEADERS.instance, row.instance);
-  h.set(HEADERS.cluster, row.cluster);
-  if (row.environment !== '') h.set(HEADERS.environment, row.environment);
-  if (Object.keys(row.labels).length > 0) h.set(HEADERS.labels, JSON.stringify(row.labels));
-  h.set(HEADERS.specVersion, row.spec_version);
-  h.set(HEADERS.storedAt, storedAt);
+  h.append(HEADERS.msgId, message.identity);
+  h.append('Nats-Expected-Stream', UNIFIED_STREAM);
+  h.append(HEADERS.instance, row.instance);
+  h.append(HEADERS.cluster, row.cluster);
+  if (row.environment !== '') h.append(HEADERS.environment, row.environment);
+  if (Object.keys(row.labels).length > 0) h.append(HEADERS.labels, JSON.stringify(row.labels));
+  h.append(HEADERS.specVersion, row.spec_version);
+  h.append(HEADERS.storedAt, storedAt);
   return {
     subject: unifiedSubject(
       row.cluster === '' ? NO_CLUSTER_TOKEN : row.cluster,
