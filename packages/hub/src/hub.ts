@@ -24,10 +24,10 @@ import { HubMetrics, type HubStats } from './metrics.js';
 import { BatchCollector } from './pipeline/collect.js';
 import { RecentIdentities } from './pipeline/dedupe.js';
 import { publishDeadLetter } from './pipeline/dlq.js';
-import { republish, type StoredEvent } from './pipeline/republish.js';
+import { prepareStoredEvent, republish, type StoredEvent } from './pipeline/republish.js';
 import { retryUntilDone } from './pipeline/retry.js';
 import { tagEvent } from './pipeline/tag.js';
-import { type ValidMessage, validateMessage } from './pipeline/validate.js';
+import { validateMessage } from './pipeline/validate.js';
 import { EMPTY_REGISTRY, type Registry } from './registry.js';
 
 export interface HubConfig {
@@ -61,9 +61,9 @@ export interface HubConfig {
   readonly failInsertsUntil?: number | undefined;
 }
 
+/** An admitted message: what the later stages need of it, and no more (batches live a while). */
 interface Accepted {
   readonly msg: JsMsg;
-  readonly message: ValidMessage;
   readonly stored: StoredEvent;
 }
 
@@ -285,16 +285,16 @@ export class Hub {
     }
 
     stage();
-    for (const a of accepted) this.#inFlight.add(a.message.identity);
+    for (const a of accepted) this.#inFlight.add(a.stored.identity);
     try {
       await this.#storeStage.run(() => this.#storeBatch(batch, accepted));
       await this.#publishStage.run(() => this.#publishBatch(batch, accepted, rejected));
       const ack = this.metrics.stageSeconds.startTimer({ stage: 'ack' });
       for (const msg of batch) msg.ack();
-      for (const a of accepted) this.#recent.add(a.message.identity);
+      for (const a of accepted) this.#recent.add(a.stored.identity);
       ack();
     } finally {
-      for (const a of accepted) this.#inFlight.delete(a.message.identity);
+      for (const a of accepted) this.#inFlight.delete(a.stored.identity);
     }
     endTimer();
     this.#logger.debug(
@@ -330,14 +330,16 @@ export class Hub {
       tags,
       receivedAt,
     });
+    const stored = prepareStoredEvent(result, row);
+    if (stored instanceof RejectedMessage) return stored;
     inBatch.add(result.identity);
-    return { msg, message: result, stored: { message: result, row } };
+    return { msg, stored };
   }
 
   /** Stores what is not stored yet: redelivered identities are looked up first (a crash between insert and ack). */
   async #storeBatch(batch: readonly JsMsg[], accepted: readonly Accepted[]): Promise<void> {
     const lookup = this.metrics.stageSeconds.startTimer({ stage: 'lookup' });
-    const redelivered = accepted.filter((a) => a.msg.info.redelivered).map((a) => a.message.identity);
+    const redelivered = accepted.filter((a) => a.msg.info.redelivered).map((a) => a.stored.identity);
     const alreadyStored =
       redelivered.length === 0
         ? new Set<string>()
@@ -346,7 +348,7 @@ export class Hub {
             () => this.#store.existingIdentities(redelivered),
             batch,
           );
-    const toInsert = accepted.filter((a) => !alreadyStored.has(a.message.identity));
+    const toInsert = accepted.filter((a) => !alreadyStored.has(a.stored.identity));
     for (let i = 0; i < alreadyStored.size; i++) this.#countDuplicate('store');
     lookup();
     if (toInsert.length === 0) return;

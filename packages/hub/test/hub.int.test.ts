@@ -143,6 +143,9 @@ describe('hub pipeline', () => {
           context: { ...deployed().context, timestamp: '9999-12-31T23:59:59Z' },
         }),
       ],
+      // Valid CDEvents whose id cannot ride in a NATS header on the unified stream: refused before
+      // it is stored, instead of failing the republish of its batch for ever.
+      ['binding', JSON.stringify({ ...deployed(), context: { ...deployed().context, id: 'a\r\nb' } })],
     ];
     for (const [, body] of bad) await js.publish('cdevents.raw.argo-eu.service.deployed', body);
     const wrongSubject = rawMessage(deployed(), { instance: 'argo-eu' });
@@ -163,6 +166,11 @@ describe('hub pipeline', () => {
     expect(reasons).toEqual([...bad.map(([reason]) => reason), 'subject-mismatch']);
     const first = await jsm.streams.getMessage(DLQ_STREAM, { seq: 1 });
     expect(first?.string()).toBe('{"context": ');
+    const lineBreak = await jsm.streams.getMessage(DLQ_STREAM, { seq: bad.length });
+    expect(lineBreak?.header.get(HEADERS.errorDetail)).toBe(
+      'context.id "a\\r\\nb" contains a line break: it cannot be carried as the NATS header ce-id of the unified stream',
+    );
+    expect(await streamCount(UNIFIED_STREAM)).toBe(2);
     expect(
       logs.find((l) => l.msg === 'message refused; sent to CDEVENTS_DLQ' && l.reason === 'unknown-type'),
     ).toBeDefined();

@@ -9,26 +9,55 @@ import {
 } from '@argus/bus';
 import { cloudEventAttributes } from '@argus/cdevents';
 import type { EventRow } from '@argus/store';
+import { RejectedMessage } from '../errors.js';
 import { NO_CLUSTER_TOKEN } from './tag.js';
 import type { ValidMessage } from './validate.js';
 
+/** An accepted event: its row for ClickHouse and its message for the unified stream (stored-at added when sent). */
 export interface StoredEvent {
-  readonly message: ValidMessage;
+  readonly identity: string;
   readonly row: EventRow;
+  readonly unified: OutgoingMessage & { readonly headers: HeaderList };
 }
 
-/** The unified-stream message of a stored event: binary mode, the hub's tags as headers. */
-export const unifiedMessage = ({ message, row }: StoredEvent, storedAt: string): OutgoingMessage => {
+/** Header -> the event field it carries, to name in a refusal. */
+const FIELD_OF: Readonly<Record<string, string>> = {
+  'ce-id': 'context.id',
+  'ce-source': 'context.source',
+  'ce-subject': 'subject.id',
+};
+
+const LINE_BREAK = /[\r\n]/;
+
+/**
+ * The unified-stream message of an accepted event: binary mode, the hub's tags as headers. Built when
+ * the event is admitted, so an event that cannot travel in NATS headers (a line break in its id, source
+ * or subject id) is dead-lettered before it is stored, instead of failing at republish for ever, and the
+ * parsed event need not be kept until then.
+ */
+export const prepareStoredEvent = (message: ValidMessage, row: EventRow): StoredEvent | RejectedMessage => {
   const a = cloudEventAttributes(message.validated.event);
+  const ce: [string, string][] = [
+    ['ce-specversion', a.specversion],
+    ['ce-id', a.id],
+    ['ce-source', a.source],
+    ['ce-type', a.type],
+    ['ce-subject', a.subject],
+    ['ce-time', a.time],
+    ['content-type', a.datacontenttype],
+  ];
+  for (const [name, value] of ce) {
+    if (LINE_BREAK.test(value)) {
+      return new RejectedMessage(
+        'binding',
+        'BindingError',
+        `${FIELD_OF[name] ?? name} ${JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value)} contains a line break: it cannot be carried as the NATS header ${name} of the unified stream`,
+      );
+    }
+  }
   // A fresh list with distinct names: append, which skips set's search for an earlier value.
   const h = new HeaderList();
-  h.append('ce-specversion', a.specversion);
-  h.append('ce-id', a.id);
-  h.append('ce-source', a.source);
-  h.append('ce-type', a.type);
-  h.append('ce-subject', a.subject);
-  h.append('ce-time', a.time);
-  h.append('content-type', a.datacontenttype);
+  for (const [name, value] of ce) h.append(name, value);
   // The identity as message id: a republish after a crash is absorbed by the stream's window.
   h.append(HEADERS.msgId, message.identity);
   h.append('Nats-Expected-Stream', UNIFIED_STREAM);
@@ -37,20 +66,25 @@ export const unifiedMessage = ({ message, row }: StoredEvent, storedAt: string):
   if (row.environment !== '') h.append(HEADERS.environment, row.environment);
   if (Object.keys(row.labels).length > 0) h.append(HEADERS.labels, JSON.stringify(row.labels));
   h.append(HEADERS.specVersion, row.spec_version);
-  h.append(HEADERS.storedAt, storedAt);
   return {
-    subject: unifiedSubject(
-      row.cluster === '' ? NO_CLUSTER_TOKEN : row.cluster,
-      message.subjectType,
-      message.predicate,
-    ),
-    data: message.body,
-    headers: h,
+    identity: message.identity,
+    row,
+    unified: {
+      subject: unifiedSubject(
+        row.cluster === '' ? NO_CLUSTER_TOKEN : row.cluster,
+        message.subjectType,
+        message.predicate,
+      ),
+      data: message.body,
+      headers: h,
+    },
   };
 };
 
 /** Publishes stored events on the unified stream CDEVENTS, all at once, and returns their acks. */
 export const republish = (publisher: BatchPublisher, events: readonly StoredEvent[]): Promise<BatchAck[]> => {
   const storedAt = new Date().toISOString();
-  return publisher.publish(events.map((e) => unifiedMessage(e, storedAt)));
+  // set, not append: a retried batch replaces the time of the failed attempt.
+  for (const e of events) e.unified.headers.set(HEADERS.storedAt, storedAt);
+  return publisher.publish(events.map((e) => e.unified));
 };
