@@ -9,7 +9,7 @@ import {
   type StreamOptions,
 } from '@argus/bus';
 import type { Logger } from '@argus/runtime';
-import { type Store, toEventRow } from '@argus/store';
+import { isRejectedData, type Store, toEventRow } from '@argus/store';
 import {
   type ConsumerMessages,
   type JetStreamClient,
@@ -287,11 +287,13 @@ export class Hub {
     stage();
     for (const a of accepted) this.#inFlight.add(a.stored.identity);
     try {
-      await this.#storeStage.run(() => this.#storeBatch(batch, accepted));
-      await this.#publishStage.run(() => this.#publishBatch(batch, accepted, rejected));
+      const refused = await this.#storeStage.run(() => this.#storeBatch(batch, accepted));
+      const stored = refused.size === 0 ? accepted : accepted.filter((a) => !refused.has(a));
+      for (const [a, rejection] of refused) rejected.push({ msg: a.msg, rejection });
+      await this.#publishStage.run(() => this.#publishBatch(batch, stored, rejected));
       const ack = this.metrics.stageSeconds.startTimer({ stage: 'ack' });
       for (const msg of batch) msg.ack();
-      for (const a of accepted) this.#recent.add(a.stored.identity);
+      for (const a of stored) this.#recent.add(a.stored.identity);
       ack();
     } finally {
       for (const a of accepted) this.#inFlight.delete(a.stored.identity);
@@ -336,8 +338,14 @@ export class Hub {
     return { msg, stored };
   }
 
-  /** Stores what is not stored yet: redelivered identities are looked up first (a crash between insert and ack). */
-  async #storeBatch(batch: readonly JsMsg[], accepted: readonly Accepted[]): Promise<void> {
+  /**
+   * Stores what is not stored yet: redelivered identities are looked up first (a crash between insert
+   * and ack). Returns the events ClickHouse refused as data, each with its refusal.
+   */
+  async #storeBatch(
+    batch: readonly JsMsg[],
+    accepted: readonly Accepted[],
+  ): Promise<Map<Accepted, RejectedMessage>> {
     const lookup = this.metrics.stageSeconds.startTimer({ stage: 'lookup' });
     const redelivered = accepted.filter((a) => a.msg.info.redelivered).map((a) => a.stored.identity);
     const alreadyStored =
@@ -351,23 +359,11 @@ export class Hub {
     const toInsert = accepted.filter((a) => !alreadyStored.has(a.stored.identity));
     for (let i = 0; i < alreadyStored.size; i++) this.#countDuplicate('store');
     lookup();
-    if (toInsert.length === 0) return;
+    const refused = new Map<Accepted, RejectedMessage>();
+    if (toInsert.length === 0) return refused;
     const insert = this.metrics.stageSeconds.startTimer({ stage: 'insert' });
-    const rows = toInsert.map((a) => a.stored.row);
-    const token = batchToken(rows.map((r) => r.identity));
-    await this.#retry(
-      'insert into ClickHouse',
-      async () => {
-        if (Date.now() < this.#failInsertsUntil)
-          throw new Error('failpoint fail-inserts-for: insert refused');
-        await this.#store.insertEvents(rows, token);
-      },
-      batch,
-      () => {
-        this.#counts.storeErrors++;
-        this.metrics.storeErrors.inc();
-      },
-    );
+    await this.#insertIsolating(toInsert, batch, refused);
+    const rows = toInsert.filter((a) => !refused.has(a)).map((a) => a.stored.row);
     this.#counts.stored += rows.length;
     // One labelled increment per type and batch: prom-client hashes the labels on every call.
     const byType = new Map<string, number>();
@@ -378,6 +374,52 @@ export class Hub {
       this.#logger.warn({ rows: rows.length }, 'failpoint kill-after-insert: SIGKILL before ack');
       process.kill(process.pid, 'SIGKILL');
     }
+    return refused;
+  }
+
+  /**
+   * Inserts the events' rows, retrying while ClickHouse is away. When it refuses the data itself,
+   * retrying cannot help: the rows are split in halves until the refused ones are found, and those
+   * (added to `refused`) go to the dead letters while the rest is stored.
+   */
+  async #insertIsolating(
+    items: readonly Accepted[],
+    batch: readonly JsMsg[],
+    refused: Map<Accepted, RejectedMessage>,
+  ): Promise<void> {
+    const rows = items.map((a) => a.stored.row);
+    const outcome = await this.#retry(
+      'insert into ClickHouse',
+      async () => {
+        if (Date.now() < this.#failInsertsUntil)
+          throw new Error('failpoint fail-inserts-for: insert refused');
+        try {
+          await this.#store.insertEvents(rows, batchToken(rows.map((r) => r.identity)));
+          return undefined;
+        } catch (error) {
+          if (isRejectedData(error)) return error;
+          throw error;
+        }
+      },
+      batch,
+      () => {
+        this.#counts.storeErrors++;
+        this.metrics.storeErrors.inc();
+      },
+    );
+    if (outcome === undefined) return;
+    const [only] = items;
+    if (items.length === 1 && only !== undefined) {
+      refused.set(only, new RejectedMessage('store-rejected', outcome.type, outcome.message));
+      return;
+    }
+    this.#logger.warn(
+      { rows: items.length, error: outcome.type },
+      'ClickHouse refused rows of a batch; splitting it to find them',
+    );
+    const half = Math.ceil(items.length / 2);
+    await this.#insertIsolating(items.slice(0, half), batch, refused);
+    await this.#insertIsolating(items.slice(half), batch, refused);
   }
 
   /** Dead letters first (their originals may then be acked), then the stored events on the unified stream. */

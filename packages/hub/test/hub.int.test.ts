@@ -176,6 +176,34 @@ describe('hub pipeline', () => {
     ).toBeDefined();
   });
 
+  test('rows ClickHouse refuses as data are found by splitting the batch and dead-lettered; the rest is stored', async () => {
+    await startHub();
+    const good = Array.from({ length: 9 }, () => deployed());
+    // A lone surrogate escape is valid JSON that ClickHouse will not parse into a String: retrying the
+    // batch could never succeed.
+    const refusedId = 'lone-\ud800';
+    const bad = deployed({ id: refusedId });
+    const messages = [...good.slice(0, 4), bad, ...good.slice(4)].map((e) =>
+      rawMessage(e, { instance: 'argo-eu', cluster: 'prod-eu' }),
+    );
+    // Published back to back, so they arrive in one batch.
+    await Promise.all(
+      messages.map((m) => js.publish(m.subject, m.data, { headers: m.headers, msgID: m.msgId })),
+    );
+    await settled(10);
+    expect(await countEvents(store)).toEqual({ events: 9, rows: 9 });
+    expect(await streamCount(UNIFIED_STREAM)).toBe(9);
+    const dead = await (await jetstreamManager(nc)).streams.getMessage(DLQ_STREAM, { seq: 1 });
+    expect(dead?.header.get(HEADERS.errorReason)).toBe('store-rejected');
+    expect(dead?.header.get(HEADERS.errorClass)).toBe('CANNOT_PARSE_ESCAPE_SEQUENCE');
+    expect(dead?.header.get(HEADERS.errorDetail)).toContain('surrogate');
+    expect(dead?.string()).toBe(new TextDecoder().decode(messages[4]?.data));
+    expect(await streamCount(DLQ_STREAM)).toBe(1);
+    expect(
+      logs.find((l) => l.msg === 'ClickHouse refused rows of a batch; splitting it to find them'),
+    ).toBeDefined();
+  });
+
   test('a bug on one message dead-letters that message as internal-error; the batch goes on', async () => {
     // A registry whose lookup throws for one instance stands in for any unexpected failure.
     const instances = new Map<string, InstanceEntry>();

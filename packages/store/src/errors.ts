@@ -27,3 +27,16 @@ export class MigrationError extends StoreError {
 export class StoreQueryError extends StoreError {
   override name = 'StoreQueryError';
 }
+
+/**
+ * ClickHouse refused the data itself (a value it cannot parse or store), as opposed to being
+ * unreachable, overloaded or read-only: retrying the same rows cannot succeed.
+ */
+const DATA_ERROR_TYPES =
+  /^(CANNOT_PARSE_\w+|CANNOT_READ_\w+|INCORRECT_DATA|TOO_LARGE_STRING_SIZE|VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE|CANNOT_CONVERT_TYPE|INCORRECT_NUMBER_OF_COLUMNS|TYPE_MISMATCH|ILLEGAL_TYPE_OF_ARGUMENT|BAD_ARGUMENTS)$/;
+
+/** `true` when an insert failed because of what was inserted (ClickHouse's error type says so). */
+export const isRejectedData = (error: unknown): error is Error & { readonly type: string } => {
+  const type: unknown = error instanceof Error ? (error as { type?: unknown }).type : undefined;
+  return typeof type === 'string' && DATA_ERROR_TYPES.test(type);
+};

@@ -6,7 +6,7 @@ export {
   instanceActivity,
   upstreamEvents,
 } from './activity.js';
-export { MigrationError, StoreError, StoreOptionsError, StoreQueryError } from './errors.js';
+export { isRejectedData, MigrationError, StoreError, StoreOptionsError, StoreQueryError } from './errors.js';
 export type { Migration } from './migrations.js';
 export { MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
 export type { EventCursor, EventFilter, EventPage, StoredEvent } from './queries.js';
