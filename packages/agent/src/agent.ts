@@ -1,5 +1,7 @@
-import { publishRaw } from '@argus/bus';
-import { type CDEvent, parse, serialize } from '@argus/cdevents';
+import { appendFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { isPayloadTooLarge, publishRaw } from '@argus/bus';
+import { BindingError, type CDEvent, parse, serialize, ValidationError } from '@argus/cdevents';
 import type { Logger } from '@argus/runtime';
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
@@ -8,7 +10,7 @@ import type { Application } from './argocd/types.js';
 import { logicalUid } from './argocd/types.js';
 import type { AgentMetrics } from './metrics.js';
 import type { AppSource, SourceEvent } from './sources/source.js';
-import { Outbox, OutboxFullError } from './state/outbox.js';
+import { Outbox, type OutboxEntry, OutboxFullError } from './state/outbox.js';
 import { openAgentsBucket, ProgressStore, writeHeartbeat } from './state/progress-store.js';
 import type { DetectorContext } from './transitions/context.js';
 import {
@@ -39,6 +41,13 @@ export interface AgentConfig {
   /** JetStream replicas of the KV buckets the agent creates. @default 1 */
   readonly replicas?: number;
 }
+
+/**
+ * Failures that retrying the same entry cannot cure: larger than the server's max_payload (the client
+ * refuses it before sending), or a spooled event that no longer parses.
+ */
+const isUnpublishable = (err: unknown): err is Error =>
+  isPayloadTooLarge(err) || err instanceof ValidationError || err instanceof BindingError;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -350,6 +359,11 @@ export class Agent {
         delay = 250;
       } catch (err) {
         if (this.#stopping) break;
+        if (isUnpublishable(err)) {
+          // Retrying cannot help and would hold up every event behind this one.
+          await this.#deadLetter(entry, err);
+          continue;
+        }
         this.#config.metrics.publishErrors.inc();
         this.#logger.warn(
           { err, retryInMs: delay, spooled: outbox.depth },
@@ -359,6 +373,32 @@ export class Agent {
         delay = Math.min(delay * 2, 5000);
       }
     }
+  }
+
+  /**
+   * Moves the oldest spooled entry, which can never be published, to `dead-letters.jsonl` beside the
+   * spool with the reason, keeps its progress (so it is not derived and refused again), and goes on.
+   */
+  async #deadLetter(entry: OutboxEntry, err: Error): Promise<void> {
+    const outbox = this.#outbox;
+    const store = this.#store;
+    if (outbox === undefined || store === undefined) return;
+    const file = join(dirname(this.#config.spoolFile), 'dead-letters.jsonl');
+    const reason = isPayloadTooLarge(err) ? 'too-large-for-nats' : err.name;
+    await appendFile(
+      file,
+      `${JSON.stringify({ at: new Date().toISOString(), reason, detail: err.message, entry })}\n`,
+    );
+    if (entry.progress !== undefined) await store.saveApp(entry.progress as AppProgress);
+    if (entry.environments !== undefined)
+      await store.saveEnvironments(entry.environments as EnvironmentsState);
+    await outbox.ack();
+    this.#config.metrics.deadLetters.inc({ reason });
+    this.#config.metrics.spoolDepth.set(outbox.depth);
+    this.#logger.error(
+      { reason, detail: err.message, bytes: entry.event.length, file },
+      'event can never be published; moved to the dead letters beside the spool',
+    );
   }
 
   async #heartbeat(): Promise<void> {

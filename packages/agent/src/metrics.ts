@@ -39,4 +39,10 @@ export class AgentMetrics {
     help: 'Failed publish attempts (each retried)',
     registers: [this.registry],
   });
+  readonly deadLetters = new Counter({
+    name: 'argus_agent_dead_letters_total',
+    help: 'Events that can never be published (e.g. larger than the NATS max_payload), kept in the spool directory',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
 }

@@ -49,3 +49,10 @@ export interface StreamDrift {
   /** `true` when Argus cannot work correctly with the actual value (not just a different tuning). */
   readonly breaking: boolean;
 }
+
+/**
+ * `true` for the client's refusal of a message larger than the server's max_payload (headers
+ * included). It is refused before it is sent, the same way every time: retrying cannot help.
+ */
+export const isPayloadTooLarge = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'InvalidArgumentError' && error.message.includes('max_payload');

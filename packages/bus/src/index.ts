@@ -5,7 +5,13 @@ export { BatchPublishError, BatchPublisher } from './batch-publisher.js';
 export type { NatsClientOptions, NatsSetup } from './connect.js';
 export { connectNats, drainOrClose, inboxPrefixOf, natsSetup } from './connect.js';
 export type { StreamDrift } from './errors.js';
-export { BusError, InvalidTokenError, StreamDriftError, SubjectSchemeError } from './errors.js';
+export {
+  BusError,
+  InvalidTokenError,
+  isPayloadTooLarge,
+  StreamDriftError,
+  SubjectSchemeError,
+} from './errors.js';
 export { HeaderList } from './header-list.js';
 export { HEADERS, headerValue, MAX_HEADER_VALUE_LENGTH } from './headers.js';
 export type { RawPublishOptions } from './publish.js';

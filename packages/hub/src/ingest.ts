@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isToken, publishRaw } from '@argus/bus';
+import { isPayloadTooLarge, isToken, publishRaw } from '@argus/bus';
 import { BindingError, fromHttp, ValidationError } from '@argus/cdevents';
 import type { ExtraRoute, Logger } from '@argus/runtime';
 import { bearerToken, isLoopback, parseTokens, readBodyWithin, TokenVerifier } from '@argus/runtime';
@@ -154,6 +154,15 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
         events.map(({ event }) => publishRaw(config.js, event, { instance: producer })),
       );
     } catch (err) {
+      if (isPayloadTooLarge(err)) {
+        throw new HttpProblem(
+          413,
+          "an event is larger than the NATS server's max_payload: it cannot be published",
+          {
+            reason: 'too-large',
+          },
+        );
+      }
       logger.error({ err, producer }, 'cannot publish ingested events to JetStream');
       throw new HttpProblem(503, 'the event bus is not available; retry later');
     }

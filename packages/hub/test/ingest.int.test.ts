@@ -36,8 +36,11 @@ const startIngest = (tokens: Map<string, string>, rate?: { perSecond: number; bu
   });
 };
 
+// Below MAX_EVENT_BYTES on purpose: an event can pass the ingest's own limit and still be too large for NATS.
+const NATS_MAX_PAYLOAD = 3072;
+
 beforeAll(async () => {
-  server = await NatsServer.start();
+  server = await NatsServer.start({ config: `max_payload: ${NATS_MAX_PAYLOAD}` });
   nc = await server.connect();
   await ensureStreams(await jetstreamManager(nc));
   http = await startIngest(new Map([['ci', TOKEN]]));
@@ -102,6 +105,20 @@ describe('HTTP ingest: refusals a client can act on', () => {
     }
     expect(await rawMessages()).toBe(before);
     expect((await post(agent, eventBody({ timestamp: '2299-12-31T00:00:00Z' }))).status).toBe(202);
+    expect(await rawMessages()).toBe(before + 1);
+  });
+});
+
+describe('HTTP ingest: what NATS cannot carry', () => {
+  test("an event within the ingest limit but over the NATS server's max_payload gets 413, not 'retry later'", async () => {
+    const agent = new HttpAgent({ keepAlive: false });
+    const before = await rawMessages();
+    const body = eventBody({ customData: { blob: 'x'.repeat(NATS_MAX_PAYLOAD) } });
+    expect(body.length).toBeLessThan(MAX_EVENT_BYTES);
+    const refused = await post(agent, body);
+    expect(refused.status).toBe(413);
+    expect(JSON.parse(refused.text)).toMatchObject({ reason: 'too-large' });
+    expect((await post(agent, eventBody())).status).toBe(202);
     expect(await rawMessages()).toBe(before + 1);
   });
 });

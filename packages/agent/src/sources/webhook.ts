@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HEADERS, publishRaw } from '@argus/bus';
+import { HEADERS, isPayloadTooLarge, publishRaw } from '@argus/bus';
 import { BindingError, fromHttp, ValidationError } from '@argus/cdevents';
 import { bearerToken, type ExtraRoute, type Logger, readBodyWithin, TokenVerifier } from '@argus/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
@@ -116,6 +116,14 @@ export const webhookRoute = (config: WebhookReceiverConfig): ExtraRoute => {
       answer(res, 202, { accepted: events.length, duplicates });
     } catch (err) {
       config.metrics.publishErrors.inc();
+      if (isPayloadTooLarge(err)) {
+        logger.info({ events: events.length }, 'notification refused: larger than the NATS max_payload');
+        answer(res, 413, {
+          error: "the event is larger than the NATS server's max_payload: it cannot be published",
+          reason: 'too-large',
+        });
+        return true;
+      }
       logger.warn({ err }, 'notification not published: JetStream unavailable');
       answer(res, 503, { error: 'the event bus is unavailable; retry later' });
     }
