@@ -59,15 +59,20 @@ const publishAll = async (js: JetStreamClient, count: number, run: string) => {
   }
 };
 
-/** Baseline: the same messages consumed and acked by a bare durable pull consumer, doing nothing else. */
-const rawConsumeRate = async (nc: NatsConnection, count: number): Promise<number> => {
-  const jsm = await jetstreamManager(nc);
-  await jsm.consumers.add(RAW_STREAM, {
-    durable_name: 'bench-raw',
+/** A durable pull consumer on the raw stream for a baseline, starting at its first message. */
+const baselineConsumer = async (nc: NatsConnection, name: string) => {
+  await (await jetstreamManager(nc)).consumers.add(RAW_STREAM, {
+    durable_name: name,
     ack_policy: AckPolicy.Explicit,
     max_ack_pending: 20_000,
   });
-  const consumer = await jetstream(nc).consumers.get(RAW_STREAM, 'bench-raw');
+  return jetstream(nc).consumers.get(RAW_STREAM, name);
+};
+
+/** Baseline: the same messages consumed and acked by a bare durable pull consumer, doing nothing else. */
+const rawConsumeRate = async (nc: NatsConnection, count: number): Promise<number> => {
+  const jsm = await jetstreamManager(nc);
+  const consumer = await baselineConsumer(nc, 'bench-raw');
   const started = performance.now();
   const messages = await consumer.consume({ max_messages: 2000 });
   let seen = 0;
@@ -89,12 +94,7 @@ const rawConsumeRate = async (nc: NatsConnection, count: number): Promise<number
  */
 const republishFloorRate = async (nc: NatsConnection, count: number): Promise<number> => {
   const jsm = await jetstreamManager(nc);
-  await jsm.consumers.add(RAW_STREAM, {
-    durable_name: 'bench-floor',
-    ack_policy: AckPolicy.Explicit,
-    max_ack_pending: 20_000,
-  });
-  const consumer = await jetstream(nc).consumers.get(RAW_STREAM, 'bench-floor');
+  const consumer = await baselineConsumer(nc, 'bench-floor');
   const publisher = new BatchPublisher(nc);
   const started = performance.now();
   const messages = await consumer.consume({ max_messages: 10_000 });
