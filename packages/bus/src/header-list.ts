@@ -6,6 +6,9 @@ const encoder = new TextEncoder();
 const NAME = /^[!-9;-~]+$/;
 const LINE_BREAK = /[\r\n]/;
 
+/** `true` when `name` may be published as a header name (printable ASCII, no colon). */
+export const isValidHeaderName = (name: string): boolean => NAME.test(name);
+
 const same = (a: string, b: string, match: Match): boolean =>
   match === Match.IgnoreCase ? a.toLowerCase() === b.toLowerCase() : a === b;
 
@@ -30,7 +33,7 @@ export class HeaderList implements MsgHdrs {
   }
 
   append(name: string, value: string): void {
-    if (!NAME.test(name)) throw new BusError(`invalid header name ${JSON.stringify(name)}`);
+    if (!isValidHeaderName(name)) throw new BusError(`invalid header name ${JSON.stringify(name)}`);
     if (LINE_BREAK.test(value)) throw new BusError(`header ${name}: values cannot contain line breaks`);
     this.#pairs.push([name, value.trim()]);
   }

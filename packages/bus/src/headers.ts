@@ -26,6 +26,13 @@ export const HEADERS = {
   originalSubject: 'Argus-Original-Subject',
   /** Dead letters: stream sequence of the original message in CDEVENTS_RAW. */
   originalSequence: 'Argus-Original-Sequence',
+  /**
+   * Dead letters: set when the original did not fit beside the dead letter's headers and only its
+   * first bytes were kept; the original's size in bytes (the whole is in CDEVENTS_RAW while retained).
+   */
+  originalBytes: 'Argus-Original-Bytes',
+  /** Dead letters: names of original headers that cannot be published again (JSON array), when any. */
+  droppedHeaders: 'Argus-Dropped-Headers',
 } as const;
 
 /** NATS header values are one line of printable text; keep details readable and bounded. */

@@ -12,12 +12,12 @@ export {
   StreamDriftError,
   SubjectSchemeError,
 } from './errors.js';
-export { HeaderList } from './header-list.js';
+export { HeaderList, isValidHeaderName } from './header-list.js';
 export { HEADERS, headerValue, MAX_HEADER_VALUE_LENGTH } from './headers.js';
 export type { RawPublishOptions } from './publish.js';
 export { publishRaw, rawMessage, typeTokens } from './publish.js';
 export type { HeaderReader } from './received-headers.js';
-export { receivedHeaders } from './received-headers.js';
+export { receivedHeaderPairs, receivedHeaders } from './received-headers.js';
 export type { ConsumerOptions, EnsureReport, StreamOptions } from './streams.js';
 export {
   DEFAULT_ACK_WAIT_MS,

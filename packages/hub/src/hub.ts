@@ -5,6 +5,7 @@ import {
   ensureStreams,
   HEADERS,
   RAW_STREAM,
+  receivedHeaderPairs,
   receivedHeaders,
   type StreamOptions,
 } from '@argus/bus';
@@ -440,10 +441,11 @@ export class Hub {
                 {
                   subject: msg.subject,
                   data: msg.data,
-                  headers: msg.headers,
+                  headers: receivedHeaderPairs(msg),
                   sequence: msg.info.streamSequence,
                 },
                 rejection,
+                this.#nc.info?.max_payload,
               ),
             ),
           ),

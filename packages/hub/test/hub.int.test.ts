@@ -11,7 +11,7 @@ import { type CDEvent, createEvent, natsMessageId } from '@argus/cdevents';
 import { countEvents, Store, searchEvents } from '@argus/store';
 import { captureLogs, clickHouseTarget, NatsServer, randomDatabase, waitFor } from '@argus/testkit';
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { type NatsConnection, headers as natsHeaders } from '@nats-io/nats-core';
+import { type MsgHdrs, type NatsConnection, headers as natsHeaders } from '@nats-io/nats-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { buildRegistry, Hub, type HubConfig, type InstanceEntry } from '../src/index.js';
 
@@ -204,6 +204,29 @@ describe('hub pipeline', () => {
     ).toBeDefined();
   });
 
+  test('a refused message too large to carry as a dead letter is truncated to fit, saying so; the flow goes on', async () => {
+    await startHub({ maxEventBytes: 65_536 });
+    const maxPayload = nc.info?.max_payload ?? 0;
+    expect(maxPayload).toBeGreaterThan(65_536);
+    // Fits the raw stream as published, but not with the dead letter's headers added.
+    const shell = JSON.stringify({ ...deployed(), customData: { blob: '' } });
+    const body = JSON.stringify({
+      ...deployed(),
+      customData: { blob: 'x'.repeat(maxPayload - 100 - Buffer.byteLength(shell)) },
+    });
+    await js.publish('cdevents.raw.argo-eu.service.deployed', body);
+    await publishRaw(js, deployed(), { instance: 'argo-eu' });
+    await settled(2);
+    expect(await countEvents(store)).toEqual({ events: 1, rows: 1 });
+    const dead = await (await jetstreamManager(nc)).streams.getMessage(DLQ_STREAM, { seq: 1 });
+    expect(dead?.header.get(HEADERS.errorReason)).toBe('too-large');
+    expect(dead?.header.get(HEADERS.originalBytes)).toBe(String(Buffer.byteLength(body)));
+    const kept = dead?.string() ?? '';
+    expect(kept.length).toBeGreaterThan(maxPayload / 2);
+    expect(kept.length).toBeLessThan(Buffer.byteLength(body));
+    expect(body.startsWith(kept)).toBe(true);
+  });
+
   test('a bug on one message dead-letters that message as internal-error; the batch goes on', async () => {
     // A registry whose lookup throws for one instance stands in for any unexpected failure.
     const instances = new Map<string, InstanceEntry>();
@@ -331,5 +354,20 @@ describe('hub pipeline', () => {
     const dead = await (await jetstreamManager(nc)).streams.getMessage(DLQ_STREAM, { seq: 1 });
     expect(dead?.header.get('X-Trace')).toBe('abc');
     expect(dead?.header.get(HEADERS.originalSubject)).toBe('cdevents.raw.argo-eu.service.deployed');
+  });
+
+  test('a header no client may publish again (a space in its name) does not stall its dead letter', async () => {
+    await startHub();
+    // nats-server passes header blocks through as they are; nats.js would refuse to build this one.
+    const block = new TextEncoder().encode('NATS/1.0\r\nX Bad Name: 1\r\nX-Trace: abc\r\n\r\n');
+    const raw = { encode: () => block } as unknown as MsgHdrs;
+    nc.publish('cdevents.raw.argo-eu.service.deployed', 'nope', { headers: raw });
+    await publishRaw(js, deployed(), { instance: 'argo-eu' });
+    await settled(2);
+    expect(await countEvents(store)).toEqual({ events: 1, rows: 1 });
+    const dead = await (await jetstreamManager(nc)).streams.getMessage(DLQ_STREAM, { seq: 1 });
+    expect(dead?.header.get(HEADERS.errorReason)).toBe('malformed-json');
+    expect(dead?.header.get('X-Trace')).toBe('abc');
+    expect(dead?.header.get(HEADERS.droppedHeaders)).toBe('["X Bad Name"]');
   });
 });

@@ -1,15 +1,18 @@
-import { DLQ_STREAM, dlqSubject, HEADERS, headerValue } from '@argus/bus';
+import { DLQ_STREAM, dlqSubject, HEADERS, HeaderList, headerValue, isValidHeaderName } from '@argus/bus';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { type MsgHdrs, headers as natsHeaders } from '@nats-io/nats-core';
 import type { RejectedMessage } from '../errors.js';
 
 export interface DeadLetterSource {
   readonly subject: string;
   readonly data: Uint8Array;
-  readonly headers?: MsgHdrs | undefined;
+  /** The original's headers as sent, in order (`receivedHeaderPairs`). */
+  readonly headers: readonly (readonly [string, string])[];
   /** Stream sequence in CDEVENTS_RAW: makes the dead letter's message id, so a redelivery is not recorded twice. */
   readonly sequence: number;
 }
+
+/** Room left for the headers the client adds when publishing (the message id). */
+const TRUNCATION_MARGIN = 256;
 
 const instanceOf = (subject: string): string => subject.split('.')[2] ?? 'unknown';
 
@@ -21,21 +24,33 @@ export const publishDeadLetter = async (
   js: JetStreamClient,
   source: DeadLetterSource,
   rejected: RejectedMessage,
+  /** The server's max_payload: a dead letter that would exceed it keeps only the original's first bytes. */
+  maxPayload?: number,
 ): Promise<void> => {
-  const h = natsHeaders();
-  if (source.headers !== undefined) {
-    for (const [name, values] of source.headers) {
-      // The original's message id would collide with the DLQ's own de-duplication.
-      if (name.toLowerCase() === HEADERS.msgId.toLowerCase()) continue;
-      for (const value of values) h.append(name, value);
-    }
+  const h = new HeaderList();
+  const dropped: string[] = [];
+  for (const [name, value] of source.headers) {
+    // The original's message id would collide with the DLQ's own de-duplication.
+    if (name.toLowerCase() === HEADERS.msgId.toLowerCase()) continue;
+    // A header the server passed through but no client may publish (a space in its name): kept by
+    // name only, rather than failing this dead letter on every retry.
+    if (isValidHeaderName(name)) h.append(name, value);
+    else if (!dropped.includes(name)) dropped.push(name);
   }
+  if (dropped.length > 0) h.set(HEADERS.droppedHeaders, headerValue(JSON.stringify(dropped)));
   h.set(HEADERS.errorClass, headerValue(rejected.errorClass));
   h.set(HEADERS.errorReason, rejected.reason);
   h.set(HEADERS.errorDetail, headerValue(rejected.message));
   h.set(HEADERS.originalSubject, headerValue(source.subject));
   h.set(HEADERS.originalSequence, String(source.sequence));
-  await js.publish(dlqSubject(instanceOf(source.subject)), source.data, {
+  let data = source.data;
+  // A refused message near the limit would not fit with these headers added, and publishing it would
+  // fail the same way on every retry: keep what fits and say how large the original was.
+  if (maxPayload !== undefined && h.encode().length + data.length > maxPayload) {
+    h.set(HEADERS.originalBytes, String(data.length));
+    data = data.subarray(0, Math.max(0, maxPayload - h.encode().length - TRUNCATION_MARGIN));
+  }
+  await js.publish(dlqSubject(instanceOf(source.subject)), data, {
     headers: h,
     msgID: `dlq-${source.sequence}`,
     expect: { streamName: DLQ_STREAM },
