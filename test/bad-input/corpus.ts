@@ -675,6 +675,45 @@ const KINDS: Record<string, Builder> = {
         };
   },
 
+  // Valid CDEvents that NATS or ClickHouse cannot carry as they are. Both once stalled the hub for good
+  // (its republish, or its insert, retried for ever).
+  'line-break-in-id': (entry, ctx) => {
+    const e = mutable(badId('line-break-in-id', entry));
+    e.context.id = `${String(e.context.id)}\r\nX-Injected: 1`;
+    const body = utf8(JSON.stringify(e));
+    return entry === 'raw'
+      ? {
+          input: { subject: RAW_DEPLOYED(ctx), headers: {}, data: body },
+          expect: { dlq: 'binding', errorClass: 'BindingError', detail: 'contains a line break' },
+        }
+      : {
+          input: { headers: JSON_TYPE, body },
+          expect: {
+            http: 400,
+            reason: 'malformed',
+            text: 'contains a line break, which a NATS header (ce-id)',
+          },
+        };
+  },
+
+  'lone-surrogate-in-id': (entry, ctx) => {
+    const e = mutable(badId('lone-surrogate-in-id', entry));
+    e.context.id = `${String(e.context.id)}-\ud800`;
+    const body = utf8(JSON.stringify(e));
+    const refusal = {
+      dlq: 'store-rejected',
+      errorClass: 'CANNOT_PARSE_ESCAPE_SEQUENCE',
+      detail: 'surrogate',
+    } as const;
+    return entry === 'raw'
+      ? { input: { subject: RAW_DEPLOYED(ctx), headers: {}, data: body }, expect: refusal }
+      : {
+          input: { headers: JSON_TYPE, body },
+          // Accepted, then refused by ClickHouse; its ce-id header went out as UTF-8, the surrogate as U+FFFD.
+          expect: { ...refusal, eventId: `${badId('lone-surrogate-in-id', entry)}-\ufffd` },
+        };
+  },
+
   'missing-token': (entry) =>
     entry === 'raw'
       ? { notApplicable: 'NATS permissions bind raw subjects to credentials (test/deploy)' }

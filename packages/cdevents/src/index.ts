@@ -26,6 +26,7 @@ export type { NatsMessage, NatsMode } from './bindings/nats.js';
 export {
   fromNats,
   NATS_MSG_ID_HEADER,
+  natsBinaryProblem,
   natsMessageId,
   toNatsBinary,
   toNatsStructured,

@@ -8,6 +8,7 @@ import {
   fromNats,
   httpMode,
   NATS_MSG_ID_HEADER,
+  natsBinaryProblem,
   natsMessageId,
   PayloadTooLargeError,
   toCloudEvent,
@@ -138,6 +139,22 @@ describe('NATS binding', () => {
     const back = fromNats(message);
     expect(back.mode).toBe('binary');
     expect(back.event).toEqual(event);
+  });
+
+  test('binary mode refuses what a header cannot carry: a line break in the id, source or subject id', () => {
+    expect(natsBinaryProblem(event)).toBeUndefined();
+    for (const [field, broken] of [
+      ['context.id', { ...event, context: { ...event.context, id: 'a\nb' } }],
+      ['context.source', { ...event, context: { ...event.context, source: '/x\r/y' } }],
+      ['subject.id', { ...event, subject: { ...event.subject, id: 'inc\r\n1' } }],
+    ] as const) {
+      const problem = natsBinaryProblem(broken as CDEvent);
+      expect(problem).toBeInstanceOf(BindingError);
+      expect(problem?.message).toMatch(
+        new RegExp(`^${field.replace('.', '\\.')} ".*" contains a line break`),
+      );
+      expect(() => toNatsBinary(broken as CDEvent)).toThrow(BindingError);
+    }
   });
 
   test('headers may be a record or a MsgHdrs-like object that answers "" when absent', () => {

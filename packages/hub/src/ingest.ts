@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPayloadTooLarge, isToken, publishRaw } from '@argus/bus';
-import { BindingError, fromHttp, ValidationError } from '@argus/cdevents';
+import { BindingError, fromHttp, natsBinaryProblem, ValidationError } from '@argus/cdevents';
 import type { ExtraRoute, Logger } from '@argus/runtime';
 import { bearerToken, isLoopback, parseTokens, readBodyWithin, TokenVerifier } from '@argus/runtime';
 import { isStorableTime } from '@argus/store';
@@ -121,6 +121,16 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
     }
     // The hub would dead-letter these after a 202: refuse them while the client is still listening.
     for (const [index, { event }] of events.entries()) {
+      const notCarried = natsBinaryProblem(event);
+      if (notCarried !== undefined) {
+        throw new HttpProblem(
+          400,
+          `${events.length > 1 ? `batch item ${index}: ` : ''}${notCarried.message}`,
+          {
+            reason: notCarried.reason,
+          },
+        );
+      }
       if (!isStorableTime(event.context.timestamp)) {
         throw new HttpProblem(
           400,

@@ -168,7 +168,7 @@ describe('hub pipeline', () => {
     expect(first?.string()).toBe('{"context": ');
     const lineBreak = await jsm.streams.getMessage(DLQ_STREAM, { seq: bad.length });
     expect(lineBreak?.header.get(HEADERS.errorDetail)).toBe(
-      'context.id "a\\r\\nb" contains a line break: it cannot be carried as the NATS header ce-id of the unified stream',
+      'context.id "a\\r\\nb" contains a line break, which a NATS header (ce-id) cannot carry',
     );
     expect(await streamCount(UNIFIED_STREAM)).toBe(2);
     expect(

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HEADERS, isPayloadTooLarge, publishRaw } from '@argus/bus';
-import { BindingError, fromHttp, ValidationError } from '@argus/cdevents';
+import { BindingError, fromHttp, natsBinaryProblem, ValidationError } from '@argus/cdevents';
 import { bearerToken, type ExtraRoute, type Logger, readBodyWithin, TokenVerifier } from '@argus/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { AgentMetrics } from '../metrics.js';
@@ -76,6 +76,11 @@ export const webhookRoute = (config: WebhookReceiverConfig): ExtraRoute => {
         },
         { maxBytes: config.maxEventBytes },
       );
+      // Refused while the sender listens, rather than accepted and dead-lettered by the hub.
+      for (const { event } of events) {
+        const problem = natsBinaryProblem(event);
+        if (problem !== undefined) throw problem;
+      }
     } catch (error) {
       if (error instanceof ValidationError) {
         logger.info(

@@ -42,12 +42,41 @@ export type NatsMode = 'binary' | 'structured' | 'plain';
 
 const encoder = new TextEncoder();
 
+const LINE_BREAK = /[\r\n]/;
+
+/**
+ * Why this event cannot travel in NATS binary mode, or `undefined`: header values are single lines,
+ * and a line break in `context.id`, `context.source` or `subject.id` (which the schemas allow) cannot be
+ * carried as its `ce-` header without changing it.
+ */
+export const natsBinaryProblem = (event: CDEvent): BindingError | undefined => {
+  const fields: readonly [string, string, string][] = [
+    ['context.id', 'ce-id', event.context.id],
+    ['context.source', 'ce-source', event.context.source],
+    ['subject.id', 'ce-subject', event.subject.id],
+  ];
+  for (const [field, header, value] of fields) {
+    if (LINE_BREAK.test(value)) {
+      const shown = JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
+      return new BindingError(
+        'malformed',
+        `${field} ${shown} contains a line break, which a NATS header (${header}) cannot carry`,
+        { attribute: header.slice(3) },
+      );
+    }
+  }
+  return undefined;
+};
+
 /**
  * NATS binary mode (the NATS protocol binding's 1.0.3 draft): body = the CDEvent JSON, which is what
  * cdviz and other CDEvents tools read from NATS; CloudEvents attributes as `ce-` headers; and
- * `Nats-Msg-Id` from the event's identity.
+ * `Nats-Msg-Id` from the event's identity. Throws `BindingError` for an event it cannot carry
+ * (`natsBinaryProblem`).
  */
 export const toNatsBinary = (event: CDEvent): { headers: Record<string, string>; data: Uint8Array } => {
+  const problem = natsBinaryProblem(event);
+  if (problem !== undefined) throw problem;
   const a = cloudEventAttributes(event);
   return {
     headers: {

@@ -7,7 +7,7 @@ import {
   UNIFIED_STREAM,
   unifiedSubject,
 } from '@argus/bus';
-import { cloudEventAttributes } from '@argus/cdevents';
+import { cloudEventAttributes, natsBinaryProblem } from '@argus/cdevents';
 import type { EventRow } from '@argus/store';
 import { RejectedMessage } from '../errors.js';
 import { NO_CLUSTER_TOKEN } from './tag.js';
@@ -20,15 +20,6 @@ export interface StoredEvent {
   readonly unified: OutgoingMessage & { readonly headers: HeaderList };
 }
 
-/** Header -> the event field it carries, to name in a refusal. */
-const FIELD_OF: Readonly<Record<string, string>> = {
-  'ce-id': 'context.id',
-  'ce-source': 'context.source',
-  'ce-subject': 'subject.id',
-};
-
-const LINE_BREAK = /[\r\n]/;
-
 /**
  * The unified-stream message of an accepted event: binary mode, the hub's tags as headers. Built when
  * the event is admitted, so an event that cannot travel in NATS headers (a line break in its id, source
@@ -36,28 +27,18 @@ const LINE_BREAK = /[\r\n]/;
  * parsed event need not be kept until then.
  */
 export const prepareStoredEvent = (message: ValidMessage, row: EventRow): StoredEvent | RejectedMessage => {
+  const problem = natsBinaryProblem(message.validated.event);
+  if (problem !== undefined) return new RejectedMessage('binding', problem.name, problem.message);
   const a = cloudEventAttributes(message.validated.event);
-  const ce: [string, string][] = [
-    ['ce-specversion', a.specversion],
-    ['ce-id', a.id],
-    ['ce-source', a.source],
-    ['ce-type', a.type],
-    ['ce-subject', a.subject],
-    ['ce-time', a.time],
-    ['content-type', a.datacontenttype],
-  ];
-  for (const [name, value] of ce) {
-    if (LINE_BREAK.test(value)) {
-      return new RejectedMessage(
-        'binding',
-        'BindingError',
-        `${FIELD_OF[name] ?? name} ${JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value)} contains a line break: it cannot be carried as the NATS header ${name} of the unified stream`,
-      );
-    }
-  }
   // A fresh list with distinct names: append, which skips set's search for an earlier value.
   const h = new HeaderList();
-  for (const [name, value] of ce) h.append(name, value);
+  h.append('ce-specversion', a.specversion);
+  h.append('ce-id', a.id);
+  h.append('ce-source', a.source);
+  h.append('ce-type', a.type);
+  h.append('ce-subject', a.subject);
+  h.append('ce-time', a.time);
+  h.append('content-type', a.datacontenttype);
   // The identity as message id: a republish after a crash is absorbed by the stream's window.
   h.append(HEADERS.msgId, message.identity);
   h.append('Nats-Expected-Stream', UNIFIED_STREAM);
