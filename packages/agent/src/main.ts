@@ -164,11 +164,9 @@ export const runAgent = async (
         version: AGENT_VERSION,
         replicas: options.replicas,
       });
-      await agent.start();
-      const started = agent;
-      shutdown.add('stop agent', () => started.stop());
     }
     const running = agent;
+    // Listening before the agent starts: while Argo CD cannot be reached yet, /readyz says why.
     const http = await startHealthServer({
       listen: parseListen(options.listen, '--listen'),
       tls: await loadListenerTls(options),
@@ -189,6 +187,10 @@ export const runAgent = async (
       routes,
     });
     shutdown.add('close http', () => http.close());
+    if (running !== undefined) {
+      shutdown.add('stop agent', () => running.stop());
+      await running.start();
+    }
     logger.info(
       {
         source: options.source,

@@ -18,6 +18,7 @@ import { ensureStreams, RAW_STREAM } from '@argus/bus';
 import { parseOptions } from '@argus/runtime';
 import {
   captureLogs,
+  freePorts,
   makeTestCertificates,
   NatsServer,
   type TestCertificates,
@@ -35,6 +36,7 @@ let nats: NatsServer;
 let nc: NatsConnection;
 let api: RunningServer;
 let kube: RunningServer;
+let target: ReturnType<typeof simulatorFor>;
 
 const scenario = buildScenario({
   instance: { name: 'argo-tls' },
@@ -53,7 +55,7 @@ beforeAll(async () => {
   nats = await NatsServer.start();
   nc = await nats.connect();
   await ensureStreams(await jetstreamManager(nc));
-  const target = simulatorFor(scenario, new Date(Date.now() - 60_000));
+  target = simulatorFor(scenario, new Date(Date.now() - 60_000));
   await runScenario(target, scenario, { instant: true });
   const tls = { cert: certs.cert, key: certs.key };
   api = await startArgoCdApi(target.sim, { token: TOKEN, tls });
@@ -91,6 +93,40 @@ const start = async (instance: string, flags: Record<string, string | boolean>) 
   );
   return { agent, logs };
 };
+
+describe('agent API source before Argo CD is reachable', () => {
+  test('it waits, /readyz says why, and once Argo CD answers it publishes', async () => {
+    const [argoPort = 0, listenPort = 0] = await freePorts(2);
+    const starting = start('api-late', {
+      source: 'api',
+      argocdUrl: `http://127.0.0.1:${argoPort}`,
+      argocdToken: TOKEN,
+      listen: `127.0.0.1:${listenPort}`,
+    });
+    let late: RunningServer | undefined;
+    try {
+      await waitFor(
+        async () => {
+          const ready = await fetch(`http://127.0.0.1:${listenPort}/readyz`);
+          const body = (await ready.json()) as { reasons?: string[] };
+          return ready.status === 503 && body.reasons?.some((r) => r.includes('ECONNREFUSED'));
+        },
+        { what: '/readyz to say Argo CD cannot be reached' },
+      );
+      late = await startArgoCdApi(target.sim, { token: TOKEN, port: argoPort });
+      await waitFor(async () => (await rawCount('api-late')) === 2, {
+        what: 'api-late to publish its 2 events',
+      });
+      expect((await fetch(`http://127.0.0.1:${listenPort}/readyz`)).status).toBe(200);
+    } finally {
+      // However the test went: let the start finish (Argo CD up), then stop the agent.
+      late ??= await startArgoCdApi(target.sim, { token: TOKEN, port: argoPort });
+      const started = await starting.catch(() => undefined);
+      await started?.agent.shutdown.shutdown('test done');
+      await late.close();
+    }
+  });
+});
 
 describe('agent sources over TLS', () => {
   test('API source trusting the CA, Kubernetes source trusting the CA, API source with --insecure: all publish', async () => {

@@ -1,7 +1,14 @@
 import type { Logger } from '@argus/runtime';
 import type { Application } from '../argocd/types.js';
 import { Backoff, sleep } from './backoff.js';
-import { getJson, type HttpClientOptions, openJsonLines, openJsonList } from './http.js';
+import {
+  getJson,
+  type HttpClientOptions,
+  HttpStatusError,
+  openJsonLines,
+  openJsonList,
+  TlsVerificationError,
+} from './http.js';
 import type { AppSource, SourceEvent } from './source.js';
 
 export interface ArgoCdApiSourceOptions extends HttpClientOptions {
@@ -11,6 +18,11 @@ export interface ArgoCdApiSourceOptions extends HttpClientOptions {
   /** Full relist interval: the stream drops messages under load and never replays them. @default 300000 */
   readonly resyncMs?: number;
 }
+
+/** Failures a retry cannot fix: the certificate is not trusted, or the token is refused. */
+const isConfigurationError = (err: unknown): boolean =>
+  err instanceof TlsVerificationError ||
+  (err instanceof HttpStatusError && (err.status === 401 || err.status === 403));
 
 interface StreamLine {
   result?: { type?: string; application?: Application };
@@ -48,16 +60,33 @@ export class ArgoCdApiSource implements AppSource {
     return new URL(path, this.#options.url.endsWith('/') ? this.#options.url : `${this.#options.url}/`);
   }
 
+  /**
+   * Argo CD's cluster list (server URL -> name). While Argo CD cannot be reached it retries with
+   * backoff, saying why in `lastError` (and so in /readyz); what retrying cannot fix, an untrusted
+   * certificate or a refused token, is thrown at once with what to change.
+   */
   async clusterNames(): Promise<ReadonlyMap<string, string>> {
-    const list = await getJson<{ items?: { server?: string; name?: string }[] | null }>(
-      this.#url('api/v1/clusters'),
-      this.#options,
-      this.#stop.signal,
-    );
-    const names = new Map<string, string>();
-    for (const c of list.items ?? [])
-      if (c.server !== undefined && c.name !== undefined) names.set(c.server, c.name);
-    return names;
+    const backoff = new Backoff();
+    for (;;) {
+      try {
+        const list = await getJson<{ items?: { server?: string; name?: string }[] | null }>(
+          this.#url('api/v1/clusters'),
+          this.#options,
+          this.#stop.signal,
+        );
+        this.#lastError = undefined;
+        const names = new Map<string, string>();
+        for (const c of list.items ?? [])
+          if (c.server !== undefined && c.name !== undefined) names.set(c.server, c.name);
+        return names;
+      } catch (err) {
+        if (this.#stop.signal.aborted || isConfigurationError(err)) throw err;
+        const delay = backoff.delay();
+        this.#lastError = err instanceof Error ? err.message : String(err);
+        this.#logger.warn({ err, retryInMs: delay }, 'cannot read the cluster list from Argo CD; retrying');
+        await sleep(delay, this.#stop.signal);
+      }
+    }
   }
 
   stop(): void {
