@@ -120,9 +120,11 @@ const startAgentProcess = async (args: {
   await waitFor(
     async () => {
       if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode}:\n${agent.output}`);
-      return (await fetch(`${http}/healthz`).catch(() => undefined))?.ok === true;
+      // The listener comes up before the agent has loaded its progress and spool: wait for both.
+      const healthy = (await fetch(`${http}/healthz`).catch(() => undefined))?.ok === true;
+      return healthy && agent.output.includes('"msg":"agent ready"');
     },
-    { what: 'the agent process to serve /healthz', timeoutMs: 30_000 },
+    { what: 'the agent process to serve /healthz and say it is ready', timeoutMs: 30_000 },
   );
   return { child, http, stop };
 };
