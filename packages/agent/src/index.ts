@@ -12,7 +12,7 @@ export type { AgentOptions, RunningAgent } from './main.js';
 export { AGENT_VERSION, runAgent } from './main.js';
 export { AgentMetrics } from './metrics.js';
 export type { AgentOptionsSpec } from './options.js';
-export { AGENT_OPTIONS } from './options.js';
+export { AGENT_NODE_OPTIONS, AGENT_OPTIONS } from './options.js';
 export type { ArgoCdApiSourceOptions } from './sources/argocd-api.js';
 export { ArgoCdApiSource } from './sources/argocd-api.js';
 export { getJson, HttpStatusError, streamJsonLines } from './sources/http.js';
