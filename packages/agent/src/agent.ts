@@ -359,11 +359,9 @@ export class Agent {
         delay = 250;
       } catch (err) {
         if (this.#stopping) break;
-        if (isUnpublishable(err)) {
-          // Retrying cannot help and would hold up every event behind this one.
-          await this.#deadLetter(entry, err);
-          continue;
-        }
+        // Retrying cannot help and would hold up every event behind this one. Should moving it fail
+        // too (disk full, NATS away for the progress), the loop retries like any failed publish.
+        if (isUnpublishable(err) && (await this.#deadLetter(entry, err))) continue;
         this.#config.metrics.publishErrors.inc();
         this.#logger.warn(
           { err, retryInMs: delay, spooled: outbox.depth },
@@ -379,26 +377,32 @@ export class Agent {
    * Moves the oldest spooled entry, which can never be published, to `dead-letters.jsonl` beside the
    * spool with the reason, keeps its progress (so it is not derived and refused again), and goes on.
    */
-  async #deadLetter(entry: OutboxEntry, err: Error): Promise<void> {
+  async #deadLetter(entry: OutboxEntry, err: Error): Promise<boolean> {
     const outbox = this.#outbox;
     const store = this.#store;
-    if (outbox === undefined || store === undefined) return;
+    if (outbox === undefined || store === undefined) return false;
     const file = join(dirname(this.#config.spoolFile), 'dead-letters.jsonl');
     const reason = isPayloadTooLarge(err) ? 'too-large-for-nats' : err.name;
-    await appendFile(
-      file,
-      `${JSON.stringify({ at: new Date().toISOString(), reason, detail: err.message, entry })}\n`,
-    );
-    if (entry.progress !== undefined) await store.saveApp(entry.progress as AppProgress);
-    if (entry.environments !== undefined)
-      await store.saveEnvironments(entry.environments as EnvironmentsState);
-    await outbox.ack();
+    try {
+      await appendFile(
+        file,
+        `${JSON.stringify({ at: new Date().toISOString(), reason, detail: err.message, entry })}\n`,
+      );
+      if (entry.progress !== undefined) await store.saveApp(entry.progress as AppProgress);
+      if (entry.environments !== undefined)
+        await store.saveEnvironments(entry.environments as EnvironmentsState);
+      await outbox.ack();
+    } catch (moveError) {
+      this.#logger.warn({ err: moveError, file }, 'cannot move an unpublishable event to the dead letters');
+      return false;
+    }
     this.#config.metrics.deadLetters.inc({ reason });
     this.#config.metrics.spoolDepth.set(outbox.depth);
     this.#logger.error(
       { reason, detail: err.message, bytes: entry.event.length, file },
       'event can never be published; moved to the dead letters beside the spool',
     );
+    return true;
   }
 
   async #heartbeat(): Promise<void> {
