@@ -360,10 +360,25 @@ export class Hub {
     const toInsert = accepted.filter((a) => !alreadyStored.has(a.stored.identity));
     for (let i = 0; i < alreadyStored.size; i++) this.#countDuplicate('store');
     lookup();
-    const refused = new Map<Accepted, RejectedMessage>();
-    if (toInsert.length === 0) return refused;
+    if (toInsert.length === 0) return new Map();
     const insert = this.metrics.stageSeconds.startTimer({ stage: 'insert' });
-    await this.#insertIsolating(toInsert, batch, refused);
+    const refused = await this.#retry(
+      'insert into ClickHouse',
+      async () => {
+        const found = new Map<Accepted, RejectedMessage>();
+        await this.#insertIsolating(toInsert, batch, found);
+        // Every row refused looks like a schema or settings problem, not bad events: never dead-letter
+        // a whole batch for it.
+        const [first] = found.values();
+        if (toInsert.length > 1 && found.size === toInsert.length && first !== undefined) {
+          throw new Error(
+            `ClickHouse refuses every row of the batch (${first.errorClass}: ${first.message}); a schema or settings problem is likelier than ${toInsert.length} bad events`,
+          );
+        }
+        return found;
+      },
+      batch,
+    );
     const rows = toInsert.filter((a) => !refused.has(a)).map((a) => a.stored.row);
     this.#counts.stored += rows.length;
     // One labelled increment per type and batch: prom-client hashes the labels on every call.

@@ -204,6 +204,29 @@ describe('hub pipeline', () => {
     ).toBeDefined();
   });
 
+  test('a batch whose every row ClickHouse refuses is retried, not dead-lettered (a schema problem is likelier)', async () => {
+    const hub = await startHub({ batchMaxWaitMs: 500 });
+    const messages = [1, 2, 3].map((n) =>
+      rawMessage(deployed({ id: `all-bad-${n}-\ud800` }), { instance: 'argo-eu', cluster: 'prod-eu' }),
+    );
+    await Promise.all(
+      messages.map((m) => js.publish(m.subject, m.data, { headers: m.headers, msgID: m.msgId })),
+    );
+    await waitFor(
+      () =>
+        logs.find((l) =>
+          String((l.err as { message?: string })?.message).includes('refuses every row of the batch'),
+        ),
+      {
+        what: 'the hub to say ClickHouse refuses every row',
+      },
+    );
+    expect(await streamCount(DLQ_STREAM)).toBe(0);
+    const info = await (await jetstreamManager(nc)).consumers.info(RAW_STREAM, HUB_CONSUMER);
+    expect(info.num_ack_pending).toBe(3);
+    expect(hub.stats().deadLetters).toBe(0);
+  });
+
   test('a refused message too large to carry as a dead letter is truncated to fit, saying so; the flow goes on', async () => {
     await startHub({ maxEventBytes: 65_536 });
     const maxPayload = nc.info?.max_payload ?? 0;

@@ -29,11 +29,12 @@ export class StoreQueryError extends StoreError {
 }
 
 /**
- * ClickHouse refused the data itself (a value it cannot parse or store), as opposed to being
- * unreachable, overloaded or read-only: retrying the same rows cannot succeed.
+ * ClickHouse refused a value it was sent (it cannot parse or hold it), as opposed to being unreachable,
+ * overloaded, read-only or misconfigured: retrying the same rows cannot succeed. Kept to value errors;
+ * schema or settings errors (TYPE_MISMATCH, BAD_ARGUMENTS, ...) fail every row and are retried.
  */
 const DATA_ERROR_TYPES =
-  /^(CANNOT_PARSE_\w+|CANNOT_READ_\w+|INCORRECT_DATA|TOO_LARGE_STRING_SIZE|VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE|CANNOT_CONVERT_TYPE|INCORRECT_NUMBER_OF_COLUMNS|TYPE_MISMATCH|ILLEGAL_TYPE_OF_ARGUMENT|BAD_ARGUMENTS)$/;
+  /^(CANNOT_PARSE_\w+|CANNOT_READ_ALL_DATA|INCORRECT_DATA|TOO_LARGE_STRING_SIZE|VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE)$/;
 
 /** `true` when an insert failed because of what was inserted (ClickHouse's error type says so). */
 export const isRejectedData = (error: unknown): error is Error & { readonly type: string } => {
