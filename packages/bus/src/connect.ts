@@ -21,6 +21,8 @@ export interface NatsSetup {
   /** Reply subjects start with this (default `_INBOX`): per-user prefixes let permissions isolate replies. */
   readonly inboxPrefix?: string | undefined;
   readonly logger: Logger;
+  /** While no server answers the first connection, a warning this often. @default 5000 */
+  readonly waitingLogMs?: number;
 }
 
 /** The NATS options every Argus process takes (`NATS_CLIENT_OPTIONS` of @argus/runtime), parsed. */
@@ -65,18 +67,34 @@ export const connectNats = async (setup: NatsSetup): Promise<NatsConnection> => 
     setup.credsFile === undefined ? undefined : credsAuthenticator(await readFile(setup.credsFile));
   const tlsEntries = Object.entries(setup.tls ?? {}).filter(([, v]) => v !== undefined);
   const tls = tlsEntries.length === 0 ? undefined : Object.fromEntries(tlsEntries);
-  const nc = await connect({
-    servers,
-    name: setup.name,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 1000,
-    waitOnFirstConnect: true,
-    ...(authenticator === undefined ? {} : { authenticator }),
-    ...(setup.user === undefined ? {} : { user: setup.user }),
-    ...(setup.password === undefined ? {} : { pass: setup.password }),
-    ...(setup.inboxPrefix === undefined ? {} : { inboxPrefix: setup.inboxPrefix }),
-    ...(tls === undefined ? {} : { tls }),
-  });
+  // The first connection is waited for (NATS may start after us), but not in silence: a wrong URL
+  // would otherwise look like a hang.
+  const waitingSince = Date.now();
+  const stillWaiting = setInterval(
+    () =>
+      logger.warn(
+        { servers, waitingMs: Date.now() - waitingSince },
+        'no NATS server answers yet; still trying (check --nats and that nats-server runs)',
+      ),
+    setup.waitingLogMs ?? 5000,
+  );
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers,
+      name: setup.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1000,
+      waitOnFirstConnect: true,
+      ...(authenticator === undefined ? {} : { authenticator }),
+      ...(setup.user === undefined ? {} : { user: setup.user }),
+      ...(setup.password === undefined ? {} : { pass: setup.password }),
+      ...(setup.inboxPrefix === undefined ? {} : { inboxPrefix: setup.inboxPrefix }),
+      ...(tls === undefined ? {} : { tls }),
+    });
+  } finally {
+    clearInterval(stillWaiting);
+  }
   if (setup.inboxPrefix !== undefined) inboxPrefixes.set(nc, setup.inboxPrefix);
   logger.info({ server: nc.getServer() }, 'nats connected');
   void (async () => {
