@@ -348,14 +348,10 @@ export class Agent {
         });
         this.#config.metrics.publishSeconds.observe((performance.now() - started) / 1000);
         if (ack.duplicate) this.#config.metrics.duplicates.inc();
-        if (entry.progress !== undefined) await store.saveApp(entry.progress as AppProgress);
-        if (entry.environments !== undefined)
-          await store.saveEnvironments(entry.environments as EnvironmentsState);
-        await outbox.ack();
+        await this.#retire(entry, store, outbox);
         this.#published++;
         this.#logger.debug({ type: event.context.type, id: event.context.id }, 'published');
         this.#config.metrics.events.inc({ type: event.context.type });
-        this.#config.metrics.spoolDepth.set(outbox.depth);
         delay = 250;
       } catch (err) {
         if (this.#stopping) break;
@@ -373,6 +369,15 @@ export class Agent {
     }
   }
 
+  /** The oldest spooled entry is done with (published or dead-lettered): its progress saved, then acked. */
+  async #retire(entry: OutboxEntry, store: ProgressStore, outbox: Outbox): Promise<void> {
+    if (entry.progress !== undefined) await store.saveApp(entry.progress as AppProgress);
+    if (entry.environments !== undefined)
+      await store.saveEnvironments(entry.environments as EnvironmentsState);
+    await outbox.ack();
+    this.#config.metrics.spoolDepth.set(outbox.depth);
+  }
+
   /**
    * Moves the oldest spooled entry, which can never be published, to `dead-letters.jsonl` beside the
    * spool with the reason, keeps its progress (so it is not derived and refused again), and goes on.
@@ -388,16 +393,12 @@ export class Agent {
         file,
         `${JSON.stringify({ at: new Date().toISOString(), reason, detail: err.message, entry })}\n`,
       );
-      if (entry.progress !== undefined) await store.saveApp(entry.progress as AppProgress);
-      if (entry.environments !== undefined)
-        await store.saveEnvironments(entry.environments as EnvironmentsState);
-      await outbox.ack();
+      await this.#retire(entry, store, outbox);
     } catch (moveError) {
       this.#logger.warn({ err: moveError, file }, 'cannot move an unpublishable event to the dead letters');
       return false;
     }
     this.#config.metrics.deadLetters.inc({ reason });
-    this.#config.metrics.spoolDepth.set(outbox.depth);
     this.#logger.error(
       { reason, detail: err.message, bytes: entry.event.length, file },
       'event can never be published; moved to the dead letters beside the spool',
