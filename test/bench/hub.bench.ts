@@ -19,6 +19,7 @@ import { AckPolicy, type JetStreamClient, type JsMsg, jetstream, jetstreamManage
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { BenchResult } from './harness.js';
 
+const decoder = new TextDecoder();
 const EVENTS = Number(process.env.ARGUS_BENCH_HUB_EVENTS ?? 30_000);
 const STEADY_RATE = 1000;
 const STEADY_SECONDS = Number(process.env.ARGUS_BENCH_HUB_STEADY_SECONDS ?? 10);
@@ -197,7 +198,7 @@ export const run = async (): Promise<BenchResult> => {
         subjectType: 'service',
         predicate: 'deployed',
         specVersion: v.specVersion,
-        raw: new TextDecoder().decode(messages[i]?.data),
+        raw: decoder.decode(messages[i]?.data),
         tags: { instance: 'bench', cluster: 'prod-eu', environment: '', labels: {} },
         receivedAt: new Date(),
       }),
