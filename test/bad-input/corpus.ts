@@ -284,6 +284,30 @@ const KINDS: Record<string, Builder> = {
       : { input: { headers, body: data }, expect: { http: 400, reason: 'too-deep', text: 'deeper than' } };
   },
 
+  // JSON.parse reads 1e999 as Infinity, which JSON.stringify writes as null: a silent change wherever
+  // the event is serialized again (the hub does so in structured mode).
+  'number-beyond-double': (entry, ctx) => {
+    const inner = serialize(deployedEvent(badId('number-beyond-double', entry), { size: 0 })).replace(
+      '"size":0',
+      '"size":1e999',
+    );
+    const data = utf8(`{"specversion":"1.0","id":"x","source":"/x","type":"${DEPLOYED}","data":${inner}}`);
+    const headers = { 'content-type': 'application/cloudevents+json' };
+    return entry === 'raw'
+      ? {
+          input: { subject: RAW_DEPLOYED(ctx), headers, data },
+          expect: {
+            dlq: 'number-out-of-range',
+            errorClass: 'NumberOutOfRangeError',
+            detail: 'data.customData.size: is a number beyond the range of a 64-bit float',
+          },
+        }
+      : {
+          input: { headers, body: data },
+          expect: { http: 400, reason: 'number-out-of-range', text: 'beyond the range of a 64-bit float' },
+        };
+  },
+
   'not-an-object': sameEverywhere(() => utf8('[1,2,3]'), {
     reason: 'not-an-event',
     errorClass: 'ValidationError',

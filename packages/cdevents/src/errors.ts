@@ -10,6 +10,7 @@ export type ValidationReason =
   | 'too-large'
   | 'malformed-json'
   | 'too-deep'
+  | 'number-out-of-range'
   | 'not-an-event'
   | 'unknown-type'
   | 'unknown-type-version'
@@ -88,6 +89,24 @@ export class NestingTooDeepError extends ValidationError {
       },
     );
     this.limit = limit;
+  }
+}
+
+/**
+ * A JSON number is beyond the range of a 64-bit float (e.g. `1e999`): `JSON.parse` reads it as
+ * `Infinity`, which no JSON can carry, so the event would silently change (`null`) when serialized
+ * again. I-JSON (RFC 7493, 2.2) asks for numbers within IEEE 754 double range.
+ */
+export class NumberOutOfRangeError extends ValidationError {
+  override name = 'NumberOutOfRangeError';
+  constructor(path: string) {
+    super(
+      'number-out-of-range',
+      [{ path, message: 'is a number beyond the range of a 64-bit float (it would read as Infinity)' }],
+      {
+        message: `not a CDEvent: the number at ${path} is beyond the range of a 64-bit float (it would read as Infinity; RFC 7493)`,
+      },
+    );
   }
 }
 

@@ -41,6 +41,7 @@ export {
   ConversionError,
   MalformedJsonError,
   NestingTooDeepError,
+  NumberOutOfRangeError,
   PayloadTooLargeError,
   UnknownEventTypeError,
   UnknownTypeVersionError,

@@ -1,4 +1,10 @@
-import { MalformedJsonError, NestingTooDeepError, PayloadTooLargeError, ValidationError } from './errors.js';
+import {
+  MalformedJsonError,
+  NestingTooDeepError,
+  NumberOutOfRangeError,
+  PayloadTooLargeError,
+  ValidationError,
+} from './errors.js';
 import type { CDEvent } from './types.js';
 import { type ValidatedEvent, validateEvent } from './validate.js';
 
@@ -87,24 +93,54 @@ export const checkDepth = (text: string, limit: number): void => {
   }
 };
 
+// A JSON number overflows a double only with an exponent of three digits or more, or with more than
+// 308 digits before its point: one cheap scan for either (16 digits stand in for 309) lets nearly every
+// event skip the walk of its parsed value. Spelled out, not `\d{3}`: V8 runs the quantified form ~4x slower.
+const MAY_HOLD_OVERFLOWING_NUMBER = new RegExp(String.raw`\d(?:[eE]\+?\d\d\d|${String.raw`\d`.repeat(15)})`);
+
+/** Path of the first number in `value` that is not finite, or `undefined`. Depth is already bounded. */
+const nonFiniteNumberPath = (value: unknown, path: string): string | undefined => {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nonFiniteNumberPath(value[i], `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const found = nonFiniteNumberPath(item, path === '' ? key : `${path}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+};
+
 /**
  * `JSON.parse` of at most `maxDepth` levels of nesting, failing with `MalformedJsonError` (a
- * shortened message) instead of a SyntaxError, or `NestingTooDeepError`.
+ * shortened message) instead of a SyntaxError, `NestingTooDeepError`, or `NumberOutOfRangeError`.
  */
 export const parseJson = (text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): unknown => {
   checkDepth(text, maxDepth);
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     throw new MalformedJsonError(detail.length > 200 ? `${detail.slice(0, 200)}…` : detail, cause);
   }
+  if (MAY_HOLD_OVERFLOWING_NUMBER.test(text)) {
+    const path = nonFiniteNumberPath(value, '');
+    if (path !== undefined) throw new NumberOutOfRangeError(path === '' ? '(root)' : path);
+  }
+  return value;
 };
 
 /**
  * Parses and validates one CDEvent from JSON text or bytes, with full type and version information.
  * Throws a `ValidationError` subclass: `PayloadTooLargeError`, `MalformedJsonError`, `NestingTooDeepError`,
- * `UnknownEventTypeError`, `UnknownTypeVersionError`, or `ValidationError` itself for schema issues.
+ * `NumberOutOfRangeError`, `UnknownEventTypeError`, `UnknownTypeVersionError`, or `ValidationError` itself
+ * for schema issues.
  */
 export const parseDetailed = (input: string | Uint8Array, options: ParseOptions = {}): ValidatedEvent =>
   validateEvent(

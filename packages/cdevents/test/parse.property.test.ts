@@ -82,6 +82,19 @@ const judgedSafely = (bytes: Uint8Array): ReturnType<typeof safeParse> => {
   return result;
 };
 
+/**
+ * The value with every -0 made 0: an edit can make `-0` (or an underflow like `-1e-999`), which JSON
+ * writes as `0`; the same JSON number, so not a change a round trip must keep.
+ */
+const zeroSigned = <T>(value: T): T => {
+  if (Object.is(value, -0)) return 0 as T;
+  if (Array.isArray(value)) return value.map(zeroSigned) as T;
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, zeroSigned(v)])) as T;
+  }
+  return value;
+};
+
 // --- valid events from arbitrary valid inputs ----------------------------------------------
 
 const token = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,15}$/);
@@ -283,7 +296,7 @@ describe('parse: properties', () => {
           }
           const result = judgedSafely(Uint8Array.from(bytes));
           // Whatever still passes is a valid event that round-trips like any other.
-          if (result.ok) expect(parse(serialize(result.event))).toEqual(result.event);
+          if (result.ok) expect(parse(serialize(result.event))).toEqual(zeroSigned(result.event));
         },
       ),
       { numRuns: 1000 },
@@ -324,7 +337,7 @@ describe('parse: properties', () => {
           const path = paths[pick % paths.length] ?? ['context'];
           parentOf(root, path)[path.at(-1) ?? ''] = value;
           const result = judgedSafely(encoder.encode(JSON.stringify(root)));
-          if (result.ok) expect(parse(serialize(result.event))).toEqual(result.event);
+          if (result.ok) expect(parse(serialize(result.event))).toEqual(zeroSigned(result.event));
         },
       ),
       { numRuns: 1000 },

@@ -7,6 +7,7 @@ import {
   isCDEvent,
   MalformedJsonError,
   NestingTooDeepError,
+  NumberOutOfRangeError,
   PayloadTooLargeError,
   parse,
   parseDetailed,
@@ -67,6 +68,27 @@ describe('parse', () => {
     expect(error.reason).toBe('malformed-json');
     expect(error.issues[0]?.path).toBe('(root)');
     expect(failure(new Uint8Array([0x7b, 0xff, 0x7d])).message).toContain('not valid UTF-8');
+  });
+
+  test('a number beyond the range of a double is refused with its path, not read as Infinity', () => {
+    const withNumber = (literal: string) =>
+      JSON.stringify({ ...valid(), customData: { a: [0, { b: 1 }] } }).replace('{"b":1}', `{"b":${literal}}`);
+    for (const literal of ['1e999', '-1E+400', '0.5e309', '9'.repeat(400)]) {
+      const error = failure(withNumber(literal));
+      expect(error).toBeInstanceOf(NumberOutOfRangeError);
+      expect(error.reason).toBe('number-out-of-range');
+      expect(error.issues).toEqual([
+        { path: 'customData.a[1].b', message: expect.stringContaining('Infinity') },
+      ]);
+    }
+    // Large but finite numbers, and ones that only look large, still parse and round-trip.
+    for (const literal of ['1.7976931348623157e308', '1e-999', '0.0001e310', '9'.repeat(300)]) {
+      const event = parse(withNumber(literal));
+      expect(parse(serialize(event))).toEqual(event);
+    }
+    expect(failure('1e999')).toBeInstanceOf(NumberOutOfRangeError);
+    // The pattern inside a string is no number.
+    expect(parse(withNumber('"1e999"'))).toBeDefined();
   });
 
   test('something that is not an event says what is missing', () => {

@@ -21,6 +21,7 @@ export type DeadLetterReason =
   | 'too-large'
   | 'malformed-json'
   | 'too-deep'
+  | 'number-out-of-range'
   | 'not-an-event'
   | 'unknown-type'
   | 'unknown-type-version'

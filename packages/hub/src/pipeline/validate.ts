@@ -34,6 +34,7 @@ const VALIDATION_REASONS: Record<ValidationError['reason'], DeadLetterReason> = 
   'too-large': 'too-large',
   'malformed-json': 'malformed-json',
   'too-deep': 'too-deep',
+  'number-out-of-range': 'number-out-of-range',
   'not-an-event': 'not-an-event',
   'unknown-type': 'unknown-type',
   'unknown-type-version': 'unknown-type-version',
