@@ -138,6 +138,29 @@ const sameEverywhere =
     };
   };
 
+const STRUCTURED_TYPE = { 'content-type': 'application/cloudevents+json' };
+
+/** A structured CloudEvent of type service.deployed around `data` (a CDEvent's JSON text). */
+const envelope = (data: string): Uint8Array =>
+  utf8(`{"specversion":"1.0","id":"x","source":"/x","type":"${DEPLOYED}","data":${data}}`);
+
+/**
+ * The same bytes in structured mode everywhere: the CloudEvents content type over HTTP and on the raw
+ * stream alike; each side answers with its own reason (the hub's binding errors are HTTP's `malformed`).
+ */
+const structuredEverywhere =
+  (
+    body: (entry: EntryPoint) => Uint8Array,
+    raw: { dlq: DeadLetterReason; errorClass: string; detail: string },
+    http: { reason: string; text: string },
+  ) =>
+  (entry: EntryPoint, ctx: CorpusContext): Probe<HttpProbe> | Probe<RawProbe> => {
+    const data = body(entry);
+    return entry === 'raw'
+      ? { input: { subject: RAW_DEPLOYED(ctx), headers: STRUCTURED_TYPE, data }, expect: raw }
+      : { input: { headers: STRUCTURED_TYPE, body: data }, expect: { http: 400, ...http } };
+  };
+
 /** A mutated copy of the valid event, refused the same way everywhere. */
 const mutated = (
   mutate: (e: Json & { context: Json; subject: Json }) => void,
@@ -204,19 +227,11 @@ const KINDS: Record<string, Builder> = {
   },
 
   // The structured content type over a bare CDEvent: the envelope is missing.
-  'structured-type-bare-body': (entry, ctx) => {
-    const data = utf8(serialize(deployedEvent(badId('structured-type-bare-body', entry))));
-    const headers = { 'content-type': 'application/cloudevents+json' };
-    return entry === 'raw'
-      ? {
-          input: { subject: RAW_DEPLOYED(ctx), headers, data },
-          expect: { dlq: 'binding', errorClass: 'BindingError', detail: 'structured CloudEvent must be' },
-        }
-      : {
-          input: { headers, body: data },
-          expect: { http: 400, reason: 'malformed', text: 'structured CloudEvent' },
-        };
-  },
+  'structured-type-bare-body': structuredEverywhere(
+    (entry) => utf8(serialize(deployedEvent(badId('structured-type-bare-body', entry)))),
+    { dlq: 'binding', errorClass: 'BindingError', detail: 'structured CloudEvent must be' },
+    { reason: 'malformed', text: 'structured CloudEvent' },
+  ),
 
   'huge-payload': (entry, ctx) => {
     const blob = 'x'.repeat(ctx.maxEventBytes + 150_000);
@@ -244,7 +259,7 @@ const KINDS: Record<string, Builder> = {
       return {
         input: {
           subject: RAW_DEPLOYED(ctx),
-          headers: { 'content-type': 'application/cloudevents+json' },
+          headers: STRUCTURED_TYPE,
           data: utf8(structured.body),
         },
         expect: { dlq: 'too-large', errorClass: 'PayloadTooLargeError', detail: 'the limit is' },
@@ -269,44 +284,35 @@ const KINDS: Record<string, Builder> = {
   ),
 
   // The same inside a structured CloudEvent: the mode in which the hub re-serializes the event.
-  'deep-nesting-structured': (entry, ctx) => {
-    const inner = serialize(deployedEvent(badId('deep-nesting-structured', entry), { d: 0 })).replace(
-      '{"d":0}',
-      `{"d":${nested(100_000)}}`,
-    );
-    const data = utf8(`{"specversion":"1.0","id":"x","source":"/x","type":"${DEPLOYED}","data":${inner}}`);
-    const headers = { 'content-type': 'application/cloudevents+json' };
-    return entry === 'raw'
-      ? {
-          input: { subject: RAW_DEPLOYED(ctx), headers, data },
-          expect: { dlq: 'too-deep', errorClass: 'NestingTooDeepError', detail: 'deeper than 129 levels' },
-        }
-      : { input: { headers, body: data }, expect: { http: 400, reason: 'too-deep', text: 'deeper than' } };
-  },
+  'deep-nesting-structured': structuredEverywhere(
+    (entry) =>
+      envelope(
+        serialize(deployedEvent(badId('deep-nesting-structured', entry), { d: 0 })).replace(
+          '{"d":0}',
+          `{"d":${nested(100_000)}}`,
+        ),
+      ),
+    { dlq: 'too-deep', errorClass: 'NestingTooDeepError', detail: 'deeper than 129 levels' },
+    { reason: 'too-deep', text: 'deeper than' },
+  ),
 
   // JSON.parse reads 1e999 as Infinity, which JSON.stringify writes as null: a silent change wherever
   // the event is serialized again (the hub does so in structured mode).
-  'number-beyond-double': (entry, ctx) => {
-    const inner = serialize(deployedEvent(badId('number-beyond-double', entry), { size: 0 })).replace(
-      '"size":0',
-      '"size":1e999',
-    );
-    const data = utf8(`{"specversion":"1.0","id":"x","source":"/x","type":"${DEPLOYED}","data":${inner}}`);
-    const headers = { 'content-type': 'application/cloudevents+json' };
-    return entry === 'raw'
-      ? {
-          input: { subject: RAW_DEPLOYED(ctx), headers, data },
-          expect: {
-            dlq: 'number-out-of-range',
-            errorClass: 'NumberOutOfRangeError',
-            detail: 'data.customData.size: is a number beyond the range of a 64-bit float',
-          },
-        }
-      : {
-          input: { headers, body: data },
-          expect: { http: 400, reason: 'number-out-of-range', text: 'beyond the range of a 64-bit float' },
-        };
-  },
+  'number-beyond-double': structuredEverywhere(
+    (entry) =>
+      envelope(
+        serialize(deployedEvent(badId('number-beyond-double', entry), { size: 0 })).replace(
+          '"size":0',
+          '"size":1e999',
+        ),
+      ),
+    {
+      dlq: 'number-out-of-range',
+      errorClass: 'NumberOutOfRangeError',
+      detail: 'data.customData.size: is a number beyond the range of a 64-bit float',
+    },
+    { reason: 'number-out-of-range', text: 'beyond the range of a 64-bit float' },
+  ),
 
   'not-an-object': sameEverywhere(() => utf8('[1,2,3]'), {
     reason: 'not-an-event',
@@ -683,21 +689,14 @@ const KINDS: Record<string, Builder> = {
     };
   },
 
-  'structured-without-data': (entry, ctx) => {
-    const body = utf8(
-      `{"specversion":"1.0","id":"${badId('structured-without-data', entry)}","source":"/x","type":"${DEPLOYED}"}`,
-    );
-    const headers = { 'content-type': 'application/cloudevents+json' };
-    return entry === 'raw'
-      ? {
-          input: { subject: RAW_DEPLOYED(ctx), headers, data: body },
-          expect: { dlq: 'binding', errorClass: 'BindingError', detail: 'specversion and data' },
-        }
-      : {
-          input: { headers, body },
-          expect: { http: 400, reason: 'malformed', text: 'specversion and data' },
-        };
-  },
+  'structured-without-data': structuredEverywhere(
+    (entry) =>
+      utf8(
+        `{"specversion":"1.0","id":"${badId('structured-without-data', entry)}","source":"/x","type":"${DEPLOYED}"}`,
+      ),
+    { dlq: 'binding', errorClass: 'BindingError', detail: 'specversion and data' },
+    { reason: 'malformed', text: 'specversion and data' },
+  ),
 
   // Valid CDEvents that NATS or ClickHouse cannot carry as they are. Both once stalled the hub for good
   // (its republish, or its insert, retried for ever).
