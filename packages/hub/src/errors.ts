@@ -1,3 +1,5 @@
+import type { ValidationReason } from '@argus/cdevents';
+
 /** Base class of the hub's errors. */
 export class HubError extends Error {
   override name = 'HubError';
@@ -18,15 +20,7 @@ export class RegistryError extends HubError {
  * The validation reasons come from @argus/cdevents; the others are the hub's own checks.
  */
 export type DeadLetterReason =
-  | 'too-large'
-  | 'malformed-json'
-  | 'too-deep'
-  | 'number-out-of-range'
-  | 'not-an-event'
-  | 'unknown-type'
-  | 'unknown-type-version'
-  | 'spec-version'
-  | 'schema'
+  | ValidationReason
   | 'binding'
   | 'bad-subject'
   | 'subject-mismatch'

@@ -8,7 +8,7 @@ import {
   ValidationError,
 } from '@argus/cdevents';
 import { isStorableTime } from '@argus/store';
-import { type DeadLetterReason, RejectedMessage } from '../errors.js';
+import { RejectedMessage } from '../errors.js';
 
 /** What the validate stage needs of a JetStream message. */
 export interface IncomingMessage {
@@ -30,18 +30,6 @@ export interface ValidMessage {
 
 const encoder = new TextEncoder();
 
-const VALIDATION_REASONS: Record<ValidationError['reason'], DeadLetterReason> = {
-  'too-large': 'too-large',
-  'malformed-json': 'malformed-json',
-  'too-deep': 'too-deep',
-  'number-out-of-range': 'number-out-of-range',
-  'not-an-event': 'not-an-event',
-  'unknown-type': 'unknown-type',
-  'unknown-type-version': 'unknown-type-version',
-  'spec-version': 'spec-version',
-  schema: 'schema',
-};
-
 const describeIssues = (error: ValidationError): string =>
   error.issues.map((i) => `${i.path}: ${i.message}`).join('; ') || error.message;
 
@@ -49,7 +37,7 @@ const describeIssues = (error: ValidationError): string =>
 export const rejection = (error: unknown): RejectedMessage => {
   if (error instanceof RejectedMessage) return error;
   if (error instanceof ValidationError) {
-    return new RejectedMessage(VALIDATION_REASONS[error.reason], error.name, describeIssues(error));
+    return new RejectedMessage(error.reason, error.name, describeIssues(error));
   }
   if (error instanceof BindingError) return new RejectedMessage('binding', error.name, error.message);
   if (error instanceof SubjectSchemeError)
