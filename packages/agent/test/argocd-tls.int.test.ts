@@ -117,7 +117,10 @@ describe('agent API source before Argo CD is reachable', () => {
       await waitFor(async () => (await rawCount('api-late')) === 2, {
         what: 'api-late to publish its 2 events',
       });
-      expect((await fetch(`http://127.0.0.1:${listenPort}/readyz`)).status).toBe(200);
+      // Ready once the list is read: after the stream's opening burst, whose apps publish at once.
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${listenPort}/readyz`)).status === 200, {
+        what: 'api-late to be ready',
+      });
     } finally {
       // However the test went: let the start finish (Argo CD up), then stop the agent.
       late ??= await startArgoCdApi(target.sim, { token: TOKEN, port: argoPort });

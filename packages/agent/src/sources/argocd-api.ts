@@ -9,7 +9,14 @@ import {
   openJsonList,
   TlsVerificationError,
 } from './http.js';
+import { LineQueue } from './line-queue.js';
 import type { AppSource, SourceEvent } from './source.js';
+
+/**
+ * The stream's opening burst is over when no line came for this long (or a change arrived). Argo CD
+ * writes the burst back to back; with no app visible nothing comes at all, and the list is taken then.
+ */
+const STREAM_SETTLE_MS = 1000;
 
 export interface ArgoCdApiSourceOptions extends HttpClientOptions {
   /** Argo CD server, e.g. `https://argocd.example.com`. */
@@ -24,15 +31,18 @@ const isConfigurationError = (err: unknown): boolean =>
   err instanceof TlsVerificationError ||
   (err instanceof HttpStatusError && (err.status === 401 || err.status === 403));
 
+/** grpc-gateway v1.16 (every release): `{"result": ...}`, or one `{"error": {grpc_code, http_code, message, http_status}}` line after the 200. */
 interface StreamLine {
   result?: { type?: string; application?: Application };
-  error?: { message?: string; code?: number };
+  error?: { message?: string; grpc_code?: number; http_code?: number; http_status?: string };
 }
 
 /**
- * Watches Applications through Argo CD's own API (no cluster access needed: managed Argo CD):
- * `GET /api/v1/applications` (a complete list: apps missing from it are gone), then
- * `GET /api/v1/stream/applications`, with a bearer token. Reconnects with backoff; relists on every reconnect and every `resyncMs`.
+ * Watches Applications through Argo CD's own API (no cluster access needed: managed Argo CD), with a
+ * bearer token: `GET /api/v1/stream/applications` first, its opening burst read, then
+ * `GET /api/v1/applications` (every app the token may read: an app missing from it may be deleted
+ * or hidden), then the stream's changes. Reconnects with backoff; relists on every reconnect and
+ * `resyncMs` after each list.
  */
 export class ArgoCdApiSource implements AppSource {
   readonly name = 'api' as const;
@@ -42,6 +52,7 @@ export class ArgoCdApiSource implements AppSource {
   #stream: AbortController | undefined;
   #reconnects = 0;
   #lastError: string | undefined;
+  #saidNoClusters = false;
 
   constructor(options: ArgoCdApiSourceOptions) {
     this.#options = options;
@@ -94,47 +105,100 @@ export class ArgoCdApiSource implements AppSource {
     this.#stream?.abort();
   }
 
+  /**
+   * The cluster list read again with each list of apps (clusters are added and renamed while the
+   * agent runs); undefined when it cannot be read now (the last one stays in use). Argo CD answers
+   * 200 with no items to a token without `clusters, get` (server/cluster/cluster.go `List`): then
+   * destinations given by URL are named by their URL, which is said once.
+   */
+  async #refreshClusterNames(): Promise<ReadonlyMap<string, string> | undefined> {
+    try {
+      const list = await getJson<{ items?: { server?: string; name?: string }[] | null }>(
+        this.#url('api/v1/clusters'),
+        this.#options,
+        this.#stop.signal,
+      );
+      const names = new Map<string, string>();
+      for (const c of list.items ?? [])
+        if (c.server !== undefined && c.name !== undefined) names.set(c.server, c.name);
+      if (names.size === 0 && !this.#saidNoClusters) {
+        this.#saidNoClusters = true;
+        this.#logger.warn(
+          'Argo CD listed no clusters: the token may lack the RBAC permission "clusters, get"; destinations given by server URL are named by their URL',
+        );
+      }
+      return names;
+    } catch (err) {
+      if (this.#stop.signal.aborted) return undefined;
+      this.#logger.warn({ err }, 'cannot read the cluster list from Argo CD; keeping the names known');
+      return undefined;
+    }
+  }
+
   async *events(): AsyncGenerator<SourceEvent> {
     const backoff = new Backoff();
     const resyncMs = this.#options.resyncMs ?? 300_000;
     while (!this.#stop.signal.aborted) {
       try {
-        // Watch, then list: the stream is open (headers received) before the list is taken, so no
-        // change can fall between them; detection is idempotent, so the overlap costs nothing.
         const stream = new AbortController();
         this.#stream = stream;
         const abortStream = () => stream.abort();
         this.#stop.signal.addEventListener('abort', abortStream);
-        const resync = setTimeout(abortStream, resyncMs);
+        let resync: NodeJS.Timeout | undefined;
         try {
-          const lines = await openJsonLines(
-            this.#url('api/v1/stream/applications'),
-            this.#options,
+          const clusterNames = await this.#refreshClusterNames();
+          const lines = new LineQueue<unknown>();
+          // Not waiting for the response headers: Argo CD's gateway sends none until the first event,
+          // so with no app visible to the token they never come (application.pb.gw.go `stream.Header()`).
+          void lines.pump(
+            openJsonLines(this.#url('api/v1/stream/applications'), this.#options, stream.signal),
             stream.signal,
           );
+          // Argo CD's Watch sends every app it can show as ADDED from a snapshot of its own, and only
+          // then subscribes to changes (server/application/application.go `Watch`, 2.4 to master):
+          // read that burst first, then list, so the list holds what changed before the subscription.
+          // A change (anything but ADDED) means the burst is over and Argo CD has subscribed: it is
+          // handled in order with what else already arrived, then the list is taken.
+          let burst = 0;
+          let subscribed = false;
+          for (;;) {
+            const read = await lines.next(subscribed ? 0 : STREAM_SETTLE_MS);
+            if ('idle' in read) break;
+            if ('done' in read) throw new Error('the application stream ended before the list was taken');
+            const line = read.value as StreamLine;
+            if (line.result?.type !== 'ADDED') subscribed = true;
+            const event = this.#toEvent(line);
+            if (event === undefined) continue;
+            if (!subscribed) burst++;
+            yield event;
+          }
           const list = await openJsonList(this.#url('api/v1/applications'), this.#options, this.#stop.signal);
-          yield { type: 'snapshot', apps: list.items as AsyncIterable<Application> };
+          yield {
+            type: 'snapshot',
+            apps: list.items as AsyncIterable<Application>,
+            ...(clusterNames === undefined ? {} : { clusterNames }),
+          };
           if (list.envelope === undefined) throw new Error('the application list was not read to its end');
           const metadata = list.envelope.metadata as { resourceVersion?: string } | undefined;
           this.#logger.info(
-            { apps: list.count, resourceVersion: metadata?.resourceVersion },
+            { apps: list.count, streamed: burst, resourceVersion: metadata?.resourceVersion },
             'listed applications',
           );
           backoff.reset();
           this.#lastError = undefined;
-          for await (const line of lines) {
-            const { result, error } = line as StreamLine;
-            if (error !== undefined)
-              throw new Error(`stream error: ${error.message ?? JSON.stringify(error)}`);
-            if (result?.application === undefined) continue;
-            yield result.type === 'DELETED'
-              ? { type: 'delete', app: result.application }
-              : { type: 'upsert', app: result.application };
+          // The next full relist, counted from this one.
+          resync = setTimeout(abortStream, resyncMs);
+          for (;;) {
+            const read = await lines.next();
+            if (!('value' in read)) break;
+            const event = this.#toEvent(read.value as StreamLine);
+            if (event !== undefined) yield event;
           }
         } catch (err) {
           if (!stream.signal.aborted) throw err;
         } finally {
           clearTimeout(resync);
+          stream.abort();
           this.#stop.signal.removeEventListener('abort', abortStream);
         }
         if (this.#stop.signal.aborted) break;
@@ -148,5 +212,15 @@ export class ArgoCdApiSource implements AppSource {
         await sleep(delay, this.#stop.signal);
       }
     }
+  }
+
+  /** A stream line as a source event; throws the error a line reports (grpc-gateway writes it after the 200). */
+  #toEvent(line: StreamLine): SourceEvent | undefined {
+    const { result, error } = line;
+    if (error !== undefined) throw new Error(`stream error: ${error.message ?? JSON.stringify(error)}`);
+    if (result?.application === undefined) return undefined;
+    return result.type === 'DELETED'
+      ? { type: 'delete', app: result.application }
+      : { type: 'upsert', app: result.application };
   }
 }

@@ -6,7 +6,12 @@ import type { Application } from '../argocd/types.js';
  * consumed, and treats a list cut short as a failure (it retries and lists again).
  */
 export type SourceEvent =
-  | { readonly type: 'snapshot'; readonly apps: Iterable<Application> | AsyncIterable<Application> }
+  | {
+      readonly type: 'snapshot';
+      readonly apps: Iterable<Application> | AsyncIterable<Application>;
+      /** Destination server URL -> cluster name, read again with the list (clusters are added and renamed). */
+      readonly clusterNames?: ReadonlyMap<string, string>;
+    }
   | { readonly type: 'upsert'; readonly app: Application }
   | { readonly type: 'delete'; readonly app: Application };
 
