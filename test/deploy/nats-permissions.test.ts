@@ -78,17 +78,21 @@ const event = (n: number) =>
   });
 
 const progress = (uid: string): AppProgress => ({
-  v: 1,
+  v: 2,
   uid,
+  address: '/argocd/prod-eu/podinfo/podinfo',
   name: 'podinfo',
   cluster: 'prod-eu',
   namespace: 'podinfo',
   lastHistoryId: 1,
-  lastRevision: 'abc',
-  revisions: ['abc'],
+  lastHistoryStartedAt: '2026-11-24T10:15:00Z',
+  recent: [{ id: 1, version: 'abc' }],
   lastOperation: null,
   syncIncident: null,
   healthIncident: null,
+  degradedSince: null,
+  conditionIncident: null,
+  conditionSince: null,
   removed: false,
 });
 

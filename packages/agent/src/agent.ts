@@ -6,21 +6,20 @@ import type { Logger } from '@argus/runtime';
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { isOlderResourceVersion } from './argocd/resource-version.js';
 import type { Application } from './argocd/types.js';
 import { logicalUid } from './argocd/types.js';
 import type { AgentMetrics } from './metrics.js';
+import { DEFAULT_ABSENT_REMOVAL_MS } from './options.js';
 import type { AppSource, SourceEvent } from './sources/source.js';
 import { Outbox, type OutboxEntry, OutboxFullError } from './state/outbox.js';
 import { openAgentsBucket, ProgressStore, writeHeartbeat } from './state/progress-store.js';
 import type { DetectorContext } from './transitions/context.js';
-import {
-  type AppProgress,
-  detectTransitions,
-  type Emission,
-  rememberedApp,
-  removalEmission,
-} from './transitions/detect.js';
-import { appEntered, appLeft, type EnvironmentsState } from './transitions/environments.js';
+import { detectTransitions, rememberedApp, removalEmission } from './transitions/detect.js';
+import type { Detection, Emission } from './transitions/emission.js';
+import { appEntered, appLeft, type EnvironmentsState, renameApp } from './transitions/environments.js';
+import { factsOf } from './transitions/identity.js';
+import { type AppProgress, readProgress } from './transitions/progress.js';
 
 export interface AgentConfig {
   readonly nc: NatsConnection;
@@ -30,7 +29,9 @@ export interface AgentConfig {
   /** hub-and-spoke, distributed, managed, argocd-agent */
   readonly architecture: string;
   readonly source: AppSource;
-  readonly detector: Omit<DetectorContext, 'clusterNames'>;
+  readonly detector: Omit<DetectorContext, 'clusterNames' | 'argocdAgent'>;
+  /** How long an app may be missing from the API source's lists before it counts as removed. @default 900000 */
+  readonly absentRemovalMs?: number;
   /** File of the on-disk spool. */
   readonly spoolFile: string;
   /** @default 100000 */
@@ -69,6 +70,8 @@ export class Agent {
   readonly #lastSeen = new Map<string, Application>();
   #environments: EnvironmentsState = { v: 1, environments: {} };
   readonly #rechecks = new Map<string, NodeJS.Timeout>();
+  /** Apps missing from the API source's lists, and since when (ms): removed once the grace has passed. */
+  readonly #absentSince = new Map<string, number>();
   #stopping = false;
   #wake: (() => void) | undefined;
   #tasks: Promise<unknown>[] = [];
@@ -94,7 +97,11 @@ export class Agent {
     this.#outbox = await Outbox.open(this.#config.spoolFile, this.#config.maxSpool ?? 100_000);
     // The spool is ahead of KV: what it holds was detected but not yet acknowledged.
     await this.#applySpoolProgress();
-    this.#ctx = { ...this.#config.detector, clusterNames: await this.#config.source.clusterNames() };
+    this.#ctx = {
+      ...this.#config.detector,
+      argocdAgent: this.#config.architecture === 'argocd-agent',
+      clusterNames: await this.#config.source.clusterNames(),
+    };
     this.#logger.info(
       { apps: this.#progress.size, spooled: this.#outbox.depth, source: this.#config.source.name },
       'agent started: progress loaded',
@@ -135,7 +142,7 @@ export class Agent {
     const outbox = this.#outbox;
     if (outbox === undefined) return;
     for await (const entry of outbox.pending()) {
-      const progress = entry.progress as AppProgress | undefined;
+      const progress = readProgress(entry.progress);
       if (progress !== undefined) this.#progress.set(progress.uid, progress);
       if (entry.environments !== undefined) this.#environments = entry.environments as EnvironmentsState;
     }
@@ -175,16 +182,24 @@ export class Agent {
       'argo cd change',
     );
     if (event.type === 'snapshot') {
+      if (event.clusterNames !== undefined && this.#ctx !== undefined) {
+        this.#ctx = { ...this.#ctx, clusterNames: event.clusterNames };
+      }
       const present = new Set<string>();
+      const addresses = new Set<string>();
       // Apps arrive as the list is read: each is handled, trimmed and dropped before the next is parsed.
       for await (const app of event.apps) {
-        present.add(logicalUid(app));
+        const uid = logicalUid(app);
+        present.add(uid);
+        if (this.#ctx !== undefined) addresses.add(factsOf(app, this.#ctx).source);
+        this.#absentSince.delete(uid);
+        // The stream's burst (or a change since) brought this state or a newer one already.
+        const seen = this.#lastSeen.get(uid)?.metadata.resourceVersion;
+        const version = app.metadata.resourceVersion;
+        if (version !== undefined && (seen === version || isOlderResourceVersion(version, seen))) continue;
         await this.#handleApp(app, now);
       }
-      // Absent from a complete list: removed while we were not looking (the stream never says so).
-      for (const [uid, progress] of this.#progress) {
-        if (!present.has(uid) && !progress.removed) await this.#handleRemoval(uid, now);
-      }
+      await this.#handleAbsent(present, addresses, now);
       this.#config.metrics.apps.set(present.size);
       this.#synced = true;
       // The clusters and apps just listed, without waiting for the next beat (the first one, at start,
@@ -192,16 +207,99 @@ export class Agent {
       void this.#heartbeat();
       return;
     }
+    const uid = logicalUid(event.app);
+    const seen = this.#lastSeen.get(uid)?.metadata.resourceVersion;
+    const version = event.app.metadata.resourceVersion;
+    // Argo CD's stream opens with every app again, from a snapshot of its own that may be older than
+    // the list just handled: an object at or before the version handled cannot show anything new
+    // (and must not take the app back to an older state; time-based rechecks have their own timers).
+    if (
+      version !== undefined &&
+      seen !== undefined &&
+      (seen === version || isOlderResourceVersion(version, seen))
+    )
+      return;
+    this.#absentSince.delete(uid);
     if (event.type === 'upsert') {
-      // Argo CD's stream opens with every app again, right after the list: an object at the version
-      // already handled cannot show anything new (time-based rechecks have their own timers).
-      const seen = this.#lastSeen.get(logicalUid(event.app))?.metadata.resourceVersion;
-      if (seen !== undefined && seen === event.app.metadata.resourceVersion) return;
       await this.#handleApp(event.app, now);
       return;
     }
-    this.#lastSeen.set(logicalUid(event.app), rememberedApp(event.app));
-    await this.#handleRemoval(logicalUid(event.app), now);
+    this.#lastSeen.set(uid, rememberedApp(event.app));
+    await this.#handleRemoval(uid, now);
+  }
+
+  /**
+   * Apps a complete list no longer has. The Kubernetes API lists every Application in the agent's
+   * scope (or refuses the list): absence there is deletion. The Argo CD API lists what the token may
+   * read, so absence there is removal only after DEFAULT_ABSENT_REMOVAL_MS, and an app that shows up
+   * again is followed again either way.
+   */
+  async #handleAbsent(
+    present: ReadonlySet<string>,
+    addresses: ReadonlySet<string>,
+    now: Date,
+  ): Promise<void> {
+    const graceMs =
+      this.#config.source.name === 'api' ? (this.#config.absentRemovalMs ?? DEFAULT_ABSENT_REMOVAL_MS) : 0;
+    for (const [uid, progress] of this.#progress) {
+      if (present.has(uid) || progress.removed) continue;
+      if (addresses.has(progress.address)) {
+        // The same app under another uid (an Argo CD Agent principal failover gives new uids): not gone.
+        this.#logger.info(
+          { app: progress.name, uid, address: progress.address },
+          'app listed under a new uid: the old one is retired',
+        );
+        this.#progress.set(uid, { ...progress, removed: true });
+        this.#lastSeen.delete(uid);
+        await this.#spool(undefined, progress.cluster, { ...progress, removed: true }, undefined);
+        continue;
+      }
+      const since = this.#absentSince.get(uid);
+      if (graceMs > 0 && since === undefined) {
+        this.#absentSince.set(uid, now.getTime());
+        this.#logger.info(
+          { app: progress.name, uid, graceMs },
+          'app missing from the Argo CD list (deleted, or hidden from the token): removed if it stays missing',
+        );
+        continue;
+      }
+      if (since !== undefined && now.getTime() - since < graceMs) continue;
+      this.#absentSince.delete(uid);
+      await this.#handleRemoval(uid, now);
+    }
+  }
+
+  /**
+   * The progress of an app seen under a new logical uid at an address the agent already follows: the
+   * Argo CD Agent rewrote its `source-uid` after a principal failover (v0.8+), re-created a spoke copy,
+   * or the app was re-created. One app keeps one progress, so it is neither removed nor deployed again.
+   */
+  async #adopt(app: Application, uid: string): Promise<AppProgress | undefined> {
+    const ctx = this.#ctx;
+    if (ctx === undefined) return undefined;
+    const address = factsOf(app, ctx).source;
+    for (const [other, progress] of this.#progress) {
+      if (other === uid || progress.address !== address) continue;
+      // Only an app that is gone, or the same object (its own uid unchanged) under a rewritten source-uid.
+      const sameObject =
+        app.metadata.uid !== undefined && this.#lastSeen.get(other)?.metadata.uid === app.metadata.uid;
+      if (!progress.removed && !sameObject) continue;
+      const moved: AppProgress = { ...progress, uid };
+      this.#progress.delete(other);
+      this.#lastSeen.delete(other);
+      this.#absentSince.delete(other);
+      clearTimeout(this.#rechecks.get(other));
+      this.#rechecks.delete(other);
+      this.#environments = renameApp(this.#environments, other, uid);
+      this.#logger.info(
+        { app: app.metadata.name, from: other, to: uid, address },
+        'app seen under a new uid: following it on',
+      );
+      // The old key is kept as removed (no event), so a restart does not report the app gone.
+      await this.#spool(undefined, progress.cluster, { ...progress, removed: true }, this.#environments);
+      return moved;
+    }
+    return undefined;
   }
 
   async #handleApp(app: Application, now: Date): Promise<void> {
@@ -209,18 +307,14 @@ export class Agent {
     if (ctx === undefined) return;
     const uid = logicalUid(app);
     this.#lastSeen.set(uid, rememberedApp(app));
-    const before = this.#progress.get(uid);
+    const before = this.#progress.get(uid) ?? (await this.#adopt(app, uid));
     const detection = detectTransitions(app, before, ctx, now);
-    // The app's first deployment puts it into its environment (and may create the environment).
-    let entered = (before?.lastHistoryId ?? null) !== null;
+    this.#note(app, detection);
     for (const emission of detection.emissions) {
       const type = emission.event.context.type;
-      if (
-        !entered &&
-        type.startsWith('dev.cdevents.service.') &&
-        !type.startsWith('dev.cdevents.service.removed')
-      ) {
-        entered = true;
+      const removal = type.startsWith('dev.cdevents.service.removed');
+      // A deployment puts the app into its environment (and may create the environment).
+      if (type.startsWith('dev.cdevents.service.') && !removal) {
         const { cluster, namespace } = emission.progress;
         const change = appEntered(
           this.#environments,
@@ -235,12 +329,34 @@ export class Agent {
           await this.#spool(change.event, change.cluster, undefined, change.state);
       }
       await this.#spool(emission.event, emission.cluster, emission.progress, undefined);
-      if (type.startsWith('dev.cdevents.service.removed')) await this.#leave(emission);
+      if (removal) await this.#leave(emission);
     }
-    // Progress that moved without an event (a re-sync, a finished operation) is saved with the next
-    // event of the app; until then it can be derived again from Argo CD's state.
+    // Progress that moved without an event is saved on its own: what only the agent knows (when it
+    // first saw a Degraded health, which history it has handled) must survive a restart.
+    if (detection.emissions.length === 0 && JSON.stringify(detection.progress) !== JSON.stringify(before)) {
+      await this.#spool(undefined, detection.progress.cluster, detection.progress, undefined);
+    }
     this.#progress.set(uid, detection.progress);
     this.#scheduleRecheck(uid, detection.recheckAt);
+  }
+
+  /** Logs and counts what a detection saw that no event says. */
+  #note(app: Application, detection: Detection): void {
+    const { trimmedUnseen, historyRestarted } = detection.notes;
+    if (trimmedUnseen > 0) {
+      this.#config.metrics.historyTrimmedUnseen.inc(trimmedUnseen);
+      this.#logger.warn(
+        { app: app.metadata.name, trimmed: trimmedUnseen, limit: app.spec?.revisionHistoryLimit ?? 10 },
+        'history entries were trimmed by Argo CD before the agent saw them: those deployments are not reported',
+      );
+    }
+    if (historyRestarted) {
+      this.#config.metrics.historyRestarts.inc();
+      this.#logger.info(
+        { app: app.metadata.name },
+        "the app's history restarted (emptied, or its status replaced): following it from id 0",
+      );
+    }
   }
 
   async #leave(emission: Emission): Promise<void> {
@@ -298,8 +414,12 @@ export class Agent {
     this.#rechecks.set(uid, timer);
   }
 
+  /**
+   * Queues an event (or, without one, a checkpoint: progress to save in its turn) behind everything
+   * spooled before it, so progress is never saved ahead of the events it follows.
+   */
   async #spool(
-    event: CDEvent,
+    event: CDEvent | undefined,
     cluster: string,
     progress: AppProgress | undefined,
     environments: EnvironmentsState | undefined,
@@ -308,7 +428,7 @@ export class Agent {
     if (outbox === undefined) return;
     try {
       await outbox.append({
-        event: serialize(event),
+        ...(event === undefined ? {} : { event: serialize(event) }),
         cluster,
         ...(progress === undefined ? {} : { progress }),
         ...(environments === undefined ? {} : { environments }),
@@ -316,7 +436,10 @@ export class Agent {
     } catch (err) {
       if (!(err instanceof OutboxFullError)) throw err;
       // Deployments are re-derived from Argo CD's history after the outage; other transitions are lost here.
-      this.#logger.error({ err, type: event.context.type, depth: err.depth }, 'spool full: event dropped');
+      this.#logger.error(
+        { err, type: event?.context.type ?? 'checkpoint', depth: err.depth },
+        'spool full: event dropped',
+      );
       return;
     }
     this.#config.metrics.spoolDepth.set(outbox.depth);
@@ -336,6 +459,18 @@ export class Agent {
           setTimeout(resolve, 1000).unref();
         });
         this.#wake = undefined;
+        continue;
+      }
+      if (entry.event === undefined) {
+        // A checkpoint: progress that moved without an event, saved in order.
+        try {
+          await this.#retire(entry, store, outbox);
+        } catch (err) {
+          if (this.#stopping) break;
+          this.#logger.warn({ err, retryInMs: delay }, 'saving progress failed; kept in the spool');
+          await sleep(delay);
+          delay = Math.min(delay * 2, 5000);
+        }
         continue;
       }
       try {
@@ -371,7 +506,8 @@ export class Agent {
 
   /** The oldest spooled entry is done with (published or dead-lettered): its progress saved, then acked. */
   async #retire(entry: OutboxEntry, store: ProgressStore, outbox: Outbox): Promise<void> {
-    if (entry.progress !== undefined) await store.saveApp(entry.progress as AppProgress);
+    const progress = readProgress(entry.progress);
+    if (progress !== undefined) await store.saveApp(progress);
     if (entry.environments !== undefined)
       await store.saveEnvironments(entry.environments as EnvironmentsState);
     await outbox.ack();
@@ -400,7 +536,7 @@ export class Agent {
     }
     this.#config.metrics.deadLetters.inc({ reason });
     this.#logger.error(
-      { reason, detail: err.message, bytes: entry.event.length, file },
+      { reason, detail: err.message, bytes: entry.event?.length ?? 0, file },
       'event can never be published; moved to the dead letters beside the spool',
     );
     return true;

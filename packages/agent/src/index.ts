@@ -1,5 +1,6 @@
 export type { AgentConfig } from './agent.js';
 export { Agent } from './agent.js';
+export { compareResourceVersion } from './argocd/resource-version.js';
 export type {
   Application,
   ApplicationDestination,
@@ -32,14 +33,18 @@ export {
   SERVICE_ANNOTATION,
   serviceOf,
 } from './transitions/context.js';
-export type { AppProgress, Detection, Emission } from './transitions/detect.js';
 export {
   detectTransitions,
-  MAX_REMEMBERED_REVISIONS,
-  operationKey,
   rememberedApp,
   removalEmission,
+  syncStatusRefreshed,
 } from './transitions/detect.js';
+export type { Detection, DetectionNotes, Emission } from './transitions/emission.js';
 export type { EnvironmentChange, EnvironmentsState } from './transitions/environments.js';
 export { appEntered, appLeft, EMPTY_ENVIRONMENTS } from './transitions/environments.js';
+export { occurrenceId } from './transitions/events.js';
+export { factsOf, queryEscape } from './transitions/identity.js';
+export { operationKey, operationOutcome } from './transitions/operations.js';
+export type { AppProgress } from './transitions/progress.js';
+export { MAX_REMEMBERED_DEPLOYMENTS, readProgress } from './transitions/progress.js';
 export { artifactPurl, isPurl } from './transitions/purl.js';

@@ -158,6 +158,7 @@ export const runAgent = async (
           healthDebounceMs: options.healthDebounce,
           emitResyncs: options.emitResyncs,
         },
+        absentRemovalMs: options.absentRemoval,
         spoolFile: join(options.spoolDir, `${options.instance}.jsonl`),
         maxSpool: options.maxSpool,
         heartbeatMs: options.heartbeat,

@@ -39,6 +39,16 @@ export class AgentMetrics {
     help: 'Failed publish attempts (each retried)',
     registers: [this.registry],
   });
+  readonly historyTrimmedUnseen = new Counter({
+    name: 'argus_agent_history_trimmed_unseen_total',
+    help: 'Argo CD history entries trimmed (revisionHistoryLimit) before the agent saw them: deployments never reported',
+    registers: [this.registry],
+  });
+  readonly historyRestarts = new Counter({
+    name: 'argus_agent_history_restarts_total',
+    help: 'Apps whose history restarted at id 0 (emptied, or status lost by a replace)',
+    registers: [this.registry],
+  });
   readonly deadLetters = new Counter({
     name: 'argus_agent_dead_letters_total',
     help: 'Events that can never be published (e.g. larger than the NATS max_payload), kept in the spool directory',

@@ -13,6 +13,16 @@ import {
  */
 export const AGENT_NODE_OPTIONS = '--max-semi-space-size=4 --optimize-for-size';
 
+/**
+ * How long an app may be missing from the Argo CD API's lists before it counts as removed. The API
+ * lists only what the token may read (RBAC per project, `application.namespaces`, the anonymous user
+ * for a bad token when anonymous access is on), and a per-app GET answers "permission denied" alike
+ * for a deleted and a hidden app (server/application/application.go `getAppEnforceRBAC`), so absence
+ * proves nothing at once; deletions seen live arrive as DELETED anyway. Three relists at the default
+ * resync: a permission glitch passes, a deletion made while the stream was down is still reported.
+ */
+export const DEFAULT_ABSENT_REMOVAL_MS = 15 * 60_000;
+
 export const AGENT_OPTIONS = {
   instance: {
     kind: 'string',
@@ -120,6 +130,13 @@ export const AGENT_OPTIONS = {
     description: 'heartbeat interval into KV argus_agents',
     default: 15_000,
     min: 1000,
+  },
+  absentRemoval: {
+    kind: 'duration',
+    description:
+      'how long an app may be missing from the Argo CD API lists (deleted, or hidden from the token) before it counts as removed',
+    default: DEFAULT_ABSENT_REMOVAL_MS,
+    min: 0,
   },
   emitResyncs: { kind: 'boolean', description: 'emit service.deployed for re-syncs of the same revision' },
   maxEventBytes: {

@@ -110,6 +110,9 @@ const startAgentProcess = async (args: {
       `127.0.0.1:${args.httpPort}`,
       '--heartbeat',
       '1s',
+      // The deletion made while the API was away is seen in the next list, and counts at once here.
+      '--absent-removal',
+      '0',
     ],
     { env: { ARGUS_LOG_LEVEL: 'info' } },
   );
@@ -266,10 +269,12 @@ test('nats-server stopped for 30 s while Argo CD keeps changing: nothing lost, n
   const waiting = await fetch(`${agent.http}/readyz`);
   expect(waiting.status).toBe(503);
   expect(JSON.stringify(await waiting.json())).toMatch(/spool: \d+ events waiting for NATS/);
+  // The spool holds the events and the checkpoints of progress that moved without one (a self-heal).
   const spooled = Object.values(BASIC_EXPECTED).flat().length - 4;
   await waitFor(
     async () =>
-      metric(await (await fetch(`${agent.http}/metrics`)).text(), 'argus_agent_spool_depth') === spooled,
+      (metric(await (await fetch(`${agent.http}/metrics`)).text(), 'argus_agent_spool_depth') ?? 0) >=
+      spooled,
     { what: `${spooled} events in the spool` },
   );
   const metrics = await (await fetch(`${agent.http}/metrics`)).text();

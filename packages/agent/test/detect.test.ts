@@ -264,9 +264,9 @@ describe('detectTransitions: incidents', () => {
     };
     const d2 = detectTransitions(makeApp(base, { operationState: failedNow }), d1.progress, ctx, now);
     expect(types(d2)).toEqual(['incident.detected']);
-    // The id is still the app's uid and startedAt, as the Notifications templates compute it.
+    // The id is the app's address and startedAt, as the Notifications templates compute it.
     expect(d2.emissions[0]?.event.subject.id).toBe(
-      deterministicId(['bb42b013-3ce1-4207-a409-2898419d8e74', 'sync-failure', '2025-10-02T11:00:00Z']),
+      deterministicId(['/argocd/prod-eu/podinfo/podinfo', 'sync-failure', '2025-10-02T11:00:00Z']),
     );
     expect(
       detectTransitions(makeApp(base, { operationState: failedNow }), d2.progress, ctx, now).emissions,

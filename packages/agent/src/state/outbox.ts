@@ -5,8 +5,8 @@ import { createInterface } from 'node:readline';
 
 /** One event waiting to be published, with what must be recorded once it is. */
 export interface OutboxEntry {
-  /** The serialized CDEvent. */
-  readonly event: string;
+  /** The serialized CDEvent; absent for a checkpoint (progress to save in its turn, nothing to publish). */
+  readonly event?: string;
   readonly cluster: string;
   /** Progress documents to save after the publish is acknowledged. */
   readonly progress?: unknown;
@@ -293,7 +293,7 @@ export class Outbox {
 const isEntry = (line: string): boolean => {
   try {
     const entry = JSON.parse(line) as Partial<OutboxEntry> | null;
-    return typeof entry?.event === 'string';
+    return typeof entry?.event === 'string' || (entry?.event === undefined && entry?.progress !== undefined);
   } catch {
     return false;
   }

@@ -2,8 +2,8 @@ import { kvKeyPart } from '@argus/bus';
 import type { KV } from '@nats-io/kv';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { AppProgress } from '../transitions/detect.js';
 import { EMPTY_ENVIRONMENTS, type EnvironmentsState } from '../transitions/environments.js';
+import { type AppProgress, readProgress } from '../transitions/progress.js';
 
 /** One bucket for every agent; each agent's keys start with its instance id (NATS permissions can pin that). */
 export const PROGRESS_BUCKET = 'argus_agent_progress';
@@ -42,8 +42,8 @@ export class ProgressStore {
     for (const key of keys) {
       const entry = await this.#kv.get(key);
       if (entry === null || entry.operation !== 'PUT') continue;
-      const progress = JSON.parse(decoder.decode(entry.value)) as AppProgress;
-      if (progress.v === 1) apps.set(progress.uid, progress);
+      const progress = readProgress(JSON.parse(decoder.decode(entry.value)) as unknown);
+      if (progress !== undefined) apps.set(progress.uid, progress);
     }
     return apps;
   }

@@ -16,6 +16,12 @@ export interface DetectorContext {
   readonly healthDebounceMs: number;
   /** Emit `service.deployed` for re-syncs of the same revision (self-heal). @default false */
   readonly emitResyncs: boolean;
+  /**
+   * The Argo CD watched is an Argo CD Agent principal or spoke: an app's namespace names the spoke
+   * (principal) or the spoke's control plane, never a team, so it is left out of the app's identity.
+   * @default false
+   */
+  readonly argocdAgent?: boolean;
 }
 
 export const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
@@ -30,7 +36,13 @@ export const clusterOf = (app: Application, ctx: DetectorContext): string => {
   return ctx.clusterNames.get(server) ?? server;
 };
 
-/** The service an app deploys: the `argus.dev/service` annotation, else the app name. */
+/**
+ * The service an app deploys: the `argus.dev/service` annotation, else the app name, prefixed with
+ * the app's namespace when that tells two apps of one name apart (`identity.ts` distinctAppNamespace).
+ */
 export const SERVICE_ANNOTATION = 'argus.dev/service';
-export const serviceOf = (app: Application): string =>
-  app.metadata.annotations?.[SERVICE_ANNOTATION] ?? app.metadata.name;
+export const serviceOf = (app: Application, appNamespace = ''): string => {
+  const named = app.metadata.annotations?.[SERVICE_ANNOTATION];
+  if (named !== undefined && named !== '') return named;
+  return appNamespace === '' ? app.metadata.name : `${appNamespace}/${app.metadata.name}`;
+};

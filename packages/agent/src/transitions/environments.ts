@@ -1,4 +1,5 @@
 import { type CDEvent, createEvent, deterministicId, type SpecVersion } from '@argus/cdevents';
+import { environmentSource } from './identity.js';
 
 /** Which apps live in which environment (destination cluster + namespace), across one agent's apps. */
 export interface EnvironmentsState {
@@ -23,7 +24,7 @@ const environmentEvent = (
   specVersion: SpecVersion,
 ): CDEvent => {
   const id = `${cluster}/${namespace}`;
-  const source = `/argocd/${encodeURIComponent(cluster)}/${encodeURIComponent(namespace)}`;
+  const source = environmentSource(cluster, namespace);
   return createEvent({
     type,
     specVersion,
@@ -57,6 +58,19 @@ export const appEntered = (
       ? environmentEvent('environment.created', cluster, namespace, timestamp, specVersion)
       : undefined;
   return { state: next, event, cluster };
+};
+
+/** One app followed on under a new logical uid (`agent.ts` adoption): its memberships move with it. */
+export const renameApp = (state: EnvironmentsState, from: string, to: string): EnvironmentsState => {
+  let changed = false;
+  const environments: Record<string, readonly string[]> = {};
+  for (const [key, apps] of Object.entries(state.environments)) {
+    if (apps.includes(from)) {
+      changed = true;
+      environments[key] = [...new Set(apps.map((a) => (a === from ? to : a)))].sort();
+    } else environments[key] = apps;
+  }
+  return changed ? { v: 1, environments } : state;
 };
 
 /** The last app leaving a (cluster, namespace) deletes the environment. */

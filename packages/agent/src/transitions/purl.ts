@@ -14,18 +14,41 @@ const qualifiers = (entries: Record<string, string | undefined>): string => {
 
 const GITHUB = /^(?:https?:\/\/|git@|ssh:\/\/git@)github\.com[/:]([^/]+)\/([^/]+?)(?:\.git)?\/?$/i;
 
+const OCI = /^oci:\/\//i;
+
 /**
  * A package URL (purl) for what an Argo CD source deployed at a revision: `pkg:helm` for charts,
- * `pkg:github` for GitHub repositories, `pkg:generic` with a `vcs_url` for other Git servers.
- * (`pkg:git` is not a purl type.)
+ * `pkg:oci` for OCI sources (3.1+: `repoURL: oci://...`, the revision a manifest digest, the tag in
+ * `targetRevision`), `pkg:github` for GitHub repositories, `pkg:generic` with a `vcs_url` for other
+ * Git servers (`pkg:git` is not a purl type). `rendering`, a digest of the source's Helm values,
+ * parameters or Kustomize images (`deployments.ts` renderingDigest), goes in the `argocd_rendering`
+ * qualifier: one revision rendered two ways is two artifacts.
  */
-export const artifactPurl = (source: ApplicationSource | undefined, revision: string): string => {
+export const artifactPurl = (
+  source: Pick<ApplicationSource, 'repoURL' | 'path' | 'chart' | 'targetRevision'> | undefined,
+  revision: string,
+  rendering = '',
+): string => {
   const version = revision === '' ? (source?.targetRevision ?? '') : revision;
   const at = version === '' ? '' : `@${encode(version)}`;
-  if (source === undefined || (source.repoURL ?? '') === '') return `pkg:generic/unknown${at}`;
+  const extra = { argocd_rendering: rendering === '' ? undefined : rendering };
+  if (source === undefined || (source.repoURL ?? '') === '')
+    return `pkg:generic/unknown${at}${qualifiers(extra)}`;
   const repoURL = source.repoURL ?? '';
+  if (OCI.test(repoURL)) {
+    // purl-spec `oci`: the name is the last path segment, the version the digest, the rest qualifiers.
+    const location = repoURL.replace(OCI, '').replace(/\/+$/, '');
+    const name = location.split('/').at(-1)?.toLowerCase() ?? 'artifact';
+    const tag =
+      source.targetRevision !== undefined && source.targetRevision !== version
+        ? source.targetRevision
+        : undefined;
+    const path =
+      source.path === undefined || source.path === '' || source.path === '.' ? undefined : source.path;
+    return `pkg:oci/${encode(name)}${at}${qualifiers({ repository_url: location, tag, argocd_path: path, ...extra })}`;
+  }
   if (source.chart !== undefined && source.chart !== '') {
-    return `pkg:helm/${encode(source.chart)}${at}${qualifiers({ repository_url: repoURL })}`;
+    return `pkg:helm/${encode(source.chart)}${at}${qualifiers({ repository_url: repoURL, ...extra })}`;
   }
   const github = GITHUB.exec(repoURL);
   if (github !== null) {
@@ -39,7 +62,7 @@ export const artifactPurl = (source: ApplicationSource | undefined, revision: st
             .filter((s) => s !== '')
             .map(encode)
             .join('/')}`;
-    return `pkg:github/${encode(owner.toLowerCase())}/${encode(repo.toLowerCase())}${at}${subpath}`;
+    return `pkg:github/${encode(owner.toLowerCase())}/${encode(repo.toLowerCase())}${at}${qualifiers(extra)}${subpath}`;
   }
   const name =
     repoURL
@@ -48,7 +71,7 @@ export const artifactPurl = (source: ApplicationSource | undefined, revision: st
       .filter((s) => s !== '')
       .at(-1) ?? 'repository';
   const vcsUrl = `git+${repoURL}${version === '' ? '' : `@${version}`}`;
-  return `pkg:generic/${encode(name)}${at}${qualifiers({ vcs_url: vcsUrl })}`;
+  return `pkg:generic/${encode(name)}${at}${qualifiers({ vcs_url: vcsUrl, ...extra })}`;
 };
 
 const PURL = /^pkg:[a-z][a-z0-9.+-]*\/[^?#@]+(?:@[^?#]+)?(?:\?[^#]*)?(?:#.*)?$/;
