@@ -12,24 +12,12 @@ export const ownedCluster = (entry: InstanceEntry, name: string): string | undef
   return undefined;
 };
 
-const claimedNames = new WeakMap<Registry, ReadonlySet<string>>();
-
 /**
- * `true` when the registry gives `name` to some instance or defines it as a cluster: then only the
- * instances it is listed for may report it, strict or not (a principal and its spokes may all list it).
+ * `true` when `name` is a cluster of the registry: then only the instances it is listed for may report
+ * it, strict or not (a principal and its spokes may all list it). Destination names and server URLs
+ * are not claimed: they mean something only to the Argo CD that uses them (each has its `in-cluster`).
  */
-export const isClaimed = (registry: Registry, name: string): boolean => {
-  let names = claimedNames.get(registry);
-  if (names === undefined) {
-    const set = new Set<string>(registry.clusters.keys());
-    for (const entry of registry.instances.values()) {
-      for (const [destination, cluster] of entry.destinations) set.add(destination).add(cluster);
-    }
-    names = set;
-    claimedNames.set(registry, names);
-  }
-  return names.has(name);
-};
+export const isClaimed = (registry: Registry, name: string): boolean => registry.clusters.has(name);
 
 /**
  * The cluster segment of a source the agents derive from Argo CD (`/argocd/<cluster>/…`, URI-encoded
@@ -61,7 +49,7 @@ export const sourceOwners = (registry: Registry, source: string): string[] => {
  * hub de-duplicates on source + id across publishers, so whoever publishes a source first decides
  * what is stored for it: only its owners may publish it.
  * - `/argocd/<cluster>/…`: owned by the instances the registry lists that cluster for. Strict: an
- *   instance may publish only its own; not strict: also clusters no instance claims.
+ *   instance may publish only its own; not strict: also clusters the registry does not define.
  * - a prefix in some instance's `sources`: only those instances.
  * - any other source: strict refuses it from a registered instance (its events are Argo CD's, or
  *   listed in `sources`); producers the registry does not list (CI through the ingest) may use it.

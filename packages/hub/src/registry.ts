@@ -29,8 +29,9 @@ export interface Registry {
   /**
    * `true` (the default of a registry file): an instance may report only the destinations, and the
    * `/argocd/<cluster>/` sources, that the registry lists for it; an instance the registry does not
-   * list (an ingest producer) may report none. `false`: unlisted, unclaimed destinations are kept as
-   * reported. Either way a cluster or source the registry gives to some instances is theirs alone.
+   * list (an ingest producer) may report none. `false`: destinations and sources that are not the
+   * registry's are kept as reported. Either way a cluster of the registry, and a source prefix listed
+   * for some instances, is theirs alone.
    */
   readonly strict: boolean;
 }
