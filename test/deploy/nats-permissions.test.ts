@@ -397,6 +397,37 @@ describe('deploy/nats/accounts.conf on one node', () => {
   });
 });
 
+describe('deploy/nats/accounts.conf after the migration rights are deleted', () => {
+  test('an agent that may not read the shared bucket leaves its migration for the next start', async () => {
+    // The shipped file with the four migration lines deleted, as its comment says to do eventually.
+    const migrationRight =
+      /"\$JS\.(API\.CONSUMER\.(CREATE|INFO)|FC|API\.DIRECT\.GET)\.KV_argus_agent_progress\./;
+    const trimmed = ACCOUNTS.split('\n')
+      .filter((line) => !migrationRight.test(line))
+      .join('\n')
+      .replace('users: [', 'users: [\n      { user: earlier, password: earlier }');
+    // Four lines in each of the two agent blocks, and one user added.
+    expect(trimmed.split('\n').length).toBe(ACCOUNTS.split('\n').length - 8 + 1);
+    const server = await NatsServer.start({ config: trimmed, env: PASSWORDS });
+    cleanups.push(() => server.stop());
+    const hub = await connectAs(server.url, 'hub', PASSWORDS.NATS_HUB_PASSWORD);
+    await ensureAgentState(hub, buildRegistry(REGISTRY), 1, logs.logger);
+    const earlier = await connectAs(server.url, 'earlier', 'earlier');
+    const legacy = await new Kvm(earlier).create('argus_agent_progress', { history: 1 });
+    await legacy.put('argo-us.app.uid-old-1', JSON.stringify(progress('uid-old-1')));
+    const us = await connectAs(server.url, 'argo-us', PASSWORDS.NATS_ARGO_US_PASSWORD);
+    // It starts (with no progress) and does not mark the migration as done, so that a start with the
+    // rights back copies its progress instead of re-emitting every event.
+    const store = await ProgressStore.open(us, 'argo-us');
+    expect(store.migratedKeys).toBe(0);
+    expect((await store.loadApps()).size).toBe(0);
+    const own = await new Kvm(us).open('argus_agent_progress_argo-us', { allow_direct: true });
+    expect(await own.get('migrated')).toBeNull();
+    await store.saveApp(progress('uid-new'));
+    expect([...(await store.loadApps()).keys()]).toEqual(['uid-new']);
+  });
+});
+
 describe("deploy/nats/accounts.conf with the real hub: one agent cannot suppress, forge or relabel another's events", () => {
   test('findings 3, 6 and 16: message-id and source+id squatting, cluster spoofing and collisions, heartbeat spoofing', async () => {
     const { server, eu, us } = await startOneNode({ hubSetup: false });
