@@ -28,6 +28,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   type BadInputCase,
   buildCorpus,
+  CORPUS_SOURCE_PREFIX,
   type CorpusContext,
   deployedEvent,
   ENTRY_POINTS,
@@ -57,9 +58,11 @@ clusters:
   ${CTX.rawCluster}: { environment: production }
   ${CTX.otherCluster}: { environment: production }
   ${CTX.webhookCluster}: { environment: staging }
+# Every entry point sends the corpus's events, whose source (${CORPUS_SOURCE_PREFIX}) all three own.
 instances:
-  ${CTX.rawInstance}: { architecture: distributed, clusters: [${CTX.rawCluster}] }
-  ${CTX.webhookInstance}: { architecture: distributed, clusters: [${CTX.webhookCluster}] }
+  ${CTX.rawInstance}: { architecture: distributed, clusters: [${CTX.rawCluster}], sources: [${CORPUS_SOURCE_PREFIX}] }
+  ${CTX.webhookInstance}: { architecture: distributed, clusters: [${CTX.webhookCluster}], sources: [${CORPUS_SOURCE_PREFIX}] }
+  ${CTX.ingestProducer}: { sources: [${CORPUS_SOURCE_PREFIX}] }
 `;
 
 const hubLogs = captureLogs({ level: 'info' });

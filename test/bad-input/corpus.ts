@@ -76,7 +76,12 @@ type Json = Record<string, unknown>;
 const encoder = new TextEncoder();
 const utf8 = (text: string): Uint8Array => encoder.encode(text);
 const JSON_TYPE = { 'content-type': 'application/json' };
-const SOURCE = '/argocd/prod-eu/podinfo/podinfo';
+/**
+ * The source of the corpus's events: not an /argocd/<cluster>/ one, which only the instances owning
+ * that cluster may publish (the ownership checks have their own test, test/deploy/nats-permissions).
+ */
+export const CORPUS_SOURCE_PREFIX = '/corpus/';
+const SOURCE = `${CORPUS_SOURCE_PREFIX}podinfo/podinfo`;
 export const DEPLOYED = 'dev.cdevents.service.deployed.0.3.0';
 
 /** A valid service.deployed with the given id: what every valid event and most bad ones start from. */
@@ -617,7 +622,6 @@ const KINDS: Record<string, Builder> = {
   'spoofed-instance-claims': (entry, ctx) => {
     const id = spoofId('spoofed-instance-claims', entry);
     const e = mutable(id);
-    e.context.source = `/argocd/${ctx.otherCluster}/podinfo/podinfo`;
     e.customData = {
       argus: { instance: ctx.otherInstance, cluster: ctx.otherCluster },
       instance: ctx.otherInstance,

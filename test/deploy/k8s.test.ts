@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_NODE_OPTIONS, AGENT_OPTIONS, WEBHOOK_PATH } from '@argus/agent';
 import { isToken } from '@argus/bus';
-import { buildRegistry, HUB_OPTIONS } from '@argus/hub';
+import { buildRegistry, HUB_OPTIONS, RejectedMessage, tagEvent } from '@argus/hub';
 import { envName, flagName, type OptionsSpec, parseOptions, parseTokens } from '@argus/runtime';
 import { describe, expect, test } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
@@ -342,7 +342,14 @@ describe('deploy/k8s', () => {
       expect(registry.instances.get(instance)?.architecture, instance).toBe(parsed.architecture);
       // By convention of deploy/nats/accounts.conf, an agent's NATS user is its instance id.
       expect(parsed.natsUser, instance).toBe(instance);
+      // The registry is strict: the cluster an agent names its own (in-cluster) one must be its.
+      if (parsed.cluster !== undefined) {
+        const cluster = String(parsed.cluster);
+        const tags = tagEvent(registry, instance, cluster, `/argocd/${cluster}/podinfo/podinfo`);
+        expect(tags, `${instance} --cluster ${cluster}`).not.toBeInstanceOf(RejectedMessage);
+      }
     }
+    expect(registry.strict).toBe(true);
   });
 
   test('the three agent variants: Kubernetes watch with RBAC, API token without, webhook behind the Notifications URL', () => {

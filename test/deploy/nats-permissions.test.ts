@@ -8,23 +8,30 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_OPTIONS, type AppProgress, ProgressStore, runAgent, WEBHOOK_PATH } from '@argus/agent';
 import { buildScenario, runScenario, simulatorFor, startKubeApi } from '@argus/argocd-sim';
 import {
+  BucketMissingError,
+  clusterToken,
   connectNats,
+  DLQ_STREAM,
   ensureHubConsumer,
   ensureStreams,
   HUB_CONSUMER,
   openAgentsBucket,
   publishRaw,
   RAW_STREAM,
+  rawMessageId,
   readHeartbeats,
+  readHeartbeatsChecked,
+  StreamDriftError,
+  UNIFIED_STREAM,
   writeHeartbeat,
 } from '@argus/bus';
-import { createEvent, deterministicId, toHttpBinary } from '@argus/cdevents';
-import { HUB_OPTIONS, runHub } from '@argus/hub';
+import { createEvent, deterministicId, natsMessageId, toHttpBinary } from '@argus/cdevents';
+import { buildRegistry, ensureAgentState, HUB_OPTIONS, runHub } from '@argus/hub';
 import { parseOptions } from '@argus/runtime';
 import {
   captureLogs,
@@ -34,9 +41,11 @@ import {
   randomDatabase,
   waitFor,
 } from '@argus/testkit';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { type NatsConnection, headers as natsHeaders } from '@nats-io/nats-core';
 import { afterEach, describe, expect, test } from 'vitest';
+import { stringify as stringifyYaml } from 'yaml';
 
 const NATS_DIR = fileURLToPath(new URL('../../deploy/nats/', import.meta.url));
 const ACCOUNTS = readFileSync(join(NATS_DIR, 'accounts.conf'), 'utf8');
@@ -74,6 +83,19 @@ const event = (n: number) =>
     subject: {
       id: 'podinfo',
       content: { environment: { id: 'prod-eu/podinfo' }, artifactId: 'pkg:oci/podinfo@sha256%3Aabc' },
+    },
+  });
+
+/** A deployment of payments on `cluster`, with the source an agent derives for it. */
+const deployedOn = (cluster: string, id: string, digest: string) =>
+  createEvent({
+    type: 'service.deployed',
+    source: `/argocd/${encodeURIComponent(cluster)}/payments/payments`,
+    id,
+    timestamp: '2026-11-24T10:15:00Z',
+    subject: {
+      id: 'payments',
+      content: { environment: { id: `${cluster}/payments` }, artifactId: `pkg:oci/payments@${digest}` },
     },
   });
 
@@ -125,17 +147,49 @@ describe('deploy/nats node configs', () => {
   });
 });
 
+/** The registry the hub runs with in these tests: each agent owns its clusters (strict by default). */
+const REGISTRY = {
+  clusters: {
+    'prod-eu': { environment: 'production' },
+    'prod-us': { environment: 'production' },
+    // Two names that once shared the subject token prod_eu (finding 6).
+    'prod.eu': { environment: 'staging' },
+    prod_eu: { environment: 'production' },
+  },
+  instances: {
+    'argo-eu': { architecture: 'hub-and-spoke', clusters: ['prod-eu', 'prod.eu'] },
+    'argo-us': { architecture: 'distributed', clusters: ['prod-us', 'prod_eu'] },
+  },
+};
+
+const rollupHeader = () => {
+  const h = natsHeaders();
+  h.set('Nats-Rollup', 'all');
+  return h;
+};
+
+/** One node on deploy/nats/accounts.conf with the streams and the agents' buckets made by the hub's code. */
+const startOneNode = async (options: { hubSetup?: boolean } = {}) => {
+  const server = await NatsServer.start({ config: ACCOUNTS, env: PASSWORDS });
+  cleanups.push(() => server.stop());
+  const hub = await connectAs(server.url, 'hub', PASSWORDS.NATS_HUB_PASSWORD);
+  if (options.hubSetup !== false) {
+    await ensureStreams(await jetstreamManager(hub));
+    await ensureAgentState(hub, buildRegistry(REGISTRY), 1, logs.logger);
+  }
+  const eu = await connectAs(server.url, 'argo-eu', PASSWORDS.NATS_ARGO_EU_PASSWORD);
+  const us = await connectAs(server.url, 'argo-us', PASSWORDS.NATS_ARGO_US_PASSWORD);
+  return { server, hub, eu, us };
+};
+
 describe('deploy/nats/accounts.conf on one node', () => {
   test('agent argo-eu publishes and writes only its own subjects and keys; the hub creates and consumes', async () => {
-    const server = await NatsServer.start({ config: ACCOUNTS, env: PASSWORDS });
-    cleanups.push(() => server.stop());
-
-    const hub = await connectAs(server.url, 'hub', PASSWORDS.NATS_HUB_PASSWORD);
+    const { hub, eu, us } = await startOneNode({ hubSetup: false });
     const hubJsm = await jetstreamManager(hub);
     expect((await ensureStreams(hubJsm)).created).toEqual(['CDEVENTS_RAW', 'CDEVENTS', 'CDEVENTS_DLQ']);
     await ensureHubConsumer(hubJsm);
+    await ensureAgentState(hub, buildRegistry(REGISTRY), 1, logs.logger);
 
-    const eu = await connectAs(server.url, 'argo-eu', PASSWORDS.NATS_ARGO_EU_PASSWORD);
     const euJs = jetstream(eu);
     // Its own subject: stored.
     const ack = await publishRaw(euJs, event(1), { instance: 'argo-eu', cluster: 'prod-eu' });
@@ -145,7 +199,7 @@ describe('deploy/nats/accounts.conf on one node', () => {
       VIOLATION,
     );
 
-    // Its progress: the bucket is created on first use, its keys written and read back.
+    // Its progress, in its own bucket (made by the hub): keys written and read back.
     const store = await ProgressStore.open(eu, 'argo-eu');
     await store.saveApp(progress('uid-1'));
     await store.saveEnvironments({ v: 1, environments: {} });
@@ -156,14 +210,15 @@ describe('deploy/nats/accounts.conf on one node', () => {
     await writeHeartbeat(agents, heartbeat('argo-eu'));
     await expect(writeHeartbeat(agents, heartbeat('argo-us'))).rejects.toThrow(VIOLATION);
 
-    // argo-us writes its own progress; argo-eu can neither read nor overwrite it.
-    const us = await connectAs(server.url, 'argo-us', PASSWORDS.NATS_ARGO_US_PASSWORD);
+    // argo-us writes its own progress; argo-eu can neither open, read nor overwrite its bucket.
     const usStore = await ProgressStore.open(us, 'argo-us');
     await usStore.saveApp(progress('uid-9'));
-    const intruder = await ProgressStore.open(eu, 'argo-us');
-    await expect(intruder.saveApp(progress('uid-9'))).rejects.toThrow(VIOLATION);
-    await expect(intruder.loadEnvironments()).rejects.toThrow(VIOLATION);
-    await expect(intruder.loadApps()).rejects.toThrow(VIOLATION);
+    await expect(ProgressStore.open(eu, 'argo-us')).rejects.toThrow(VIOLATION);
+    const intruder = await new Kvm(eu).open('argus_agent_progress_argo-us', { allow_direct: true });
+    await expect(intruder.put('app.uid-9', '{}')).rejects.toThrow(VIOLATION);
+    await expect(intruder.get('app.uid-9')).rejects.toThrow(VIOLATION);
+    await expect(intruder.keys()).rejects.toThrow(VIOLATION);
+    expect([...(await usStore.loadApps()).keys()]).toEqual(['uid-9']);
     // argo-eu's own connection still works after the refusals.
     await publishRaw(euJs, event(3), { instance: 'argo-eu' });
 
@@ -195,6 +250,326 @@ describe('deploy/nats/accounts.conf on one node', () => {
       const closed = await eu.subscribe(subject).closed;
       expect(closed instanceof Error ? closed.message : 'subscribed', subject).toMatch(VIOLATION);
     }
+  });
+
+  test('finding 2: a put with Nats-Rollup: all on its own keys is refused; no agent can purge or delete', async () => {
+    const { hub, eu, us } = await startOneNode();
+    const usStore = await ProgressStore.open(us, 'argo-us');
+    await usStore.saveApp(progress('uid-us-1'));
+    await usStore.saveApp(progress('uid-us-2'));
+    await writeHeartbeat(await openAgentsBucket(us), heartbeat('argo-us'));
+    const euStore = await ProgressStore.open(eu, 'argo-eu');
+    await euStore.saveApp(progress('uid-eu-1'));
+    await writeHeartbeat(await openAgentsBucket(eu), heartbeat('argo-eu'));
+
+    // The review's attack: puts to keys argo-eu may write, with a roll-up header. The buckets refuse
+    // roll-ups (and the account keeps no purge right), so the server answers with an error.
+    const euJs = jetstream(eu);
+    for (const subject of ['$KV.argus_agent_progress_argo-eu.app.x', '$KV.argus_agents.argo-eu']) {
+      const refused = await euJs.publish(subject, '{}', { headers: rollupHeader() }).catch((e) => e);
+      expect(refused, subject).toBeInstanceOf(JetStreamApiError);
+      expect((refused as JetStreamApiError).message, subject).toMatch(/rollup not permitted/);
+    }
+    // The same header towards another agent's bucket is not even delivered.
+    await expect(
+      euJs.publish('$KV.argus_agent_progress_argo-us.app.x', '{}', {
+        headers: rollupHeader(),
+        timeout: 2000,
+      }),
+    ).rejects.toThrow(VIOLATION);
+    // The JetStream API: purge, message delete, stream delete and update are refused on every bucket.
+    for (const stream of [
+      'KV_argus_agents',
+      'KV_argus_agent_progress_argo-eu',
+      'KV_argus_agent_progress_argo-us',
+    ]) {
+      for (const api of ['PURGE', 'DELETE', 'UPDATE', 'MSG.DELETE']) {
+        const reply = await eu
+          .request(`$JS.API.STREAM.${api}.${stream}`, '{}', { timeout: 2000 })
+          .catch((e) => e);
+        expect(reply instanceof Error ? reply.message : 'answered', `${api} ${stream}`).toMatch(VIOLATION);
+      }
+    }
+    // Nothing was lost: argo-us's progress and both heartbeats are whole, the buckets unchanged.
+    expect([...(await (await ProgressStore.open(us, 'argo-us')).loadApps()).keys()].sort()).toEqual([
+      'uid-us-1',
+      'uid-us-2',
+    ]);
+    expect([...(await euStore.loadApps()).keys()]).toEqual(['uid-eu-1']);
+    expect((await readHeartbeats(hub)).map((h) => h.instance)).toEqual(['argo-eu', 'argo-us']);
+    // And argo-eu goes on writing its own state.
+    await euStore.saveApp(progress('uid-eu-2'));
+    expect((await euStore.loadApps()).size).toBe(2);
+  });
+
+  test('finding 5: no agent may create or reshape a bucket stream; agents refuse a bucket someone else shaped', async () => {
+    // A fresh server before the hub has started: the window the review used.
+    const { server, hub, eu, us } = await startOneNode({ hubSetup: false });
+    const euJsm = await jetstreamManager(eu);
+    const rogue = [
+      // Republish every agent's progress to argo-eu's inbox.
+      {
+        name: 'KV_argus_agent_progress_argo-us',
+        subjects: ['$KV.argus_agent_progress_argo-us.>'],
+        republish: { src: '$KV.argus_agent_progress_argo-us.>', dest: '_INBOX_argo-eu.steal.>' },
+      },
+      // Its own bucket, but shaped by itself (roll-ups on, extra subjects).
+      {
+        name: 'KV_argus_agent_progress_argo-eu',
+        subjects: ['$KV.argus_agent_progress_argo-eu.>'],
+        allow_rollup_hdrs: true,
+      },
+      // Capture the hub's replies, or block the hub's streams.
+      { name: 'KV_argus_agents', subjects: ['$KV.argus_agents.>', '_INBOX_hub.>'] },
+      { name: 'KV_argus_agents', subjects: ['$KV.argus_agents.>', 'cdevents.unified.>', 'cdevents.dlq.>'] },
+    ];
+    for (const config of rogue) {
+      await expect(euJsm.streams.add(config), config.name).rejects.toThrow(VIOLATION);
+    }
+    // Before the hub has made its bucket, the agent says who must.
+    await expect(ProgressStore.open(eu, 'argo-eu')).rejects.toBeInstanceOf(BucketMissingError);
+    await expect(ProgressStore.open(eu, 'argo-eu')).rejects.toThrow(/registry/);
+    const hubJsm = await jetstreamManager(hub);
+    expect((await hubJsm.streams.list().next()).length).toBe(0);
+
+    // The hub creates the buckets; the agents use them.
+    await ensureStreams(hubJsm);
+    await ensureAgentState(hub, buildRegistry(REGISTRY), 1, logs.logger);
+    const usStore = await ProgressStore.open(us, 'argo-us');
+    await usStore.saveApp(progress('secret-app-uid-123'));
+    // STREAM.INFO with a subjects filter listed every agent's app uids (finding 3 c): another
+    // agent's bucket is refused, and the heartbeat bucket lists instance ids only.
+    await expect(
+      eu.request(
+        '$JS.API.STREAM.INFO.KV_argus_agent_progress_argo-us',
+        JSON.stringify({ subjects_filter: '>' }),
+        { timeout: 2000 },
+      ),
+    ).rejects.toThrow(VIOLATION);
+    await expect(euJsm.streams.info('KV_argus_agent_progress', { subjects_filter: '>' })).rejects.toThrow(
+      VIOLATION,
+    );
+
+    // A bucket shaped by someone with more rights than an agent (an operator's mistake) is refused by
+    // the agent and by the hub, naming the field, and nothing is written into it.
+    await hubJsm.streams.delete('KV_argus_agent_progress_argo-eu');
+    await hubJsm.streams.add({
+      name: 'KV_argus_agent_progress_argo-eu',
+      subjects: ['$KV.argus_agent_progress_argo-eu.>'],
+      allow_direct: true,
+      republish: { src: '$KV.argus_agent_progress_argo-eu.>', dest: 'stolen.>' },
+    });
+    await expect(ProgressStore.open(eu, 'argo-eu')).rejects.toBeInstanceOf(StreamDriftError);
+    await expect(ensureAgentState(hub, buildRegistry(REGISTRY), 1, logs.logger)).rejects.toThrow(/republish/);
+    expect((await hubJsm.streams.info('KV_argus_agent_progress_argo-eu')).state.messages).toBe(0);
+    expect(server.url).toContain('127.0.0.1');
+  });
+
+  test('migration: an agent reads its keys from the shared bucket of earlier versions once, and only its own', async () => {
+    // The shipped accounts plus a user that plays the agents of an earlier version (they could write
+    // the shared bucket; no user of the shipped file can any more).
+    const server = await NatsServer.start({
+      config: ACCOUNTS.replace('users: [', 'users: [\n      { user: earlier, password: earlier }'),
+      env: PASSWORDS,
+    });
+    cleanups.push(() => server.stop());
+    const hub = await connectAs(server.url, 'hub', PASSWORDS.NATS_HUB_PASSWORD);
+    await ensureAgentState(hub, buildRegistry(REGISTRY), 1, logs.logger);
+    const eu = await connectAs(server.url, 'argo-eu', PASSWORDS.NATS_ARGO_EU_PASSWORD);
+    const us = await connectAs(server.url, 'argo-us', PASSWORDS.NATS_ARGO_US_PASSWORD);
+    // The shared bucket as an earlier agent created it, with two agents' keys.
+    const earlier = await connectAs(server.url, 'earlier', 'earlier');
+    const legacy = await new Kvm(earlier).create('argus_agent_progress', { history: 1 });
+    await legacy.put('argo-us.app.uid-old-1', JSON.stringify(progress('uid-old-1')));
+    await legacy.put('argo-us.environments', JSON.stringify({ v: 1, environments: { 'prod-us/x': 1 } }));
+    await legacy.put('argo-eu.app.uid-eu', JSON.stringify(progress('uid-eu')));
+
+    const first = await ProgressStore.open(us, 'argo-us');
+    expect(first.migratedKeys).toBe(2);
+    expect([...(await first.loadApps()).keys()]).toEqual(['uid-old-1']);
+    expect(await first.loadEnvironments()).toEqual({ v: 1, environments: { 'prod-us/x': 1 } });
+    // Read once: a later change to the legacy bucket is not read again.
+    await legacy.put('argo-us.app.uid-old-2', JSON.stringify(progress('uid-old-2')));
+    const again = await ProgressStore.open(us, 'argo-us');
+    expect(again.migratedKeys).toBe(0);
+    expect([...(await again.loadApps()).keys()]).toEqual(['uid-old-1']);
+    // Only its own prefix: another agent's legacy keys stay out of reach.
+    const peek = await new Kvm(eu).open('argus_agent_progress', { allow_direct: true });
+    await expect(peek.get('argo-us.app.uid-old-1')).rejects.toThrow(VIOLATION);
+    await expect(peek.keys('argo-us.>')).rejects.toThrow(VIOLATION);
+    expect((await ProgressStore.open(eu, 'argo-eu')).migratedKeys).toBe(1);
+  });
+});
+
+describe('deploy/nats/accounts.conf after the migration rights are deleted', () => {
+  test('an agent that may not read the shared bucket leaves its migration for the next start', async () => {
+    // The shipped file with the four migration lines deleted, as its comment says to do eventually.
+    const migrationRight =
+      /"\$JS\.(API\.CONSUMER\.(CREATE|INFO)|FC|API\.DIRECT\.GET)\.KV_argus_agent_progress\./;
+    const trimmed = ACCOUNTS.split('\n')
+      .filter((line) => !migrationRight.test(line))
+      .join('\n')
+      .replace('users: [', 'users: [\n      { user: earlier, password: earlier }');
+    // Four lines in each of the two agent blocks, and one user added.
+    expect(trimmed.split('\n').length).toBe(ACCOUNTS.split('\n').length - 8 + 1);
+    const server = await NatsServer.start({ config: trimmed, env: PASSWORDS });
+    cleanups.push(() => server.stop());
+    const hub = await connectAs(server.url, 'hub', PASSWORDS.NATS_HUB_PASSWORD);
+    await ensureAgentState(hub, buildRegistry(REGISTRY), 1, logs.logger);
+    const earlier = await connectAs(server.url, 'earlier', 'earlier');
+    const legacy = await new Kvm(earlier).create('argus_agent_progress', { history: 1 });
+    await legacy.put('argo-us.app.uid-old-1', JSON.stringify(progress('uid-old-1')));
+    const us = await connectAs(server.url, 'argo-us', PASSWORDS.NATS_ARGO_US_PASSWORD);
+    // It starts (with no progress) and does not mark the migration as done, so that a start with the
+    // rights back copies its progress instead of re-emitting every event.
+    const store = await ProgressStore.open(us, 'argo-us');
+    expect(store.migratedKeys).toBe(0);
+    expect((await store.loadApps()).size).toBe(0);
+    const own = await new Kvm(us).open('argus_agent_progress_argo-us', { allow_direct: true });
+    expect(await own.get('migrated')).toBeNull();
+    await store.saveApp(progress('uid-new'));
+    expect([...(await store.loadApps()).keys()]).toEqual(['uid-new']);
+  });
+});
+
+describe("deploy/nats/accounts.conf with the real hub: one agent cannot suppress, forge or relabel another's events", () => {
+  test('findings 3, 6 and 16: message-id and source+id squatting, cluster spoofing and collisions, heartbeat spoofing', async () => {
+    const { server, eu, us } = await startOneNode({ hubSetup: false });
+    const dir = mkdtempSync(join(tmpdir(), 'argus-tenancy-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const registryFile = join(dir, 'registry.yaml');
+    writeFileSync(registryFile, stringifyYaml(REGISTRY));
+    const processLogs = captureLogs({ level: 'warn' });
+    const database = randomDatabase('argus_tenancy');
+    const ch = clickHouseTarget();
+    const running = await runHub(
+      parseOptions(HUB_OPTIONS, {
+        flags: {
+          nats: server.url,
+          natsUser: 'hub',
+          natsInboxPrefix: '_INBOX_hub',
+          natsPassword: PASSWORDS.NATS_HUB_PASSWORD,
+          registry: registryFile,
+          database,
+          ...(ch.url === undefined ? { dataDir: ch.dataDir } : { clickhouseUrl: ch.url }),
+          httpListen: '127.0.0.1:0',
+          grpcListen: '127.0.0.1:0',
+          logLevel: 'warn',
+        },
+      }),
+      processLogs.destination,
+    );
+    cleanups.push(async () => {
+      await running.shutdown.shutdown('test done');
+      await running.store.command(`DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
+    });
+    const euJs = jetstream(eu);
+    const usJs = jetstream(us);
+    const usKey = (await ProgressStore.open(us, 'argo-us')).messageIdKey;
+    const euKey = (await ProgressStore.open(eu, 'argo-eu')).messageIdKey;
+
+    // (a) Nats-Msg-Id squatting: argo-eu publishes first, on its own subject, with every message id
+    // it can compute for argo-us's next event: the old global one, and the new one without the key.
+    const real = deployedOn('prod-us', 'us-deploy-42', 'sha256%3AREAL');
+    for (const msgID of [
+      natsMessageId(real.context.source, real.context.id),
+      rawMessageId('argo-us', real.context.source, real.context.id),
+      rawMessageId('argo-eu', real.context.source, real.context.id),
+    ]) {
+      const squat = await euJs.publish('cdevents.raw.argo-eu.service.deployed', 'junk', { msgID });
+      expect(squat.duplicate).toBe(false);
+    }
+    const realAck = await publishRaw(usJs, real, {
+      instance: 'argo-us',
+      cluster: 'prod-us',
+      msgIdKey: usKey,
+    });
+    expect(realAck.duplicate).toBe(false);
+
+    // (b) source+id squatting: a valid event with argo-us's source and id and another artifact,
+    // published first by argo-eu under either cluster header.
+    const forged = deployedOn('prod-us', 'us-deploy-43', 'sha256%3AEVIL');
+    await publishRaw(euJs, forged, { instance: 'argo-eu', cluster: 'prod-eu', msgIdKey: euKey });
+    // (Another key: argo-eu's own window would absorb the same id.)
+    await publishRaw(euJs, forged, { instance: 'argo-eu', cluster: 'prod-us', msgIdKey: 'another' });
+    const genuine = deployedOn('prod-us', 'us-deploy-43', 'sha256%3AREAL');
+    expect(
+      (await publishRaw(usJs, genuine, { instance: 'argo-us', cluster: 'prod-us', msgIdKey: usKey }))
+        .duplicate,
+    ).toBe(false);
+
+    // (c) cluster spoofing (finding 6): argo-eu's own source, a header naming argo-us's cluster.
+    await publishRaw(euJs, deployedOn('prod-eu', 'eu-spoof', 'sha256%3AEU'), {
+      instance: 'argo-eu',
+      cluster: 'prod-us',
+      msgIdKey: euKey,
+    });
+    // (d) two clusters whose names once shared the token prod_eu, each reported by its owner.
+    await publishRaw(euJs, deployedOn('prod.eu', 'eu-dot', 'sha256%3ADOT'), {
+      instance: 'argo-eu',
+      cluster: 'prod.eu',
+      msgIdKey: euKey,
+    });
+    await publishRaw(usJs, deployedOn('prod_eu', 'us-underscore', 'sha256%3AUND'), {
+      instance: 'argo-us',
+      cluster: 'prod_eu',
+      msgIdKey: usKey,
+    });
+
+    // 3 junk, 2 forged and 1 spoofed are dead-lettered; argo-us's 3 events and argo-eu's 1 are stored.
+    await waitFor(() => running.hub.stats().stored >= 4 && running.hub.stats().deadLetters >= 6, {
+      what: 'the hub to store 4 events and dead-letter 6',
+      timeoutMs: 30_000,
+    });
+    const rows = await running.store.rows<{
+      id: string;
+      instance: string;
+      cluster: string;
+      artifact_id: string;
+    }>(`SELECT id, instance, cluster, artifact_id FROM ${database}.cdevents ORDER BY id`);
+    expect(
+      rows.map((r) => `${r.id} ${r.instance} ${r.cluster} ${r.artifact_id.replace(/^.*@/, '')}`),
+    ).toEqual([
+      'eu-dot argo-eu prod.eu sha256%3ADOT',
+      'us-deploy-42 argo-us prod-us sha256%3AREAL',
+      'us-deploy-43 argo-us prod-us sha256%3AREAL',
+      'us-underscore argo-us prod_eu sha256%3AUND',
+    ]);
+    const dlq = await (await jetstreamManager(running.nc)).streams.info(DLQ_STREAM);
+    const reasons: string[] = [];
+    for (let seq = dlq.state.first_seq; seq <= dlq.state.last_seq; seq++) {
+      const m = await (await jetstreamManager(running.nc)).streams.getMessage(DLQ_STREAM, { seq });
+      reasons.push(`${m?.subject} ${m?.header.get('Argus-Error-Reason')}`);
+    }
+    expect(reasons.sort()).toEqual([
+      'cdevents.dlq.argo-eu cluster-not-allowed',
+      'cdevents.dlq.argo-eu cluster-not-allowed',
+      'cdevents.dlq.argo-eu malformed-json',
+      'cdevents.dlq.argo-eu malformed-json',
+      'cdevents.dlq.argo-eu malformed-json',
+      'cdevents.dlq.argo-eu source-not-owned',
+    ]);
+    // One subject token per cluster: a consumer of prod_eu gets argo-us's event only.
+    const unified = await (await jetstreamManager(running.nc)).streams.info(UNIFIED_STREAM, {
+      subjects_filter: '>',
+    });
+    expect(Object.keys(unified.state.subjects ?? {}).sort()).toEqual(
+      [
+        `cdevents.unified.${clusterToken('prod.eu')}.service.deployed`,
+        'cdevents.unified.prod-us.service.deployed',
+        'cdevents.unified.prod_eu.service.deployed',
+      ].sort(),
+    );
+    expect(clusterToken('prod.eu')).not.toBe('prod_eu');
+
+    // Finding 16: argo-eu's heartbeat claiming to be argo-us is not shown as argo-us.
+    const agents = await openAgentsBucket(eu);
+    await agents.put('argo-eu', JSON.stringify({ ...heartbeat('argo-us'), version: 'EVIL-9.9.9' }));
+    await writeHeartbeat(await openAgentsBucket(us), heartbeat('argo-us'));
+    const seen = await readHeartbeatsChecked(running.nc);
+    expect(seen.heartbeats.map((h) => `${h.instance} ${h.version}`)).toEqual(['argo-us test']);
+    expect(seen.refused).toEqual([{ key: 'argo-eu', reason: 'instance-mismatch' }]);
+    expect(processLogs.text()).not.toMatch(VIOLATION);
   });
 });
 
@@ -257,6 +632,10 @@ describe('deploy/nats: the 3-node cluster with the accounts, end to end', () => 
     const processLogs = captureLogs({ level: 'warn' });
     const database = randomDatabase('argus_deploy');
     const ch = clickHouseTarget();
+    // The hub creates the agents' buckets for the instances of its registry.
+    const registryFile = join(mkdtempSync(join(tmpdir(), 'argus-deploy-registry-')), 'registry.yaml');
+    writeFileSync(registryFile, stringifyYaml(REGISTRY));
+    cleanups.push(async () => rmSync(dirname(registryFile), { recursive: true, force: true }));
     const hub = await runHub(
       parseOptions(HUB_OPTIONS, {
         flags: {
@@ -264,6 +643,7 @@ describe('deploy/nats: the 3-node cluster with the accounts, end to end', () => 
           natsUser: 'hub',
           natsInboxPrefix: '_INBOX_hub',
           natsPassword: PASSWORDS.NATS_HUB_PASSWORD,
+          registry: registryFile,
           replicas: '3',
           database,
           ...(ch.url === undefined ? { dataDir: ch.dataDir } : { clickhouseUrl: ch.url }),
@@ -339,7 +719,7 @@ describe('deploy/nats: the 3-node cluster with the accounts, end to end', () => 
       processLogs.destination,
     );
     cleanups.push(() => us.shutdown.shutdown('test done'));
-    const { headers, body } = toHttpBinary(event(7));
+    const { headers, body } = toHttpBinary(deployedOn('prod-us', 'us-webhook-7', 'sha256%3Aabc'));
     const posted = await fetch(`http://127.0.0.1:${us.http.address.port}${WEBHOOK_PATH}`, {
       method: 'POST',
       headers: { ...headers, authorization: 'Bearer hook-token' },
@@ -373,7 +753,9 @@ describe('deploy/nats: the 3-node cluster with the accounts, end to end', () => 
       'CDEVENTS',
       'CDEVENTS_DLQ',
       'KV_argus_agents',
-      'KV_argus_agent_progress',
+      'KV_argus_hub',
+      'KV_argus_agent_progress_argo-eu',
+      'KV_argus_agent_progress_argo-us',
     ]) {
       expect((await jsm.streams.info(stream)).config.num_replicas, stream).toBe(3);
     }

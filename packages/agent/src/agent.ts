@@ -480,6 +480,7 @@ export class Agent {
           instance: this.#config.instance,
           cluster: entry.cluster,
           architecture: this.#config.architecture,
+          msgIdKey: store.messageIdKey,
         });
         this.#config.metrics.publishSeconds.observe((performance.now() - started) / 1000);
         if (ack.duplicate) this.#config.metrics.duplicates.inc();

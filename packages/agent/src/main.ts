@@ -23,7 +23,7 @@ import { ArgoCdApiSource } from './sources/argocd-api.js';
 import { KubernetesSource } from './sources/kubernetes.js';
 import type { AppSource } from './sources/source.js';
 import { webhookRoute } from './sources/webhook.js';
-import { openAgentsBucket, writeHeartbeat } from './state/progress-store.js';
+import { openAgentsBucket, ProgressStore, writeHeartbeat } from './state/progress-store.js';
 
 export type AgentOptions = ParsedOptions<AgentOptionsSpec>;
 
@@ -113,6 +113,8 @@ export const runAgent = async (
     let agent: Agent | undefined;
     let source: AppSource | undefined;
     if (options.source === 'webhook') {
+      // No progress to keep, but the bucket holds the secret of the agent's raw message ids.
+      const store = await ProgressStore.open(nc, options.instance, options.replicas);
       routes.push(
         webhookRoute({
           js: jetstream(nc),
@@ -123,6 +125,7 @@ export const runAgent = async (
           token: options.webhookToken,
           inClusterName: cluster,
           maxEventBytes: options.maxEventBytes,
+          msgIdKey: store.messageIdKey,
         }),
       );
       const kv = await openAgentsBucket(nc, options.replicas);

@@ -147,7 +147,8 @@ export const AGENT_OPTIONS = {
   },
   replicas: {
     kind: 'integer',
-    description: 'JetStream replicas of the KV buckets the agent creates',
+    description:
+      'JetStream replicas of its KV bucket, should it create it (only where NATS permits: deploy/nats lets the hub alone)',
     default: 1,
     min: 1,
   },

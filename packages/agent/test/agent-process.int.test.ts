@@ -15,12 +15,13 @@ import {
   simulatorFor,
   startArgoCdApi,
 } from '@argus/argocd-sim';
-import { ensureStreams, HEADERS, RAW_STREAM } from '@argus/bus';
-import { isCDEvent, natsMessageId } from '@argus/cdevents';
+import { ensureStreams, HEADERS, parseRawSubject, RAW_STREAM, rawMessageId } from '@argus/bus';
+import { isCDEvent } from '@argus/cdevents';
 import { ArgusProcess, freePort, NatsServer, waitFor } from '@argus/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { expect, test } from 'vitest';
+import { ProgressStore } from '../src/index.js';
 import {
   BASIC_EXPECTED,
   BASIC_GUESTBOOK,
@@ -139,21 +140,32 @@ interface Stored {
 }
 
 /** Every message of CDEVENTS_RAW in stream order, grouped by app (environment events under their namespace). */
-const stored = async (nc: NatsConnection): Promise<Stored[]> =>
-  (await rawMessages(nc)).map((m) => {
+const stored = async (nc: NatsConnection): Promise<Stored[]> => {
+  const messages = await rawMessages(nc);
+  const [first] = messages;
+  // One agent published them all: its message ids are keyed with the secret in its bucket.
+  const key =
+    first === undefined
+      ? ''
+      : (await ProgressStore.open(nc, parseRawSubject(first.subject).instance)).messageIdKey;
+  return messages.map((m) => {
     const event = m.json<{
       context: { type: string; id: string; source: string };
       subject: { id: string };
       customData?: { argocd?: { app?: string } };
     }>();
     expect(isCDEvent(event)).toBe(true);
-    expect(m.header.get(HEADERS.msgId)).toBe(natsMessageId(event.context.source, event.context.id));
+    const { instance } = parseRawSubject(m.subject);
+    expect(m.header.get(HEADERS.msgId)).toBe(
+      rawMessageId(instance, event.context.source, event.context.id, key),
+    );
     return {
       type: event.context.type.split('.').slice(2, 4).join('.'),
       key: event.customData?.argocd?.app ?? event.subject.id.split('/')[1] ?? '',
       msgId: m.header.get(HEADERS.msgId),
     };
   });
+};
 
 const count = async (nc: NatsConnection): Promise<number> =>
   (await (await jetstreamManager(nc)).streams.info(RAW_STREAM)).state.messages;

@@ -7,14 +7,21 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AppDefinition, buildScenario, type Scenario } from '@argus/argocd-sim';
-import { DLQ_STREAM, ensureStreams, RAW_STREAM, UNIFIED_STREAM } from '@argus/bus';
+import {
+  DLQ_STREAM,
+  ensureStreams,
+  parseRawSubject,
+  RAW_STREAM,
+  rawMessageId,
+  UNIFIED_STREAM,
+} from '@argus/bus';
 import { type HealthServer, startHealthServer } from '@argus/runtime';
 import { NatsServer } from '@argus/testkit';
 import { jetstream, jetstreamManager, type StoredMsg } from '@nats-io/jetstream';
 import type { ConnectionOptions, NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { Agent, AgentMetrics, type AppSource, webhookRoute } from '../src/index.js';
+import { Agent, AgentMetrics, type AppSource, ProgressStore, webhookRoute } from '../src/index.js';
 
 /** The token the simulator's API servers are started with. */
 export const TOKEN = 'test-token';
@@ -85,12 +92,12 @@ export const BASIC_EXPECTED: Record<string, string[]> = {
   ],
 };
 
-/** Every stream the agent writes to, its KV buckets included. */
+/** Every stream the agent writes to, its KV buckets included (`*`: every stream with that prefix). */
 export const AGENT_STREAMS = [
   RAW_STREAM,
   UNIFIED_STREAM,
   DLQ_STREAM,
-  'KV_argus_agent_progress',
+  'KV_argus_agent_progress*',
   'KV_argus_agents',
 ] as const;
 
@@ -122,7 +129,12 @@ export const natsForFile = (
   if (fresh !== undefined) {
     beforeEach(async () => {
       const jsm = await jetstreamManager(fixture.nc);
-      for (const s of fresh) await jsm.streams.delete(s).catch(() => undefined);
+      const existing: string[] = [];
+      for await (const name of jsm.streams.names()) existing.push(name);
+      const doomed = existing.filter((name) =>
+        fresh.some((s) => (s.endsWith('*') ? name.startsWith(s.slice(0, -1)) : name === s)),
+      );
+      for (const s of doomed) await jsm.streams.delete(s).catch(() => undefined);
       await ensureStreams(jsm);
     });
   }
@@ -146,6 +158,20 @@ export const cleanupsAfterEach = (): (() => Promise<void> | void)[] => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
   return cleanups;
+};
+
+/**
+ * The `Nats-Msg-Id` the agent that published on `subject` gives an event: scoped to its instance and
+ * keyed with the secret in its progress bucket (`rawMessageId`).
+ */
+export const expectedMsgId = async (
+  nc: NatsConnection,
+  subject: string,
+  event: { readonly context: { readonly source: string; readonly id: string } },
+): Promise<string> => {
+  const { instance } = parseRawSubject(subject);
+  const key = (await ProgressStore.open(nc, instance)).messageIdKey;
+  return rawMessageId(instance, event.context.source, event.context.id, key);
 };
 
 /** Every message of CDEVENTS_RAW, in stream order. */
@@ -205,8 +231,8 @@ export const testAgent = (options: {
     heartbeatMs: 60_000,
   });
 
-/** The agent's HTTP listener on a free loopback port, serving only the webhook receiver. */
-export const startWebhookReceiver = (options: {
+/** The agent's HTTP listener on a free loopback port, serving only the webhook receiver (keyed ids, as main.ts). */
+export const startWebhookReceiver = async (options: {
   nc: NatsConnection;
   logger: Logger;
   instance: string;
@@ -214,6 +240,7 @@ export const startWebhookReceiver = (options: {
   maxEventBytes: number;
 }): Promise<HealthServer> => {
   const metrics = new AgentMetrics();
+  const { messageIdKey } = await ProgressStore.open(options.nc, options.instance);
   return startHealthServer({
     listen: { host: '127.0.0.1', port: 0 },
     registry: metrics.registry,
@@ -228,6 +255,7 @@ export const startWebhookReceiver = (options: {
         architecture: 'distributed',
         inClusterName: options.inClusterName,
         maxEventBytes: options.maxEventBytes,
+        msgIdKey: messageIdKey,
       }),
     ],
   });

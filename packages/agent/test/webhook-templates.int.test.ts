@@ -13,7 +13,7 @@ import {
   templateVars,
 } from '@argus/argocd-sim';
 import { DLQ_STREAM, HEADERS, RAW_STREAM, UNIFIED_STREAM } from '@argus/bus';
-import { type CDEvent, natsMessageId, parse, toHttpBinary } from '@argus/cdevents';
+import { type CDEvent, parse, toHttpBinary } from '@argus/cdevents';
 import type { HealthServer } from '@argus/runtime';
 import { captureLogs } from '@argus/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -29,6 +29,7 @@ import {
   BASIC_GUESTBOOK,
   BASIC_PODINFO,
   basicScenario,
+  expectedMsgId,
   natsForFile,
   rawMessages,
   startWebhookReceiver,
@@ -145,7 +146,7 @@ describe('argocd-notifications-cm templates -> webhook receiver -> CDEVENTS_RAW'
     }
     expect(grouped).toEqual(EXPECTED);
     for (const { event, msgId, subject } of events) {
-      expect(msgId).toBe(natsMessageId(event.context.source, event.context.id));
+      expect(msgId).toBe(await expectedMsgId(nats.nc, subject, event));
       expect(subject).toBe(`cdevents.raw.${INSTANCE}.${predicate(event)}`);
       const content = event.subject.content as { artifactId?: string };
       if (content.artifactId !== undefined) expect(isPurl(content.artifactId), content.artifactId).toBe(true);
@@ -219,7 +220,7 @@ describe('argocd-notifications-cm templates -> webhook receiver -> CDEVENTS_RAW'
     const events = await stored();
     expect(events).toHaveLength(1);
     const event = parse(first.body);
-    expect(events[0]?.msgId).toBe(natsMessageId(event.context.source, event.context.id));
+    expect(events[0]?.msgId).toBe(await expectedMsgId(nats.nc, events[0]?.subject ?? '', event));
   });
 
   test('a template that renders an invalid CDEvent gets 400 with the validation issues, nothing is stored', async () => {

@@ -56,3 +56,18 @@ export interface StreamDrift {
  */
 export const isPayloadTooLarge = (error: unknown): boolean =>
   error instanceof Error && error.name === 'InvalidArgumentError' && error.message.includes('max_payload');
+
+/** A KV bucket Argus needs does not exist, and these credentials may not create it. */
+export class BucketMissingError extends BusError {
+  override name = 'BucketMissingError';
+  readonly bucket: string;
+  constructor(bucket: string, cause?: unknown) {
+    super(
+      `KV bucket ${bucket} does not exist, and these credentials may not create it (agents never may): ` +
+        'the hub creates argus_agents and argus_agent_progress_<instance> at start for every instance its ' +
+        'registry lists, so list this instance there and restart the hub (deploy/nats/README.md)',
+      { cause },
+    );
+    this.bucket = bucket;
+  }
+}

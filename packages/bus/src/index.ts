@@ -1,11 +1,34 @@
-export type { AgentHeartbeat } from './agents.js';
-export { AGENTS_BUCKET, kvKeyPart, openAgentsBucket, readHeartbeats, writeHeartbeat } from './agents.js';
+export type { AgentHeartbeat, RefusedHeartbeat } from './agents.js';
+export {
+  kvKeyPart,
+  openAgentsBucket,
+  readHeartbeats,
+  readHeartbeatsChecked,
+  writeHeartbeat,
+} from './agents.js';
 export type { BatchAck, OutgoingMessage } from './batch-publisher.js';
 export { BatchPublishError, BatchPublisher } from './batch-publisher.js';
+export {
+  AGENTS_BUCKET,
+  bucketConfig,
+  bucketDrift,
+  bucketStream,
+  ensureBucket,
+  HUB_BUCKET,
+  isPermissionViolation,
+  isStreamNotFound,
+  LEGACY_PROGRESS_BUCKET,
+  MAX_HEARTBEAT_BYTES,
+  messageIdKey,
+  openBucket,
+  openExistingBucket,
+  progressBucket,
+} from './buckets.js';
 export type { NatsClientOptions, NatsSetup } from './connect.js';
 export { connectNats, drainOrClose, inboxPrefixOf, natsSetup } from './connect.js';
 export type { StreamDrift } from './errors.js';
 export {
+  BucketMissingError,
   BusError,
   InvalidTokenError,
   isPayloadTooLarge,
@@ -15,7 +38,7 @@ export {
 export { HeaderList, isValidHeaderName } from './header-list.js';
 export { HEADERS, headerValue, MAX_HEADER_VALUE_LENGTH } from './headers.js';
 export type { RawPublishOptions } from './publish.js';
-export { publishRaw, rawMessage, typeTokens } from './publish.js';
+export { publishRaw, rawMessage, rawMessageId, typeTokens } from './publish.js';
 export type { HeaderReader } from './received-headers.js';
 export { receivedHeaderPairs, receivedHeaders } from './received-headers.js';
 export type { ConsumerOptions, EnsureReport, StreamOptions } from './streams.js';
@@ -40,9 +63,11 @@ export {
 export type { RawSubjectParts } from './subjects.js';
 export {
   assertToken,
+  clusterToken,
   DLQ_SUBJECT_PREFIX,
   dlqSubject,
   isToken,
+  NO_CLUSTER_TOKEN,
   parseRawSubject,
   RAW_SUBJECT_PREFIX,
   rawSubject,

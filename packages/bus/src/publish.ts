@@ -1,4 +1,5 @@
-import { type CDEvent, classifyEventType, natsMessageId, toNatsBinary } from '@argus/cdevents';
+import { createHash, createHmac } from 'node:crypto';
+import { type CDEvent, classifyEventType, toNatsBinary } from '@argus/cdevents';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/nats-core';
 import { HeaderList } from './header-list.js';
@@ -12,9 +13,35 @@ export interface RawPublishOptions {
   readonly cluster?: string | undefined;
   /** How the agent's Argo CD is deployed, for the hub's instance registry. */
   readonly architecture?: string | undefined;
+  /**
+   * The publisher's secret message-id key (`messageIdKey`, kept in its own KV bucket). Without it the
+   * raw message id is still scoped to the instance but can be computed by anyone who knows the event.
+   */
+  readonly msgIdKey?: string | undefined;
   /** JetStream publish timeout. @default 5000 */
   readonly timeoutMs?: number;
 }
+
+/**
+ * `Nats-Msg-Id` of a raw message: scoped to the publishing instance, and keyed with the publisher's
+ * secret. The raw stream has one duplicate window for every publisher, and JetStream acks a second
+ * message with a known id as a duplicate and drops it: an id another publisher can compute is an id
+ * it can publish first, and the victim's event would be lost (adversarial review 2, finding 3). With
+ * the key, no other publisher can compute it; a retry or restart of the same publisher gets the same
+ * id. Events seen by two observers (an Argo CD principal and its spoke) are de-duplicated by the hub,
+ * which knows who may report which source, not by this window.
+ */
+export const rawMessageId = (
+  instance: string,
+  source: string,
+  id: string,
+  key?: string | undefined,
+): string => {
+  const text = `${instance}|${source.length}:${source}|${id}`;
+  const digest =
+    key === undefined ? createHash('sha256').update(text) : createHmac('sha256', key).update(text);
+  return digest.digest('hex').slice(0, 32);
+};
 
 /** The subject tokens of an event's type: `service`/`deployed`, or `mytool-resource`/`created` for custom types. */
 export const typeTokens = (type: string): { subjectType: string; predicate: string } => {
@@ -27,19 +54,24 @@ export const typeTokens = (type: string): { subjectType: string; predicate: stri
 /** The NATS message an agent publishes for one event: subject, headers and body. */
 export const rawMessage = (
   event: CDEvent,
-  options: Pick<RawPublishOptions, 'instance' | 'cluster' | 'architecture'>,
+  options: Pick<RawPublishOptions, 'instance' | 'cluster' | 'architecture' | 'msgIdKey'>,
 ): { subject: string; headers: MsgHdrs; data: Uint8Array; msgId: string } => {
   const { subjectType, predicate } = typeTokens(event.context.type);
   const binary = toNatsBinary(event);
   const h = new HeaderList();
-  for (const [name, value] of Object.entries(binary.headers)) h.set(name, headerValue(value));
+  const msgId = rawMessageId(options.instance, event.context.source, event.context.id, options.msgIdKey);
+  for (const [name, value] of Object.entries(binary.headers)) {
+    // The binding's own message id is the global one; the raw stream's is per publisher.
+    if (name.toLowerCase() !== HEADERS.msgId.toLowerCase()) h.set(name, headerValue(value));
+  }
+  h.set(HEADERS.msgId, msgId);
   if (options.cluster !== undefined) h.set(HEADERS.cluster, headerValue(options.cluster));
   if (options.architecture !== undefined) h.set(HEADERS.architecture, headerValue(options.architecture));
   return {
     subject: rawSubject(options.instance, subjectType, predicate),
     headers: h,
     data: binary.data,
-    msgId: natsMessageId(event.context.source, event.context.id),
+    msgId,
   };
 };
 

@@ -21,7 +21,7 @@ export const HUB_CONSUMER = 'argus-hub';
 
 const MINUTE_MS = 60_000;
 /** JetStream API error code: a stream of that name exists with another configuration. */
-const STREAM_NAME_IN_USE = 10058;
+export const STREAM_NAME_IN_USE = 10058;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 
 /** The raw stream's de-duplication window must cover agent retries and restarts. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { InvalidTokenError, SubjectSchemeError } from './errors.js';
 
 export const RAW_SUBJECT_PREFIX = 'cdevents.raw';
@@ -24,6 +25,27 @@ export const toToken = (value: string): string => {
   return token === '' ? '_' : token;
 };
 
+/** The unified subject token of events with no cluster (CI, tests). */
+export const NO_CLUSTER_TOKEN = 'unassigned';
+/** A mapped cluster token ends with `-x` and 32 hex digits (128 bits of SHA-256 of the exact name). */
+const MAPPED_SUFFIX = /-x[0-9a-f]{32}$/;
+const MAX_TOKEN = 64;
+
+/**
+ * The unified subject token of a cluster, one-to-one: a name that is a token is its own token; any
+ * other name (`prod.eu`, `prod eu`, an Argo CD server URL or an EKS ARN, longer than 64 characters)
+ * becomes its readable part plus `-x` and a digest of the exact name, so `prod.eu`, `prod eu` and
+ * `prod_eu` get three tokens. Names are not refused: Argo CD cluster names are often not tokens, and
+ * refusing them would lose events. A token that looks mapped, and `unassigned`, are mapped too, so
+ * no name can take another's token or the no-cluster one. The exact name is in `Argus-Cluster`.
+ */
+export const clusterToken = (cluster: string): string => {
+  if (cluster === '') return NO_CLUSTER_TOKEN;
+  if (isToken(cluster) && cluster !== NO_CLUSTER_TOKEN && !MAPPED_SUFFIX.test(cluster)) return cluster;
+  const digest = createHash('sha256').update(cluster).digest('hex').slice(0, 32);
+  return `${toToken(cluster).slice(0, MAX_TOKEN - 34)}-x${digest}`;
+};
+
 /** `cdevents.raw.<instance>.<subjectType>.<predicate>`: where an agent publishes. */
 export const rawSubject = (instance: string, subjectType: string, predicate: string): string =>
   `${RAW_SUBJECT_PREFIX}.${assertToken(instance, 'instance id')}.${assertToken(subjectType, 'subject type')}.${assertToken(predicate, 'predicate')}`;
@@ -32,9 +54,9 @@ export const rawSubject = (instance: string, subjectType: string, predicate: str
 export const rawSubjectsOf = (instance: string): string =>
   `${RAW_SUBJECT_PREFIX}.${assertToken(instance, 'instance id')}.>`;
 
-/** `cdevents.unified.<cluster>.<subjectType>.<predicate>`: the hub's clean stream. */
+/** `cdevents.unified.<cluster token>.<subjectType>.<predicate>`: the hub's clean stream (`clusterToken`; '' is no cluster). */
 export const unifiedSubject = (cluster: string, subjectType: string, predicate: string): string =>
-  `${UNIFIED_SUBJECT_PREFIX}.${toToken(cluster)}.${assertToken(subjectType, 'subject type')}.${assertToken(predicate, 'predicate')}`;
+  `${UNIFIED_SUBJECT_PREFIX}.${clusterToken(cluster)}.${assertToken(subjectType, 'subject type')}.${assertToken(predicate, 'predicate')}`;
 
 /** `cdevents.dlq.<instance>`: dead letters of what one instance sent. */
 export const dlqSubject = (instance: string): string => `${DLQ_SUBJECT_PREFIX}.${toToken(instance)}`;

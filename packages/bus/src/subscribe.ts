@@ -12,7 +12,7 @@ import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import { BusError, InvalidTokenError } from './errors.js';
 import { HEADERS } from './headers.js';
 import { UNIFIED_STREAM } from './streams.js';
-import { isToken, toToken, UNIFIED_SUBJECT_PREFIX } from './subjects.js';
+import { clusterToken, isToken, UNIFIED_SUBJECT_PREFIX } from './subjects.js';
 
 /** One event of the unified stream with the hub's tags. */
 export interface UnifiedEvent extends UnifiedTags {
@@ -55,7 +55,7 @@ export interface UnifiedSubscription {
 export const unifiedFilter = (selector: UnifiedSelector): string =>
   [
     UNIFIED_SUBJECT_PREFIX,
-    selector.cluster === undefined ? '*' : toToken(selector.cluster),
+    selector.cluster === undefined ? '*' : clusterToken(selector.cluster),
     selector.subjectType ?? '*',
     selector.predicate ?? '*',
   ].join('.');

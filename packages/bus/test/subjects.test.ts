@@ -1,10 +1,14 @@
 import { createEvent } from '@argus/cdevents';
 import { describe, expect, test } from 'vitest';
 import {
+  clusterToken,
   dlqSubject,
   InvalidTokenError,
+  isToken,
+  NO_CLUSTER_TOKEN,
   parseRawSubject,
   rawMessage,
+  rawMessageId,
   rawSubject,
   SubjectSchemeError,
   streamConfigs,
@@ -17,9 +21,13 @@ import {
 describe('subjects', () => {
   test('raw, unified and dlq subjects follow the scheme', () => {
     expect(rawSubject('prod-eu', 'service', 'deployed')).toBe('cdevents.raw.prod-eu.service.deployed');
-    expect(unifiedSubject('prod.eu/1', 'service', 'deployed')).toBe(
-      'cdevents.unified.prod_eu_1.service.deployed',
+    expect(unifiedSubject('prod-eu', 'service', 'deployed')).toBe(
+      'cdevents.unified.prod-eu.service.deployed',
     );
+    expect(unifiedSubject('prod.eu/1', 'service', 'deployed')).toMatch(
+      /^cdevents\.unified\.prod_eu_1-x[0-9a-f]{32}\.service\.deployed$/,
+    );
+    expect(unifiedSubject('', 'service', 'deployed')).toBe('cdevents.unified.unassigned.service.deployed');
     expect(dlqSubject('a.b')).toBe('cdevents.dlq.a_b');
   });
 
@@ -49,6 +57,39 @@ describe('subjects', () => {
     expect(toToken('')).toBe('_');
   });
 
+  test('clusterToken is one-to-one: names that collide under toToken get distinct tokens', () => {
+    // Finding 6 of adversarial review 2: all of these were routed to cdevents.unified.prod_eu.
+    const names = ['prod_eu', 'prod.eu', 'prod eu', 'prod/eu', 'prod-*', 'prod->', 'prod-_'];
+    const tokens = names.map(clusterToken);
+    expect(new Set(tokens).size).toBe(names.length);
+    expect(clusterToken('prod_eu')).toBe('prod_eu');
+    expect(clusterToken('prod-_')).toBe('prod-_');
+    for (const token of tokens) expect(isToken(token), token).toBe(true);
+    // A name cannot take the no-cluster token, nor the token another name was mapped to.
+    expect(clusterToken('')).toBe(NO_CLUSTER_TOKEN);
+    expect(clusterToken(NO_CLUSTER_TOKEN)).not.toBe(NO_CLUSTER_TOKEN);
+    const mapped = clusterToken('prod.eu');
+    expect(clusterToken(mapped)).not.toBe(mapped);
+    // Long names keep distinct tokens within the 64-character limit, and the same name the same token.
+    const long = ['x'.repeat(100), `${'x'.repeat(99)}y`].map(clusterToken);
+    expect(long[0]).not.toBe(long[1]);
+    expect(long.every((t) => t.length <= 64 && isToken(t))).toBe(true);
+    expect(clusterToken('arn:aws:eks:us-east-1:1:cluster/prod')).toBe(
+      clusterToken('arn:aws:eks:us-east-1:1:cluster/prod'),
+    );
+  });
+
+  test('raw message ids are scoped to the instance and, with a key, unguessable without it', () => {
+    const plain = rawMessageId('argo-us', '/argocd/prod-us/a/b', 'id-1');
+    expect(rawMessageId('argo-eu', '/argocd/prod-us/a/b', 'id-1')).not.toBe(plain);
+    expect(rawMessageId('argo-us', '/argocd/prod-us/a/b', 'id-1')).toBe(plain);
+    const keyed = rawMessageId('argo-us', '/argocd/prod-us/a/b', 'id-1', 'secret-1');
+    expect(keyed).not.toBe(plain);
+    expect(rawMessageId('argo-us', '/argocd/prod-us/a/b', 'id-1', 'secret-2')).not.toBe(keyed);
+    expect(rawMessageId('argo-us', '/argocd/prod-us/a/b', 'id-1', 'secret-1')).toBe(keyed);
+    expect(keyed).toMatch(/^[0-9a-f]{32}$/);
+  });
+
   test('typeTokens of known and custom types', () => {
     expect(typeTokens('dev.cdevents.service.deployed.0.3.0')).toEqual({
       subjectType: 'service',
@@ -60,7 +101,7 @@ describe('subjects', () => {
     });
   });
 
-  test('rawMessage carries the binary-mode headers, the destination and the identity message id', () => {
+  test('rawMessage carries the binary-mode headers, the destination and the per-publisher message id', () => {
     const event = createEvent({
       type: 'service.deployed',
       source: '/argocd/prod/podinfo',
@@ -72,6 +113,10 @@ describe('subjects', () => {
     expect(m.headers.get('ce-type')).toBe('dev.cdevents.service.deployed.0.3.0');
     expect(m.headers.get('Argus-Cluster')).toBe('prod-eu');
     expect(m.headers.get('Nats-Msg-Id')).toBe(m.msgId);
+    expect(m.msgId).toBe(rawMessageId('argo-1', '/argocd/prod/podinfo', 'x1'));
+    expect(rawMessage(event, { instance: 'argo-1', msgIdKey: 'k' }).headers.get('Nats-Msg-Id')).toBe(
+      rawMessageId('argo-1', '/argocd/prod/podinfo', 'x1', 'k'),
+    );
     expect(JSON.parse(new TextDecoder().decode(m.data))).toEqual(event);
   });
 });

@@ -25,6 +25,7 @@ export type DeadLetterReason =
   | 'bad-subject'
   | 'subject-mismatch'
   | 'cluster-not-allowed'
+  | 'source-not-owned'
   | 'timestamp-out-of-range'
   | 'store-rejected'
   | 'internal-error';

@@ -320,7 +320,12 @@ export class Hub {
       return undefined;
     }
     const destination = headers?.get(HEADERS.cluster) ?? '';
-    const tags = tagEvent(this.#registry, result.instance, destination === '' ? undefined : destination);
+    const tags = tagEvent(
+      this.#registry,
+      result.instance,
+      destination === '' ? undefined : destination,
+      result.validated.event.context.source,
+    );
     if (tags instanceof RejectedMessage) return tags;
     const { event, specVersion } = result.validated;
     const row = toEventRow({

@@ -1,3 +1,4 @@
+export { ensureAgentState } from './agent-state.js';
 export type { DeadLetterReason } from './errors.js';
 export { HubError, RegistryError, RejectedMessage } from './errors.js';
 export type { HubConfig } from './hub.js';

@@ -25,6 +25,8 @@ export interface IngestConfig {
   readonly rate?: { readonly perSecond: number; readonly burst: number };
   /** @default 1000 */
   readonly maxBatchSize?: number;
+  /** The hub's secret for the raw message ids of ingested events (`messageIdKey`). */
+  readonly msgIdKey?: string | undefined;
 }
 
 /** Parses `producer=token` entries; producers must be subject tokens (they become the raw subject's instance). */
@@ -161,7 +163,9 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
     let acks: Awaited<ReturnType<typeof publishRaw>>[];
     try {
       acks = await Promise.all(
-        events.map(({ event }) => publishRaw(config.js, event, { instance: producer })),
+        events.map(({ event }) =>
+          publishRaw(config.js, event, { instance: producer, msgIdKey: config.msgIdKey }),
+        ),
       );
     } catch (err) {
       if (isPayloadTooLarge(err)) {

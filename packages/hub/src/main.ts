@@ -17,6 +17,7 @@ import { Store } from '@argus/store';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
+import { ensureAgentState } from './agent-state.js';
 import { Hub } from './hub.js';
 import { ingestRoute, parseIngestTokens } from './ingest.js';
 import { HubMetrics } from './metrics.js';
@@ -81,6 +82,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
 
     const nc = await connectNats(natsSetup(options, 'argus-hub', logger));
     shutdown.add('drain nats', () => drainOrClose(nc));
+    const { ingestMsgIdKey } = await ensureAgentState(nc, registry, options.replicas, logger);
 
     const metrics = new HubMetrics();
     const hub = new Hub({
@@ -127,6 +129,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
           tokens,
           maxEventBytes: options.maxEventBytes,
           maxBatchBytes: options.maxBatchBytes,
+          msgIdKey: ingestMsgIdKey,
           rate: { perSecond: options.ingestRate, burst: options.ingestBurst ?? 2 * options.ingestRate },
         }),
       ],

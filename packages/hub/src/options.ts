@@ -24,7 +24,8 @@ export const HUB_OPTIONS = {
   database: { kind: 'string', description: 'ClickHouse database', default: 'argus', placeholder: '<name>' },
   registry: {
     kind: 'string',
-    description: 'registry YAML: clusters, instances and their Argo CD destinations',
+    description:
+      'registry YAML: clusters, instances and the destinations and sources each owns (strict unless it says otherwise; docs/tenancy.md); the hub creates the KV bucket of each instance listed',
     placeholder: '<file>',
   },
   httpListen: {
@@ -94,7 +95,7 @@ export const HUB_OPTIONS = {
   },
   replicas: {
     kind: 'integer',
-    description: 'JetStream replicas of streams the hub creates',
+    description: 'JetStream replicas of the streams and KV buckets the hub creates',
     default: 1,
     min: 1,
   },

@@ -15,6 +15,11 @@ export interface InstanceEntry {
   readonly architecture: string;
   /** Argo CD destination (name or server URL) -> registry cluster name. */
   readonly destinations: ReadonlyMap<string, string>;
+  /**
+   * Source prefixes the instance owns besides `/argocd/<its clusters>/` (events it forwards that are
+   * not derived from Argo CD apps); no other publisher may use them.
+   */
+  readonly sources: readonly string[];
 }
 
 /** Instances, their Argo CD destinations, and the clusters those destinations are. */
@@ -22,13 +27,20 @@ export interface Registry {
   readonly clusters: ReadonlyMap<string, ClusterEntry>;
   readonly instances: ReadonlyMap<string, InstanceEntry>;
   /**
-   * `true`: a registered instance may only report destinations listed for it; others go to the
-   * dead-letter stream as `cluster-not-allowed`. `false`: unlisted destinations are kept as reported.
+   * `true` (the default of a registry file): an instance may report only the destinations, and the
+   * `/argocd/<cluster>/` sources, that the registry lists for it; an instance the registry does not
+   * list (an ingest producer) may report none. `false`: destinations and sources that are not the
+   * registry's are kept as reported. Either way a cluster of the registry, and a source prefix listed
+   * for some instances, is theirs alone.
    */
   readonly strict: boolean;
 }
 
+/** No registry file: nothing is owned, so every destination and source is kept as reported. */
 export const EMPTY_REGISTRY: Registry = { clusters: new Map(), instances: new Map(), strict: false };
+
+/** Sources the agents derive from Argo CD apps: `/argocd/<cluster>/<namespace>/<app>` (cluster URI-encoded). */
+export const ARGOCD_SOURCE_PREFIX = '/argocd/';
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -61,6 +73,22 @@ const onlyKeys = (
   }
 };
 
+const sourcePrefixes = (value: unknown, where: string, file?: string): string[] => {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
+    throw new RegistryError(`${where} must be a list of source prefixes (non-empty strings)`, file);
+  }
+  const prefixes = value as string[];
+  const argocd = prefixes.find((p) => p.startsWith(ARGOCD_SOURCE_PREFIX));
+  if (argocd !== undefined) {
+    throw new RegistryError(
+      `${where} lists ${JSON.stringify(argocd)}: /argocd/<cluster>/ sources follow the instance's clusters, list the cluster instead`,
+      file,
+    );
+  }
+  return prefixes;
+};
+
 /** Validates a parsed registry document. Throws `RegistryError` naming the offending key. */
 export const buildRegistry = (doc: unknown, file?: string): Registry => {
   if (doc === null || doc === undefined) return EMPTY_REGISTRY;
@@ -90,7 +118,7 @@ export const buildRegistry = (doc: unknown, file?: string): Registry => {
     }
     const entry = value ?? {};
     if (!isRecord(entry)) throw new RegistryError(`instances.${name} must be a map`, file);
-    onlyKeys(entry, ['architecture', 'clusters'], `instances.${name}`, file);
+    onlyKeys(entry, ['architecture', 'clusters', 'sources'], `instances.${name}`, file);
     const architecture = entry.architecture === undefined ? 'unknown' : String(entry.architecture);
     if (!ARCHITECTURES.includes(architecture)) {
       throw new RegistryError(
@@ -117,9 +145,11 @@ export const buildRegistry = (doc: unknown, file?: string): Registry => {
         );
       }
     }
-    instances.set(name, { name, architecture, destinations });
+    const sources = sourcePrefixes(entry.sources, `instances.${name}.sources`, file);
+    instances.set(name, { name, architecture, destinations, sources });
   }
-  const strict = doc.strict === undefined ? false : doc.strict === true;
+  // Strict unless a file says otherwise: an agent's credentials must not speak for other clusters.
+  const strict = doc.strict === undefined ? true : doc.strict === true;
   if (doc.strict !== undefined && typeof doc.strict !== 'boolean')
     throw new RegistryError('strict must be true or false', file);
   return { clusters, instances, strict };

@@ -102,19 +102,23 @@ describe('hub pipeline', () => {
   test('repeats end as one event: JetStream window, then the hub cache, then the store', async () => {
     const hub = await startHub();
     const event = deployed();
-    // Two agents report one occurrence: the raw stream's duplicate window keeps the first.
+    // A publisher's retry is absorbed by the raw stream's window (its message ids are its own).
     const first = await publishRaw(js, event, { instance: 'principal', cluster: 'spoke-1' });
-    const second = await publishRaw(js, event, { instance: 'spoke-1', cluster: 'spoke-1' });
+    const retry = await publishRaw(js, event, { instance: 'principal', cluster: 'spoke-1' });
     expect(first.duplicate).toBe(false);
-    expect(second.duplicate).toBe(true);
-    // A repeat without the message id (another producer) passes JetStream; the hub catches it.
+    expect(retry.duplicate).toBe(true);
+    // Two agents report one occurrence: each publisher's window is its own (so none can suppress
+    // another's events), both reach the raw stream, and the hub keeps the first.
+    const second = await publishRaw(js, event, { instance: 'spoke-1', cluster: 'spoke-1' });
+    expect(second.duplicate).toBe(false);
+    // A repeat without the message id (another producer) passes JetStream too; the hub catches it.
     const m = rawMessage(event, { instance: 'other' });
     m.headers.delete(HEADERS.msgId);
     await js.publish(m.subject, m.data, { headers: m.headers });
-    await settled(2);
-    expect(hub.stats().duplicates).toBe(1);
+    await settled(3);
+    expect(hub.stats().duplicates).toBe(2);
     const byLayer = (await hub.metrics.duplicates.get()).values;
-    expect(byLayer.find((v) => v.labels.layer === 'recent')?.value).toBe(1);
+    expect(byLayer.find((v) => v.labels.layer === 'recent')?.value).toBe(2);
     expect(await countEvents(store)).toEqual({ events: 1, rows: 1 });
     expect(await streamCount(UNIFIED_STREAM)).toBe(1);
   });

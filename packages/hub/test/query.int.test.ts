@@ -200,6 +200,16 @@ beforeAll(async () => {
     lastSeen: new Date().toISOString(),
     spoolDepth: 0,
   });
+  // argo-us's heartbeat key holding a value that says argo-eu (one agent posing as another): refused.
+  await kv.put(
+    'argo-us',
+    JSON.stringify({
+      instance: 'argo-eu',
+      architecture: 'EVIL',
+      lastSeen: '2099-01-01T00:00:00Z',
+      clusters: [],
+    }),
+  );
   await waitFor(async () => running.hub.stats().stored >= SCENARIO.length, {
     what: 'the scenario to be stored',
     timeoutMs: 20_000,
@@ -335,6 +345,10 @@ describe('gRPC query API', () => {
       ['argo-us', '', 1],
       ['ci', '', 3],
     ]);
+    expect(instances[1]?.lastHeartbeat).toBeUndefined();
+    expect(logs.find((l) => l.msg === 'heartbeats refused; not listed')).toMatchObject({
+      refused: [{ key: 'argo-us', reason: 'instance-mismatch' }],
+    });
     expect(instances[0]?.lastHeartbeat).toBeInstanceOf(Date);
     expect(instances[0]?.eventsLastHour).toBe(5);
     const stats = await call(client.getStats, {});

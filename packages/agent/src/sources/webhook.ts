@@ -19,6 +19,8 @@ export interface WebhookReceiverConfig {
   /** Cluster name for `in-cluster` destinations. */
   readonly inClusterName: string;
   readonly maxEventBytes: number;
+  /** The agent's secret for raw message ids (`ProgressStore.messageIdKey`). */
+  readonly msgIdKey?: string | undefined;
 }
 
 const answer = (res: ServerResponse, status: number, body: Record<string, unknown>) => {
@@ -112,6 +114,7 @@ export const webhookRoute = (config: WebhookReceiverConfig): ExtraRoute => {
             instance: config.instance,
             cluster,
             architecture: config.architecture,
+            msgIdKey: config.msgIdKey,
           }),
         ),
       );

@@ -10,7 +10,6 @@ import {
 import { cloudEventAttributes, natsBinaryProblem } from '@argus/cdevents';
 import type { EventRow } from '@argus/store';
 import { RejectedMessage } from '../errors.js';
-import { NO_CLUSTER_TOKEN } from './tag.js';
 import type { ValidMessage } from './validate.js';
 
 /** An accepted event: its row for ClickHouse and its message for the unified stream (stored-at added when sent). */
@@ -51,11 +50,7 @@ export const prepareStoredEvent = (message: ValidMessage, row: EventRow): Stored
     identity: message.identity,
     row,
     unified: {
-      subject: unifiedSubject(
-        row.cluster === '' ? NO_CLUSTER_TOKEN : row.cluster,
-        message.subjectType,
-        message.predicate,
-      ),
+      subject: unifiedSubject(row.cluster, message.subjectType, message.predicate),
       data: message.body,
       headers: h,
     },

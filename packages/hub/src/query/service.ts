@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { DLQ_STREAM, RAW_STREAM, readHeartbeats } from '@argus/bus';
+import { DLQ_STREAM, RAW_STREAM, readHeartbeatsChecked } from '@argus/bus';
 import {
   DoraGroupBy,
   type GetDoraMetricsResponse,
@@ -250,10 +250,12 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
     }),
 
     listInstances: unary('ListInstances', async (): Promise<ListInstancesResponse> => {
-      const [heartbeats, activity] = await Promise.all([
-        readHeartbeats(deps.nc),
+      const [{ heartbeats, refused }, activity] = await Promise.all([
+        readHeartbeatsChecked(deps.nc),
         instanceActivity(deps.store, new Date(Date.now() - 3_600_000)),
       ]);
+      // A value naming another instance than its key is an agent posing as another: left out, said.
+      if (refused.length > 0) deps.logger.warn({ refused }, 'heartbeats refused; not listed');
       const instances = new Map<string, Instance>();
       for (const a of activity) {
         instances.set(a.instance, {

@@ -1,4 +1,4 @@
-import { toToken, UNIFIED_STREAM, UNIFIED_SUBJECT_PREFIX, unifiedTags } from '@argus/bus';
+import { clusterToken, toToken, UNIFIED_STREAM, UNIFIED_SUBJECT_PREFIX, unifiedTags } from '@argus/bus';
 import { fromNats } from '@argus/cdevents';
 import type { Event } from '@argus/query-api';
 import type { EventFilter } from '@argus/store';
@@ -10,7 +10,7 @@ export const tailSubject = (filter: EventFilter): string => {
   const token = (value: string | undefined): string => (value === undefined ? '*' : toToken(value));
   return [
     UNIFIED_SUBJECT_PREFIX,
-    token(filter.cluster),
+    filter.cluster === undefined ? '*' : clusterToken(filter.cluster),
     token(filter.subjectType ?? typeSubject),
     token(filter.predicate ?? typePredicate),
   ].join('.');

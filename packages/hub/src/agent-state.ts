@@ -1,0 +1,46 @@
+import {
+  AGENTS_BUCKET,
+  ensureBucket,
+  HUB_BUCKET,
+  MAX_HEARTBEAT_BYTES,
+  messageIdKey,
+  openBucket,
+  progressBucket,
+} from '@argus/bus';
+import type { Logger } from '@argus/runtime';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Registry } from './registry.js';
+
+/**
+ * Creates (or makes safe, see `ensureBucket`) the KV buckets of the agents: `argus_agents` for the
+ * heartbeats and `argus_agent_progress_<instance>` for every instance the registry lists, plus the
+ * hub's own `argus_hub`. The hub holds the only right to create them, so no agent can create a bucket
+ * stream with its own configuration (a republish that copies others' state to it, subjects that
+ * capture others' keys). Returns the secret of the raw message ids the HTTP ingest publishes.
+ */
+export const ensureAgentState = async (
+  nc: NatsConnection,
+  registry: Registry,
+  replicas: number,
+  logger: Logger,
+): Promise<{ ingestMsgIdKey: string }> => {
+  const jsm = await jetstreamManager(nc);
+  const buckets: [string, { replicas: number; maxValueBytes?: number }][] = [
+    [AGENTS_BUCKET, { replicas, maxValueBytes: MAX_HEARTBEAT_BYTES }],
+    [HUB_BUCKET, { replicas }],
+    ...[...registry.instances.keys()].map((i): [string, { replicas: number }] => [
+      progressBucket(i),
+      { replicas },
+    ]),
+  ];
+  const changed: Record<string, string> = {};
+  for (const [bucket, options] of buckets) {
+    const outcome = await ensureBucket(jsm, bucket, options);
+    if (outcome !== 'exists') changed[bucket] = outcome;
+  }
+  if (Object.keys(changed).length > 0) {
+    logger.info({ buckets: changed }, 'KV buckets created or made to refuse roll-ups and purges');
+  }
+  return { ingestMsgIdKey: await messageIdKey(await openBucket(nc, HUB_BUCKET, { replicas })) };
+};
