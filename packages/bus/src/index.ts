@@ -6,6 +6,12 @@ export {
   readHeartbeatsChecked,
   writeHeartbeat,
 } from './agents.js';
+export {
+  ARGOCD_SOURCE_PREFIX,
+  argocdSourceCluster,
+  escapeSourceSegment,
+  unescapeSourceSegment,
+} from './argocd-source.js';
 export type { BatchAck, OutgoingMessage } from './batch-publisher.js';
 export { BatchPublishError, BatchPublisher } from './batch-publisher.js';
 export {

@@ -1,4 +1,5 @@
-import { ARGOCD_SOURCE_PREFIX, type InstanceEntry, type Registry } from './registry.js';
+import { argocdSourceCluster } from '@argus/bus';
+import type { InstanceEntry, Registry } from './registry.js';
 
 /**
  * The registry cluster an instance reports under `name` (an Argo CD destination it lists, or the
@@ -18,22 +19,6 @@ export const ownedCluster = (entry: InstanceEntry, name: string): string | undef
  * are not claimed: they mean something only to the Argo CD that uses them (each has its `in-cluster`).
  */
 export const isClaimed = (registry: Registry, name: string): boolean => registry.clusters.has(name);
-
-/**
- * The cluster segment of a source the agents derive from Argo CD (`/argocd/<cluster>/…`, URI-encoded
- * there), decoded; undefined for any other source. A segment that does not decode is returned as is.
- */
-export const argocdSourceCluster = (source: string): string | undefined => {
-  if (!source.startsWith(ARGOCD_SOURCE_PREFIX)) return undefined;
-  const rest = source.slice(ARGOCD_SOURCE_PREFIX.length);
-  const end = rest.indexOf('/');
-  const segment = end === -1 ? rest : rest.slice(0, end);
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-};
 
 /** The instances whose `sources` prefixes cover `source` (empty when none claims it). */
 export const sourceOwners = (registry: Registry, source: string): string[] => {

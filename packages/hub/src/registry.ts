@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isToken } from '@argus/bus';
+import { ARGOCD_SOURCE_PREFIX, isToken } from '@argus/bus';
 import { parse as parseYaml } from 'yaml';
 import { RegistryError } from './errors.js';
 
@@ -40,7 +40,6 @@ export interface Registry {
 export const EMPTY_REGISTRY: Registry = { clusters: new Map(), instances: new Map(), strict: false };
 
 /** Sources the agents derive from Argo CD apps: `/argocd/<cluster>/<namespace>/<app>` (cluster URI-encoded). */
-export const ARGOCD_SOURCE_PREFIX = '/argocd/';
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

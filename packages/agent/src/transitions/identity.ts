@@ -1,27 +1,12 @@
+import { ARGOCD_SOURCE_PREFIX, escapeSourceSegment } from '@argus/bus';
 import { type Application, logicalUid } from '../argocd/types.js';
 import { clusterOf, type DetectorContext, serviceOf } from './context.js';
 
-const UNRESERVED = /[A-Za-z0-9\-_.~]/;
-
-/**
- * Go's `url.QueryEscape`, which the Notifications templates apply (`urlquery`): letters, digits and
- * `-_.~` stay, a space becomes `+`, every other UTF-8 byte `%XX`. The agent escapes the same way, so
- * one occurrence gets one `context.source` on every path (`encodeURIComponent` wrote a space as `%20`).
- */
-export const queryEscape = (value: string): string => {
-  let out = '';
-  for (const char of value) {
-    if (UNRESERVED.test(char)) out += char;
-    else if (char === ' ') out += '+';
-    else
-      for (const byte of Buffer.from(char, 'utf8'))
-        out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-};
+/** A source segment, escaped as the Notifications templates escape it (Go's `urlquery`): see @argus/bus. */
+export const queryEscape = escapeSourceSegment;
 
 /** `context.source` of an environment, and the prefix of every source in its cluster. */
-export const clusterSource = (cluster: string): string => `/argocd/${queryEscape(cluster)}`;
+export const clusterSource = (cluster: string): string => `${ARGOCD_SOURCE_PREFIX}${queryEscape(cluster)}`;
 
 export const environmentSource = (cluster: string, namespace: string): string =>
   `${clusterSource(cluster)}/${queryEscape(namespace)}`;
