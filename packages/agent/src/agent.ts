@@ -172,8 +172,8 @@ export class Agent {
   async #handle(event: SourceEvent): Promise<void> {
     const now = new Date();
     this.#logger.debug(
-      event.type === 'snapshot'
-        ? { change: 'snapshot' }
+      event.type === 'snapshot' || event.type === 'ready'
+        ? { change: event.type }
         : {
             change: event.type,
             app: event.app.metadata.name,
@@ -181,6 +181,11 @@ export class Agent {
           },
       'argo cd change',
     );
+    if (event.type === 'ready') {
+      this.#synced = true;
+      void this.#heartbeat();
+      return;
+    }
     if (event.type === 'snapshot') {
       if (event.clusterNames !== undefined && this.#ctx !== undefined) {
         this.#ctx = { ...this.#ctx, clusterNames: event.clusterNames };

@@ -19,6 +19,14 @@ export { ArgoCdApiSource } from './sources/argocd-api.js';
 export { getJson, HttpStatusError, streamJsonLines } from './sources/http.js';
 export type { KubernetesSourceOptions } from './sources/kubernetes.js';
 export { KubernetesSource } from './sources/kubernetes.js';
+export type { ApplicationWebhookConfig } from './sources/notifications.js';
+export {
+  APPLICATION_WEBHOOK_PATH,
+  applicationOf,
+  applicationWebhookRoute,
+  NotAnApplicationError,
+  NotificationsAppSource,
+} from './sources/notifications.js';
 export type { AppSource, SourceEvent } from './sources/source.js';
 export { WEBHOOK_PATH, webhookRoute } from './sources/webhook.js';
 export type { OutboxEntry } from './state/outbox.js';

@@ -21,14 +21,15 @@ import { AgentMetrics } from './metrics.js';
 import type { AgentOptionsSpec } from './options.js';
 import { ArgoCdApiSource } from './sources/argocd-api.js';
 import { KubernetesSource } from './sources/kubernetes.js';
+import { applicationWebhookRoute, NotificationsAppSource } from './sources/notifications.js';
 import type { AppSource } from './sources/source.js';
 import { webhookRoute } from './sources/webhook.js';
-import { openAgentsBucket, ProgressStore, writeHeartbeat } from './state/progress-store.js';
+import { ProgressStore } from './state/progress-store.js';
 
 export type AgentOptions = ParsedOptions<AgentOptionsSpec>;
 
 export interface RunningAgent {
-  readonly agent: Agent | undefined;
+  readonly agent: Agent;
   readonly nc: NatsConnection;
   readonly http: HealthServer;
   readonly logger: Logger;
@@ -110,12 +111,20 @@ export const runAgent = async (
     shutdown.add('drain nats', () => drainOrClose(nc));
     const metrics = new AgentMetrics();
     const routes: ExtraRoute[] = [];
-    let agent: Agent | undefined;
-    let source: AppSource | undefined;
+    let source: AppSource;
     if (options.source === 'webhook') {
-      // No progress to keep, but the bucket holds the secret of the agent's raw message ids.
+      // Two receivers: Applications (the shipped templates), followed by the agent with its progress,
+      // and ready CDEvents (templates that render them, other producers), forwarded as they are.
       const store = await ProgressStore.open(nc, options.instance, options.replicas);
+      const notifications = new NotificationsAppSource();
+      source = notifications;
       routes.push(
+        applicationWebhookRoute({
+          source: notifications,
+          logger,
+          token: options.webhookToken,
+          maxBytes: options.maxEventBytes,
+        }),
         webhookRoute({
           js: jetstream(nc),
           logger,
@@ -128,48 +137,29 @@ export const runAgent = async (
           msgIdKey: store.messageIdKey,
         }),
       );
-      const kv = await openAgentsBucket(nc, options.replicas);
-      const startedAt = new Date().toISOString();
-      const beat = () =>
-        writeHeartbeat(kv, {
-          instance: options.instance,
-          architecture: options.architecture,
-          source: 'webhook',
-          version: AGENT_VERSION,
-          clusters: [cluster],
-          apps: 0,
-          startedAt,
-          lastSeen: new Date().toISOString(),
-          spoolDepth: 0,
-        }).catch((err: unknown) => logger.debug({ err }, 'heartbeat not written'));
-      await beat();
-      const timer = setInterval(() => void beat(), options.heartbeat);
-      timer.unref();
-      shutdown.add('stop heartbeat', () => clearInterval(timer));
     } else {
       source = await buildSource(options, logger);
-      agent = new Agent({
-        nc,
-        logger,
-        metrics,
-        instance: options.instance,
-        architecture: options.architecture,
-        source,
-        detector: {
-          inClusterName: cluster,
-          specVersion: options.specVersion === '0.4.1' ? '0.4.1' : '0.5.1',
-          healthDebounceMs: options.healthDebounce,
-          emitResyncs: options.emitResyncs,
-        },
-        absentRemovalMs: options.absentRemoval,
-        spoolFile: join(options.spoolDir, `${options.instance}.jsonl`),
-        maxSpool: options.maxSpool,
-        heartbeatMs: options.heartbeat,
-        version: AGENT_VERSION,
-        replicas: options.replicas,
-      });
     }
-    const running = agent;
+    const agent = new Agent({
+      nc,
+      logger,
+      metrics,
+      instance: options.instance,
+      architecture: options.architecture,
+      source,
+      detector: {
+        inClusterName: cluster,
+        specVersion: options.specVersion === '0.4.1' ? '0.4.1' : '0.5.1',
+        healthDebounceMs: options.healthDebounce,
+        emitResyncs: options.emitResyncs,
+      },
+      absentRemovalMs: options.absentRemoval,
+      spoolFile: join(options.spoolDir, `${options.instance}.jsonl`),
+      maxSpool: options.maxSpool,
+      heartbeatMs: options.heartbeat,
+      version: AGENT_VERSION,
+      replicas: options.replicas,
+    });
     // Listening before the agent starts: while Argo CD cannot be reached yet, /readyz says why.
     const http = await startHealthServer({
       listen: parseListen(options.listen, '--listen'),
@@ -179,11 +169,11 @@ export const runAgent = async (
       readiness: () => {
         const reasons: string[] = [];
         if (nc.isClosed()) reasons.push('nats: connection closed');
-        if (running !== undefined && !running.synced) {
+        if (!agent.synced) {
           reasons.push(
-            running.spoolDepth > 0
-              ? `spool: ${running.spoolDepth} events waiting for NATS`
-              : `source: ${source?.lastError ?? 'not listed yet'}`,
+            agent.spoolDepth > 0
+              ? `spool: ${agent.spoolDepth} events waiting for NATS`
+              : `source: ${source.lastError ?? 'not listed yet'}`,
           );
         }
         return { ready: reasons.length === 0, reasons };
@@ -191,10 +181,8 @@ export const runAgent = async (
       routes,
     });
     shutdown.add('close http', () => http.close());
-    if (running !== undefined) {
-      shutdown.add('stop agent', () => running.stop());
-      await running.start();
-    }
+    shutdown.add('stop agent', () => agent.stop());
+    await agent.start();
     logger.info(
       {
         source: options.source,

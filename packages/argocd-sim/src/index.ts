@@ -25,6 +25,7 @@ export {
   ExprError,
   Expression,
   GoTemplate,
+  goFormat,
   isAppSyncStatusRefreshed,
   loadNotificationsConfigMap,
   NotificationsConfigError,

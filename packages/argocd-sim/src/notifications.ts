@@ -832,7 +832,8 @@ type ExprNode =
   | { e: 'call'; name: string; args: ExprNode[] }
   | { e: 'array'; items: ExprNode[] }
   | { e: 'unary'; op: string; arg: ExprNode }
-  | { e: 'binary'; op: string; left: ExprNode; right: ExprNode };
+  | { e: 'binary'; op: string; left: ExprNode; right: ExprNode }
+  | { e: 'cond'; test: ExprNode; then: ExprNode; otherwise: ExprNode };
 
 const BINARY: Record<string, number> = {
   or: 10,
@@ -856,7 +857,7 @@ const BINARY: Record<string, number> = {
 
 const exprTokens = (src: string): string[] => {
   const re =
-    /\s*(?:(\d+(?:\.\d+)?)|('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|(\?\.|==|!=|<=|>=|&&|\|\||[()[\],.<>!+\-*/%])|([A-Za-z_$][A-Za-z0-9_$]*))/y;
+    /\s*(?:(\d+(?:\.\d+)?)|('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|(\?\.|==|!=|<=|>=|&&|\|\||[()[\],.<>!+\-*/%?:])|([A-Za-z_$][A-Za-z0-9_$]*))/y;
   const out: string[] = [];
   let m: RegExpExecArray | null;
   re.lastIndex = 0;
@@ -889,6 +890,15 @@ const parseExpr = (src: string): ExprNode => {
     if (t === 'not' && toks[i + 1] === 'in') return 'not in';
     return t !== undefined && Object.hasOwn(BINARY, t) ? t : undefined;
   };
+  // `test ? a : b`, expr's conditional: the lowest precedence, right-associative.
+  const conditional = (): ExprNode => {
+    const test = expression(0);
+    if (peek() !== '?') return test;
+    i++;
+    const then = conditional();
+    expect(':');
+    return { e: 'cond', test, then, otherwise: conditional() };
+  };
   const expression = (minPrec: number): ExprNode => {
     let left = unary();
     for (;;) {
@@ -914,14 +924,14 @@ const parseExpr = (src: string): ExprNode => {
     const t = toks[i++];
     if (t === undefined) return fail('unexpected end');
     if (t === '(') {
-      const e = expression(0);
+      const e = conditional();
       expect(')');
       return e;
     }
     if (t === '[') {
       const items: ExprNode[] = [];
       while (peek() !== ']') {
-        items.push(expression(0));
+        items.push(conditional());
         if (peek() === ',') i++;
         else if (peek() !== ']') fail(`expected , or ] in array, got ${peek() ?? 'end'}`);
       }
@@ -940,7 +950,7 @@ const parseExpr = (src: string): ExprNode => {
         i++;
         const args: ExprNode[] = [];
         while (peek() !== ')') {
-          args.push(expression(0));
+          args.push(conditional());
           if (peek() === ',') i++;
           else if (peek() !== ')') fail(`expected , or ) in call, got ${peek() ?? 'end'}`);
         }
@@ -962,13 +972,13 @@ const parseExpr = (src: string): ExprNode => {
         cur = { e: 'member', object: cur, key: { e: 'lit', value: key }, optional: t === '?.' };
       } else if (t === '[') {
         i++;
-        const key = expression(0);
+        const key = conditional();
         expect(']');
         cur = { e: 'member', object: cur, key, optional: false };
       } else return cur;
     }
   };
-  const tree = expression(0);
+  const tree = conditional();
   if (i < toks.length) fail(`unexpected ${toks[i]} after the expression`);
   return tree;
 };
@@ -1040,6 +1050,11 @@ const evalExpr = (node: ExprNode, env: Record<string, unknown>, src: string): un
       }
       return fail(`cannot fetch ${String(key)} from ${typeof object}`);
     }
+    case 'cond': {
+      const test = ev(node.test);
+      if (typeof test !== 'boolean') fail(`non-bool expression (type ${typeof test}) used as condition`);
+      return ev(test ? node.then : node.otherwise);
+    }
     case 'unary': {
       const v = ev(node.arg);
       if (node.op === 'not') {
@@ -1096,6 +1111,23 @@ const evalExpr = (node: ExprNode, env: Record<string, unknown>, src: string): un
       }
     }
   }
+};
+
+/**
+ * A value as Go's `fmt.Sprintf("%v", v)` prints what expr returns (notifications-engine
+ * `triggers/service.go` keys `oncePer` state so): nil as `<nil>`, lists as `[a b]`, maps as
+ * `map[k:v]` with sorted keys (fmt sorts map keys), whole floats without a decimal point.
+ */
+export const goFormat = (value: unknown): string => {
+  if (value === null || value === undefined) return '<nil>';
+  if (Array.isArray(value)) return `[${value.map(goFormat).join(' ')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
+    return `map[${entries.map(([k, v]) => `${k}:${goFormat(v)}`).join(' ')}]`;
+  }
+  return String(value);
 };
 
 /** A compiled trigger condition or `oncePer` expression. */
@@ -1398,7 +1430,7 @@ export class NotificationsController {
         const oncePer =
           !triggered || condition.oncePer === undefined ? undefined : condition.oncePer.evaluate({ app });
         for (const d of destinations) {
-          const stateKey = `${oncePer === undefined ? '<nil>' : String(oncePer)}:${trigger}:[${index}]:${d.service}:${d.recipient}`;
+          const stateKey = `${oncePer === undefined ? '<nil>' : goFormat(oncePer)}:${trigger}:[${index}]:${d.service}:${d.recipient}`;
           if (!triggered) {
             if (condition.oncePer === undefined) state.delete(stateKey);
             continue;

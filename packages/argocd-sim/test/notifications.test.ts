@@ -8,6 +8,7 @@ import {
   ExprError,
   Expression,
   GoTemplate,
+  goFormat,
   isAppSyncStatusRefreshed,
   NotificationsConfigError,
   NotificationsController,
@@ -125,6 +126,28 @@ describe('expr-lang subset of trigger conditions', () => {
     expect(ev('app.status.missing == nil and not (app.status.history == nil)')).toBe(true);
     expect(ev('app.status.missing?.phase')).toBe(null);
     expect(ev("app.status.operationState.phase not in ['Succeeded'] || false")).toBe(true);
+  });
+
+  test("the conditional operator (expr's `? :`, lowest precedence, right-associative), only on booleans", () => {
+    expect(ev('app.status.missing == nil ? 1 : 2')).toBe(1);
+    expect(ev('app.status.operationState == nil ? nil : [app.status.operationState.phase, 3]')).toEqual([
+      'Failed',
+      3,
+    ]);
+    expect(
+      ev('app.status.missing == nil || len(app.status.missing) == 0 ? nil : app.status.missing[0]'),
+    ).toBe(null);
+    expect(ev("false ? 'a' : true ? 'b' : 'c'")).toBe('b');
+    expect(() => ev("app.status ? 'a' : 'b'")).toThrow(/non-bool expression/);
+  });
+
+  test("oncePer values print as Go's %v prints them (state keys)", () => {
+    expect(goFormat(null)).toBe('<nil>');
+    expect(goFormat(['Failed', 3, null, true])).toBe('[Failed 3 <nil> true]');
+    expect(goFormat({ status: 'Healthy', lastTransitionTime: 'T' })).toBe(
+      'map[lastTransitionTime:T status:Healthy]',
+    );
+    expect(goFormat([[1, 2], { b: [] }])).toBe('[[1 2] map[b:[]]]');
   });
 
   test('nil member access and unknown names are errors', () => {

@@ -12,12 +12,14 @@ export type SourceEvent =
       /** Destination server URL -> cluster name, read again with the list (clusters are added and renamed). */
       readonly clusterNames?: ReadonlyMap<string, string>;
     }
+  /** A source without lists (Notifications posts): everything so far is handled, nothing is absent. */
+  | { readonly type: 'ready' }
   | { readonly type: 'upsert'; readonly app: Application }
   | { readonly type: 'delete'; readonly app: Application };
 
 /** A way of watching Argo CD Applications: the Argo CD API stream or a Kubernetes watch. */
 export interface AppSource {
-  readonly name: 'api' | 'kubernetes';
+  readonly name: 'api' | 'kubernetes' | 'webhook';
   /** Argo CD destination server URL -> cluster name, when the source can tell (Argo CD API). */
   clusterNames(): Promise<ReadonlyMap<string, string>>;
   /** Runs until `stop()`: lists, watches, reconnects with backoff, relists after gaps. */

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HEADERS, isPayloadTooLarge, publishRaw } from '@argus/bus';
 import { BindingError, fromHttp, natsBinaryProblem, ValidationError } from '@argus/cdevents';
-import { bearerToken, type ExtraRoute, type Logger, readBodyWithin, TokenVerifier } from '@argus/runtime';
+import type { ExtraRoute, Logger } from '@argus/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { AgentMetrics } from '../metrics.js';
 import { IN_CLUSTER_NAME, IN_CLUSTER_SERVER } from '../transitions/context.js';
+import { answer, notificationsVerifier, receive } from './receiver.js';
 
 export const WEBHOOK_PATH = '/api/v1/notifications';
 
@@ -23,10 +24,6 @@ export interface WebhookReceiverConfig {
   readonly msgIdKey?: string | undefined;
 }
 
-const answer = (res: ServerResponse, status: number, body: Record<string, unknown>) => {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-};
-
 /**
  * Receives what Argo CD Notifications posts (structured CDEvent JSON from the templates in
  * deploy/argocd-notifications, or CloudEvents binary mode), validates it and publishes it.
@@ -35,40 +32,12 @@ const answer = (res: ServerResponse, status: number, body: Record<string, unknow
  */
 export const webhookRoute = (config: WebhookReceiverConfig): ExtraRoute => {
   const logger = config.logger.child({ component: 'webhook' });
-  const tokens =
-    config.token === undefined ? undefined : new TokenVerifier(new Map([['notifications', config.token]]));
+  const verifier = notificationsVerifier(config.token);
+  const rules = { path: WEBHOOK_PATH, token: config.token, maxBytes: config.maxEventBytes };
   return async (req: IncomingMessage, res: ServerResponse) => {
-    if ((req.url ?? '').split('?')[0] !== WEBHOOK_PATH) return false;
-    if (req.method !== 'POST') {
-      answer(res, 405, { error: `use POST for ${WEBHOOK_PATH}` });
-      return true;
-    }
-    if (tokens !== undefined) {
-      const presented = bearerToken(req.headers.authorization);
-      if (presented === undefined || tokens.verify(presented) === undefined) {
-        answer(res, 401, { error: 'missing or wrong bearer token' });
-        return true;
-      }
-    }
-    // Argo CD Notifications sends no content type unless the template sets one: absent is fine,
-    // a declared non-JSON one is refused rather than parsed as JSON anyway.
-    const contentType = req.headers['content-type'];
-    // The same rule as the hub's ingest: any JSON media type.
-    if (contentType !== undefined && contentType !== '' && !/json/i.test(contentType)) {
-      answer(res, 415, {
-        error: `content type ${JSON.stringify(contentType)} is not accepted: send application/json or application/cloudevents+json`,
-      });
-      return true;
-    }
-    const body = await readBodyWithin(req, config.maxEventBytes + 4096);
-    if (body === undefined) {
-      // Close the connection once the answer is out: the rest of the body is never read, so the
-      // client must not send its next request on this connection.
-      res
-        .writeHead(413, { 'content-type': 'application/json', connection: 'close' })
-        .end(JSON.stringify({ error: `body exceeds ${config.maxEventBytes} bytes` }), () => req.destroy());
-      return true;
-    }
+    const body = await receive(rules, verifier, req, res);
+    if (body === 'other') return false;
+    if (body === 'answered') return true;
     let events: ReturnType<typeof fromHttp>;
     try {
       events = fromHttp(
