@@ -192,7 +192,7 @@ describe('sync failures and retries (every release)', () => {
     expect(kinds(first)).toEqual(['incident.detected']);
     const incident = first.emissions[0]?.event;
     expect(incident?.context.timestamp).toBe('2026-01-01T12:00:05Z');
-    expect((incident?.subject.content as { description?: string }).description).toMatch(
+    expect(((incident?.subject.content ?? {}) as { description?: string }).description).toMatch(
       /^sync attempt failed: /,
     );
     progress = first.progress;
@@ -352,7 +352,7 @@ describe('errors outside operations: status.conditions, hydration', () => {
     expect(early.recheckAt?.toISOString()).toBe('2026-01-01T12:00:30.000Z');
     const due = detectTransitions(broken, early.progress, ctx, at('2026-01-01T12:00:31Z'));
     expect(kinds(due)).toEqual(['incident.detected']);
-    expect((due.emissions[0]?.event.subject.content as { description: string }).description).toMatch(
+    expect(((due.emissions[0]?.event.subject.content ?? {}) as { description: string }).description).toMatch(
       /^ComparisonError: Failed to load target state/,
     );
     const fixed = detectTransitions(
@@ -390,7 +390,7 @@ describe('errors outside operations: status.conditions, hydration', () => {
     });
     const d = detectTransitions(failing, undefined, ctx, at('2026-01-01T12:10:00Z'));
     expect(kinds(d)).toEqual(['service.deployed', 'incident.detected']);
-    expect((d.emissions[1]?.event.subject.content as { description: string }).description).toBe(
+    expect(((d.emissions[1]?.event.subject.content ?? {}) as { description: string }).description).toBe(
       'HydrationError: failed to hydrate: kustomize build failed',
     );
   });
@@ -462,7 +462,7 @@ describe('deployments', () => {
     const d = detectTransitions(app({ history: [h0, h1] }), first.progress, ctx, at('2025-10-02T17:00:00Z'));
     expect(kinds(d)).toEqual(['service.upgraded']);
     const artifact = (e: (typeof d.emissions)[number] | undefined) =>
-      (e?.event.subject.content as { artifactId: string }).artifactId;
+      ((e?.event.subject.content ?? {}) as { artifactId: string }).artifactId;
     expect(artifact(first.emissions[0])).toBe(
       'pkg:helm/podinfo@6.9.0?repository_url=ghcr.io%2Fstefanprodan%2Fcharts',
     );
@@ -659,7 +659,7 @@ describe('artifacts of hydrator and OCI apps', () => {
       },
     );
     const d = detectTransitions(hydrated, undefined, ctx, at('2026-01-02T00:00:00Z'));
-    expect((d.emissions[0]?.event.subject.content as { artifactId: string }).artifactId).toBe(
+    expect(((d.emissions[0]?.event.subject.content ?? {}) as { artifactId: string }).artifactId).toBe(
       'pkg:github/acme/gitops-dry@dry1#services/cart',
     );
   });
@@ -671,8 +671,8 @@ describe('artifacts of hydrator and OCI apps', () => {
       { spec: { ...app().spec, source } },
     );
     const purl = (
-      detectTransitions(oci, undefined, ctx, at('2026-01-02T00:00:00Z')).emissions[0]?.event.subject
-        .content as { artifactId: string }
+      (detectTransitions(oci, undefined, ctx, at('2026-01-02T00:00:00Z')).emissions[0]?.event.subject
+        .content ?? {}) as { artifactId: string }
     ).artifactId;
     expect(purl).toBe(
       'pkg:oci/cart@sha256%3A0123abcd?repository_url=ghcr.io%2Facme%2Fmanifests%2Fcart&tag=1.4.2',

@@ -252,7 +252,7 @@ describe('Argo CD Notifications posting Applications', () => {
       const upgraded = events.find(
         (e) => e.context.source === '/argocd/prod-eu/aaaaaaa/aaaaaaa' && predicate(e) === 'service.upgraded',
       );
-      expect((upgraded?.subject.content as { artifactId: string }).artifactId).toMatch(
+      expect(((upgraded?.subject.content ?? {}) as { artifactId: string }).artifactId).toMatch(
         /argocd_rendering=[0-9a-f]{16}/,
       );
       expect(HEADERS.cluster).toBeDefined();
