@@ -1,0 +1,185 @@
+/**
+ * One app, one identity and one progress, whatever Argo CD does to its uids and however its lists
+ * hide it: the agent over real NATS, fed by a scripted source (the shapes of argocd-agent v0.8+
+ * failovers and of Argo CD API lists filtered by RBAC, read in their sources).
+ */
+import type { CDEvent } from '@argus/cdevents';
+import { parse } from '@argus/cdevents';
+import { captureLogs, waitFor } from '@argus/testkit';
+import { describe, expect, test } from 'vitest';
+import {
+  Agent,
+  AgentMetrics,
+  type Application,
+  type AppSource,
+  type RevisionHistory,
+  SOURCE_UID_ANNOTATION,
+  type SourceEvent,
+} from '../src/index.js';
+import { AGENT_STREAMS, cleanupsAfterEach, natsForFile, rawMessages, tempSpool } from './fixtures.js';
+
+const nats = natsForFile({ freshBeforeEach: AGENT_STREAMS });
+const logs = captureLogs({ level: 'info' });
+const cleanups = cleanupsAfterEach();
+
+/** A source that says what the test tells it to, as the API source would (name decides the absence rule). */
+class ScriptedSource implements AppSource {
+  readonly name: 'api' | 'kubernetes';
+  readonly reconnects = 0;
+  readonly lastError = undefined;
+  readonly #queue: SourceEvent[] = [];
+  #wake: (() => void) | undefined;
+  #stopped = false;
+  constructor(name: 'api' | 'kubernetes') {
+    this.name = name;
+  }
+  async clusterNames(): Promise<ReadonlyMap<string, string>> {
+    return new Map();
+  }
+  say(event: SourceEvent): void {
+    this.#queue.push(event);
+    this.#wake?.();
+  }
+  stop(): void {
+    this.#stopped = true;
+    this.#wake?.();
+  }
+  async *events(): AsyncGenerator<SourceEvent> {
+    while (!this.#stopped) {
+      const next = this.#queue.shift();
+      if (next !== undefined) {
+        yield next;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+}
+
+const entry = (id: number, revision: string): RevisionHistory => ({
+  id,
+  revision,
+  deployStartedAt: `2026-01-01T0${id}:00:00Z`,
+  deployedAt: `2026-01-01T0${id}:00:05Z`,
+  source: { repoURL: 'https://github.com/acme/deploy', path: 'cart' },
+});
+
+const cart = (
+  uid: string,
+  rv: string,
+  history: RevisionHistory[],
+  annotations?: Record<string, string>,
+): Application => ({
+  metadata: {
+    name: 'cart',
+    namespace: 'argocd',
+    uid,
+    resourceVersion: rv,
+    ...(annotations === undefined ? {} : { annotations }),
+  },
+  spec: { project: 'shop', destination: { name: 'in-cluster', namespace: 'shop' } },
+  status: {
+    history,
+    health: { status: 'Healthy' },
+    reconciledAt: '2026-01-01T09:00:00Z',
+    controllerNamespace: 'argocd',
+  },
+});
+
+const start = async (source: ScriptedSource, absentRemovalMs?: number) => {
+  const agent = new Agent({
+    nc: nats.nc,
+    logger: logs.logger,
+    metrics: new AgentMetrics(),
+    instance: `spoke-${source.name}`,
+    architecture: 'argocd-agent',
+    source,
+    detector: { inClusterName: 'prod-eu', specVersion: '0.5.1', healthDebounceMs: 0, emitResyncs: false },
+    spoolFile: tempSpool('argus-identity-'),
+    version: 'test',
+    heartbeatMs: 60_000,
+    ...(absentRemovalMs === undefined ? {} : { absentRemovalMs }),
+  });
+  await agent.start();
+  cleanups.push(() => agent.stop());
+  return agent;
+};
+
+const events = async (): Promise<CDEvent[]> => (await rawMessages(nats.nc)).map((m) => parse(m.data));
+const kinds = (list: readonly CDEvent[]) => list.map((e) => e.context.type.split('.').slice(2, 4).join('.'));
+
+/** Hands the source events and waits until the agent has published `count` events in all and has no spool left. */
+const settle = async (agent: Agent, count: number) => {
+  await waitFor(async () => (await events()).length >= count && agent.spoolDepth === 0, {
+    what: `${count} events published`,
+  });
+  // Nothing more arrives after a moment.
+  await new Promise((r) => setTimeout(r, 300));
+  expect(await events()).toHaveLength(count);
+};
+
+describe('one app, one progress', () => {
+  test('a spoke copy whose source-uid is rewritten in place (principal failover) is neither removed nor deployed again', async () => {
+    const source = new ScriptedSource('kubernetes');
+    const agent = await start(source);
+    source.say({
+      type: 'snapshot',
+      apps: [cart('spoke-1', '10', [entry(0, 'a')], { [SOURCE_UID_ANNOTATION]: 'principal-1' })],
+    });
+    await settle(agent, 2); // environment.created, service.deployed
+    // argocd-agent v0.9 agent/inbound.go identityActionTransition: same object, new source-uid and principal-uid.
+    const failedOver = cart('spoke-1', '11', [entry(0, 'a')], {
+      [SOURCE_UID_ANNOTATION]: 'principal-2',
+      'argocd.argoproj.io/principal-uid': 'p2',
+    });
+    source.say({ type: 'upsert', app: failedOver });
+    source.say({ type: 'snapshot', apps: [failedOver] });
+    source.say({
+      type: 'upsert',
+      app: cart('spoke-1', '12', [entry(0, 'a'), entry(1, 'b')], failedOver.metadata.annotations),
+    });
+    await settle(agent, 3);
+    expect(kinds(await events())).toEqual(['environment.created', 'service.deployed', 'service.upgraded']);
+  });
+
+  test('an app listed under a new uid at the same address (the new principal) retires the old one without a removal', async () => {
+    const source = new ScriptedSource('kubernetes');
+    const agent = await start(source);
+    source.say({ type: 'snapshot', apps: [cart('old-uid', '10', [entry(0, 'a')])] });
+    await settle(agent, 2);
+    source.say({ type: 'snapshot', apps: [cart('new-uid', '20', [entry(0, 'a')])] });
+    source.say({ type: 'upsert', app: cart('new-uid', '21', [entry(0, 'a'), entry(1, 'b')]) });
+    await settle(agent, 3);
+    expect(kinds(await events())).toEqual(['environment.created', 'service.deployed', 'service.upgraded']);
+  });
+
+  test('the API list hiding an app (RBAC) removes nothing within the grace; gone longer, removed; back, followed again', async () => {
+    const source = new ScriptedSource('api');
+    const agent = await start(source, 1500);
+    const other = cart('other', '5', [entry(0, 'x')]);
+    other.metadata.name = 'other';
+    source.say({ type: 'snapshot', apps: [cart('u1', '10', [entry(0, 'a')]), other] });
+    await settle(agent, 3); // environment.created, 2 x service.deployed
+    // A list without cart, then with it again: nothing happens.
+    source.say({ type: 'snapshot', apps: [other] });
+    source.say({ type: 'snapshot', apps: [cart('u1', '10', [entry(0, 'a')]), other] });
+    await settle(agent, 3);
+    // Missing from two lists 1.5 s apart: removed.
+    source.say({ type: 'snapshot', apps: [other] });
+    await new Promise((r) => setTimeout(r, 1600));
+    source.say({ type: 'snapshot', apps: [other] });
+    await settle(agent, 4);
+    // Back with a new deployment: followed again.
+    source.say({ type: 'snapshot', apps: [cart('u1', '30', [entry(0, 'a'), entry(1, 'b')]), other] });
+    await settle(agent, 5);
+    expect(kinds(await events())).toEqual([
+      'environment.created',
+      'service.deployed',
+      'service.deployed',
+      'service.removed',
+      'service.upgraded',
+    ]);
+  });
+});
