@@ -49,9 +49,7 @@ export const EXPECTED_TYPES: Readonly<Record<string, number>> = {
   'service.upgraded': 12,
   'service.rolledback': 1,
   'incident.detected': 2,
-  // Two real resolutions, plus the one Argo CD Notifications send on the sandbox app's first
-  // Healthy (a limit of Notifications, which cannot see the previous health; the watch sources can).
-  'incident.resolved': 3,
+  'incident.resolved': 2,
   'change.merged': 3,
   'build.finished': 3,
   'artifact.published': 3,
@@ -176,9 +174,9 @@ export const runDemo = async (options: DemoOptions): Promise<string[]> => {
                   : ['--cluster-names', instance.clusters.map((c) => `${c.server}=${c.name}`).join(',')]),
               ];
       if (instance.source === 'webhook') {
-        // Argo CD Notifications with the shipped templates, posting to the agent in order.
+        // Argo CD Notifications with the shipped Application trigger and template, posting to the agent in order.
         const cm = await loadNotificationsConfigMap(
-          join(root, 'deploy/argocd-notifications/argocd-notifications-cm.yaml'),
+          join(root, 'deploy/argocd-notifications/argocd-notifications-applications-cm.yaml'),
         );
         const controller = new NotificationsController({
           ...cm,
