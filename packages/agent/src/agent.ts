@@ -315,7 +315,13 @@ export class Agent {
     const before = this.#progress.get(uid) ?? (await this.#adopt(app, uid));
     const detection = detectTransitions(app, before, ctx, now);
     this.#note(app, detection);
-    for (const emission of detection.emissions) {
+    // The last event carries the progress of the whole look (what was evaluated after it emitted
+    // nothing); without events, progress that moved is saved on its own: what only the agent knows
+    // (when it first saw a Degraded health, which history it has handled) must survive a restart.
+    const emissions = detection.emissions.map((e, i, all) =>
+      i === all.length - 1 ? { ...e, progress: detection.progress } : e,
+    );
+    for (const emission of emissions) {
       const type = emission.event.context.type;
       const removal = type.startsWith('dev.cdevents.service.removed');
       // A deployment puts the app into its environment (and may create the environment).
@@ -336,9 +342,7 @@ export class Agent {
       await this.#spool(emission.event, emission.cluster, emission.progress, undefined);
       if (removal) await this.#leave(emission);
     }
-    // Progress that moved without an event is saved on its own: what only the agent knows (when it
-    // first saw a Degraded health, which history it has handled) must survive a restart.
-    if (detection.emissions.length === 0 && JSON.stringify(detection.progress) !== JSON.stringify(before)) {
+    if (emissions.length === 0 && JSON.stringify(detection.progress) !== JSON.stringify(before)) {
       await this.#spool(undefined, detection.progress.cluster, detection.progress, undefined);
     }
     this.#progress.set(uid, detection.progress);

@@ -88,7 +88,11 @@ const cart = (
   },
 });
 
-const start = async (source: ScriptedSource, absentRemovalMs?: number) => {
+const start = async (
+  source: ScriptedSource,
+  absentRemovalMs?: number,
+  options: { spoolFile?: string; healthDebounceMs?: number } = {},
+) => {
   const agent = new Agent({
     nc: nats.nc,
     logger: logs.logger,
@@ -96,8 +100,13 @@ const start = async (source: ScriptedSource, absentRemovalMs?: number) => {
     instance: `spoke-${source.name}`,
     architecture: 'argocd-agent',
     source,
-    detector: { inClusterName: 'prod-eu', specVersion: '0.5.1', healthDebounceMs: 0, emitResyncs: false },
-    spoolFile: tempSpool('argus-identity-'),
+    detector: {
+      inClusterName: 'prod-eu',
+      specVersion: '0.5.1',
+      healthDebounceMs: options.healthDebounceMs ?? 0,
+      emitResyncs: false,
+    },
+    spoolFile: options.spoolFile ?? tempSpool('argus-identity-'),
     version: 'test',
     heartbeatMs: 60_000,
     ...(absentRemovalMs === undefined ? {} : { absentRemovalMs }),
@@ -181,5 +190,36 @@ describe('one app, one progress', () => {
       'service.removed',
       'service.upgraded',
     ]);
+  });
+});
+
+describe('health without lastTransitionTime (Argo CD 2.4-2.13) across a restart', () => {
+  test('the debounce counts from the first sight, kept in progress: a restart neither restarts nor repeats it', async () => {
+    const degraded = cart('u1', '10', [entry(0, 'a')]);
+    degraded.status = { ...degraded.status, health: { status: 'Degraded' } };
+    const spoolFile = tempSpool('argus-health-restart-');
+    const first = new ScriptedSource('kubernetes');
+    const agent = await start(first, undefined, { spoolFile, healthDebounceMs: 4000 });
+    const seenAt = Date.now();
+    first.say({ type: 'snapshot', apps: [degraded] });
+    await settle(agent, 2);
+    await agent.stop();
+    // A new agent with the same progress sees the same app 1.5 s later.
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = new ScriptedSource('kubernetes');
+    const restarted = await start(second, undefined, { spoolFile, healthDebounceMs: 4000 });
+    second.say({ type: 'snapshot', apps: [degraded] });
+    await waitFor(async () => (await events()).length >= 3, {
+      what: 'the health incident',
+      timeoutMs: 10_000,
+    });
+    const incidentAt = Date.now();
+    expect(incidentAt - seenAt).toBeGreaterThanOrEqual(4000);
+    expect(incidentAt - seenAt).toBeLessThan(5500);
+    second.say({ type: 'snapshot', apps: [degraded] });
+    await settle(restarted, 3);
+    const incident = (await events())[2];
+    expect(incident?.context.type).toMatch(/incident\.detected/);
+    expect(Date.parse(incident?.context.timestamp ?? '') - seenAt).toBeLessThan(1000);
   });
 });
