@@ -116,7 +116,7 @@ const ofKind = <T extends K8sObject>(kind: string, dir?: string): (Loaded & { ob
   LOADED.filter((l) => l.object.kind === kind && (dir === undefined || l.dir === dir)) as (Loaded & {
     object: T;
   })[];
-const isExample = (file: string) => file.endsWith('secret.example.yaml');
+const isExample = (file: string) => file.endsWith('.example.yaml');
 
 /** The example Secrets, by namespace/name: the keys a deployment may reference. */
 const SECRETS = new Map(
@@ -181,7 +181,7 @@ const CONTAINERS = ofKind<Deployment>('Deployment').flatMap(({ dir, object }) =>
 );
 
 describe('deploy/k8s', () => {
-  test('every file parses; each directory is a kustomization of all its manifests but the Secret examples', () => {
+  test('every file parses; each directory is a kustomization of all its manifests but the examples', () => {
     expect(LOADED.length).toBeGreaterThan(0);
     const dirs = [...new Set(FILES.map((f) => f.split('/')[0] ?? ''))].filter((d) => !d.endsWith('.yaml'));
     expect(dirs.sort()).toEqual(['agent', 'agent-api', 'agent-webhook', 'hub']);
@@ -194,13 +194,42 @@ describe('deploy/k8s', () => {
         (f) => f.startsWith(`${dir}/`) && !f.endsWith('kustomization.yaml') && !isExample(f),
       ).map((f) => f.slice(dir.length + 1));
       expect(kustomization.resources.sort(), dir).toEqual(manifests.sort());
-      for (const { object } of LOADED.filter((l) => l.dir === dir && l.object.kind !== 'Namespace')) {
+      // Examples for other places (the watched Argo CD's own ConfigMaps) keep their own namespace.
+      const placed = LOADED.filter(
+        (l) =>
+          l.dir === dir && l.object.kind !== 'Namespace' && !l.file.endsWith('argocd-account.example.yaml'),
+      );
+      for (const { object } of placed) {
         if (object.kind === 'Kustomization') continue;
         expect(object.metadata.namespace, `${dir}: ${object.kind} ${object.metadata.name}`).toBe(
           kustomization.namespace,
         );
       }
     }
+  });
+
+  test("the API agent's Argo CD account may read applications and clusters (else /api/v1/clusters is empty)", () => {
+    const rbac = LOADED.find(
+      (l) =>
+        l.file === 'agent-api/argocd-account.example.yaml' && l.object.metadata.name === 'argocd-rbac-cm',
+    );
+    const policy = (
+      (rbac?.object as { data?: Record<string, string> } | undefined)?.data?.['policy.csv'] ?? ''
+    )
+      .split('\n')
+      .map((line) => line.split(',').map((part) => part.trim()));
+    const role = policy.find((p) => p[0] === 'g' && p[1] === 'argus')?.[2];
+    expect(role).toBe('role:argus-reader');
+    const grants = policy
+      .filter((p) => p[0] === 'p' && p[1] === role && p[5] === 'allow')
+      .map((p) => `${p[2]}, ${p[3]}`);
+    expect(grants.sort()).toEqual(['applications, get', 'clusters, get']);
+    const cm = LOADED.find(
+      (l) => l.file === 'agent-api/argocd-account.example.yaml' && l.object.metadata.name === 'argocd-cm',
+    );
+    expect((cm?.object as { data?: Record<string, string> } | undefined)?.data?.['accounts.argus']).toBe(
+      'apiKey',
+    );
   });
 
   test('the required kinds are present', () => {
