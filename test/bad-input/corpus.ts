@@ -404,24 +404,30 @@ const KINDS: Record<string, Builder> = {
     'impossible-timestamp',
   ),
 
-  // A valid CDEvent whose year ClickHouse cannot store. The agent forwards it (it does not know the
-  // store's range); the hub refuses it: at the ingest before publishing, on the stream as a dead letter.
+  // A valid CDEvent whose year ClickHouse cannot store (and far outside the hub's accepted range). The
+  // agent forwards it (it does not check the range yet); the hub refuses it: at the ingest before
+  // publishing, on the stream as a dead letter.
   'timestamp-out-of-range': (entry, ctx) => {
     const id = badId('timestamp-out-of-range', entry);
     const e = mutable(id);
     e.context.timestamp = '9999-12-31T23:59:59Z';
     const data = utf8(JSON.stringify(e));
-    const detail = 'outside what can be stored';
+    const detail = 'outside the accepted range';
     if (entry === 'raw') {
       return {
         input: { subject: RAW_DEPLOYED(ctx), headers: {}, data },
-        expect: { dlq: 'timestamp-out-of-range', errorClass: 'TimestampOutOfRange', detail },
+        expect: { dlq: 'timestamp-out-of-range', errorClass: 'TimestampOutOfRangeError', detail },
       };
     }
     if (entry === 'webhook') {
       return {
         input: { headers: JSON_TYPE, body: data },
-        expect: { dlq: 'timestamp-out-of-range', errorClass: 'TimestampOutOfRange', detail, eventId: id },
+        expect: {
+          dlq: 'timestamp-out-of-range',
+          errorClass: 'TimestampOutOfRangeError',
+          detail,
+          eventId: id,
+        },
       };
     }
     return {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { connectNats, drainOrClose, natsSetup } from '@argus/bus';
+import { TimeRange } from '@argus/cdevents';
 import {
   createLogger,
   type HealthServer,
@@ -83,6 +84,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
     shutdown.add('drain nats', () => drainOrClose(nc));
 
     const metrics = new HubMetrics();
+    const timeRange = new TimeRange({ maxAgeMs: options.maxEventAge, maxLeadMs: options.maxEventLead });
     const hub = new Hub({
       nc,
       store,
@@ -92,6 +94,9 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       batchSize: options.batchSize,
       batchMaxWaitMs: options.batchMaxWait,
       maxEventBytes: options.maxEventBytes,
+      timeRange,
+      maxInFlightBytes: options.maxInFlightBytes,
+      stallAfterMs: options.stallAfter,
       dedupeCacheSize: options.dedupeCacheSize,
       consumerName: options.consumer,
       failpoint: process.env.ARGUS_FAILPOINT === 'kill-after-insert' ? 'kill-after-insert' : undefined,
@@ -117,6 +122,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
         const reasons: string[] = [];
         if (nc.isClosed()) reasons.push('nats: connection closed');
         else if (!hub.consuming) reasons.push('hub: not consuming (nats unavailable?)');
+        reasons.push(...hub.readiness());
         return { ready: reasons.length === 0, reasons };
       },
       routes: [
@@ -126,6 +132,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
           metrics,
           tokens,
           maxEventBytes: options.maxEventBytes,
+          timeRange,
           maxBatchBytes: options.maxBatchBytes,
           rate: { perSecond: options.ingestRate, burst: options.ingestBurst ?? 2 * options.ingestRate },
         }),
