@@ -21,8 +21,12 @@ interface Streak {
 export const storeFailureKind = (error: unknown): FailureKind =>
   error instanceof SchemaMismatchError || classifyInsertError(error) === 'schema' ? 'schema' : 'transient';
 
-const describe = (error: unknown): string =>
-  error instanceof Error ? `${clickHouseErrorName(error)}: ${error.message}` : String(error);
+/** ClickHouse's error name where it gave one (`UNKNOWN_TABLE`), else the class (NATS errors' codes are not ClickHouse's). */
+const describe = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error);
+  const type: unknown = (error as { type?: unknown }).type;
+  return `${typeof type === 'string' && type !== '' ? clickHouseErrorName(error) : error.name}: ${error.message}`;
+};
 
 /**
  * Whether the pipeline's stages (lookup, insert, dead letters, republish) are getting through, for
