@@ -74,6 +74,13 @@ export interface HubConfig {
   readonly failInsertsUntil?: number | undefined;
 }
 
+/** What storing a batch found: rows ClickHouse refused, and first deliveries of events stored before. */
+interface StoreOutcome {
+  readonly refused: Map<Accepted, RejectedMessage>;
+  /** Stored and republished earlier (before a restart, past the duplicate window): not republished again. */
+  readonly repeats: ReadonlySet<Accepted>;
+}
+
 /** An admitted message: what the later stages need of it, and no more (batches live a while). */
 interface Accepted {
   readonly msg: JsMsg;
@@ -359,10 +366,12 @@ export class Hub {
     stage();
     for (const a of accepted) this.#inFlight.add(a.stored.identity);
     try {
-      const refused = await this.#storeStage.run(() => this.#storeBatch(batch, accepted));
-      const stored = refused.size === 0 ? accepted : accepted.filter((a) => !refused.has(a));
+      const { refused, repeats } = await this.#storeStage.run(() => this.#storeBatch(batch, accepted));
+      const stored =
+        refused.size === 0 && repeats.size === 0 ? accepted : accepted.filter((a) => !refused.has(a));
       for (const [a, rejection] of refused) rejected.push({ msg: a.msg, rejection });
-      await this.#publishStage.run(() => this.#publishBatch(batch, stored, rejected));
+      const toPublish = repeats.size === 0 ? stored : stored.filter((a) => !repeats.has(a));
+      await this.#publishStage.run(() => this.#publishBatch(batch, toPublish, rejected));
       const ack = this.metrics.stageSeconds.startTimer({ stage: 'ack' });
       for (const msg of batch) msg.ack();
       for (const a of stored) this.#recent.add(a.stored.identity);
@@ -419,10 +428,7 @@ export class Hub {
    * Stores what is not stored yet: redelivered identities are looked up first (a crash between insert
    * and ack). Returns the events ClickHouse refused as data, each with its refusal.
    */
-  async #storeBatch(
-    batch: readonly JsMsg[],
-    accepted: readonly Accepted[],
-  ): Promise<Map<Accepted, RejectedMessage>> {
+  async #storeBatch(batch: readonly JsMsg[], accepted: readonly Accepted[]): Promise<StoreOutcome> {
     const lookup = this.metrics.stageSeconds.startTimer({ stage: 'lookup' });
     const redelivered = accepted.filter((a) => a.msg.info.redelivered).map((a) => a.stored.identity);
     const alreadyStored =
@@ -434,10 +440,40 @@ export class Hub {
             batch,
             storeFailureKind,
           );
+    // A first delivery the recent-identity cache does not know may still repeat an event stored long
+    // ago (a restart empties the cache; JetStream's window is 15 minutes; producers without message
+    // ids have none): stored and republished then, it is neither now. One query a batch, within the
+    // batch's time range (a repeat has its event's timestamp).
+    const fresh = accepted.filter((a) => !a.msg.info.redelivered);
+    const repeats = new Set<Accepted>();
+    if (fresh.length > 0) {
+      let since = fresh[0]?.stored.row.timestamp ?? '';
+      let until = since;
+      for (const a of fresh) {
+        const t = a.stored.row.timestamp;
+        if (t < since) since = t;
+        if (t > until) until = t;
+      }
+      const stored = await this.#retry(
+        'look up repeated events',
+        () =>
+          this.#store.existingIdentities(
+            fresh.map((a) => a.stored.identity),
+            { since, until },
+          ),
+        batch,
+        storeFailureKind,
+      );
+      for (const a of fresh) {
+        if (!stored.has(a.stored.identity)) continue;
+        repeats.add(a);
+        alreadyStored.add(a.stored.identity);
+      }
+    }
     const toInsert = accepted.filter((a) => !alreadyStored.has(a.stored.identity));
     for (let i = 0; i < alreadyStored.size; i++) this.#countDuplicate('store');
     lookup();
-    if (toInsert.length === 0) return new Map();
+    if (toInsert.length === 0) return { refused: new Map(), repeats };
     const insert = this.metrics.stageSeconds.startTimer({ stage: 'insert' });
     const storedRefused = await this.#insertStage.insert(
       toInsert.map((a) => a.stored),
@@ -463,7 +499,7 @@ export class Hub {
       this.#logger.warn({ rows: rows.length }, 'failpoint kill-after-insert: SIGKILL before ack');
       process.kill(process.pid, 'SIGKILL');
     }
-    return refused;
+    return { refused, repeats };
   }
 
   /** Dead letters first (their originals may then be acked), then the stored events on the unified stream. */

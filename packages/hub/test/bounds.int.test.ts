@@ -3,7 +3,15 @@
  * each attack run against a real nats-server and the embedded ClickHouse: no batch may stop storage
  * for everyone, and readiness says when the pipeline is not getting through.
  */
-import { DLQ_STREAM, HEADERS, HUB_CONSUMER, publishRaw, RAW_STREAM, UNIFIED_STREAM } from '@argus/bus';
+import {
+  DLQ_STREAM,
+  HEADERS,
+  HUB_CONSUMER,
+  publishRaw,
+  RAW_STREAM,
+  rawMessage,
+  UNIFIED_STREAM,
+} from '@argus/bus';
 import { type CDEvent, createEvent, TimeRange } from '@argus/cdevents';
 import { countEvents, MIGRATIONS, Store } from '@argus/store';
 import { captureLogs, clickHouseTarget, NatsServer, randomDatabase, waitFor } from '@argus/testkit';
@@ -206,5 +214,43 @@ describe('one batch cannot stop storage for everyone', () => {
     expect(peak).toBeGreaterThan(budget / 2);
     expect(peak).toBeLessThanOrEqual(budget + junk.length);
     expect(hub.inFlightBytes().held).toBe(0);
+  });
+
+  test('an event sent again after a hub restart and past the duplicate window is not republished (finding 8)', async () => {
+    const first = await startHub();
+    const jsm = await jetstreamManager(nc);
+    // 15 minutes gone by, in 2.5 s: a duplicate window of 1 s meanwhile (the hub starts only on
+    // streams with at least 10 minutes, so it is set back before the second hub starts).
+    const setWindow = async (ns: number) => {
+      for (const name of [RAW_STREAM, UNIFIED_STREAM]) {
+        const info = await jsm.streams.info(name);
+        await jsm.streams.update(name, { ...info.config, duplicate_window: ns });
+      }
+    };
+    const agentEvent = deployed(now());
+    // A producer without message ids (cdviz, any CDEvents tool): JetStream's window never applies.
+    const bare = rawMessage(deployed(now()), { instance: 'cdviz' });
+    bare.headers.delete(HEADERS.msgId);
+    const publishBoth = async () => {
+      const ack = await publishRaw(js, agentEvent, { instance: 'argo-eu' });
+      await js.publish(bare.subject, bare.data, { headers: bare.headers });
+      return ack;
+    };
+    await publishBoth();
+    await settled(2);
+    expect(await streamCount(UNIFIED_STREAM)).toBe(2);
+    await first.stop();
+    hubs.splice(hubs.indexOf(first), 1);
+    await setWindow(1_000_000_000);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await setWindow(600_000_000_000);
+    // A new hub (its recent-identity cache empty); both are sent again, as an agent that lost its
+    // progress would, and the raw stream takes them (the window has passed).
+    const second = await startHub();
+    expect((await publishBoth()).duplicate).toBe(false);
+    await settled(4);
+    expect(await streamCount(UNIFIED_STREAM)).toBe(2);
+    expect(await countEvents(store)).toEqual({ events: 2, rows: 2 });
+    expect(second.stats()).toMatchObject({ consumed: 2, stored: 0, duplicates: 2, republished: 0 });
   });
 });

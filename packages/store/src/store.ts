@@ -239,12 +239,23 @@ export class Store {
     if (problems.length > 0) throw new SchemaMismatchError(table, problems);
   }
 
-  /** Which of these identities are already stored (for messages JetStream redelivered). */
-  async existingIdentities(identities: readonly string[]): Promise<Set<string>> {
+  /**
+   * Which of these identities are already stored. `within` (the batch's first and last row
+   * timestamps, as rows hold them) narrows the search to those partitions and key ranges: a repeat of
+   * an event has its timestamp. Without it every partition's index is read (redeliveries).
+   */
+  async existingIdentities(
+    identities: readonly string[],
+    within?: { readonly since: string; readonly until: string },
+  ): Promise<Set<string>> {
     if (identities.length === 0) return new Set();
+    const range =
+      within === undefined
+        ? ''
+        : " AND timestamp >= {since:DateTime64(3, 'UTC')} AND timestamp <= {until:DateTime64(3, 'UTC')}";
     const found = await this.rows<{ identity: string }>(
-      `SELECT DISTINCT identity FROM ${this.table('cdevents')} WHERE identity IN {ids:Array(String)}`,
-      { ids: identities },
+      `SELECT DISTINCT identity FROM ${this.table('cdevents')} WHERE identity IN {ids:Array(String)}${range}`,
+      { ids: identities, ...(within === undefined ? {} : within) },
     );
     return new Set(found.map((r) => r.identity));
   }

@@ -75,6 +75,11 @@ describe('Store', () => {
   test('existingIdentities finds stored events only', async () => {
     const stored = row(deployed('a1', 'prod-eu', '2026-01-01T10:00:00.123456Z'), 'i1', 'prod-eu').identity;
     expect(await store.existingIdentities([stored, 'f'.repeat(32)])).toEqual(new Set([stored]));
+    // Within the batch's time range (rows' UTC text): found in it, not outside it.
+    const day = { since: '2026-01-01 00:00:00.000', until: '2026-01-01 23:59:59.999' };
+    expect(await store.existingIdentities([stored], day)).toEqual(new Set([stored]));
+    const later = { since: '2026-01-02 00:00:00.000', until: '2026-01-02 23:59:59.999' };
+    expect(await store.existingIdentities([stored], later)).toEqual(new Set());
   });
 
   test('filters are parameters: an injection attempt matches nothing and changes nothing', async () => {
