@@ -110,7 +110,9 @@ describe('bounds through a whole hub', () => {
     });
     const { body } = await readyz();
     expect(body.status).not.toBe('ready');
-    expect(body.reasons.join('\n')).toMatch(/insert into ClickHouse: .*UNKNOWN_TABLE.*an operator must act/);
+    expect(body.reasons.join('\n')).toMatch(
+      /(look up repeated events|insert into ClickHouse): .*UNKNOWN_TABLE.*an operator must act/,
+    );
     for (const migration of MIGRATIONS)
       for (const statement of migration.statements)
         await hub.store.command(statement.replaceAll('{db}', hub.store.database));

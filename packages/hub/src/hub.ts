@@ -313,7 +313,14 @@ export class Hub {
           for (const msg of batch) msg.working();
         },
         onError: (error) => {
-          this.#health.failed(what, kindOf(error), error);
+          const kind = kindOf(error);
+          this.#health.failed(what, kind, error);
+          if (kind === 'schema') {
+            this.#logger.error(
+              { err: error, what, messages: batch.length },
+              'ClickHouse refuses the hub for a schema, settings or storage problem: nothing is stored until an operator fixes it (the batch is kept and retried; /readyz says not ready)',
+            );
+          }
           onError?.();
         },
       },

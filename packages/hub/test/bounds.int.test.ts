@@ -151,10 +151,13 @@ describe('one batch cannot stop storage for everyone', () => {
       what: 'readiness to report the missing table',
       timeoutMs: 15_000,
     });
-    expect(hub.readiness()[0]).toMatch(/^insert into ClickHouse: .*schema.*an operator must act/);
+    // The first stage to reach ClickHouse (the lookup of repeats, then the insert) reports it.
+    expect(hub.readiness()[0]).toMatch(
+      /^(look up repeated events|insert into ClickHouse): refused by ClickHouse for a schema.*UNKNOWN_TABLE.*an operator must act$/,
+    );
     expect(
       logs.find((l) =>
-        (l.msg ?? '').startsWith('ClickHouse refuses inserts for a schema, settings or storage problem'),
+        (l.msg ?? '').startsWith('ClickHouse refuses the hub for a schema, settings or storage problem'),
       ),
     ).toBeDefined();
     expect(await streamCount(DLQ_STREAM)).toBe(0);

@@ -6,7 +6,6 @@ import {
   clickHouseErrorName,
   type EventRow,
   partitionChunks,
-  SchemaMismatchError,
   type Store,
 } from '@argus/store';
 import { RejectedMessage } from '../errors.js';
@@ -102,14 +101,8 @@ export class InsertStage<T extends Insertable> {
         await this.#store.insertEvents(rows, batchToken(items.map((i) => i.identity)));
         return undefined;
       } catch (error) {
-        const kind = classifyInsertError(error);
-        if (kind === 'data' && error instanceof Error) return error;
-        if (kind === 'schema' || error instanceof SchemaMismatchError) {
-          this.#logger.error(
-            { err: error, rows: rows.length },
-            'ClickHouse refuses inserts for a schema, settings or storage problem: nothing is stored until it is fixed (the batch is kept and retried)',
-          );
-        }
+        // Anything but a data error is retried (the hub's retry logs a schema problem loudly).
+        if (classifyInsertError(error) === 'data' && error instanceof Error) return error;
         throw error;
       }
     });
