@@ -15,7 +15,7 @@ import {
 import { type CDEvent, createEvent, TimeRange } from '@argus/cdevents';
 import { countEvents, MIGRATIONS, Store } from '@argus/store';
 import { captureLogs, clickHouseTarget, NatsServer, randomDatabase, waitFor } from '@argus/testkit';
-import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { DiscardPolicy, type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { Hub, type HubConfig } from '../src/index.js';
@@ -255,5 +255,34 @@ describe('one batch cannot stop storage for everyone', () => {
     expect(await streamCount(UNIFIED_STREAM)).toBe(2);
     expect(await countEvents(store)).toEqual({ events: 2, rows: 2 });
     expect(second.stats()).toMatchObject({ consumed: 2, stored: 0, duplicates: 2, republished: 0 });
+  });
+
+  test('while the unified stream is full, stored events wait; once it has room they are republished, once, without a restart (finding 19)', async () => {
+    const hub = await startHub({ stallAfterMs: 1000 });
+    const jsm = await jetstreamManager(nc);
+    const full = async (maxMsgs: number) => {
+      const info = await jsm.streams.info(UNIFIED_STREAM);
+      await jsm.streams.update(UNIFIED_STREAM, {
+        ...info.config,
+        max_msgs: maxMsgs,
+        discard: DiscardPolicy.New,
+      });
+    };
+    await publishRaw(js, deployed(now()), { instance: 'argo-eu' });
+    await settled(1);
+    // Full: JetStream refuses new messages, as when the store or an account limit is reached.
+    await full(1);
+    await Promise.all([1, 2, 3].map(() => publishRaw(js, deployed(now()), { instance: 'argo-eu' })));
+    await waitFor(() => hub.readiness().some((r) => r.startsWith('republish on CDEVENTS: failing for')), {
+      what: 'readiness to report the republish failing',
+      timeoutMs: 15_000,
+    });
+    expect(await countEvents(store)).toEqual({ events: 4, rows: 4 });
+    expect(await streamCount(UNIFIED_STREAM)).toBe(1);
+    await full(-1);
+    await settled(4);
+    expect(await streamCount(UNIFIED_STREAM)).toBe(4);
+    expect(hub.readiness()).toEqual([]);
+    expect(hub.stats()).toMatchObject({ stored: 4, republished: 4 });
   });
 });
