@@ -79,13 +79,16 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 const SOURCE = '/argocd/prod-eu/podinfo/podinfo';
 export const DEPLOYED = 'dev.cdevents.service.deployed.0.3.0';
 
+/** An hour ago, to the second: within the hub's accepted range (400 days back) whenever the tests run. */
+const RECENT = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000).toISOString().replace('.000Z', 'Z');
+
 /** A valid service.deployed with the given id: what every valid event and most bad ones start from. */
 export const deployedEvent = (id: string, customData?: Json) =>
   createEvent({
     type: 'service.deployed',
     id,
     source: SOURCE,
-    timestamp: '2026-11-24T10:00:00Z',
+    timestamp: RECENT,
     subject: {
       id: 'podinfo',
       content: { environment: { id: 'prod-eu/podinfo' }, artifactId: 'pkg:oci/podinfo@6.9.2' },

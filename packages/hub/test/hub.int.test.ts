@@ -60,7 +60,8 @@ const deployed = (overrides: { id?: string; customData?: Record<string, unknown>
     type: 'service.deployed',
     id: overrides.id ?? `ev-${++seq}`,
     source: '/argocd/prod-eu/podinfo/podinfo',
-    timestamp: '2026-11-24T10:00:00Z',
+    // Recent: the hub accepts 400 days back by default.
+    timestamp: new Date(Date.now() - 3_600_000).toISOString(),
     subject: {
       id: 'podinfo',
       content: { environment: { id: 'prod-eu/podinfo' }, artifactId: 'pkg:oci/podinfo' },
