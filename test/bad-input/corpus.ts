@@ -84,13 +84,16 @@ export const CORPUS_SOURCE_PREFIX = '/corpus/';
 const SOURCE = `${CORPUS_SOURCE_PREFIX}podinfo/podinfo`;
 export const DEPLOYED = 'dev.cdevents.service.deployed.0.3.0';
 
+/** An hour ago, to the second: within the hub's accepted range (400 days back) whenever the tests run. */
+const RECENT = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000).toISOString().replace('.000Z', 'Z');
+
 /** A valid service.deployed with the given id: what every valid event and most bad ones start from. */
 export const deployedEvent = (id: string, customData?: Json) =>
   createEvent({
     type: 'service.deployed',
     id,
     source: SOURCE,
-    timestamp: '2026-11-24T10:00:00Z',
+    timestamp: RECENT,
     subject: {
       id: 'podinfo',
       content: { environment: { id: 'prod-eu/podinfo' }, artifactId: 'pkg:oci/podinfo@6.9.2' },
@@ -409,24 +412,30 @@ const KINDS: Record<string, Builder> = {
     'impossible-timestamp',
   ),
 
-  // A valid CDEvent whose year ClickHouse cannot store. The agent forwards it (it does not know the
-  // store's range); the hub refuses it: at the ingest before publishing, on the stream as a dead letter.
+  // A valid CDEvent whose year ClickHouse cannot store (and far outside the hub's accepted range). The
+  // agent forwards it (it does not check the range yet); the hub refuses it: at the ingest before
+  // publishing, on the stream as a dead letter.
   'timestamp-out-of-range': (entry, ctx) => {
     const id = badId('timestamp-out-of-range', entry);
     const e = mutable(id);
     e.context.timestamp = '9999-12-31T23:59:59Z';
     const data = utf8(JSON.stringify(e));
-    const detail = 'outside what can be stored';
+    const detail = 'outside the accepted range';
     if (entry === 'raw') {
       return {
         input: { subject: RAW_DEPLOYED(ctx), headers: {}, data },
-        expect: { dlq: 'timestamp-out-of-range', errorClass: 'TimestampOutOfRange', detail },
+        expect: { dlq: 'timestamp-out-of-range', errorClass: 'TimestampOutOfRangeError', detail },
       };
     }
     if (entry === 'webhook') {
       return {
         input: { headers: JSON_TYPE, body: data },
-        expect: { dlq: 'timestamp-out-of-range', errorClass: 'TimestampOutOfRange', detail, eventId: id },
+        expect: {
+          dlq: 'timestamp-out-of-range',
+          errorClass: 'TimestampOutOfRangeError',
+          detail,
+          eventId: id,
+        },
       };
     }
     return {

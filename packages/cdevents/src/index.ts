@@ -74,6 +74,16 @@ export type { JsonSchema } from './schema/json-schema.js';
 export { EMBEDDED_LINKS_SCHEMA, toJsonSchema } from './schema/json-schema.js';
 export type { EventKey, SpecVersion } from './spec/catalog.js';
 export { CATALOG, DEFAULT_SPEC_VERSION, EVENT_KEYS, SPEC_VERSIONS } from './spec/catalog.js';
+export type { TimeRangeOptions } from './time-range.js';
+export {
+  DEFAULT_MAX_EVENT_AGE_MS,
+  DEFAULT_MAX_EVENT_LEAD_MS,
+  EARLIEST_EVENT_TIME_MS,
+  epochMillis,
+  LATEST_EVENT_TIME_MS,
+  TimeRange,
+  TimestampOutOfRangeError,
+} from './time-range.js';
 export type {
   CDEvent,
   CDEventOf,

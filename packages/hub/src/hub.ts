@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   BatchPublisher,
   ensureHubConsumer,
@@ -9,8 +8,9 @@ import {
   receivedHeaders,
   type StreamOptions,
 } from '@argus/bus';
+import { TimeRange } from '@argus/cdevents';
 import type { Logger } from '@argus/runtime';
-import { isRejectedData, type Store, toEventRow } from '@argus/store';
+import { type Store, toEventRow } from '@argus/store';
 import {
   type ConsumerMessages,
   type JetStreamClient,
@@ -22,9 +22,12 @@ import {
 import type { NatsConnection } from '@nats-io/nats-core';
 import { RejectedMessage } from './errors.js';
 import { HubMetrics, type HubStats } from './metrics.js';
+import { ByteBudget, DEFAULT_MAX_IN_FLIGHT_BYTES } from './pipeline/budget.js';
 import { BatchCollector } from './pipeline/collect.js';
 import { RecentIdentities } from './pipeline/dedupe.js';
 import { publishDeadLetter } from './pipeline/dlq.js';
+import { type FailureKind, PipelineHealth, storeFailureKind } from './pipeline/health.js';
+import { InsertStage } from './pipeline/insert.js';
 import { prepareStoredEvent, republish, type StoredEvent } from './pipeline/republish.js';
 import { retryUntilDone } from './pipeline/retry.js';
 import { tagEvent } from './pipeline/tag.js';
@@ -42,6 +45,15 @@ export interface HubConfig {
   readonly batchMaxWaitMs?: number;
   /** @default 1048576 */
   readonly maxEventBytes?: number;
+  /** Accepted `context.timestamp` range; events outside are dead-lettered as timestamp-out-of-range. @default 400 days back, 1 day ahead */
+  readonly timeRange?: TimeRange;
+  /**
+   * Bytes of messages held at once (pulled and not yet acked): the consumer reads no further until
+   * some are released. @default DEFAULT_MAX_IN_FLIGHT_BYTES (64 MiB)
+   */
+  readonly maxInFlightBytes?: number;
+  /** A stage failing this long (ms) makes the hub not ready; a schema problem does at once. @default 30000 */
+  readonly stallAfterMs?: number;
   /** @default 200000 */
   readonly dedupeCacheSize?: number;
   /** @default 'argus-hub' */
@@ -60,6 +72,13 @@ export interface HubConfig {
    * insert fails until this time (epoch ms), as a server that is down or refusing writes would.
    */
   readonly failInsertsUntil?: number | undefined;
+}
+
+/** What storing a batch found: rows ClickHouse refused, and first deliveries of events stored before. */
+interface StoreOutcome {
+  readonly refused: Map<Accepted, RejectedMessage>;
+  /** Stored and republished earlier (before a restart, past the duplicate window): not republished again. */
+  readonly repeats: ReadonlySet<Accepted>;
 }
 
 /** An admitted message: what the later stages need of it, and no more (batches live a while). */
@@ -82,13 +101,15 @@ class Serial {
 
 /** Batches being processed at once: one validating, one inserting, one republishing. */
 export const MAX_BATCHES_IN_FLIGHT = 3;
+/**
+ * Bytes one pull asks JetStream for, before the budget: enough for several of the largest messages
+ * (a pull must fit the next message, or it ends without it) and small beside the budget.
+ */
+const pullMaxBytes = (budget: number, maxPayload: number): number =>
+  Math.max(4 * maxPayload, Math.floor(budget / 4));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** A deterministic token for a set of rows: a retried insert of the same rows is recognised as such. */
-const batchToken = (identities: readonly string[]): string =>
-  createHash('sha256')
-    .update([...identities].sort().join(','))
-    .digest('hex');
+/** What a message costs in the budget: its payload (headers are a few hundred bytes at most). */
+const messageBytes = (msg: JsMsg): number => msg.data.length;
 
 /**
  * consume -> validate -> dedupe -> tag -> store -> republish, acking each message only after its
@@ -110,7 +131,10 @@ export class Hub {
   readonly #ackWaitMs: number;
   readonly #streams: StreamOptions;
   readonly #failpoint: HubConfig['failpoint'];
-  readonly #failInsertsUntil: number;
+  readonly #timeRange: TimeRange;
+  readonly #budget: ByteBudget;
+  readonly #health: PipelineHealth;
+  readonly #insertStage: InsertStage<StoredEvent>;
   readonly #counts = {
     consumed: 0,
     stored: 0,
@@ -146,7 +170,16 @@ export class Hub {
     this.#streams = config.streams ?? {};
     this.metrics = config.metrics ?? new HubMetrics();
     this.#failpoint = config.failpoint;
-    this.#failInsertsUntil = config.failInsertsUntil ?? 0;
+    this.#timeRange = config.timeRange ?? new TimeRange();
+    this.#budget = new ByteBudget(config.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES);
+    this.#health = new PipelineHealth(
+      config.stallAfterMs === undefined ? {} : { stallAfterMs: config.stallAfterMs },
+    );
+    this.#insertStage = new InsertStage<StoredEvent>({
+      store: this.#store,
+      logger: this.#logger,
+      failInsertsUntil: config.failInsertsUntil ?? 0,
+    });
   }
 
   /** Creates missing streams and the consumer, then starts consuming in the background. */
@@ -185,6 +218,16 @@ export class Hub {
     return this.#consuming;
   }
 
+  /** Why the pipeline is not getting events through (a stage failing, a schema problem); empty when it is. */
+  readiness(): string[] {
+    return this.#health.reasons();
+  }
+
+  /** Bytes of messages held now, and the most held at once since the start. */
+  inFlightBytes(): { held: number; peak: number; limit: number } {
+    return { held: this.#budget.held, peak: this.#budget.peak, limit: this.#budget.limit };
+  }
+
   stats(): HubStats {
     return { ...this.#counts };
   }
@@ -205,17 +248,28 @@ export class Hub {
         const consumer = await this.#js.consumers.get(RAW_STREAM, this.#consumerName);
         // Short pull expiries: after a JetStream leader change a pull request can be lost, and the client
         // only notices when it expires (30 s by default); 5 s bounds how long the hub stalls.
-        const collector = new BatchCollector<JsMsg>(this.#batchSize, this.#batchMaxWaitMs, (batch) =>
-          this.#submit(batch),
+        const collector = new BatchCollector<JsMsg>(
+          this.#batchSize,
+          this.#batchMaxWaitMs,
+          (batch) => this.#submit(batch),
+          // Batches share the budget, so the three in flight never wait on one that holds it all.
+          { maxBytes: Math.ceil(this.#budget.limit / MAX_BATCHES_IN_FLIGHT), sizeOf: messageBytes },
         );
+        // Pulls bounded by bytes, read as an iterator: nats.js sends the next pull only when the
+        // messages before it have been read, so a full budget stops the pulling too (a callback
+        // cannot push back: 8,000 unacked 900 KB messages were read into memory that way).
         const messages = await consumer.consume({
-          max_messages: this.#batchSize * 2,
+          max_bytes: pullMaxBytes(this.#budget.limit, this.#nc.info?.max_payload ?? 1_048_576),
           expires: 5000,
-          callback: (msg) => collector.push(msg),
         });
         this.#messages = messages;
         this.#consuming = true;
         delay = 250;
+        for await (const msg of messages) {
+          this.#budget.take(messageBytes(msg));
+          collector.push(msg);
+          if (this.#budget.exhausted) await this.#budget.available();
+        }
         const ended = await messages.closed();
         // What arrived before the end is processed either way: acks of a consumer that is gone are
         // ignored by JetStream, which then redelivers.
@@ -233,26 +287,57 @@ export class Hub {
     }
   }
 
-  #retry<T>(what: string, fn: () => Promise<T>, batch: readonly JsMsg[], onError?: () => void): Promise<T> {
-    return retryUntilDone(fn, {
-      what,
-      logger: this.#logger,
-      stopped: () => this.#stopping,
-      // Tell JetStream the batch is in progress, so it is not redelivered to another replica meanwhile.
-      onWait: () => {
-        for (const msg of batch) msg.working();
+  /**
+   * Retries a stage until it succeeds, recording its failures and successes for readiness.
+   * `kindOf` tells a failure no retry can mend without an operator (`schema`) from the others.
+   */
+  #retry<T>(
+    what: string,
+    fn: () => Promise<T>,
+    batch: readonly JsMsg[],
+    kindOf: (error: unknown) => FailureKind = () => 'transient',
+    onError?: () => void,
+  ): Promise<T> {
+    return retryUntilDone(
+      async () => {
+        const result = await fn();
+        this.#health.succeeded(what);
+        return result;
       },
-      ...(onError === undefined ? {} : { onError }),
-    });
+      {
+        what,
+        logger: this.#logger,
+        stopped: () => this.#stopping,
+        // Tell JetStream the batch is in progress, so it is not redelivered to another replica meanwhile.
+        onWait: () => {
+          for (const msg of batch) msg.working();
+        },
+        onError: (error) => {
+          const kind = kindOf(error);
+          this.#health.failed(what, kind, error);
+          if (kind === 'schema') {
+            this.#logger.error(
+              { err: error, what, messages: batch.length },
+              'ClickHouse refuses the hub for a schema, settings or storage problem: nothing is stored until an operator fixes it (the batch is kept and retried; /readyz says not ready)',
+            );
+          }
+          onError?.();
+        },
+      },
+    );
   }
 
   /** Starts a batch and returns once fewer than MAX_BATCHES_IN_FLIGHT are being processed. */
   async #submit(batch: JsMsg[]): Promise<void> {
-    const work = this.#processBatch(batch).catch((err: unknown) => {
-      // Its messages stay unacked: JetStream redelivers them after ack_wait.
-      if (!this.#stopping)
-        this.#logger.error({ err, messages: batch.length }, 'batch failed; left for redelivery');
-    });
+    let bytes = 0;
+    for (const msg of batch) bytes += messageBytes(msg);
+    const work = this.#processBatch(batch)
+      .catch((err: unknown) => {
+        // Its messages stay unacked: JetStream redelivers them after ack_wait.
+        if (!this.#stopping)
+          this.#logger.error({ err, messages: batch.length }, 'batch failed; left for redelivery');
+      })
+      .finally(() => this.#budget.release(bytes));
     this.#batchesInFlight.add(work);
     void work.finally(() => this.#batchesInFlight.delete(work));
     if (this.#batchesInFlight.size >= MAX_BATCHES_IN_FLIGHT) await Promise.race(this.#batchesInFlight);
@@ -288,10 +373,12 @@ export class Hub {
     stage();
     for (const a of accepted) this.#inFlight.add(a.stored.identity);
     try {
-      const refused = await this.#storeStage.run(() => this.#storeBatch(batch, accepted));
-      const stored = refused.size === 0 ? accepted : accepted.filter((a) => !refused.has(a));
+      const { refused, repeats } = await this.#storeStage.run(() => this.#storeBatch(batch, accepted));
+      const stored =
+        refused.size === 0 && repeats.size === 0 ? accepted : accepted.filter((a) => !refused.has(a));
       for (const [a, rejection] of refused) rejected.push({ msg: a.msg, rejection });
-      await this.#publishStage.run(() => this.#publishBatch(batch, stored, rejected));
+      const toPublish = repeats.size === 0 ? stored : stored.filter((a) => !repeats.has(a));
+      await this.#publishStage.run(() => this.#publishBatch(batch, toPublish, rejected));
       const ack = this.metrics.stageSeconds.startTimer({ stage: 'ack' });
       for (const msg of batch) msg.ack();
       for (const a of stored) this.#recent.add(a.stored.identity);
@@ -309,7 +396,12 @@ export class Hub {
   /** Validates, de-duplicates and tags one message: its row, its refusal, or undefined for a repeat. */
   #admit(msg: JsMsg, inBatch: Set<string>, receivedAt: Date): Accepted | RejectedMessage | undefined {
     const headers = receivedHeaders(msg);
-    const result = validateMessage({ subject: msg.subject, headers, data: msg.data }, this.#maxEventBytes);
+    const result = validateMessage(
+      { subject: msg.subject, headers, data: msg.data },
+      this.#maxEventBytes,
+      this.#timeRange,
+      receivedAt.getTime(),
+    );
     if (result instanceof RejectedMessage) return result;
     if (
       this.#recent.has(result.identity) ||
@@ -348,10 +440,7 @@ export class Hub {
    * Stores what is not stored yet: redelivered identities are looked up first (a crash between insert
    * and ack). Returns the events ClickHouse refused as data, each with its refusal.
    */
-  async #storeBatch(
-    batch: readonly JsMsg[],
-    accepted: readonly Accepted[],
-  ): Promise<Map<Accepted, RejectedMessage>> {
+  async #storeBatch(batch: readonly JsMsg[], accepted: readonly Accepted[]): Promise<StoreOutcome> {
     const lookup = this.metrics.stageSeconds.startTimer({ stage: 'lookup' });
     const redelivered = accepted.filter((a) => a.msg.info.redelivered).map((a) => a.stored.identity);
     const alreadyStored =
@@ -361,29 +450,56 @@ export class Hub {
             'look up redelivered events',
             () => this.#store.existingIdentities(redelivered),
             batch,
+            storeFailureKind,
           );
+    // A first delivery the recent-identity cache does not know may still repeat an event stored long
+    // ago (a restart empties the cache; JetStream's window is 15 minutes; producers without message
+    // ids have none): stored and republished then, it is neither now. One query a batch, within the
+    // batch's time range (a repeat has its event's timestamp).
+    const fresh = accepted.filter((a) => !a.msg.info.redelivered);
+    const repeats = new Set<Accepted>();
+    if (fresh.length > 0) {
+      let since = fresh[0]?.stored.row.timestamp ?? '';
+      let until = since;
+      for (const a of fresh) {
+        const t = a.stored.row.timestamp;
+        if (t < since) since = t;
+        if (t > until) until = t;
+      }
+      const stored = await this.#retry(
+        'look up repeated events',
+        () =>
+          this.#store.existingIdentities(
+            fresh.map((a) => a.stored.identity),
+            { since, until },
+          ),
+        batch,
+        storeFailureKind,
+      );
+      for (const a of fresh) {
+        if (!stored.has(a.stored.identity)) continue;
+        repeats.add(a);
+        alreadyStored.add(a.stored.identity);
+      }
+    }
     const toInsert = accepted.filter((a) => !alreadyStored.has(a.stored.identity));
     for (let i = 0; i < alreadyStored.size; i++) this.#countDuplicate('store');
     lookup();
-    if (toInsert.length === 0) return new Map();
+    if (toInsert.length === 0) return { refused: new Map(), repeats };
     const insert = this.metrics.stageSeconds.startTimer({ stage: 'insert' });
-    const refused = await this.#retry(
-      'insert into ClickHouse',
-      async () => {
-        const found = new Map<Accepted, RejectedMessage>();
-        await this.#insertIsolating(toInsert, batch, found);
-        // Every row refused looks like a schema or settings problem, not bad events: never dead-letter
-        // a whole batch for it.
-        const [first] = found.values();
-        if (toInsert.length > 1 && found.size === toInsert.length && first !== undefined) {
-          throw new Error(
-            `ClickHouse refuses every row of the batch (${first.errorClass}: ${first.message}); a schema or settings problem is likelier than ${toInsert.length} bad events`,
-          );
-        }
-        return found;
-      },
-      batch,
+    const storedRefused = await this.#insertStage.insert(
+      toInsert.map((a) => a.stored),
+      (what, fn) =>
+        this.#retry(what, fn, batch, storeFailureKind, () => {
+          this.#counts.storeErrors++;
+          this.metrics.storeErrors.inc();
+        }),
     );
+    const refused = new Map<Accepted, RejectedMessage>();
+    for (const a of toInsert) {
+      const rejection = storedRefused.get(a.stored);
+      if (rejection !== undefined) refused.set(a, rejection);
+    }
     const rows = toInsert.filter((a) => !refused.has(a)).map((a) => a.stored.row);
     this.#counts.stored += rows.length;
     // One labelled increment per type and batch: prom-client hashes the labels on every call.
@@ -395,52 +511,7 @@ export class Hub {
       this.#logger.warn({ rows: rows.length }, 'failpoint kill-after-insert: SIGKILL before ack');
       process.kill(process.pid, 'SIGKILL');
     }
-    return refused;
-  }
-
-  /**
-   * Inserts the events' rows, retrying while ClickHouse is away. When it refuses the data itself,
-   * retrying cannot help: the rows are split in halves until the refused ones are found, and those
-   * (added to `refused`) go to the dead letters while the rest is stored.
-   */
-  async #insertIsolating(
-    items: readonly Accepted[],
-    batch: readonly JsMsg[],
-    refused: Map<Accepted, RejectedMessage>,
-  ): Promise<void> {
-    const rows = items.map((a) => a.stored.row);
-    const outcome = await this.#retry(
-      'insert into ClickHouse',
-      async () => {
-        if (Date.now() < this.#failInsertsUntil)
-          throw new Error('failpoint fail-inserts-for: insert refused');
-        try {
-          await this.#store.insertEvents(rows, batchToken(rows.map((r) => r.identity)));
-          return undefined;
-        } catch (error) {
-          if (isRejectedData(error)) return error;
-          throw error;
-        }
-      },
-      batch,
-      () => {
-        this.#counts.storeErrors++;
-        this.metrics.storeErrors.inc();
-      },
-    );
-    if (outcome === undefined) return;
-    const [only] = items;
-    if (items.length === 1 && only !== undefined) {
-      refused.set(only, new RejectedMessage('store-rejected', outcome.type, outcome.message));
-      return;
-    }
-    this.#logger.warn(
-      { rows: items.length, error: outcome.type },
-      'ClickHouse refused rows of a batch; splitting it to find them',
-    );
-    const half = Math.ceil(items.length / 2);
-    await this.#insertIsolating(items.slice(0, half), batch, refused);
-    await this.#insertIsolating(items.slice(half), batch, refused);
+    return { refused, repeats };
   }
 
   /** Dead letters first (their originals may then be acked), then the stored events on the unified stream. */

@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPayloadTooLarge, isToken, publishRaw } from '@argus/bus';
-import { BindingError, fromHttp, natsBinaryProblem, ValidationError } from '@argus/cdevents';
+import { BindingError, fromHttp, natsBinaryProblem, TimeRange, ValidationError } from '@argus/cdevents';
 import type { ExtraRoute, Logger } from '@argus/runtime';
 import { bearerToken, isLoopback, parseTokens, readBodyWithin, TokenVerifier } from '@argus/runtime';
-import { isStorableTime } from '@argus/store';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { HubMetrics } from './metrics.js';
 import { TokenBuckets } from './rate-limit.js';
@@ -27,6 +26,8 @@ export interface IngestConfig {
   readonly maxBatchSize?: number;
   /** The hub's secret for the raw message ids of ingested events (`messageIdKey`). */
   readonly msgIdKey?: string | undefined;
+  /** Accepted `context.timestamp` range (the hub consumer's): 400 beyond it. @default 400 days back, 1 day ahead */
+  readonly timeRange?: TimeRange;
 }
 
 /** Parses `producer=token` entries; producers must be subject tokens (they become the raw subject's instance). */
@@ -75,6 +76,7 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
   const ratePerSecond = config.rate?.perSecond ?? 1000;
   const burst = config.rate?.burst ?? 2 * ratePerSecond;
   const buckets = new TokenBuckets({ ratePerSecond, burst });
+  const timeRange = config.timeRange ?? new TimeRange();
   if (verifier.empty) {
     logger.warn(
       'no ingest tokens configured: POST /api/v1/events accepts loopback clients only, as producer "local"',
@@ -122,6 +124,7 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
       throw error;
     }
     // The hub would dead-letter these after a 202: refuse them while the client is still listening.
+    const now = Date.now();
     for (const [index, { event }] of events.entries()) {
       const notCarried = natsBinaryProblem(event);
       if (notCarried !== undefined) {
@@ -133,11 +136,16 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
           },
         );
       }
-      if (!isStorableTime(event.context.timestamp)) {
+      const outOfRange = timeRange.check(event.context.timestamp, now);
+      if (outOfRange !== undefined) {
         throw new HttpProblem(
           400,
-          `${events.length > 1 ? `batch item ${index}: ` : ''}context.timestamp ${JSON.stringify(event.context.timestamp)} is outside what can be stored (1900-01-01 to 2299-12-31 UTC)`,
-          { reason: 'timestamp-out-of-range' },
+          `${events.length > 1 ? `batch item ${index}: ` : ''}${outOfRange.message}`,
+          {
+            reason: outOfRange.reason,
+            earliest: outOfRange.earliest,
+            latest: outOfRange.latest,
+          },
         );
       }
     }

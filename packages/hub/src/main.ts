@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { connectNats, drainOrClose, natsSetup } from '@argus/bus';
+import { TimeRange } from '@argus/cdevents';
 import {
   createLogger,
   type HealthServer,
@@ -85,6 +86,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
     const { ingestMsgIdKey } = await ensureAgentState(nc, registry, options.replicas, logger);
 
     const metrics = new HubMetrics();
+    const timeRange = new TimeRange({ maxAgeMs: options.maxEventAge, maxLeadMs: options.maxEventLead });
     const hub = new Hub({
       nc,
       store,
@@ -94,6 +96,9 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       batchSize: options.batchSize,
       batchMaxWaitMs: options.batchMaxWait,
       maxEventBytes: options.maxEventBytes,
+      timeRange,
+      maxInFlightBytes: options.maxInFlightBytes,
+      stallAfterMs: options.stallAfter,
       dedupeCacheSize: options.dedupeCacheSize,
       consumerName: options.consumer,
       failpoint: process.env.ARGUS_FAILPOINT === 'kill-after-insert' ? 'kill-after-insert' : undefined,
@@ -119,6 +124,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
         const reasons: string[] = [];
         if (nc.isClosed()) reasons.push('nats: connection closed');
         else if (!hub.consuming) reasons.push('hub: not consuming (nats unavailable?)');
+        reasons.push(...hub.readiness());
         return { ready: reasons.length === 0, reasons };
       },
       routes: [
@@ -128,6 +134,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
           metrics,
           tokens,
           maxEventBytes: options.maxEventBytes,
+          timeRange,
           maxBatchBytes: options.maxBatchBytes,
           msgIdKey: ingestMsgIdKey,
           rate: { perSecond: options.ingestRate, burst: options.ingestBurst ?? 2 * options.ingestRate },

@@ -1,9 +1,12 @@
+import { DEFAULT_MAX_EVENT_AGE_MS, DEFAULT_MAX_EVENT_LEAD_MS } from '@argus/cdevents';
 import {
   LISTENER_TLS_OPTIONS,
   LOG_LEVEL_OPTION,
   NATS_CLIENT_OPTIONS,
   type OptionsSpec,
 } from '@argus/runtime';
+import { DEFAULT_MAX_IN_FLIGHT_BYTES } from './pipeline/budget.js';
+import { DEFAULT_STALL_AFTER_MS } from './pipeline/health.js';
 
 /** Every hub option: the CLI flag, its `ARGUS_*` env var and its help line come from here. */
 export const HUB_OPTIONS = {
@@ -86,6 +89,30 @@ export const HUB_OPTIONS = {
     description: 'largest accepted event in bytes',
     default: 1_048_576,
     min: 1024,
+  },
+  maxEventAge: {
+    kind: 'duration',
+    description:
+      'oldest accepted context.timestamp, back from now; older events are dead-lettered (timestamp-out-of-range), ingest answers 400',
+    default: DEFAULT_MAX_EVENT_AGE_MS,
+  },
+  maxEventLead: {
+    kind: 'duration',
+    description: 'how far ahead of the clock context.timestamp may be (clock skew)',
+    default: DEFAULT_MAX_EVENT_LEAD_MS,
+  },
+  maxInFlightBytes: {
+    kind: 'integer',
+    description: 'bytes of messages the hub holds at once (pulled, not yet acked); it pulls no more beyond',
+    default: DEFAULT_MAX_IN_FLIGHT_BYTES,
+    min: 1_048_576,
+  },
+  stallAfter: {
+    kind: 'duration',
+    description:
+      'a pipeline stage (insert, republish) failing this long makes /readyz not ready; a schema problem does at once',
+    default: DEFAULT_STALL_AFTER_MS,
+    min: 1000,
   },
   dedupeCacheSize: {
     kind: 'integer',

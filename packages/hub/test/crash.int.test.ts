@@ -47,7 +47,8 @@ test('a hub SIGKILLed between insert and ack loses nothing and duplicates nothin
       type: 'service.upgraded',
       id: `crash-${i}`,
       source: '/argocd/prod-eu/podinfo/podinfo',
-      timestamp: new Date(Date.UTC(2026, 10, 24, 10, i)).toISOString(),
+      // Recent: the hub accepts 400 days back by default.
+      timestamp: new Date(Date.now() - (60 - i) * 60_000).toISOString(),
       subject: {
         id: 'podinfo',
         content: { environment: { id: 'prod-eu/podinfo' }, artifactId: `pkg:oci/podinfo@${i}` },

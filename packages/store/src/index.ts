@@ -6,7 +6,19 @@ export {
   instanceActivity,
   upstreamEvents,
 } from './activity.js';
-export { isRejectedData, MigrationError, StoreError, StoreOptionsError, StoreQueryError } from './errors.js';
+export type { InsertErrorKind } from './errors.js';
+export {
+  CLICKHOUSE_ERROR_KINDS,
+  classifyInsertError,
+  clickHouseErrorCode,
+  clickHouseErrorName,
+  isRejectedData,
+  MigrationError,
+  SchemaMismatchError,
+  StoreError,
+  StoreOptionsError,
+  StoreQueryError,
+} from './errors.js';
 export type { Migration } from './migrations.js';
 export { MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
 export type { EventCursor, EventFilter, EventPage, StoredEvent } from './queries.js';
@@ -30,4 +42,10 @@ export {
   toEventRow,
 } from './rows.js';
 export type { StoreKind, StoreOptions } from './store.js';
-export { DEFAULT_DATABASE, Store } from './store.js';
+export {
+  DEFAULT_DATABASE,
+  EVENT_COLUMN_TYPES,
+  MAX_PARTITIONS_PER_INSERT,
+  partitionChunks,
+  Store,
+} from './store.js';

@@ -1,4 +1,12 @@
-import { type CDEvent, natsMessageId } from '@argus/cdevents';
+import {
+  type CDEvent,
+  EARLIEST_EVENT_TIME_MS,
+  epochMillis,
+  LATEST_EVENT_TIME_MS,
+  natsMessageId,
+} from '@argus/cdevents';
+
+export { epochMillis };
 
 /** Where an event came from and what the hub knows about its cluster: never read from the payload. */
 export interface EventTags {
@@ -61,16 +69,8 @@ const linkedIds = (links: unknown): string[] => {
 };
 
 /** DateTime64 covers 1900-01-01 to 2299-12-31 (UTC); a timestamp outside cannot be stored. */
-export const MIN_STORABLE_TIME = Date.UTC(1900, 0, 1);
-export const MAX_STORABLE_TIME = Date.UTC(2300, 0, 1) - 1;
-
-/** Milliseconds since the epoch of an RFC 3339 time; a leap second (:60) counts as the last millisecond before it. */
-export const epochMillis = (rfc3339: string): number => {
-  const ms = Date.parse(rfc3339);
-  return Number.isNaN(ms)
-    ? Date.parse(rfc3339.replace(/:60(?=[.,Zz+-])/, ':59.999').replace(/\.999\.\d+/, '.999'))
-    : ms;
-};
+export const MIN_STORABLE_TIME = EARLIEST_EVENT_TIME_MS;
+export const MAX_STORABLE_TIME = LATEST_EVENT_TIME_MS;
 
 /** `true` when ClickHouse can store this timestamp. */
 export const isStorableTime = (rfc3339: string): boolean => {

@@ -1,6 +1,6 @@
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
-import { MigrationError, StoreOptionsError } from './errors.js';
+import { MigrationError, SchemaMismatchError, StoreOptionsError } from './errors.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, type Migration } from './migrations.js';
 import { EVENT_COLUMNS, type EventRow } from './rows.js';
 
@@ -22,11 +22,76 @@ export const DEFAULT_DATABASE = 'argus';
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
-/** Settings of every insert: a retried batch with the same token is a no-op. */
+/**
+ * Most partitions (months of `timestamp`) one insert may touch: ClickHouse's default of
+ * `max_partitions_per_insert_block`, set explicitly on every insert so a server configured otherwise
+ * does not change what the store's splitting guarantees. An insert beyond it is refused as a whole
+ * (code 252, TOO_MANY_PARTS), whatever the rows: 101 valid events over 101 months stopped the hub.
+ */
+export const MAX_PARTITIONS_PER_INSERT = 100;
+
+/**
+ * Settings of every insert: a retried batch with the same token is a no-op; the partition limit is
+ * the one `partitionChunks` splits for.
+ */
 const insertSettings = (token: string) => ({
   insert_deduplication_token: token,
   insert_deduplicate: 1 as const,
+  // UInt64 settings travel as text.
+  max_partitions_per_insert_block: String(MAX_PARTITIONS_PER_INSERT),
 });
+
+/** The partition of a row: `toYYYYMM(timestamp)` read from the UTC text the row holds (`YYYY-MM`). */
+const partitionOf = (row: EventRow): string => row.timestamp.slice(0, 7);
+
+/**
+ * Splits rows into groups of at most `maxPartitions` partitions, each one insert. Deterministic
+ * (months in order), so a retried batch splits the same way and each part keeps its deduplication
+ * token. Rows keep their order within a group; one group (the input as is) when it fits.
+ */
+export const partitionChunks = <T extends { readonly row: EventRow }>(
+  items: readonly T[],
+  maxPartitions: number = MAX_PARTITIONS_PER_INSERT,
+): T[][] => {
+  const byMonth = new Map<string, T[]>();
+  for (const item of items) {
+    const month = partitionOf(item.row);
+    const group = byMonth.get(month);
+    if (group === undefined) byMonth.set(month, [item]);
+    else group.push(item);
+  }
+  if (byMonth.size <= maxPartitions) return items.length === 0 ? [] : [[...items]];
+  const months = [...byMonth.keys()].sort();
+  const chunks: T[][] = [];
+  for (let i = 0; i < months.length; i += maxPartitions) {
+    chunks.push(months.slice(i, i + maxPartitions).flatMap((m) => byMonth.get(m) ?? []));
+  }
+  return chunks;
+};
+
+/** Column types of the events table as the migrations make them (system.columns spelling). */
+export const EVENT_COLUMN_TYPES: Readonly<Record<(typeof EVENT_COLUMNS)[number], string>> = {
+  identity: 'String',
+  id: 'String',
+  source: 'String',
+  type: 'LowCardinality(String)',
+  spec_version: 'LowCardinality(String)',
+  subject_type: 'LowCardinality(String)',
+  predicate: 'LowCardinality(String)',
+  subject_id: 'String',
+  subject_source: 'String',
+  timestamp: "DateTime64(3, 'UTC')",
+  chain_id: 'String',
+  links: 'String',
+  linked_ids: 'Array(String)',
+  instance: 'LowCardinality(String)',
+  cluster: 'LowCardinality(String)',
+  environment: 'LowCardinality(String)',
+  artifact_id: 'String',
+  labels: 'Map(LowCardinality(String), String)',
+  received_at: "DateTime64(3, 'UTC')",
+  raw: 'String',
+};
 
 export type StoreKind = 'chdb' | 'server';
 
@@ -138,22 +203,59 @@ export class Store {
    * (a retry after a timeout whose first attempt did land) stores nothing twice.
    */
   async insertEvents(rows: readonly EventRow[], token: string): Promise<void> {
-    if (rows.length === 0) return;
-    await this.client.insert({
-      table: this.table('cdevents'),
-      columns: [...EVENT_COLUMNS],
-      values: rows.map((row) => EVENT_COLUMNS.map((column) => row[column])),
-      format: 'JSONCompactEachRow',
-      clickhouse_settings: insertSettings(token),
-    });
+    // Rows spanning more months than one insert may touch go in several inserts (each its own
+    // token, derived from the batch's): a caller that wants each part retried or isolated on its
+    // own splits with partitionChunks first.
+    const chunks = partitionChunks(rows.map((row) => ({ row })));
+    for (const [i, chunk] of chunks.entries()) {
+      await this.client.insert({
+        table: this.table('cdevents'),
+        columns: [...EVENT_COLUMNS],
+        values: chunk.map(({ row }) => EVENT_COLUMNS.map((column) => row[column])),
+        format: 'JSONCompactEachRow',
+        clickhouse_settings: insertSettings(chunks.length === 1 ? token : `${token}.${i}`),
+      });
+    }
   }
 
-  /** Which of these identities are already stored (for messages JetStream redelivered). */
-  async existingIdentities(identities: readonly string[]): Promise<Set<string>> {
+  /**
+   * Checks that the events table exists with the columns and types inserts write. Throws
+   * SchemaMismatchError listing every difference (a dropped table, an altered column).
+   */
+  async checkEventsTable(): Promise<void> {
+    const columns = await this.rows<{ name: string; type: string }>(
+      'SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {table:String}',
+      { db: this.database, table: 'cdevents' },
+    );
+    const table = this.table('cdevents');
+    if (columns.length === 0) throw new SchemaMismatchError(table, ['the table does not exist']);
+    const found = new Map(columns.map((c) => [c.name, c.type]));
+    const problems: string[] = [];
+    for (const [name, expected] of Object.entries(EVENT_COLUMN_TYPES)) {
+      const type = found.get(name);
+      if (type === undefined) problems.push(`column ${name} is missing`);
+      else if (type !== expected) problems.push(`column ${name} is ${type}, expected ${expected}`);
+    }
+    if (problems.length > 0) throw new SchemaMismatchError(table, problems);
+  }
+
+  /**
+   * Which of these identities are already stored. `within` (the batch's first and last row
+   * timestamps, as rows hold them) narrows the search to those partitions and key ranges: a repeat of
+   * an event has its timestamp. Without it every partition's index is read (redeliveries).
+   */
+  async existingIdentities(
+    identities: readonly string[],
+    within?: { readonly since: string; readonly until: string },
+  ): Promise<Set<string>> {
     if (identities.length === 0) return new Set();
+    const range =
+      within === undefined
+        ? ''
+        : " AND timestamp >= {since:DateTime64(3, 'UTC')} AND timestamp <= {until:DateTime64(3, 'UTC')}";
     const found = await this.rows<{ identity: string }>(
-      `SELECT DISTINCT identity FROM ${this.table('cdevents')} WHERE identity IN {ids:Array(String)}`,
-      { ids: identities },
+      `SELECT DISTINCT identity FROM ${this.table('cdevents')} WHERE identity IN {ids:Array(String)}${range}`,
+      { ids: identities, ...(within === undefined ? {} : within) },
     );
     return new Set(found.map((r) => r.identity));
   }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   countEvents,
   MigrationError,
+  SchemaMismatchError,
   Store,
   StoreOptionsError,
   searchEvents,
@@ -74,6 +75,11 @@ describe('Store', () => {
   test('existingIdentities finds stored events only', async () => {
     const stored = row(deployed('a1', 'prod-eu', '2026-01-01T10:00:00.123456Z'), 'i1', 'prod-eu').identity;
     expect(await store.existingIdentities([stored, 'f'.repeat(32)])).toEqual(new Set([stored]));
+    // Within the batch's time range (rows' UTC text): found in it, not outside it.
+    const day = { since: '2026-01-01 00:00:00.000', until: '2026-01-01 23:59:59.999' };
+    expect(await store.existingIdentities([stored], day)).toEqual(new Set([stored]));
+    const later = { since: '2026-01-02 00:00:00.000', until: '2026-01-02 23:59:59.999' };
+    expect(await store.existingIdentities([stored], later)).toEqual(new Set());
   });
 
   test('filters are parameters: an injection attempt matches nothing and changes nothing', async () => {
@@ -90,6 +96,48 @@ describe('Store', () => {
       until: new Date('2026-01-03T00:00:00Z'),
     });
     expect(found.map((e) => e.id)).toEqual(['b1']);
+  });
+
+  test('a batch spanning 150 months is stored (ClickHouse takes at most 100 partitions per insert)', async () => {
+    const rows = Array.from({ length: 150 }, (_, i) =>
+      row(
+        deployed(
+          `m${i}`,
+          'backfill',
+          `${1990 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}-15T10:00:00Z`,
+        ),
+        'i1',
+        'backfill',
+      ),
+    );
+    await store.insertEvents(rows, 'token-months');
+    // Retried as a whole (a timeout whose first attempt landed): each part keeps its token.
+    await store.insertEvents(rows, 'token-months');
+    expect(await countEvents(store, { cluster: 'backfill' })).toEqual({ events: 150, rows: 150 });
+  });
+
+  test('checkEventsTable passes on the migrated table and names each difference otherwise', async () => {
+    await store.checkEventsTable();
+    const other = await Store.open({
+      ...clickHouseTarget(),
+      database: randomDatabase(),
+      logger: logs.logger,
+    });
+    try {
+      await other.command(`ALTER TABLE ${other.table('cdevents')} MODIFY COLUMN chain_id UInt64`);
+      await other.command(`ALTER TABLE ${other.table('cdevents')} DROP COLUMN artifact_id`);
+      const error = await other.checkEventsTable().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SchemaMismatchError);
+      expect((error as SchemaMismatchError).problems).toEqual([
+        'column chain_id is UInt64, expected String',
+        'column artifact_id is missing',
+      ]);
+      await other.command(`DROP TABLE ${other.table('cdevents')}`);
+      await expect(other.checkEventsTable()).rejects.toThrow(/does not exist/);
+    } finally {
+      await other.command(`DROP DATABASE IF EXISTS ${other.database}`);
+      await other.close();
+    }
   });
 
   test('options are checked at the edge', async () => {

@@ -1,32 +1,51 @@
+/** A batch's byte limit: closes it once its items' sizes add up to `maxBytes` or more. */
+export interface BatchBytes<T> {
+  readonly maxBytes: number;
+  readonly sizeOf: (item: T) => number;
+}
+
 /**
- * Groups messages into batches: a batch closes when it holds `maxSize` messages or `maxWaitMs` after
- * its first message, whichever comes first. Closed batches are handed to `handle` one at a time, in
+ * Groups messages into batches: a batch closes when it holds `maxSize` messages (or `bytes.maxBytes`
+ * bytes) or `maxWaitMs` after its first message, whichever comes first. Closed batches are handed to `handle` one at a time, in
  * order; the next is handed over when `handle` settles (the hub's `handle` resolves once it has room
  * for another batch in flight). `handle` deals with its own failures: a rejection does not hold up
  * the batches behind it.
  *
- * Messages are pushed synchronously from the NATS client's callback: one timer per batch rather than
- * a promise, a timer and a race per message as reading an async iterator with a deadline costs. What
- * waits here is bounded by the consumer's max_ack_pending: JetStream delivers no more than that unacked.
+ * Messages are pushed synchronously: one timer per batch rather than a promise, a timer and a race
+ * per message as reading an async iterator with a deadline costs. What waits here is bounded by the
+ * caller (the hub's byte budget, and the consumer's max_ack_pending).
  */
 export class BatchCollector<T> {
   readonly #maxSize: number;
   readonly #maxWaitMs: number;
   readonly #handle: (batch: T[]) => Promise<void>;
+  readonly #bytes: BatchBytes<T> | undefined;
   #current: T[] = [];
+  #currentBytes = 0;
   #timer: NodeJS.Timeout | undefined;
   readonly #ready: T[][] = [];
   #draining: Promise<void> | undefined;
 
-  constructor(maxSize: number, maxWaitMs: number, handle: (batch: T[]) => Promise<void>) {
+  constructor(
+    maxSize: number,
+    maxWaitMs: number,
+    handle: (batch: T[]) => Promise<void>,
+    bytes?: BatchBytes<T>,
+  ) {
     this.#maxSize = maxSize;
     this.#maxWaitMs = maxWaitMs;
     this.#handle = handle;
+    this.#bytes = bytes;
   }
 
   push(item: T): void {
     this.#current.push(item);
-    if (this.#current.length >= this.#maxSize) this.#close();
+    if (this.#bytes !== undefined) this.#currentBytes += this.#bytes.sizeOf(item);
+    if (
+      this.#current.length >= this.#maxSize ||
+      (this.#bytes !== undefined && this.#currentBytes >= this.#bytes.maxBytes)
+    )
+      this.#close();
     else if (this.#current.length === 1) this.#timer = setTimeout(() => this.#close(), this.#maxWaitMs);
   }
 
@@ -47,6 +66,7 @@ export class BatchCollector<T> {
     if (this.#current.length === 0) return;
     this.#ready.push(this.#current);
     this.#current = [];
+    this.#currentBytes = 0;
     this.#draining ??= this.#drain();
   }
 

@@ -4,10 +4,11 @@ import {
   fromNats,
   natsMessageId,
   serialize,
+  TimeRange,
+  TimestampOutOfRangeError,
   type ValidatedEvent,
   ValidationError,
 } from '@argus/cdevents';
-import { isStorableTime } from '@argus/store';
 import { RejectedMessage } from '../errors.js';
 
 /** What the validate stage needs of a JetStream message. */
@@ -40,19 +41,26 @@ export const rejection = (error: unknown): RejectedMessage => {
     return new RejectedMessage(error.reason, error.name, describeIssues(error));
   }
   if (error instanceof BindingError) return new RejectedMessage('binding', error.name, error.message);
+  if (error instanceof TimestampOutOfRangeError)
+    return new RejectedMessage(error.reason, error.name, error.message);
   if (error instanceof SubjectSchemeError)
     return new RejectedMessage('bad-subject', error.name, error.message);
   throw error;
 };
 
+const ANY_STORABLE_TIME = new TimeRange({ maxAgeMs: Number.MAX_VALUE, maxLeadMs: Number.MAX_VALUE });
+
 /**
- * Checks one raw message: a subject of the Argus scheme, a valid CDEvent in any binding mode, and a
+ * Checks one raw message: a subject of the Argus scheme, a valid CDEvent in any binding mode, a
  * subject whose type tokens match the event's type (a subject saying `service.deployed` over an
- * `incident.detected` body is refused: consumers route on subjects).
+ * `incident.detected` body is refused: consumers route on subjects), and a `context.timestamp`
+ * within `timeRange` at `nowMs` (by default: anything ClickHouse can store).
  */
 export const validateMessage = (
   message: IncomingMessage,
   maxBytes: number,
+  timeRange: TimeRange = ANY_STORABLE_TIME,
+  nowMs: number = Date.now(),
 ): ValidMessage | RejectedMessage => {
   try {
     const { instance, subjectType, predicate } = parseRawSubject(message.subject);
@@ -66,13 +74,8 @@ export const validateMessage = (
       );
     }
     const { source, id, timestamp } = validated.event.context;
-    if (!isStorableTime(timestamp)) {
-      return new RejectedMessage(
-        'timestamp-out-of-range',
-        'TimestampOutOfRange',
-        `context.timestamp ${JSON.stringify(timestamp)} is outside what can be stored (1900-01-01 to 2299-12-31 UTC)`,
-      );
-    }
+    const outOfRange = timeRange.check(timestamp, nowMs);
+    if (outOfRange !== undefined) return rejection(outOfRange);
     const body = validated.mode === 'structured' ? encoder.encode(serialize(validated.event)) : message.data;
     return {
       validated: { event: validated.event, info: validated.info, specVersion: validated.specVersion },
