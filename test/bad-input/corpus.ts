@@ -412,9 +412,9 @@ const KINDS: Record<string, Builder> = {
     'impossible-timestamp',
   ),
 
-  // A valid CDEvent whose year ClickHouse cannot store (and far outside the hub's accepted range). The
-  // agent forwards it (it does not check the range yet); the hub refuses it: at the ingest before
-  // publishing, on the stream as a dead letter.
+  // A valid CDEvent whose year ClickHouse cannot store (and far outside the accepted range). The
+  // agent's webhook and the hub's ingest refuse it while the sender listens (one rule, @argus/cdevents
+  // TimeRange); on the stream the hub dead-letters it.
   'timestamp-out-of-range': (entry, ctx) => {
     const id = badId('timestamp-out-of-range', entry);
     const e = mutable(id);
@@ -425,17 +425,6 @@ const KINDS: Record<string, Builder> = {
       return {
         input: { subject: RAW_DEPLOYED(ctx), headers: {}, data },
         expect: { dlq: 'timestamp-out-of-range', errorClass: 'TimestampOutOfRangeError', detail },
-      };
-    }
-    if (entry === 'webhook') {
-      return {
-        input: { headers: JSON_TYPE, body: data },
-        expect: {
-          dlq: 'timestamp-out-of-range',
-          errorClass: 'TimestampOutOfRangeError',
-          detail,
-          eventId: id,
-        },
       };
     }
     return {

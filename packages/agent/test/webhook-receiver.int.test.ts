@@ -27,12 +27,13 @@ afterAll(async () => {
 });
 
 let seq = 0;
-const eventBody = (): Buffer =>
+const eventBody = (timestamp?: string): Buffer =>
   Buffer.from(
     serialize(
       createEvent({
         type: 'service.deployed',
         id: `receiver-${++seq}`,
+        ...(timestamp === undefined ? {} : { timestamp }),
         source: '/argocd/prod-eu/podinfo/podinfo',
         subject: {
           id: 'podinfo',
@@ -92,6 +93,22 @@ describe('webhook receiver: refusals a client can act on', () => {
     ).toBe(202);
     expect((await (await jetstreamManager(nats.nc)).streams.info(RAW_STREAM)).state.messages).toBe(
       before + 2,
+    );
+  });
+
+  test('an event the hub would dead-letter for its time (2299, two days ahead) is refused with 400 and the range', async () => {
+    const agent = new HttpAgent({ keepAlive: false });
+    const before = (await (await jetstreamManager(nats.nc)).streams.info(RAW_STREAM)).state.messages;
+    for (const timestamp of ['2299-12-31T00:00:00Z', new Date(Date.now() + 2 * 86_400_000).toISOString()]) {
+      const refused = await post(agent, eventBody(timestamp), JSON_TYPE);
+      expect(refused.status).toBe(400);
+      const body = JSON.parse(refused.text) as { reason: string; earliest: string; latest: string };
+      expect(body.reason).toBe('timestamp-out-of-range');
+      expect(Date.parse(body.latest)).toBeGreaterThan(Date.now());
+    }
+    expect((await post(agent, eventBody(new Date().toISOString()), JSON_TYPE)).status).toBe(202);
+    expect((await (await jetstreamManager(nats.nc)).streams.info(RAW_STREAM)).state.messages).toBe(
+      before + 1,
     );
   });
 });

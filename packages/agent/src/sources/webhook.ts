@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HEADERS, isPayloadTooLarge, publishRaw } from '@argus/bus';
-import { BindingError, fromHttp, natsBinaryProblem, ValidationError } from '@argus/cdevents';
+import { BindingError, fromHttp, natsBinaryProblem, TimeRange, ValidationError } from '@argus/cdevents';
 import type { ExtraRoute, Logger } from '@argus/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { AgentMetrics } from '../metrics.js';
@@ -33,6 +33,8 @@ export interface WebhookReceiverConfig {
 export const webhookRoute = (config: WebhookReceiverConfig): ExtraRoute => {
   const logger = config.logger.child({ component: 'webhook' });
   const verifier = notificationsVerifier(config.token);
+  // The hub's default range (it dead-letters what is outside its own): refused while the sender listens.
+  const timeRange = new TimeRange();
   const rules = { path: WEBHOOK_PATH, token: config.token, maxBytes: config.maxEventBytes };
   return async (req: IncomingMessage, res: ServerResponse) => {
     const body = await receive(rules, verifier, req, res);
@@ -48,9 +50,20 @@ export const webhookRoute = (config: WebhookReceiverConfig): ExtraRoute => {
         { maxBytes: config.maxEventBytes },
       );
       // Refused while the sender listens, rather than accepted and dead-lettered by the hub.
+      const now = Date.now();
       for (const { event } of events) {
         const problem = natsBinaryProblem(event);
         if (problem !== undefined) throw problem;
+        const outOfRange = timeRange.check(event.context.timestamp, now);
+        if (outOfRange !== undefined) {
+          answer(res, 400, {
+            error: outOfRange.message,
+            reason: outOfRange.reason,
+            earliest: outOfRange.earliest,
+            latest: outOfRange.latest,
+          });
+          return true;
+        }
       }
     } catch (error) {
       if (error instanceof ValidationError) {
