@@ -57,7 +57,8 @@ describe('SimulatedArgoCD', () => {
     expect(entry).toMatchObject({
       revisions: ['6.9.2'],
       source: { repoURL: '' },
-      sources: [{ chart: 'podinfo', targetRevision: '6.9.2' }],
+      // controller/state.go persistRevisionHistory keeps the spec's targetRevision in sources[].
+      sources: [{ chart: 'podinfo', targetRevision: '6.9.0' }],
     });
   });
 
