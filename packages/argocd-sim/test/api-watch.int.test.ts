@@ -1,0 +1,137 @@
+import { afterEach, expect, test } from 'vitest';
+import { type Application, type RunningServer, SimulatedArgoCD, startArgoCdApi } from '../src/index.js';
+
+const running: RunningServer[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.close()));
+});
+
+const auth = { authorization: 'Bearer t' };
+const app = (name: string, namespace?: string) => ({
+  name,
+  ...(namespace === undefined ? {} : { namespace }),
+  destination: { namespace: name },
+  source: { repoURL: 'https://github.com/x/y' },
+});
+
+type Line = { result: { type: string; application: Application } };
+
+/** Reads newline-delimited JSON until `count` lines arrived. */
+const readLines = async (res: Response, count: number): Promise<Line[]> => {
+  const reader = res.body?.getReader();
+  const lines: Line[] = [];
+  let buffer = '';
+  while (reader !== undefined && lines.length < count) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += new TextDecoder().decode(value);
+    const parts = buffer.split('\n');
+    buffer = parts.pop() ?? '';
+    for (const p of parts) if (p.trim() !== '') lines.push(JSON.parse(p) as Line);
+  }
+  await reader?.cancel();
+  return lines;
+};
+
+const NO_ANSWER_MS = 300;
+
+test('the stream answers only with its first message (pkg/apiclient/application/application.pb.gw.go waits for grpc headers)', async () => {
+  const sim = new SimulatedArgoCD({ name: 'argo' });
+  const api = await startArgoCdApi(sim, { token: 't' });
+  running.push(api);
+  const response = fetch(`${api.url}/api/v1/stream/applications`, { headers: auth });
+  const early = await Promise.race([
+    response.then(() => 'answered'),
+    new Promise((r) => setTimeout(() => r('waiting'), NO_ANSWER_MS)),
+  ]);
+  expect(early).toBe('waiting');
+  sim.createApp(app('late'));
+  const [first] = await readLines(await response, 1);
+  expect(first?.result).toMatchObject({ type: 'ADDED', application: { metadata: { name: 'late' } } });
+});
+
+test('the ADDED burst comes from the stream own snapshot, older than a list taken during burstDelayMs; changes before the subscription are lost (server/application/application.go Watch)', async () => {
+  const sim = new SimulatedArgoCD({ name: 'argo' });
+  sim.createApp(app('a'));
+  sim.degrade('a');
+  const api = await startArgoCdApi(sim, { token: 't', burstDelayMs: 200 });
+  running.push(api);
+  const stream = fetch(`${api.url}/api/v1/stream/applications`, { headers: auth });
+  await new Promise((r) => setTimeout(r, 50));
+  sim.recover('a');
+  const list = (await (await fetch(`${api.url}/api/v1/applications`, { headers: auth })).json()) as {
+    items: Application[];
+  };
+  expect(list.items[0]?.status.health).toMatchObject({ status: 'Healthy' });
+  const response = await stream;
+  setTimeout(() => sim.refresh('a'), 100);
+  const lines = await readLines(response, 2);
+  // The burst still shows Degraded; the recover itself was never streamed, the later refresh is.
+  expect(
+    lines.map((l) => [l.result.type, (l.result.application.status.health as { status: string }).status]),
+  ).toEqual([
+    ['ADDED', 'Degraded'],
+    ['MODIFIED', 'Healthy'],
+  ]);
+});
+
+test('list: sorted by name, no apiVersion/kind, no resource health on 3.0+; the stream re-inflates it (inferResourcesStatusHealth)', async () => {
+  const sim = new SimulatedArgoCD({ name: 'argo', version: '3.1' });
+  sim.createApp(app('mid'));
+  sim.createApp(app('alpha', 'x-team'));
+  sim.sync('mid', { revision: 'r1' });
+  sim.degrade('mid', 'Back-off pulling image');
+  const api = await startArgoCdApi(sim, { token: 't' });
+  running.push(api);
+  const list = (await (await fetch(`${api.url}/api/v1/applications`, { headers: auth })).json()) as {
+    items: Application[];
+  };
+  expect(list.items.map((i) => [i.metadata.name, i.kind])).toEqual([
+    ['alpha', undefined],
+    ['mid', undefined],
+  ]);
+  const listed = list.items[1]?.status.resources as { kind: string; health?: unknown }[];
+  expect(listed.find((r) => r.kind === 'Deployment')?.health).toBeUndefined();
+  const lines = await readLines(await fetch(`${api.url}/api/v1/stream/applications`, { headers: auth }), 2);
+  // Burst order is the qualified name: `mid` (control-plane namespace) before `x-team/alpha`.
+  expect(lines.map((l) => l.result.application.metadata.name)).toEqual(['mid', 'alpha']);
+  const streamed = lines[0]?.result.application.status.resources as { kind: string; health?: unknown }[];
+  expect(streamed.find((r) => r.kind === 'Deployment')?.health).toEqual({
+    status: 'Degraded',
+    message: 'Back-off pulling image',
+  });
+});
+
+test('RBAC: hidden apps are omitted from list and stream and can come back; clusters need clusters,get (server/cluster/cluster.go List)', async () => {
+  const sim = new SimulatedArgoCD({ name: 'argo' });
+  sim.createApp(app('public'));
+  sim.createApp(app('secret'));
+  let hidden = true;
+  let clustersAllowed = false;
+  const api = await startArgoCdApi(sim, {
+    token: 't',
+    canGetApp: (a) => !(hidden && a.metadata.name === 'secret'),
+    canGetClusters: () => clustersAllowed,
+  });
+  running.push(api);
+  const names = async () =>
+    (
+      (await (await fetch(`${api.url}/api/v1/applications`, { headers: auth })).json()) as {
+        items: Application[];
+      }
+    ).items.map((i) => i.metadata.name);
+  expect(await names()).toEqual(['public']);
+  hidden = false;
+  expect(await names()).toEqual(['public', 'secret']);
+  expect(await (await fetch(`${api.url}/api/v1/clusters`, { headers: auth })).json()).toEqual({
+    metadata: {},
+    items: [],
+  });
+  clustersAllowed = true;
+  sim.addCluster({ name: 'prod-eu', server: 'https://prod-eu.example:6443' });
+  sim.renameCluster('https://kubernetes.default.svc', 'control-plane');
+  const clusters = (await (await fetch(`${api.url}/api/v1/clusters`, { headers: auth })).json()) as {
+    items: { name: string }[];
+  };
+  expect(clusters.items.map((c) => c.name)).toEqual(['control-plane', 'prod-eu']);
+});
