@@ -652,12 +652,34 @@ export class SimulatedArgoCD {
     return clone(app);
   }
 
-  /** A self-heal: the same revision synced again (a new history entry with an unchanged revision). */
+  /**
+   * `--sync-timeout` reached (2.14+): Terminating "operation is terminating due to timeout", then the
+   * attempt fails "Operation terminated" and, unlike a user's Terminate, is retried if a retry is left
+   * (the `terminating` flag was read before the timeout set the phase).
+   */
+  timeOut(name: string): Application {
+    const key = this.#key(name);
+    const app = this.#app(key);
+    const state = this.#state(app);
+    if (!this.profile.syncTimeout) {
+      throw new InvalidStepError(key, `sync timeouts need Argo CD 2.14+, profile is ${this.profile.version}`);
+    }
+    if (state?.phase !== 'Running' || state.finishedAt !== undefined) {
+      throw new InvalidStepError(key, 'no sync attempt is running');
+    }
+    state.phase = 'Terminating';
+    state.message = 'operation is terminating due to timeout';
+    this.#emit('MODIFIED', app);
+    return this.#attempt(key, { fail: MSG_TERMINATED });
+  }
+
+  /** A self-heal: auto-sync of the same revision (a new history entry with an unchanged revision). */
   selfHeal(name: string): Application {
     const last = this.#app(name).status.history?.at(-1);
     if (last === undefined) throw new Error(`${name} has never been synced`);
     return this.sync(name, {
       ...(last.revisions === undefined ? { revision: last.revision ?? '' } : { revisions: last.revisions }),
+      automated: true,
     });
   }
 
@@ -910,11 +932,27 @@ export class SimulatedArgoCD {
 
   /** Deletion: first the deletionTimestamp (finalizers running), then the object is gone. */
   delete(name: string): void {
-    const key = this.#key(name);
-    const app = this.#app(key);
+    this.startDelete(name);
+    this.finishDelete(name);
+  }
+
+  /**
+   * The finalizer phase of a deletion: `deletionTimestamp` set; it can last minutes, with more updates
+   * (`refresh`) before `finishDelete`.
+   */
+  startDelete(name: string): Application {
+    const app = this.#app(name);
     app.metadata.deletionTimestamp = this.#now();
     app.metadata.finalizers = ['resources-finalizer.argocd.argoproj.io'];
     this.#emit('MODIFIED', app);
+    return clone(app);
+  }
+
+  /** The finalizers are done: the object is gone (DELETED). */
+  finishDelete(name: string): void {
+    const key = this.#key(name);
+    const app = this.#app(key);
+    if (app.metadata.deletionTimestamp === undefined) throw new InvalidStepError(key, 'startDelete first');
     this.#apps.delete(key);
     this.#trees.delete(key);
     this.#operations.delete(key);

@@ -32,6 +32,11 @@ export interface VersionProfile {
   readonly historyInitiatedBy: boolean;
   /** `spec.sourceHydrator` and an always-serialised `status.sourceHydrator` (2.14+ `types.go`). */
   readonly sourceHydrator: boolean;
+  /**
+   * `--sync-timeout`: a sync running too long is Terminating "operation is terminating due to timeout",
+   * then ends as a failed attempt, retried as any other (2.14+ `controller/appcontroller.go`, #20816).
+   */
+  readonly syncTimeout: boolean;
   /** `oci://` sources resolved to a `sha256:` digest (3.1+ `util/oci/client.go` `ResolveRevision`). */
   readonly ociSources: boolean;
   /**
@@ -53,6 +58,7 @@ const timeoutWordedRetry = (message: string, attempt: number, retryAt: string): 
 export const PROFILES: Readonly<Record<ArgoCdVersion, VersionProfile>> = {
   '2.8': {
     version: '2.8',
+    syncTimeout: false,
     healthTransition: 'absent',
     persistResourceHealth: true,
     historyInitiatedBy: false,
@@ -63,6 +69,7 @@ export const PROFILES: Readonly<Record<ArgoCdVersion, VersionProfile>> = {
   // 2.14.0-2.14.11; 2.14.12+ behaves as `on-change` (backport of #23018).
   '2.14': {
     version: '2.14',
+    syncTimeout: true,
     healthTransition: 'every-reconcile',
     persistResourceHealth: true,
     historyInitiatedBy: true,
@@ -73,6 +80,7 @@ export const PROFILES: Readonly<Record<ArgoCdVersion, VersionProfile>> = {
   // 3.0.0-3.0.2; 3.0.3+ behaves as `on-change`.
   '3.0': {
     version: '3.0',
+    syncTimeout: true,
     healthTransition: 'every-reconcile',
     persistResourceHealth: false,
     historyInitiatedBy: true,
@@ -82,6 +90,7 @@ export const PROFILES: Readonly<Record<ArgoCdVersion, VersionProfile>> = {
   },
   '3.1': {
     version: '3.1',
+    syncTimeout: true,
     healthTransition: 'on-change',
     persistResourceHealth: false,
     historyInitiatedBy: true,

@@ -24,6 +24,7 @@ export type Step = { readonly at: number } & (
   | { readonly finishSync: { app: string; fail?: string; error?: string } }
   | { readonly retrySync: { app: string; fail?: string; error?: string } }
   | { readonly terminate: { app: string } }
+  | { readonly timeOut: { app: string } }
   | { readonly selfHeal: { app: string } }
   | { readonly rollback: { app: string; toHistoryId: number } }
   | {
@@ -47,6 +48,8 @@ export type Step = { readonly at: number } & (
   | { readonly addCluster: ClusterSpec }
   | { readonly renameCluster: { server: string; name: string } }
   | { readonly delete: { app: string } }
+  | { readonly startDelete: { app: string } }
+  | { readonly finishDelete: { app: string } }
   | { readonly create: AppDefinition }
 );
 
@@ -80,6 +83,7 @@ const ACTIONS = [
   'finishSync',
   'retrySync',
   'terminate',
+  'timeOut',
   'selfHeal',
   'rollback',
   'updateSource',
@@ -96,6 +100,8 @@ const ACTIONS = [
   'addCluster',
   'renameCluster',
   'delete',
+  'startDelete',
+  'finishDelete',
   'create',
 ] as const;
 
@@ -193,6 +199,7 @@ export const applyStep = (sim: SimulatedArgoCD, step: Step): void => {
     const { app, ...outcome } = step.retrySync;
     sim.retrySync(app, defined(outcome));
   } else if ('terminate' in step) sim.terminate(step.terminate.app);
+  else if ('timeOut' in step) sim.timeOut(step.timeOut.app);
   else if ('selfHeal' in step) sim.selfHeal(step.selfHeal.app);
   else if ('rollback' in step) sim.rollback(step.rollback.app, step.rollback.toHistoryId);
   else if ('updateSource' in step) {
@@ -216,6 +223,8 @@ export const applyStep = (sim: SimulatedArgoCD, step: Step): void => {
   else if ('addCluster' in step) sim.addCluster(step.addCluster);
   else if ('renameCluster' in step) sim.renameCluster(step.renameCluster.server, step.renameCluster.name);
   else if ('delete' in step) sim.delete(step.delete.app);
+  else if ('startDelete' in step) sim.startDelete(step.startDelete.app);
+  else if ('finishDelete' in step) sim.finishDelete(step.finishDelete.app);
   else sim.createApp(step.create);
 };
 

@@ -76,6 +76,17 @@ describe('SimulatedArgoCD', () => {
     expect(s.list().items).toEqual([]);
   });
 
+  test('a deletion can stay in its finalizer phase, with more updates, before DELETED', () => {
+    const s = sim();
+    const events: string[] = [];
+    s.subscribe((e) => events.push(e.type));
+    s.startDelete('podinfo');
+    s.refresh('podinfo');
+    expect(s.get('podinfo')?.metadata.deletionTimestamp).toBeDefined();
+    s.finishDelete('podinfo');
+    expect(events).toEqual(['MODIFIED', 'MODIFIED', 'DELETED']);
+  });
+
   test('the watch window is bounded: older resourceVersions are expired', () => {
     const s = sim();
     for (let i = 0; i < 6; i++) s.refresh('podinfo');

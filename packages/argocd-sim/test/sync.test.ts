@@ -124,6 +124,24 @@ describe('failed syncs and retries (controller/appcontroller.go processRequested
   });
 });
 
+test('--sync-timeout (2.14+): Terminating "operation is terminating due to timeout", then a failed attempt that is retried (appcontroller.go, #20816)', () => {
+  const { sim } = simAt('3.1');
+  sim.sync('guestbook', { revision: 'a', automated: true, hold: true });
+  const states: OpState[] = [];
+  sim.subscribe((e) => states.push(op(e.app)));
+  sim.timeOut('guestbook');
+  expect(states.map((s) => [s.phase, s.message])).toEqual([
+    ['Terminating', 'operation is terminating due to timeout'],
+    [
+      'Running',
+      'Operation terminated due to application controller sync timeout. Retrying attempt #1 at 3:00PM.',
+    ],
+  ]);
+  const old = simAt('2.8').sim;
+  old.sync('guestbook', { revision: 'a', hold: true });
+  expect(() => old.timeOut('guestbook')).toThrow(/2\.14\+/);
+});
+
 describe('history (controller/state.go persistRevisionHistory, controller/sync.go SyncAppState)', () => {
   test('a successful sync is history (phase Running), then Succeeded, then the refresh with reconciledAt', () => {
     const { sim } = simAt();
