@@ -1,7 +1,30 @@
 import { createHash } from 'node:crypto';
+import { type Condition, setCondition } from './conditions.js';
+import {
+  type AppHealth,
+  appHealth,
+  defaultTree,
+  inflateResourceHealth,
+  type ResourceState,
+  storedResources,
+  worstHealth,
+} from './health.js';
 import { appendHistory, DEFAULT_REVISION_HISTORY_LIMIT } from './history.js';
+import { type HydrationRequest, hydrated, hydrating } from './hydrator.js';
+import {
+  failedAttempt,
+  MSG_RUNNING,
+  MSG_SUCCEEDED,
+  MSG_TERMINATED,
+  MSG_TIMEOUT,
+  type OperationContext,
+  type OperationState,
+  operationOf,
+  syncResultOf,
+  syncSourceOf,
+} from './operation.js';
 import { type ArgoCdVersion, profileFor, type VersionProfile } from './profiles.js';
-import { AUTO_SYNC_RETRY, hasRetryLeft, kitchen, nextRetryAt, type RetryStrategy } from './retry.js';
+import { AUTO_SYNC_RETRY, type RetryStrategy } from './retry.js';
 import type {
   AppDefinition,
   Application,
@@ -76,10 +99,6 @@ export const DEFAULT_HISTORY_WINDOW_EVENTS = 1000;
 const IN_CLUSTER: ClusterSpec = { name: 'in-cluster', server: 'https://kubernetes.default.svc' };
 const SOURCE_UID = 'argocd.argoproj.io/source-uid';
 const PRINCIPAL_UID = 'argocd.argoproj.io/principal-uid';
-// gitops-engine pkg/sync/sync_context.go (v0.7.x, used by 2.8-3.x).
-const MSG_RUNNING = 'one or more tasks are running';
-const MSG_SUCCEEDED = 'successfully synced (all tasks run)';
-const MSG_TERMINATED = 'Operation terminated';
 // controller/state.go `CompareAppState`: a manifest that does not render.
 const MSG_COMPARISON_ERROR =
   'Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = Manifest generation error (cached): `helm template` failed';
@@ -94,33 +113,6 @@ const uuidFrom = (seed: string): string => {
 const seconds = (date: Date): string => `${date.toISOString().slice(0, 19)}Z`;
 
 const isOci = (source: SourceSpec | undefined): boolean => source?.repoURL.startsWith('oci://') === true;
-
-/** What a sync operation needs between its attempts. */
-interface OperationContext {
-  readonly revision: string;
-  readonly revisions: readonly string[] | undefined;
-  readonly multi: boolean;
-  readonly dryRun: boolean;
-  readonly partial: boolean;
-  readonly initiatedBy: { automated?: boolean; username?: string };
-  readonly retry: RetryStrategy;
-  readonly startedAt: string;
-}
-
-interface ResourceState {
-  group?: string;
-  version: string;
-  kind: string;
-  namespace: string;
-  name: string;
-  status: string;
-  health: { status: string; message?: string };
-}
-
-type Condition = { type: string; message: string; lastTransitionTime: string };
-
-/** Worst first, as gitops-engine `health.IsWorse` orders them. */
-const HEALTH_ORDER = ['Healthy', 'Suspended', 'Progressing', 'Missing', 'Degraded', 'Unknown'];
 
 /**
  * A simulated Argo CD instance: Applications mutated the way Argo CD's controller mutates them, in the
@@ -190,16 +182,10 @@ export class SimulatedArgoCD {
    * The List does not do this.
    */
   withTreeHealth(app: Application): Application {
-    if (app.status.resourceHealthSource !== 'appTree') return app;
+    if (app.status.resourceHealthSource !== 'appTree' || !Array.isArray(app.status.resources)) return app;
     const tree = this.#trees.get(`${app.metadata.namespace}/${app.metadata.name}`) ?? [];
     const copy = clone(app);
-    const resources = copy.status.resources;
-    if (Array.isArray(resources)) {
-      copy.status.resources = resources.map((r: ResourceState) => {
-        const live = tree.find((t) => t.kind === r.kind && t.name === r.name && t.namespace === r.namespace);
-        return live === undefined ? r : { ...r, health: clone(live.health) };
-      });
-    }
+    copy.status.resources = inflateResourceHealth(app.status.resources as Record<string, unknown>[], tree);
     return copy;
   }
 
@@ -300,7 +286,9 @@ export class SimulatedArgoCD {
       status: {
         controllerNamespace: this.namespace,
         // A ≤2.13 controller wrote only the status; every fresh app starts Missing.
-        health: legacy ? { status: 'Healthy' } : this.#health(undefined, 'Missing', now),
+        health: legacy
+          ? { status: 'Healthy' }
+          : appHealth(profile.healthTransition, undefined, 'Missing', now),
         sync: {
           status: legacy ? 'Synced' : 'OutOfSync',
           comparedTo: { destination: { ...definition.destination } },
@@ -313,7 +301,7 @@ export class SimulatedArgoCD {
         ...this.#versionedStatus(),
       },
     };
-    this.#trees.set(key, legacy ? this.#defaultTree(app) : []);
+    this.#trees.set(key, legacy ? defaultTree(definition.name, definition.destination.namespace) : []);
     if (legacy) this.#writeResources(app);
     this.#apps.set(key, app);
     this.#emit('ADDED', app);
@@ -330,58 +318,20 @@ export class SimulatedArgoCD {
     };
   }
 
-  /** The app health one reconcile writes, per profile (see `HealthTransitionMode`); never a message. */
-  #health(
-    previous: { status?: string; lastTransitionTime?: string } | undefined,
-    status: string,
-    now: string,
-  ): { status: string; lastTransitionTime?: string } {
-    const kept = previous?.lastTransitionTime;
-    switch (this.profile.healthTransition) {
-      case 'absent':
-        return { status };
-      case 'every-reconcile':
-        return { status, lastTransitionTime: previous?.status === status && kept !== undefined ? kept : now };
-      case 'on-change':
-        if (previous?.status !== status) return { status, lastTransitionTime: now };
-        return kept === undefined ? { status } : { status, lastTransitionTime: kept };
-    }
-  }
-
-  #defaultTree(app: Application): ResourceState[] {
-    const namespace = app.spec.destination.namespace;
-    const name = app.metadata.name;
-    return [
-      {
-        group: 'apps',
-        version: 'v1',
-        kind: 'Deployment',
-        namespace,
-        name,
-        status: 'Synced',
-        health: { status: 'Healthy' },
-      },
-      { version: 'v1', kind: 'Service', namespace, name, status: 'Synced', health: { status: 'Healthy' } },
-    ];
+  #tree(app: Application): ResourceState[] {
+    return this.#trees.get(`${app.metadata.namespace}/${app.metadata.name}`) ?? [];
   }
 
   /** `status.resources` from the tree: with health up to 2.14, without it from 3.0. */
   #writeResources(app: Application): void {
-    const tree = this.#trees.get(`${app.metadata.namespace}/${app.metadata.name}`) ?? [];
-    app.status.resources = tree.map(({ health, ...rest }) =>
-      this.profile.persistResourceHealth ? { ...rest, health: clone(health) } : { ...rest },
-    );
+    app.status.resources = storedResources(this.#tree(app), this.profile.persistResourceHealth);
   }
 
   /** One reconcile (`persistAppStatus`): resources, app health from the tree, `reconciledAt`. */
   #reconcile(app: Application): void {
     const now = this.#now();
-    const tree = this.#trees.get(`${app.metadata.namespace}/${app.metadata.name}`) ?? [];
-    const worst = tree.reduce(
-      (acc, r) => (HEALTH_ORDER.indexOf(r.health.status) > HEALTH_ORDER.indexOf(acc) ? r.health.status : acc),
-      tree.length === 0 ? 'Missing' : 'Healthy',
-    );
-    app.status.health = this.#health(app.status.health as { status?: string } | undefined, worst, now);
+    const previous = app.status.health as Partial<AppHealth> | undefined;
+    app.status.health = appHealth(this.profile.healthTransition, previous, worstHealth(this.#tree(app)), now);
     this.#writeResources(app);
     if (!this.profile.persistResourceHealth) app.status.resourceHealthSource = 'appTree';
     if (this.profile.sourceHydrator && app.status.sourceHydrator === undefined)
@@ -390,16 +340,12 @@ export class SimulatedArgoCD {
   }
 
   #setConditions(app: Application, type: string, message: string | undefined): void {
-    // types.go `SetConditions`: a condition of the same type and message keeps its time, else "now".
-    const current = (app.status.conditions as Condition[] | undefined) ?? [];
-    const others = current.filter((c) => c.type !== type);
-    const same = current.find((c) => c.type === type && c.message === message);
-    const next =
-      message === undefined
-        ? others
-        : [...others, same ?? { type, message, lastTransitionTime: this.#now() }].sort((a, b) =>
-            `${a.type}/${a.message}`.localeCompare(`${b.type}/${b.message}`),
-          );
+    const next = setCondition(
+      (app.status.conditions as Condition[] | undefined) ?? [],
+      type,
+      message,
+      this.#now(),
+    );
     if (next.length === 0) delete app.status.conditions;
     else app.status.conditions = next;
   }
@@ -430,43 +376,25 @@ export class SimulatedArgoCD {
     const specRetry = (app.spec.syncPolicy as { retry?: RetryStrategy } | undefined)?.retry;
     // `autoSync`: `Retry: {Limit: 5}` unless `spec.syncPolicy.retry` is set.
     const retry = request.retry ?? (automated ? (specRetry ?? AUTO_SYNC_RETRY) : {});
-    const partial = (request.resources?.length ?? 0) > 0;
     const context: OperationContext = {
       revision,
       revisions: revisions === undefined ? undefined : [...revisions],
       multi,
       dryRun: request.dryRun === true,
-      partial,
+      resources: [...(request.resources ?? [])],
+      automated,
       initiatedBy: automated ? { automated: true } : { ...initiatedBy },
       retry: clone(retry),
       startedAt,
     };
     this.#operations.set(key, context);
-    app.status.operationState = {
-      operation: {
-        initiatedBy: context.initiatedBy,
-        retry: context.retry,
-        sync: {
-          ...(multi ? { revisions: context.revisions } : { revision }),
-          ...(context.dryRun ? { dryRun: true } : {}),
-          ...(automated ? { prune: true } : {}),
-          ...(partial
-            ? {
-                resources: (request.resources ?? []).map((r) => ({
-                  group: r.group ?? '',
-                  kind: r.kind,
-                  name: r.name,
-                  ...(r.namespace === undefined ? {} : { namespace: r.namespace }),
-                })),
-              }
-            : {}),
-          syncOptions: ['CreateNamespace=true'],
-        },
-      },
+    const state: OperationState = {
+      operation: operationOf(context),
       phase: 'Running',
       message: MSG_RUNNING,
       startedAt,
     };
+    app.status.operationState = state;
     app.status.sync = { ...(app.status.sync as object), status: 'OutOfSync' };
     this.#emit('MODIFIED', app);
     if (request.hold === true) return clone(app);
@@ -478,35 +406,8 @@ export class SimulatedArgoCD {
     return phase === 'Running' || phase === 'Terminating';
   }
 
-  #state(
-    app: Application,
-  ): Record<string, unknown> & { retryCount?: number; message?: string; finishedAt?: string } {
-    return app.status.operationState as Record<string, unknown>;
-  }
-
-  #syncResult(app: Application, context: OperationContext): Record<string, unknown> {
-    return context.multi
-      ? {
-          revision: '',
-          revisions: context.revisions,
-          source: { repoURL: '' },
-          sources: clone(app.spec.sources),
-          resources: [],
-        }
-      : { revision: context.revision, source: clone(this.#syncSource(app)), resources: [] };
-  }
-
-  /** `GetSyncSource`: for a hydrator app, the dry repo at the hydrated branch and sync path. */
-  #syncSource(app: Application): SourceSpec {
-    const h = app.spec.sourceHydrator;
-    if (h !== undefined) {
-      return {
-        repoURL: h.drySource.repoURL,
-        path: h.syncSource.path,
-        targetRevision: h.syncSource.targetBranch,
-      };
-    }
-    return app.spec.source ?? { repoURL: '' };
+  #state(app: Application): OperationState | undefined {
+    return app.status.operationState as OperationState | undefined;
   }
 
   /** Ends a held operation's current attempt: success, or `fail`/`error` (with retries if left). */
@@ -541,35 +442,26 @@ export class SimulatedArgoCD {
     const app = this.#app(key);
     const context = this.#operations.get(key);
     const state = this.#state(app);
-    if (context === undefined) throw new InvalidStepError(key, 'no operation');
-    const failure = outcome.error ?? outcome.fail;
-    if (failure !== undefined) {
-      const retryCount = state.retryCount ?? 0;
+    if (state === undefined || context === undefined) throw new InvalidStepError(key, 'no operation');
+    const message = outcome.error ?? outcome.fail;
+    if (message !== undefined) {
       const now = this.#clock();
-      const base = { ...state, syncResult: this.#syncResult(app, context), finishedAt: seconds(now) };
-      if (hasRetryLeft(context.retry, retryCount)) {
-        const at = kitchen(nextRetryAt(context.retry, now, retryCount));
-        app.status.operationState = {
-          ...base,
-          phase: 'Running',
-          retryCount: retryCount + 1,
-          message: this.profile.retryMessage(failure, retryCount + 1, at),
-        };
-        // No refresh is requested for a Running state: reconciledAt stays behind finishedAt.
-        this.#emit('MODIFIED', app);
-        return clone(app);
-      }
-      app.status.operationState = {
-        ...base,
-        phase: outcome.error === undefined ? 'Failed' : 'Error',
-        message: retryCount > 0 ? `${failure} (retried ${retryCount} times).` : failure,
-      };
+      const { state: next, final } = failedAttempt(
+        { ...state, syncResult: syncResultOf(app, context) },
+        { message, phase: outcome.error === undefined ? 'Failed' : 'Error', retryable: true },
+        context.retry,
+        now,
+        seconds(now),
+        this.profile,
+      );
+      app.status.operationState = next;
       this.#emit('MODIFIED', app);
-      this.#afterCompletion(key, app, context, false);
+      // No refresh is requested for a Running state: reconciledAt stays behind finishedAt.
+      if (final) this.#afterCompletion(key, app, context, false);
       return clone(app);
     }
     const finishedAt = this.#now();
-    if (!context.dryRun && !context.partial) {
+    if (!context.dryRun && context.resources.length === 0) {
       // controller/sync.go `SyncAppState` → state.go `persistRevisionHistory`: its own patch, phase still Running.
       app.status.history = appendHistory(
         app.status.history ?? [],
@@ -579,7 +471,7 @@ export class SimulatedArgoCD {
           initiatedBy: context.initiatedBy,
           ...(context.multi
             ? { revisions: context.revisions ?? [], sources: app.spec.sources ?? [] }
-            : { revision: context.revision, source: this.#syncSource(app) }),
+            : { revision: context.revision, source: syncSourceOf(app) }),
         },
         app.spec.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY_LIMIT,
         this.profile,
@@ -591,7 +483,7 @@ export class SimulatedArgoCD {
       phase: 'Succeeded',
       message: MSG_SUCCEEDED,
       finishedAt,
-      syncResult: this.#syncResult(app, context),
+      syncResult: syncResultOf(app, context),
     };
     this.#emit('MODIFIED', app);
     this.#afterCompletion(key, app, context, true);
@@ -603,20 +495,20 @@ export class SimulatedArgoCD {
     this.#operations.delete(key);
     if (context.dryRun) return;
     const auto = (app.spec.syncPolicy as { automated?: unknown } | undefined)?.automated !== undefined;
-    if (succeeded && !context.partial) {
+    if (succeeded && context.resources.length === 0) {
       const multi = context.multi;
       app.status.sync = {
         status: 'Synced',
         ...(multi ? { revisions: context.revisions } : { revision: context.revision }),
         comparedTo: {
           destination: app.spec.destination,
-          ...(multi ? { sources: app.spec.sources } : { source: this.#syncSource(app) }),
+          ...(multi ? { sources: app.spec.sources } : { source: syncSourceOf(app) }),
         },
       };
       app.status.summary = {
         images: [`ghcr.io/example/${app.metadata.name}:${context.revision.slice(0, 12)}`],
       };
-      this.#trees.set(key, this.#defaultTree(app));
+      this.#trees.set(key, defaultTree(app.metadata.name, app.spec.destination.namespace));
       if (auto) this.#setConditions(app, 'SyncError', undefined);
     } else if (!succeeded && auto) {
       // `autoSync` refuses to retry a revision whose last attempt failed (same text 2.8-3.x).
@@ -640,13 +532,15 @@ export class SimulatedArgoCD {
       throw new InvalidStepError(key, 'no operation is running');
     state.phase = 'Terminating';
     this.#emit('MODIFIED', app);
-    const retryCount = state.retryCount ?? 0;
-    app.status.operationState = {
-      ...state,
-      phase: 'Failed',
-      message: retryCount > 0 ? `${MSG_TERMINATED} (retried ${retryCount} times).` : MSG_TERMINATED,
-      finishedAt: this.#now(),
-    };
+    const now = this.#clock();
+    app.status.operationState = failedAttempt(
+      state,
+      { message: MSG_TERMINATED, phase: 'Failed', retryable: false },
+      context.retry,
+      now,
+      seconds(now),
+      this.profile,
+    ).state;
     this.#emit('MODIFIED', app);
     this.#afterCompletion(key, app, context, false);
     return clone(app);
@@ -668,7 +562,7 @@ export class SimulatedArgoCD {
       throw new InvalidStepError(key, 'no sync attempt is running');
     }
     state.phase = 'Terminating';
-    state.message = 'operation is terminating due to timeout';
+    state.message = MSG_TIMEOUT;
     this.#emit('MODIFIED', app);
     return this.#attempt(key, { fail: MSG_TERMINATED });
   }
@@ -730,7 +624,7 @@ export class SimulatedArgoCD {
     const key = this.#key(name);
     const app = this.#app(key);
     const tree = this.#trees.get(key) ?? [];
-    if (tree.length === 0) tree.push(...this.#defaultTree(app));
+    if (tree.length === 0) tree.push(...defaultTree(app.metadata.name, app.spec.destination.namespace));
     const targets = resources ?? [{ kind: 'Deployment', name: app.metadata.name, message }];
     for (const target of targets) {
       let live = tree.find((r) => r.kind === target.kind && r.name === target.name);
@@ -760,7 +654,9 @@ export class SimulatedArgoCD {
     const tree = this.#trees.get(key) ?? [];
     this.#trees.set(
       key,
-      tree.length === 0 ? this.#defaultTree(app) : tree.map((r) => ({ ...r, health: { status: 'Healthy' } })),
+      tree.length === 0
+        ? defaultTree(app.metadata.name, app.spec.destination.namespace)
+        : tree.map((r) => ({ ...r, health: { status: 'Healthy' } })),
     );
     this.#reconcile(app);
     this.#emit('MODIFIED', app);
@@ -815,53 +711,19 @@ export class SimulatedArgoCD {
    * here, in `status.sourceHydrator` (types.go `SourceHydratorStatus`). A sync to `hydratedSha` follows
    * unless `fail` is given (phase Failed, no operation).
    */
-  hydrate(
-    name: string,
-    request: { readonly drySha: string; readonly hydratedSha: string; readonly fail?: string },
-  ): Application {
+  hydrate(name: string, request: HydrationRequest): Application {
     const key = this.#key(name);
     const app = this.#app(key);
-    const hydrator = app.spec.sourceHydrator;
-    if (hydrator === undefined) throw new InvalidStepError(key, 'the app has no spec.sourceHydrator');
-    const status = (app.status.sourceHydrator ?? {}) as Record<string, unknown>;
+    const spec = app.spec.sourceHydrator;
+    if (spec === undefined) throw new InvalidStepError(key, 'the app has no spec.sourceHydrator');
+    const previous = (app.status.sourceHydrator ?? {}) as Record<string, unknown>;
     const startedAt = this.#now();
-    status.currentOperation = {
-      startedAt,
-      phase: 'Hydrating',
-      message: '',
-      drySHA: request.drySha,
-      sourceHydrator: clone(hydrator),
-    };
-    app.status.sourceHydrator = status;
+    app.status.sourceHydrator = { ...previous, currentOperation: hydrating(spec, startedAt) };
     this.#emit('MODIFIED', app);
-    const finishedAt = this.#now();
-    if (request.fail !== undefined) {
-      status.currentOperation = {
-        startedAt,
-        finishedAt,
-        phase: 'Failed',
-        message: request.fail,
-        drySHA: request.drySha,
-        sourceHydrator: clone(hydrator),
-      };
-      this.#emit('MODIFIED', app);
-      return clone(app);
-    }
-    status.currentOperation = {
-      startedAt,
-      finishedAt,
-      phase: 'Hydrated',
-      message: '',
-      drySHA: request.drySha,
-      hydratedSHA: request.hydratedSha,
-      sourceHydrator: clone(hydrator),
-    };
-    status.lastSuccessfulOperation = {
-      drySHA: request.drySha,
-      hydratedSHA: request.hydratedSha,
-      sourceHydrator: clone(hydrator),
-    };
+    app.status.sourceHydrator = hydrated(previous, spec, request, startedAt, this.#now());
     this.#emit('MODIFIED', app);
+    if (request.fail !== undefined) return clone(app);
+    // The hydrator requests a refresh; auto-sync then deploys the hydrated commit.
     return this.sync(key, { revision: request.hydratedSha, automated: true });
   }
 

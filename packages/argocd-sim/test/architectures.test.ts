@@ -114,7 +114,11 @@ describe('architectures and sources of 2.5+', () => {
     });
     const failed = sim.hydrate('cart', { drySha: 'dry2', hydratedSha: '', fail: 'failed to render' });
     expect(failed.status.sourceHydrator).toMatchObject({
-      currentOperation: { phase: 'Failed', message: 'failed to render', drySHA: 'dry2' },
+      currentOperation: {
+        phase: 'Failed',
+        message: 'Failed to hydrate revision "dry2": failed to render',
+        drySHA: 'dry2',
+      },
     });
     expect(failed.status.history).toHaveLength(1);
     expect(() =>
