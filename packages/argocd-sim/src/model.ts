@@ -388,6 +388,11 @@ export class SimulatedArgoCD {
       startedAt,
     };
     this.#operations.set(key, context);
+    // The request (API `Sync` or `autoSync`, util/argo/argo.go `SetAppOperation`, 2.8-3.x): `operation`
+    // set and the previous `operationState` dropped, in one update before the controller starts it.
+    app.operation = operationOf(context);
+    delete app.status.operationState;
+    this.#emit('MODIFIED', app);
     const state: OperationState = {
       operation: operationOf(context),
       phase: 'Running',
@@ -455,6 +460,8 @@ export class SimulatedArgoCD {
         this.profile,
       );
       app.status.operationState = next;
+      // A completed operation's patch also clears `operation` (`setOperationState`).
+      if (final) delete app.operation;
       this.#emit('MODIFIED', app);
       // No refresh is requested for a Running state: reconciledAt stays behind finishedAt.
       if (final) this.#afterCompletion(key, app, context, false);
@@ -485,6 +492,7 @@ export class SimulatedArgoCD {
       finishedAt,
       syncResult: syncResultOf(app, context),
     };
+    delete app.operation;
     this.#emit('MODIFIED', app);
     this.#afterCompletion(key, app, context, true);
     return clone(app);
@@ -541,6 +549,7 @@ export class SimulatedArgoCD {
       seconds(now),
       this.profile,
     ).state;
+    delete app.operation;
     this.#emit('MODIFIED', app);
     this.#afterCompletion(key, app, context, false);
     return clone(app);
@@ -778,6 +787,7 @@ export class SimulatedArgoCD {
     const key = this.#key(name);
     const app = this.#app(key);
     app.status = {};
+    delete app.operation;
     app.metadata.generation++;
     this.#operations.delete(key);
     this.#emit('MODIFIED', app);

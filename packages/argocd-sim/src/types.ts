@@ -27,6 +27,8 @@ export type Application = {
     revisionHistoryLimit?: number;
     syncPolicy?: Record<string, unknown>;
   };
+  /** The requested operation, set until it completes (`util/argo/argo.go` `SetAppOperation`). */
+  operation?: Record<string, unknown>;
   status: Record<string, unknown> & {
     history?: HistoryEntry[];
   };

@@ -29,6 +29,7 @@ type OpState = {
   operation: { retry: { limit?: number }; sync: Record<string, unknown> };
 };
 const op = (app: Application | undefined): OpState => app?.status.operationState as OpState;
+
 const FAIL = 'one or more objects failed to apply, reason: Deployment.apps "guestbook-ui" is invalid';
 
 describe('failed syncs and retries (controller/appcontroller.go processRequestedAppOperation)', () => {
@@ -143,22 +144,25 @@ test('--sync-timeout (2.14+): Terminating "operation is terminating due to timeo
 });
 
 describe('history (controller/state.go persistRevisionHistory, controller/sync.go SyncAppState)', () => {
-  test('a successful sync is history (phase Running), then Succeeded, then the refresh with reconciledAt', () => {
+  test('a sync is the request (operation set, operationState dropped: util/argo/argo.go SetAppOperation), Running, the history patch (still Running), Succeeded (operation cleared), then the refresh', () => {
     const { sim } = simAt();
+    sim.sync('guestbook', { revision: 'a', dryRun: true });
     const updates: Application[] = [];
     sim.subscribe((e) => updates.push(e.app));
     sim.sync('guestbook', { revision: 'a' });
     expect(
       updates.map((u) => [
-        op(u).phase,
+        u.operation === undefined ? '-' : 'operation',
+        op(u)?.phase ?? '-',
         u.status.history?.length ?? 0,
         (u.status.sync as { status: string }).status,
       ]),
     ).toEqual([
-      ['Running', 0, 'OutOfSync'],
-      ['Running', 1, 'OutOfSync'],
-      ['Succeeded', 1, 'OutOfSync'],
-      ['Succeeded', 1, 'Synced'],
+      ['operation', '-', 0, 'OutOfSync'],
+      ['operation', 'Running', 0, 'OutOfSync'],
+      ['operation', 'Running', 1, 'OutOfSync'],
+      ['-', 'Succeeded', 1, 'OutOfSync'],
+      ['-', 'Succeeded', 1, 'Synced'],
     ]);
   });
 
