@@ -3,8 +3,8 @@
  * the release(s) it stands for; each flag names the Argo CD file it was read from.
  */
 
-/** The profiles the simulator plays. `3.1` also stands for later 3.x releases (see `retryMessage`). */
-export const ARGOCD_VERSIONS = ['2.8', '2.14', '3.0', '3.1'] as const;
+/** The profiles the simulator plays. `3.2` stands for 3.2 and later 3.x; it differs from `3.1` in `retryMessage` only. */
+export const ARGOCD_VERSIONS = ['2.8', '2.14', '3.0', '3.1', '3.2'] as const;
 export type ArgoCdVersion = (typeof ARGOCD_VERSIONS)[number];
 
 export const DEFAULT_ARGOCD_VERSION: ArgoCdVersion = '3.1';
@@ -97,6 +97,16 @@ export const PROFILES: Readonly<Record<ArgoCdVersion, VersionProfile>> = {
     sourceHydrator: true,
     ociSources: true,
     retryMessage: timeoutWordedRetry,
+  },
+  '3.2': {
+    version: '3.2',
+    syncTimeout: true,
+    healthTransition: 'on-change',
+    persistResourceHealth: false,
+    historyInitiatedBy: true,
+    sourceHydrator: true,
+    ociSources: true,
+    retryMessage: plainRetry,
   },
 };
 

@@ -77,6 +77,12 @@ describe('failed syncs and retries (controller/appcontroller.go processRequested
     );
   });
 
+  test('3.2+ went back to "<msg>. Retrying attempt #N" (v3.2.0 controller/appcontroller.go)', () => {
+    const { sim } = simAt('3.2');
+    const app = sim.sync('guestbook', { revision: 'a', automated: true, fail: FAIL });
+    expect(op(app).message).toBe(`${FAIL}. Retrying attempt #1 at 3:00PM.`);
+  });
+
   test('spec.syncPolicy.retry replaces the default, with its backoff; limit -1 retries for ever', () => {
     let now = T0;
     const sim = new SimulatedArgoCD({ name: 'argo', version: '2.8', clock: () => new Date(now) });
