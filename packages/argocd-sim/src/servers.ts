@@ -172,9 +172,12 @@ export const startArgoCdApi = async (
 
   const stream = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const nameFilter = url.searchParams.get('name');
+    // `appNamespaceOrDefault`: a name filter matches in the control plane's namespace unless one is given.
+    const appNamespace = url.searchParams.get('appNamespace') ?? sim.namespace;
     const fromVersion = Number(url.searchParams.get('resourceVersion') ?? 0) || 0;
     const wanted = (app: Application) =>
-      (nameFilter === null || app.metadata.name === nameFilter) &&
+      (nameFilter === null ||
+        (app.metadata.name === nameFilter && app.metadata.namespace === appNamespace)) &&
       Number(app.metadata.resourceVersion) >= fromVersion &&
       canGet(app);
     let closed = false;

@@ -135,3 +135,16 @@ test('RBAC: hidden apps are omitted from list and stream and can come back; clus
   };
   expect(clusters.items.map((c) => c.name)).toEqual(['control-plane', 'prod-eu']);
 });
+
+test('a stream for one name matches it in the control-plane namespace unless appNamespace is given (appNamespaceOrDefault)', async () => {
+  const sim = new SimulatedArgoCD({ name: 'argo' });
+  sim.createApp(app('frontend'));
+  sim.createApp(app('frontend', 'team-b'));
+  const api = await startArgoCdApi(sim, { token: 't' });
+  running.push(api);
+  const first = async (query: string) =>
+    (await readLines(await fetch(`${api.url}/api/v1/stream/applications?${query}`, { headers: auth }), 1))[0]
+      ?.result.application.metadata.namespace;
+  expect(await first('name=frontend')).toBe('argocd');
+  expect(await first('name=frontend&appNamespace=team-b')).toBe('team-b');
+});
