@@ -250,6 +250,7 @@ export class SimulatedArgoCD {
     if (sources.some(isOci) && !profile.ociSources) {
       throw new InvalidStepError(key, `oci:// sources need Argo CD 3.1+, profile is ${profile.version}`);
     }
+    if (this.#apps.has(key)) throw new InvalidStepError(key, 'an application of that name already exists');
     const now = this.#now();
     const legacy = definition.upgradedFromLegacy === true;
     const app: Application = {
@@ -297,12 +298,15 @@ export class SimulatedArgoCD {
         sourceType:
           definition.sources === undefined && definition.source?.chart === undefined ? 'Directory' : 'Helm',
         summary: {},
-        resources: [],
-        ...this.#versionedStatus(),
+        // As a ≤2.13 controller left it: resource health inline, no resourceHealthSource or sourceHydrator,
+        // until a reconcile by this release rewrites them.
+        resources: legacy
+          ? storedResources(defaultTree(definition.name, definition.destination.namespace), true)
+          : [],
+        ...(legacy ? {} : this.#versionedStatus()),
       },
     };
     this.#trees.set(key, legacy ? defaultTree(definition.name, definition.destination.namespace) : []);
-    if (legacy) this.#writeResources(app);
     this.#apps.set(key, app);
     this.#emit('ADDED', app);
     return clone(app);

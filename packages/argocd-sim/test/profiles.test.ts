@@ -52,10 +52,16 @@ describe('status.health.lastTransitionTime per profile', () => {
 
   test('3.1+: set only when the status changes; an upgraded app keeps none until then (controller/appcontroller.go persistAppStatus, 45a8c68f2a)', () => {
     const { sim, advance } = simAt('3.1');
-    sim.createApp({ ...app, upgradedFromLegacy: true });
+    const before = sim.createApp({ ...app, upgradedFromLegacy: true });
+    // Still as the old controller wrote it: resource health inline, no resourceHealthSource.
+    expect(before.status.resourceHealthSource).toBeUndefined();
+    expect(before.status.resources).toContainEqual(
+      expect.objectContaining({ health: { status: 'Healthy' } }),
+    );
     advance(60_000);
-    sim.refresh('podinfo');
+    const after = sim.refresh('podinfo');
     expect(health(sim)).toEqual({ status: 'Healthy' });
+    expect(after.status.resourceHealthSource).toBe('appTree');
     advance(60_000);
     sim.degrade('podinfo');
     expect(health(sim)).toEqual({ status: 'Degraded', lastTransitionTime: stamp(120_000) });
