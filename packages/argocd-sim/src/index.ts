@@ -1,3 +1,5 @@
+export type { StreamError } from './api-stream.js';
+export { KEEPALIVE_INTERVAL_MS } from './api-stream.js';
 export { appendHistory, DEFAULT_REVISION_HISTORY_LIMIT, truncHistory } from './history.js';
 export type {
   AppDefinition,
@@ -67,6 +69,12 @@ export {
   ScenarioError,
   simulatorFor,
 } from './scenario.js';
-export type { ApiServerOptions, KubeServerOptions, RunningServer, SimServerOptions } from './servers.js';
+export type {
+  ApiServerOptions,
+  ArgoCdApiServer,
+  KubeServerOptions,
+  RunningServer,
+  SimServerOptions,
+} from './servers.js';
 export { startArgoCdApi, startKubeApi } from './servers.js';
 export type { HelmSource, SourceHydratorSpec } from './types.js';

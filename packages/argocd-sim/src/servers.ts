@@ -6,6 +6,7 @@ import {
 } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { type StreamError, StreamWire } from './api-stream.js';
 import {
   type Application,
   ExpiredResourceVersionError,
@@ -46,6 +47,13 @@ export interface ApiServerOptions extends SimServerOptions {
    * older than a list taken in between (fidelity row 8). @default 0
    */
   readonly burstDelayMs?: number;
+  /** Keepalive interval of `Accept: text/event-stream` streams, in ms. @default KEEPALIVE_INTERVAL_MS (15 s) */
+  readonly keepaliveMs?: number;
+}
+
+export interface ArgoCdApiServer extends RunningServer {
+  /** Ends every open stream with grpc-gateway's error line (as a server shutting down does). */
+  endStreams(error: StreamError): void;
 }
 
 export interface KubeServerOptions extends SimServerOptions {
@@ -123,8 +131,9 @@ const delivered = (res: ServerResponse): Promise<void> =>
 export const startArgoCdApi = async (
   sim: SimulatedArgoCD,
   options: ApiServerOptions,
-): Promise<RunningServer> => {
+): Promise<ArgoCdApiServer> => {
   let streamed = 0;
+  const open = new Set<StreamWire>();
   const canGet = (app: Application): boolean => options.canGetApp?.(app) ?? true;
   const server = createServer(options, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://sim');
@@ -180,18 +189,22 @@ export const startArgoCdApi = async (
         (app.metadata.name === nameFilter && app.metadata.namespace === appNamespace)) &&
       Number(app.metadata.resourceVersion) >= fromVersion &&
       canGet(app);
+    const wire = new StreamWire(res, {
+      sse: req.headers.accept === 'text/event-stream',
+      ...(options.keepaliveMs === undefined ? {} : { keepaliveMs: options.keepaliveMs }),
+    });
+    open.add(wire);
     let closed = false;
     req.on('close', () => {
       closed = true;
+      wire.close();
+      open.delete(wire);
     });
-    // No writeHead/flushHeaders: the headers leave with the first message.
-    res.statusCode = 200;
-    res.setHeader('content-type', 'application/json');
     const send = (type: string, app: Application) => {
       streamed++;
       if (options.dropEvery !== undefined && options.dropEvery > 0 && streamed % options.dropEvery === 0)
         return;
-      res.write(`${JSON.stringify({ result: { type, application: apiItem(sim.withTreeHealth(app)) } })}\n`);
+      wire.result(app.metadata.name, { type, application: apiItem(sim.withTreeHealth(app)) });
     };
     const burst =
       url.searchParams.get('resourceVersion') === null || nameFilter !== null
@@ -209,7 +222,14 @@ export const startArgoCdApi = async (
     });
     req.on('close', unsubscribe);
   };
-  return listen(server, options);
+  const running = await listen(server, options);
+  return {
+    ...running,
+    endStreams: (error) => {
+      for (const wire of open) wire.fail(error);
+      open.clear();
+    },
+  };
 };
 
 const APPS_PATH = /^\/apis\/argoproj\.io\/v1alpha1(?:\/namespaces\/([^/]+))?\/applications$/;

@@ -148,3 +148,49 @@ test('a stream for one name matches it in the control-plane namespace unless app
   expect(await first('name=frontend')).toBe('argocd');
   expect(await first('name=frontend&appNamespace=team-b')).toBe('team-b');
 });
+
+/** Reads raw text until `done(text)` holds. */
+const readUntil = async (res: Response, done: (text: string) => boolean): Promise<string> => {
+  const reader = res.body?.getReader();
+  let text = '';
+  while (reader !== undefined && !done(text)) {
+    const { value, done: end } = await reader.read();
+    if (end) break;
+    text += new TextDecoder().decode(value);
+  }
+  await reader?.cancel().catch(() => undefined);
+  return text;
+};
+
+test('Accept: text/event-stream gets "data: <json> \\n\\n" frames and ":" keepalives (argoproj/pkg v0.13 grpc/http/forwarders.go)', async () => {
+  const sim = new SimulatedArgoCD({ name: 'argo' });
+  sim.createApp(app('a'));
+  const api = await startArgoCdApi(sim, { token: 't', keepaliveMs: 50 });
+  running.push(api);
+  const res = await fetch(`${api.url}/api/v1/stream/applications`, {
+    headers: { ...auth, accept: 'text/event-stream' },
+  });
+  expect(res.headers.get('content-type')).toBe('text/event-stream');
+  const text = await readUntil(res, (t) => t.includes(':\n'));
+  expect(text).toMatch(/^data: \{"result":\{"type":"ADDED","application":\{.*\}\}\} \n\n\n/);
+  expect(text).toContain(':\n');
+});
+
+test('an error after the 200 is one line {"error":{grpc_code,http_code,message,http_status}} and the end (grpc-gateway v1.16.0 handleForwardResponseStreamError)', async () => {
+  const sim = new SimulatedArgoCD({ name: 'argo' });
+  sim.createApp(app('a'));
+  const api = await startArgoCdApi(sim, { token: 't' });
+  running.push(api);
+  const res = await fetch(`${api.url}/api/v1/stream/applications`, { headers: auth });
+  setTimeout(() => api.endStreams({ grpcCode: 14, message: 'transport is closing' }), 50);
+  const lines = (await readUntil(res, () => false)).split('\n');
+  expect(JSON.parse(lines[0] ?? '')).toMatchObject({ result: { type: 'ADDED' } });
+  expect(JSON.parse(lines[1] ?? '')).toEqual({
+    error: {
+      grpc_code: 14,
+      http_code: 503,
+      message: 'transport is closing',
+      http_status: 'Service Unavailable',
+    },
+  });
+});
