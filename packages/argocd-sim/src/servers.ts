@@ -7,6 +7,7 @@ import {
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type StreamError, StreamWire } from './api-stream.js';
+import { parseListFields, selectListFields } from './list-fields.js';
 import {
   type Application,
   ExpiredResourceVersionError,
@@ -147,9 +148,11 @@ export const startArgoCdApi = async (
     }
     if (req.method === 'GET' && url.pathname === '/api/v1/applications') {
       const { resourceVersion, items } = sim.list();
+      const visible = items.filter(canGet).sort(byName);
+      const fields = parseListFields(url.searchParams.get('fields'));
       json(res, 200, {
         metadata: { resourceVersion },
-        items: items.filter(canGet).sort(byName).map(apiItem),
+        items: fields === null ? visible.map(apiItem) : visible.map((app) => selectListFields(app, fields)),
       });
       return;
     }

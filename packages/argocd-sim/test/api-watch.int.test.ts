@@ -194,3 +194,20 @@ test('an error after the 200 is one line {"error":{grpc_code,http_code,message,h
     },
   });
 });
+
+test('list fields= selects only the fixed paths; items.status.history is dropped (forwarder_overwrite.go appFields, 2.6+)', async () => {
+  const sim = new SimulatedArgoCD({ name: 'argo' });
+  sim.createApp(app('a'));
+  sim.sync('a', { revision: 'r1' });
+  const api = await startArgoCdApi(sim, { token: 't' });
+  running.push(api);
+  const fields = 'items.metadata.name,items.status.history,items.status.sync.status,items.metadata.labels';
+  const body = (await (
+    await fetch(`${api.url}/api/v1/applications?fields=${fields}`, { headers: auth })
+  ).json()) as {
+    items: unknown[];
+  };
+  expect(body.items).toEqual([
+    { metadata: { name: 'a', labels: null }, status: { sync: { status: 'Synced' } } },
+  ]);
+});
