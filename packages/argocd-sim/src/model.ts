@@ -203,10 +203,15 @@ export class SimulatedArgoCD {
     return () => this.#listeners.delete(listener);
   }
 
-  #emit(type: WatchType, app: Application): void {
+  #emit(type: WatchType, app: Application, tombstone = false): void {
     this.#resourceVersion++;
     app.metadata.resourceVersion = String(this.#resourceVersion);
-    const event: WatchEvent = { type, app: clone(app), resourceVersion: this.#resourceVersion };
+    const event: WatchEvent = {
+      type,
+      app: clone(app),
+      resourceVersion: this.#resourceVersion,
+      ...(tombstone ? { tombstone: true } : {}),
+    };
     this.#log.push(event);
     if (this.#log.length > this.#historyWindow) this.#log.splice(0, this.#log.length - this.#historyWindow);
     for (const listener of this.#listeners) listener(event);
@@ -824,14 +829,19 @@ export class SimulatedArgoCD {
     return clone(app);
   }
 
-  /** The finalizers are done: the object is gone (DELETED). */
-  finishDelete(name: string): void {
+  /**
+   * The finalizers are done: the object is gone (DELETED). With `tombstone`, the API server's informer
+   * saw the deletion only as a `DeletedFinalStateUnknown` (a missed watch event), which its broadcaster
+   * ignores (`server/application/broadcaster.go` `OnDelete` takes only `*Application`): the API stream
+   * sends nothing, the Kubernetes watch still sends DELETED.
+   */
+  finishDelete(name: string, options: { readonly tombstone?: boolean } = {}): void {
     const key = this.#key(name);
     const app = this.#app(key);
     if (app.metadata.deletionTimestamp === undefined) throw new InvalidStepError(key, 'startDelete first');
     this.#apps.delete(key);
     this.#trees.delete(key);
     this.#operations.delete(key);
-    this.#emit('DELETED', app);
+    this.#emit('DELETED', app, options.tombstone === true);
   }
 }

@@ -49,7 +49,7 @@ export type Step = { readonly at: number } & (
   | { readonly renameCluster: { server: string; name: string } }
   | { readonly delete: { app: string } }
   | { readonly startDelete: { app: string } }
-  | { readonly finishDelete: { app: string } }
+  | { readonly finishDelete: { app: string; tombstone?: boolean } }
   | { readonly create: AppDefinition }
 );
 
@@ -224,8 +224,10 @@ export const applyStep = (sim: SimulatedArgoCD, step: Step): void => {
   else if ('renameCluster' in step) sim.renameCluster(step.renameCluster.server, step.renameCluster.name);
   else if ('delete' in step) sim.delete(step.delete.app);
   else if ('startDelete' in step) sim.startDelete(step.startDelete.app);
-  else if ('finishDelete' in step) sim.finishDelete(step.finishDelete.app);
-  else sim.createApp(step.create);
+  else if ('finishDelete' in step) {
+    const { app, ...options } = step.finishDelete;
+    sim.finishDelete(app, defined(options));
+  } else sim.createApp(step.create);
 };
 
 export interface RunOptions {

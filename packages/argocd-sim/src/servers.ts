@@ -221,7 +221,7 @@ export const startArgoCdApi = async (
     if (burst.length > 0) await delivered(res);
     if (closed) return;
     const unsubscribe = sim.subscribe((event: WatchEvent) => {
-      if (wanted(event.app)) send(event.type, event.app);
+      if (event.tombstone !== true && wanted(event.app)) send(event.type, event.app);
     });
     req.on('close', unsubscribe);
   };

@@ -80,6 +80,8 @@ export interface WatchEvent {
   readonly type: WatchType;
   readonly app: Application;
   readonly resourceVersion: number;
+  /** A deletion the API server's informer saw only as a tombstone: not on the API stream. */
+  readonly tombstone?: boolean;
 }
 
 export interface AppDefinition {

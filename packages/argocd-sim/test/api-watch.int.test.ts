@@ -211,3 +211,24 @@ test('list fields= selects only the fixed paths; items.status.history is dropped
     { metadata: { name: 'a', labels: null }, status: { sync: { status: 'Synced' } } },
   ]);
 });
+
+test('a deletion seen only as an informer tombstone is not streamed (server/application/broadcaster.go OnDelete)', async () => {
+  const sim = new SimulatedArgoCD({ name: 'argo' });
+  sim.createApp(app('gone'));
+  sim.createApp(app('kept'));
+  const api = await startArgoCdApi(sim, { token: 't' });
+  running.push(api);
+  const res = await fetch(`${api.url}/api/v1/stream/applications`, { headers: auth });
+  setTimeout(() => {
+    sim.startDelete('gone');
+    sim.finishDelete('gone', { tombstone: true });
+    sim.refresh('kept');
+  }, 50);
+  const lines = await readLines(res, 4);
+  expect(lines.map((l) => `${l.result.type} ${l.result.application.metadata.name}`)).toEqual([
+    'ADDED gone',
+    'ADDED kept',
+    'MODIFIED gone',
+    'MODIFIED kept',
+  ]);
+});
