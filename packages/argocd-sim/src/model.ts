@@ -634,16 +634,16 @@ export class SimulatedArgoCD {
    * health, never to `health.message` at app level (no release up to 3.5 writes it); 3.0+ keeps resource
    * health out of the stored object (the API stream shows it).
    */
-  degrade(
-    name: string,
-    message = 'Deployment "app" exceeded its progress deadline',
-    resources?: readonly ResourceRef[],
-  ): Application {
+  degrade(name: string, message?: string, resources?: readonly ResourceRef[]): Application {
     const key = this.#key(name);
     const app = this.#app(key);
+    // gitops-engine pkg/health/health_deployment.go, for the app's own Deployment.
+    const text = message ?? `Deployment ${JSON.stringify(app.metadata.name)} exceeded its progress deadline`;
     const tree = this.#trees.get(key) ?? [];
     if (tree.length === 0) tree.push(...defaultTree(app.metadata.name, app.spec.destination.namespace));
-    const targets = resources ?? [{ kind: 'Deployment', name: app.metadata.name, message }];
+    const targets = resources ?? [
+      { group: 'apps', kind: 'Deployment', name: app.metadata.name, message: text },
+    ];
     for (const target of targets) {
       let live = tree.find((r) => r.kind === target.kind && r.name === target.name);
       if (live === undefined) {
@@ -658,7 +658,7 @@ export class SimulatedArgoCD {
         };
         tree.push(live);
       }
-      live.health = { status: 'Degraded', message: target.message ?? message };
+      live.health = { status: 'Degraded', message: target.message ?? text };
     }
     this.#trees.set(key, tree);
     this.#reconcile(app);
