@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { loadNotificationsConfigMap, NotificationsController, postNotification } from './notifications.js';
+import { isArgoCdVersion, UnknownVersionError } from './profiles.js';
 import { loadScenario, runScenario, simulatorFor } from './scenario.js';
 import { startArgoCdApi, startKubeApi } from './servers.js';
 
@@ -13,6 +14,8 @@ Options:
   --api-listen <host:port> Argo CD API server listener (default 127.0.0.1:0)
   --kube-listen <host:port> Kubernetes API listener (default 127.0.0.1:0)
   --token <token>          bearer token both APIs require (default sim-token)
+  --argocd-version <v>     Argo CD version profile, overrides the scenario's instance.version
+                           (2.8, 2.14, 3.0, 3.1, 3.2; default 3.1)
   --speed <n>              scenario time runs n times faster (default 1)
   --drop-every <n>         drop every n-th API stream message, as Argo CD does under load (default 0)
   --notify <url>           also post Argo CD Notifications webhooks to this URL (e.g. an agent's /api/v1/notifications)
@@ -33,6 +36,7 @@ const main = async () => {
       'api-listen': { type: 'string' },
       'kube-listen': { type: 'string' },
       token: { type: 'string', default: 'sim-token' },
+      'argocd-version': { type: 'string' },
       speed: { type: 'string', default: '1' },
       'drop-every': { type: 'string', default: '0' },
       notify: { type: 'string' },
@@ -48,7 +52,10 @@ const main = async () => {
     process.exitCode = values.help === true ? 0 : 2;
     return;
   }
-  const scenario = await loadScenario(values.scenario);
+  const loaded = await loadScenario(values.scenario);
+  const version = values['argocd-version'];
+  if (version !== undefined && !isArgoCdVersion(version)) throw new UnknownVersionError(version);
+  const scenario = version === undefined ? loaded : { ...loaded, instance: { ...loaded.instance, version } };
   const target = simulatorFor(scenario);
   const token = values.token ?? 'sim-token';
   const api = await startArgoCdApi(target.sim, {
@@ -88,14 +95,20 @@ const main = async () => {
   };
   process.on('SIGINT', close);
   process.on('SIGTERM', close);
-  await runScenario(target, scenario, {
-    speed: Number(values.speed),
-    signal: stop.signal,
-    onStep: (step, index) =>
-      process.stdout.write(
-        `${JSON.stringify({ step: index, at: step.at, action: Object.keys(step).find((k) => k !== 'at') })}\n`,
-      ),
-  });
+  try {
+    await runScenario(target, scenario, {
+      speed: Number(values.speed),
+      signal: stop.signal,
+      onStep: (step, index) =>
+        process.stdout.write(
+          `${JSON.stringify({ step: index, at: step.at, action: Object.keys(step).find((k) => k !== 'at') })}\n`,
+        ),
+    });
+  } catch (error) {
+    // A step the app's state or the version profile refuses: stop serving, or the process never ends.
+    await Promise.all([api.close(), kube.close()]);
+    throw error;
+  }
   await notifications;
   process.stdout.write(`${JSON.stringify({ done: true, resourceVersion: target.sim.resourceVersion })}\n`);
 };

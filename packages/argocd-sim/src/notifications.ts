@@ -1346,20 +1346,24 @@ export const renderTrigger = (
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /**
- * Argo CD's notification controller skips an app whose finished operation is newer than its last
- * reconciliation: health and sync status may not reflect the operation yet.
+ * Argo CD's notification controller skips an app whose finished operation is newer than both its
+ * `reconciledAt` and its (deprecated, still honoured) `observedAt`: health and sync status may not
+ * reflect the operation yet. No operation or no phase counts as refreshed; a missing time counts as
+ * the zero time (`notification_controller/controller/controller.go` `isAppSyncStatusRefreshed`, 2.8-3.x).
  */
 export const isAppSyncStatusRefreshed = (app: Application | Record<string, unknown>): boolean => {
   const status = (app as { status?: Record<string, unknown> }).status;
   const op = status?.operationState as Record<string, unknown> | undefined;
   if (op === undefined) return true;
   const phase = str(op.phase);
-  if (phase === undefined) return false;
   if (phase !== 'Failed' && phase !== 'Error' && phase !== 'Succeeded') return true;
-  const finishedAt = str(op.finishedAt);
-  const reconciledAt = str(status?.reconciledAt);
-  if (finishedAt === undefined || reconciledAt === undefined) return false;
-  return Date.parse(finishedAt) <= Date.parse(reconciledAt);
+  const finishedAt = Date.parse(str(op.finishedAt) ?? '');
+  if (Number.isNaN(finishedAt)) return false;
+  const time = (value: unknown): number => {
+    const parsed = Date.parse(str(value) ?? '');
+    return Number.isNaN(parsed) ? 0 : parsed;
+  };
+  return !(finishedAt > time(status?.reconciledAt) && finishedAt > time(status?.observedAt));
 };
 
 export interface NotificationsControllerOptions {

@@ -1,16 +1,55 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { type AppDefinition, type ClusterSpec, SimulatedArgoCD, type SourceSpec } from './model.js';
+import {
+  type AppDefinition,
+  type ClusterSpec,
+  type ResourceRef,
+  SimulatedArgoCD,
+  type SourceSpec,
+  type SyncRequest,
+} from './model.js';
+import { type ArgoCdVersion, isArgoCdVersion, UnknownVersionError } from './profiles.js';
+import type { HelmSource } from './types.js';
 
-/** One timed step of a scenario; exactly one action. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** One timed step of a scenario; exactly one action. `app` may be `<namespace>/<name>`. */
 export type Step = { readonly at: number } & (
-  | { readonly sync: { app: string; revision?: string; revisions?: string[]; fail?: string } }
+  | {
+      readonly sync: { app: string } & Mutable<Omit<SyncRequest, 'revisions' | 'resources'>> & {
+          revisions?: string[];
+          resources?: ResourceRef[];
+        };
+    }
+  | { readonly finishSync: { app: string; fail?: string; error?: string } }
+  | { readonly retrySync: { app: string; fail?: string; error?: string } }
+  | { readonly terminate: { app: string } }
+  | { readonly timeOut: { app: string } }
   | { readonly selfHeal: { app: string } }
   | { readonly rollback: { app: string; toHistoryId: number } }
-  | { readonly degrade: { app: string; message?: string } }
+  | {
+      readonly updateSource: {
+        app: string;
+        helm?: HelmSource;
+        kustomize?: { images?: string[] };
+        sourceIndex?: number;
+      };
+    }
+  | { readonly degrade: { app: string; message?: string; resources?: ResourceRef[] } }
   | { readonly recover: { app: string } }
   | { readonly refresh: { app: string } }
+  | { readonly comparisonError: { app: string; message?: string } }
+  | { readonly syncError: { app: string; message: string } }
+  | { readonly clearConditions: { app: string; type?: string } }
+  | { readonly hydrate: { app: string; drySha: string; hydratedSha: string; fail?: string } }
+  | { readonly failover: { app: string; sourceUid: string; principalUid: string } }
+  | { readonly recreateCopy: { app: string } }
+  | { readonly replaceWithoutStatus: { app: string } }
+  | { readonly addCluster: ClusterSpec }
+  | { readonly renameCluster: { server: string; name: string } }
   | { readonly delete: { app: string } }
+  | { readonly startDelete: { app: string } }
+  | { readonly finishDelete: { app: string; tombstone?: boolean } }
   | { readonly create: AppDefinition }
 );
 
@@ -28,6 +67,8 @@ export interface Scenario {
     readonly name: string;
     readonly namespace?: string;
     readonly clusters?: readonly ClusterSpec[];
+    /** Argo CD version profile (`profiles.ts`). @default '3.1' */
+    readonly version?: ArgoCdVersion;
   };
   readonly apps: readonly AppDefinition[];
   readonly steps: readonly Step[];
@@ -39,12 +80,28 @@ export class ScenarioError extends Error {
 
 const ACTIONS = [
   'sync',
+  'finishSync',
+  'retrySync',
+  'terminate',
+  'timeOut',
   'selfHeal',
   'rollback',
+  'updateSource',
   'degrade',
   'recover',
   'refresh',
+  'comparisonError',
+  'syncError',
+  'clearConditions',
+  'hydrate',
+  'failover',
+  'recreateCopy',
+  'replaceWithoutStatus',
+  'addCluster',
+  'renameCluster',
   'delete',
+  'startDelete',
+  'finishDelete',
   'create',
 ] as const;
 
@@ -65,6 +122,10 @@ export const buildScenario = (doc: unknown, file = 'scenario'): Scenario => {
     generate: GenerateSpec;
   }>;
   if (d?.instance?.name === undefined) throw new ScenarioError(`${file}: instance.name is required`);
+  const version: unknown = d.instance.version;
+  if (version !== undefined && !isArgoCdVersion(version)) {
+    throw new ScenarioError(`${file}: instance.version: ${new UnknownVersionError(String(version)).message}`);
+  }
   const generated = generatedLoad(d.generate, d.instance.clusters ?? [], file);
   const apps = [...(d.apps ?? []), ...generated.apps];
   for (const app of apps) {
@@ -110,6 +171,7 @@ export const simulatorFor = (scenario: Scenario, start: Date = new Date()) => {
     name: scenario.instance.name,
     ...(scenario.instance.namespace === undefined ? {} : { namespace: scenario.instance.namespace }),
     ...(scenario.instance.clusters === undefined ? {} : { clusters: scenario.instance.clusters }),
+    ...(scenario.instance.version === undefined ? {} : { version: scenario.instance.version }),
     clock: () => new Date(now),
   });
   return {
@@ -122,21 +184,50 @@ export const simulatorFor = (scenario: Scenario, start: Date = new Date()) => {
   };
 };
 
+/** Drops keys whose value is undefined (scenario YAML may spell them out; options are exact). */
+const defined = <T extends object>(value: T): T =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+
 export const applyStep = (sim: SimulatedArgoCD, step: Step): void => {
   if ('sync' in step) {
-    const { app, revision, revisions, fail } = step.sync;
-    sim.sync(app, {
-      ...(revision === undefined ? {} : { revision }),
-      ...(revisions === undefined ? {} : { revisions }),
-      ...(fail === undefined ? {} : { fail }),
-    });
-  } else if ('selfHeal' in step) sim.selfHeal(step.selfHeal.app);
+    const { app, ...request } = step.sync;
+    sim.sync(app, defined(request));
+  } else if ('finishSync' in step) {
+    const { app, ...outcome } = step.finishSync;
+    sim.finishSync(app, defined(outcome));
+  } else if ('retrySync' in step) {
+    const { app, ...outcome } = step.retrySync;
+    sim.retrySync(app, defined(outcome));
+  } else if ('terminate' in step) sim.terminate(step.terminate.app);
+  else if ('timeOut' in step) sim.timeOut(step.timeOut.app);
+  else if ('selfHeal' in step) sim.selfHeal(step.selfHeal.app);
   else if ('rollback' in step) sim.rollback(step.rollback.app, step.rollback.toHistoryId);
-  else if ('degrade' in step) sim.degrade(step.degrade.app, step.degrade.message);
+  else if ('updateSource' in step) {
+    const { app, sourceIndex, ...change } = step.updateSource;
+    sim.updateSource(app, defined(change), sourceIndex);
+  } else if ('degrade' in step) sim.degrade(step.degrade.app, step.degrade.message, step.degrade.resources);
   else if ('recover' in step) sim.recover(step.recover.app);
   else if ('refresh' in step) sim.refresh(step.refresh.app);
+  else if ('comparisonError' in step)
+    sim.comparisonError(step.comparisonError.app, step.comparisonError.message);
+  else if ('syncError' in step) sim.syncError(step.syncError.app, step.syncError.message);
+  else if ('clearConditions' in step)
+    sim.clearConditions(step.clearConditions.app, step.clearConditions.type);
+  else if ('hydrate' in step) {
+    const { app, ...request } = step.hydrate;
+    sim.hydrate(app, defined(request));
+  } else if ('failover' in step)
+    sim.failover(step.failover.app, step.failover.sourceUid, step.failover.principalUid);
+  else if ('recreateCopy' in step) sim.recreateCopy(step.recreateCopy.app);
+  else if ('replaceWithoutStatus' in step) sim.replaceWithoutStatus(step.replaceWithoutStatus.app);
+  else if ('addCluster' in step) sim.addCluster(step.addCluster);
+  else if ('renameCluster' in step) sim.renameCluster(step.renameCluster.server, step.renameCluster.name);
   else if ('delete' in step) sim.delete(step.delete.app);
-  else sim.createApp(step.create);
+  else if ('startDelete' in step) sim.startDelete(step.startDelete.app);
+  else if ('finishDelete' in step) {
+    const { app, ...options } = step.finishDelete;
+    sim.finishDelete(app, defined(options));
+  } else sim.createApp(step.create);
 };
 
 export interface RunOptions {
@@ -154,7 +245,10 @@ export const runScenario = async (
   scenario: Scenario,
   options: RunOptions = {},
 ): Promise<void> => {
-  for (const app of scenario.apps) if (target.sim.get(app.name) === undefined) target.sim.createApp(app);
+  for (const app of scenario.apps) {
+    if (target.sim.get(`${app.namespace ?? target.sim.namespace}/${app.name}`) === undefined)
+      target.sim.createApp(app);
+  }
   const realStart = Date.now();
   for (const [index, step] of scenario.steps.entries()) {
     if (options.signal?.aborted === true) return;

@@ -6,6 +6,8 @@ import {
 } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { type StreamError, StreamWire } from './api-stream.js';
+import { parseListFields, selectListFields } from './list-fields.js';
 import {
   type Application,
   ExpiredResourceVersionError,
@@ -30,6 +32,29 @@ export interface ApiServerOptions extends SimServerOptions {
    * under load and never replays them; agents must not depend on it.
    */
   readonly dropEvery?: number;
+  /**
+   * Which apps the token may `get` (RBAC, projects, enabled namespaces): the list and the stream just
+   * omit the others (`server/application/application.go` `List`, `Watch` `sendIfPermitted`). Read on
+   * every request and event, so an app can vanish from a list and come back. @default every app
+   */
+  readonly canGetApp?: (app: Application) => boolean;
+  /**
+   * Whether the token has `clusters, get`; without it `/api/v1/clusters` answers 200 with no items
+   * (`server/cluster/cluster.go` `List`). Read on every request. @default () => true
+   */
+  readonly canGetClusters?: () => boolean;
+  /**
+   * Time between the stream's own snapshot and its ADDED burst, in ms: the burst then carries objects
+   * older than a list taken in between (fidelity row 8). @default 0
+   */
+  readonly burstDelayMs?: number;
+  /** Keepalive interval of `Accept: text/event-stream` streams, in ms. @default KEEPALIVE_INTERVAL_MS (15 s) */
+  readonly keepaliveMs?: number;
+}
+
+export interface ArgoCdApiServer extends RunningServer {
+  /** Ends every open stream with grpc-gateway's error line (as a server shutting down does). */
+  endStreams(error: StreamError): void;
 }
 
 export interface KubeServerOptions extends SimServerOptions {
@@ -76,17 +101,41 @@ const apiItem = (app: Application): Omit<Application, 'apiVersion' | 'kind'> => 
   return rest;
 };
 
+/** `Application.QualifiedName()`: the bare name in the control plane's namespace, else `<ns>/<name>`. */
+const qualifiedName = (app: Application, controlNamespace: string): string =>
+  app.metadata.namespace === controlNamespace
+    ? app.metadata.name
+    : `${app.metadata.namespace}/${app.metadata.name}`;
+
+const byName = (a: Application, b: Application): number =>
+  a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+
+/** Resolves when `res` has handed everything written so far to the socket. */
+const delivered = (res: ServerResponse): Promise<void> =>
+  new Promise((resolve) => {
+    if (res.writableNeedDrain) res.once('drain', () => resolve());
+    else res.write('', () => resolve());
+  });
+
 /**
- * Argo CD's API server, as far as agents use it: `GET /api/v1/applications` (ApplicationList JSON),
- * `GET /api/v1/stream/applications` (grpc-gateway newline-delimited `{"result":{"type","application"}}`,
- * current apps first as ADDED unless a resourceVersion is given; no replay), `GET /api/v1/clusters`.
- * Unauthenticated calls get grpc-gateway's Unauthenticated error (code 16).
+ * Argo CD's API server, as far as agents use it: `GET /api/v1/applications` (ApplicationList JSON, items
+ * without apiVersion/kind, sorted by name), `GET /api/v1/stream/applications` (grpc-gateway
+ * newline-delimited `{"result":{"type","application"}}`), `GET /api/v1/clusters`. Unauthenticated calls
+ * get grpc-gateway's Unauthenticated error (code 16).
+ *
+ * The stream follows `server/application/application.go` `Watch` (2.4-3.x): its own snapshot, sorted by
+ * qualified name, sent as ADDED (unless a resourceVersion is given without a name), and only then the
+ * subscription to changes, so changes during the burst are lost. Response headers go out with the first
+ * message, as grpc-gateway waits for gRPC's headers (`request_ApplicationService_Watch_0`). From 3.0
+ * resource health is re-inflated on the stream only (`inferResourcesStatusHealth`).
  */
 export const startArgoCdApi = async (
   sim: SimulatedArgoCD,
   options: ApiServerOptions,
-): Promise<RunningServer> => {
+): Promise<ArgoCdApiServer> => {
   let streamed = 0;
+  const open = new Set<StreamWire>();
+  const canGet = (app: Application): boolean => options.canGetApp?.(app) ?? true;
   const server = createServer(options, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://sim');
     if (!authorized(req, options.token)) {
@@ -99,13 +148,19 @@ export const startArgoCdApi = async (
     }
     if (req.method === 'GET' && url.pathname === '/api/v1/applications') {
       const { resourceVersion, items } = sim.list();
-      json(res, 200, { metadata: { resourceVersion }, items: items.map(apiItem) });
+      const visible = items.filter(canGet).sort(byName);
+      const fields = parseListFields(url.searchParams.get('fields'));
+      json(res, 200, {
+        metadata: { resourceVersion },
+        items: fields === null ? visible.map(apiItem) : visible.map((app) => selectListFields(app, fields)),
+      });
       return;
     }
     if (req.method === 'GET' && url.pathname === '/api/v1/clusters') {
+      const clusters = (options.canGetClusters?.() ?? true) ? sim.clusters : [];
       json(res, 200, {
         metadata: {},
-        items: sim.clusters.map((c) => ({
+        items: clusters.map((c) => ({
           server: c.server,
           name: c.name,
           config: { tlsClientConfig: { insecure: false } },
@@ -121,28 +176,63 @@ export const startArgoCdApi = async (
       return;
     }
     if (req.method === 'GET' && url.pathname === '/api/v1/stream/applications') {
-      const nameFilter = url.searchParams.get('name');
-      const wanted = (app: Application) => nameFilter === null || app.metadata.name === nameFilter;
-      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-      // Streaming endpoints send their headers at once, before the first event.
-      res.flushHeaders();
-      const send = (type: string, app: Application) => {
-        streamed++;
-        if (options.dropEvery !== undefined && options.dropEvery > 0 && streamed % options.dropEvery === 0)
-          return;
-        res.write(`${JSON.stringify({ result: { type, application: apiItem(app) } })}\n`);
-      };
-      if (url.searchParams.get('resourceVersion') === null)
-        for (const app of sim.list().items.filter(wanted)) send('ADDED', app);
-      const unsubscribe = sim.subscribe((event: WatchEvent) => {
-        if (wanted(event.app)) send(event.type, event.app);
-      });
-      req.on('close', unsubscribe);
+      void stream(req, res, url);
       return;
     }
     json(res, 404, { error: 'Not Found', code: 5, message: 'Not Found' });
   });
-  return listen(server, options);
+
+  const stream = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const nameFilter = url.searchParams.get('name');
+    // `appNamespaceOrDefault`: a name filter matches in the control plane's namespace unless one is given.
+    const appNamespace = url.searchParams.get('appNamespace') ?? sim.namespace;
+    const fromVersion = Number(url.searchParams.get('resourceVersion') ?? 0) || 0;
+    const wanted = (app: Application) =>
+      (nameFilter === null ||
+        (app.metadata.name === nameFilter && app.metadata.namespace === appNamespace)) &&
+      Number(app.metadata.resourceVersion) >= fromVersion &&
+      canGet(app);
+    const wire = new StreamWire(res, {
+      sse: req.headers.accept === 'text/event-stream',
+      ...(options.keepaliveMs === undefined ? {} : { keepaliveMs: options.keepaliveMs }),
+    });
+    open.add(wire);
+    let closed = false;
+    req.on('close', () => {
+      closed = true;
+      wire.close();
+      open.delete(wire);
+    });
+    const send = (type: string, app: Application) => {
+      streamed++;
+      if (options.dropEvery !== undefined && options.dropEvery > 0 && streamed % options.dropEvery === 0)
+        return;
+      wire.result(app.metadata.name, { type, application: apiItem(sim.withTreeHealth(app)) });
+    };
+    const burst =
+      url.searchParams.get('resourceVersion') === null || nameFilter !== null
+        ? sim
+            .list()
+            .items.filter(wanted)
+            .sort((a, b) => (qualifiedName(a, sim.namespace) < qualifiedName(b, sim.namespace) ? -1 : 1))
+        : [];
+    if ((options.burstDelayMs ?? 0) > 0) await new Promise((r) => setTimeout(r, options.burstDelayMs));
+    for (const app of burst) if (!closed) send('ADDED', app);
+    if (burst.length > 0) await delivered(res);
+    if (closed) return;
+    const unsubscribe = sim.subscribe((event: WatchEvent) => {
+      if (event.tombstone !== true && wanted(event.app)) send(event.type, event.app);
+    });
+    req.on('close', unsubscribe);
+  };
+  const running = await listen(server, options);
+  return {
+    ...running,
+    endStreams: (error) => {
+      for (const wire of open) wire.fail(error);
+      open.clear();
+    },
+  };
 };
 
 const APPS_PATH = /^\/apis\/argoproj\.io\/v1alpha1(?:\/namespaces\/([^/]+))?\/applications$/;

@@ -57,7 +57,8 @@ describe('SimulatedArgoCD', () => {
     expect(entry).toMatchObject({
       revisions: ['6.9.2'],
       source: { repoURL: '' },
-      sources: [{ chart: 'podinfo', targetRevision: '6.9.2' }],
+      // controller/state.go persistRevisionHistory keeps the spec's targetRevision in sources[].
+      sources: [{ chart: 'podinfo', targetRevision: '6.9.0' }],
     });
   });
 
@@ -73,6 +74,17 @@ describe('SimulatedArgoCD', () => {
     expect(events).toEqual(['MODIFIED:deleting', 'DELETED:deleting']);
     expect(rvs[1]).toBe((rvs[0] ?? 0) + 1);
     expect(s.list().items).toEqual([]);
+  });
+
+  test('a deletion can stay in its finalizer phase, with more updates, before DELETED', () => {
+    const s = sim();
+    const events: string[] = [];
+    s.subscribe((e) => events.push(e.type));
+    s.startDelete('podinfo');
+    s.refresh('podinfo');
+    expect(s.get('podinfo')?.metadata.deletionTimestamp).toBeDefined();
+    s.finishDelete('podinfo');
+    expect(events).toEqual(['MODIFIED', 'MODIFIED', 'DELETED']);
   });
 
   test('the watch window is bounded: older resourceVersions are expired', () => {

@@ -319,6 +319,16 @@ describe('notification controller', () => {
     stale.status.reconciledAt = '2026-03-01T09:00:00Z';
     expect(isAppSyncStatusRefreshed(stale)).toBe(false);
     expect(new NotificationsController(shipped()).observe(stale)).toEqual([]);
+    // observedAt still counts; a missing phase counts as refreshed (controller.go isAppSyncStatusRefreshed).
+    expect(
+      isAppSyncStatusRefreshed({ ...stale, status: { ...stale.status, observedAt: '2099-01-01T00:00:00Z' } }),
+    ).toBe(true);
+    expect(
+      isAppSyncStatusRefreshed({ status: { operationState: { startedAt: '2026-03-01T09:00:00Z' } } }),
+    ).toBe(true);
+    const unreconciled = structuredClone(app);
+    delete unreconciled.status.reconciledAt;
+    expect(isAppSyncStatusRefreshed(unreconciled)).toBe(false);
   });
 
   test('without oncePer a trigger is edge-triggered; annotations subscribe too', () => {

@@ -53,10 +53,11 @@ test('Argo CD API: list, clusters, stream in the grpc-gateway format, and auth',
   expect(clusters.items[0]).toMatchObject({ name: 'in-cluster', server: 'https://kubernetes.default.svc' });
   const stream = await fetch(`${api.url}/api/v1/stream/applications`, { headers: auth });
   setTimeout(() => s.sync('podinfo', { revision: 'r1' }), 50);
-  const lines = (await readLines(stream, 3)) as {
+  // The request, Running, history (still Running), Succeeded, then the refresh: five updates per sync.
+  const lines = (await readLines(stream, 6)) as {
     result: { type: string; application: { metadata: { name: string } } };
   }[];
-  expect(lines.map((l) => l.result.type)).toEqual(['ADDED', 'MODIFIED', 'MODIFIED']);
+  expect(lines.map((l) => l.result.type)).toEqual(['ADDED', ...Array(5).fill('MODIFIED')]);
   expect(lines[0]?.result.application.metadata.name).toBe('podinfo');
 });
 
