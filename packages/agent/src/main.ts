@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertToken, connectNats, drainOrClose, natsSetup } from '@argus/bus';
+import { TimeRange } from '@argus/cdevents';
 import {
   createLogger,
   type ExtraRoute,
@@ -134,6 +135,7 @@ export const runAgent = async (
           token: options.webhookToken,
           inClusterName: cluster,
           maxEventBytes: options.maxEventBytes,
+          timeRange: new TimeRange({ maxAgeMs: options.maxEventAge, maxLeadMs: options.maxEventLead }),
           msgIdKey: store.messageIdKey,
         }),
       );

@@ -1,3 +1,4 @@
+import { EVENT_TIME_OPTIONS } from '@argus/cdevents';
 import {
   LISTENER_TLS_OPTIONS,
   LOG_LEVEL_OPTION,
@@ -139,6 +140,7 @@ export const AGENT_OPTIONS = {
     min: 0,
   },
   emitResyncs: { kind: 'boolean', description: 'emit service.deployed for re-syncs of the same revision' },
+  ...EVENT_TIME_OPTIONS,
   maxEventBytes: {
     kind: 'integer',
     description: 'largest accepted notification body in bytes',

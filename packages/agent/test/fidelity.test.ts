@@ -376,6 +376,30 @@ describe('errors outside operations: status.conditions, hydration', () => {
     ).toEqual([]);
   });
 
+  test("auto-sync's SyncError about a failed attempt repeats the failed operation: one incident, not two", () => {
+    const failed = operation({
+      phase: 'Failed',
+      finishedAt: '2026-01-01T12:00:05Z',
+      message: 'one or more objects failed to apply',
+    });
+    const echo = {
+      type: 'SyncError',
+      message: 'Failed sync attempt to bbb: one or more objects failed to apply',
+      lastTransitionTime: '2026-01-01T12:00:06Z',
+    };
+    const d = detectTransitions(
+      app({ operationState: failed, conditions: [echo], reconciledAt: '2026-01-01T12:00:06Z' }),
+      undefined,
+      ctx,
+      at('2026-01-01T13:00:00Z'),
+    );
+    expect(kinds(d)).toEqual(['service.deployed', 'incident.detected']);
+    const wipe = { ...echo, message: 'Skipping sync attempt to bbb: auto-sync will wipe out all resources' };
+    expect(
+      kinds(detectTransitions(app({ conditions: [wipe] }), d.progress, ctx, at('2026-01-01T13:00:00Z'))),
+    ).toEqual(['incident.detected']);
+  });
+
   test('a failed source hydration (2.14+) is an incident though no operation ran', () => {
     const failing = app({
       sourceHydrator: {

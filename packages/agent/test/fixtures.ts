@@ -15,6 +15,7 @@ import {
   rawMessageId,
   UNIFIED_STREAM,
 } from '@argus/bus';
+import type { TimeRange } from '@argus/cdevents';
 import { type HealthServer, startHealthServer } from '@argus/runtime';
 import { NatsServer } from '@argus/testkit';
 import { jetstream, jetstreamManager, type StoredMsg } from '@nats-io/jetstream';
@@ -238,6 +239,7 @@ export const startWebhookReceiver = async (options: {
   instance: string;
   inClusterName: string;
   maxEventBytes: number;
+  timeRange?: TimeRange;
 }): Promise<HealthServer> => {
   const metrics = new AgentMetrics();
   const { messageIdKey } = await ProgressStore.open(options.nc, options.instance);
@@ -255,6 +257,7 @@ export const startWebhookReceiver = async (options: {
         architecture: 'distributed',
         inClusterName: options.inClusterName,
         maxEventBytes: options.maxEventBytes,
+        timeRange: options.timeRange,
         msgIdKey: messageIdKey,
       }),
     ],

@@ -13,7 +13,7 @@ import {
   templateVars,
 } from '@argus/argocd-sim';
 import { DLQ_STREAM, HEADERS, RAW_STREAM, UNIFIED_STREAM } from '@argus/bus';
-import { type CDEvent, parse, toHttpBinary } from '@argus/cdevents';
+import { type CDEvent, parse, TimeRange, toHttpBinary } from '@argus/cdevents';
 import type { HealthServer } from '@argus/runtime';
 import { captureLogs } from '@argus/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -84,6 +84,8 @@ beforeAll(async () => {
     instance: INSTANCE,
     inClusterName: IN_CLUSTER,
     maxEventBytes: 1024 * 1024,
+    // The captured bodies are from 2025: accepted as a hub run with a wide --max-event-age would.
+    timeRange: new TimeRange({ maxAgeMs: 20 * 365 * 86_400_000 }),
   });
   url = `http://127.0.0.1:${http.address.port}${WEBHOOK_PATH}`;
 });

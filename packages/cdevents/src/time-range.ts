@@ -22,6 +22,24 @@ export const DEFAULT_MAX_EVENT_AGE_MS = 400 * DAY_MS;
  */
 export const DEFAULT_MAX_EVENT_LEAD_MS = DAY_MS;
 
+/**
+ * The flags of the time range, for every process that admits events (hub, agent webhook): one
+ * definition, read by their option specs (`@argus/runtime` OptionsSpec entries, by shape).
+ */
+export const EVENT_TIME_OPTIONS = {
+  maxEventAge: {
+    kind: 'duration',
+    description:
+      "oldest accepted context.timestamp, back from now; older events are refused (timestamp-out-of-range); give the agent webhook the hub's value",
+    default: DEFAULT_MAX_EVENT_AGE_MS,
+  },
+  maxEventLead: {
+    kind: 'duration',
+    description: 'how far ahead of the clock context.timestamp may be (clock skew)',
+    default: DEFAULT_MAX_EVENT_LEAD_MS,
+  },
+} as const;
+
 /** The accepted window around "now" for `context.timestamp`. */
 export interface TimeRangeOptions {
   /** How far in the past, in ms. @default DEFAULT_MAX_EVENT_AGE_MS (400 days) */

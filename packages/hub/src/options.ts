@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_EVENT_AGE_MS, DEFAULT_MAX_EVENT_LEAD_MS } from '@argus/cdevents';
+import { EVENT_TIME_OPTIONS } from '@argus/cdevents';
 import {
   LISTENER_TLS_OPTIONS,
   LOG_LEVEL_OPTION,
@@ -90,17 +90,7 @@ export const HUB_OPTIONS = {
     default: 1_048_576,
     min: 1024,
   },
-  maxEventAge: {
-    kind: 'duration',
-    description:
-      'oldest accepted context.timestamp, back from now; older events are dead-lettered (timestamp-out-of-range), ingest answers 400',
-    default: DEFAULT_MAX_EVENT_AGE_MS,
-  },
-  maxEventLead: {
-    kind: 'duration',
-    description: 'how far ahead of the clock context.timestamp may be (clock skew)',
-    default: DEFAULT_MAX_EVENT_LEAD_MS,
-  },
+  ...EVENT_TIME_OPTIONS,
   maxInFlightBytes: {
     kind: 'integer',
     description: 'bytes of messages the hub holds at once (pulled, not yet acked); it pulls no more beyond',

@@ -20,6 +20,8 @@ export interface WebhookReceiverConfig {
   /** Cluster name for `in-cluster` destinations. */
   readonly inClusterName: string;
   readonly maxEventBytes: number;
+  /** Accepted `context.timestamp` range: 400 beyond it. Give it the hub's (`--max-event-age`, `--max-event-lead`). @default TimeRange's */
+  readonly timeRange?: TimeRange | undefined;
   /** The agent's secret for raw message ids (`ProgressStore.messageIdKey`). */
   readonly msgIdKey?: string | undefined;
 }
@@ -33,8 +35,8 @@ export interface WebhookReceiverConfig {
 export const webhookRoute = (config: WebhookReceiverConfig): ExtraRoute => {
   const logger = config.logger.child({ component: 'webhook' });
   const verifier = notificationsVerifier(config.token);
-  // The hub's default range (it dead-letters what is outside its own): refused while the sender listens.
-  const timeRange = new TimeRange();
+  // What the hub would dead-letter for its time is refused while the sender listens.
+  const timeRange = config.timeRange ?? new TimeRange();
   const rules = { path: WEBHOOK_PATH, token: config.token, maxBytes: config.maxEventBytes };
   return async (req: IncomingMessage, res: ServerResponse) => {
     const body = await receive(rules, verifier, req, res);

@@ -13,7 +13,9 @@ import type { AppProgress } from './progress.js';
  * which leaves no condition and no operation.
  */
 export const errorConditions = (facts: AppFacts): ApplicationCondition[] => {
-  const errors = (facts.app.status?.conditions ?? []).filter((c) => (c.type ?? '').endsWith('Error'));
+  const errors = (facts.app.status?.conditions ?? []).filter(
+    (c) => (c.type ?? '').endsWith('Error') && !echoesFailedOperation(c),
+  );
   const hydration = facts.app.status?.sourceHydrator?.currentOperation;
   if (hydration?.phase === 'Failed') {
     const at = hydration.finishedAt ?? hydration.startedAt;
@@ -25,6 +27,15 @@ export const errorConditions = (facts: AppFacts): ApplicationCondition[] => {
   }
   return errors;
 };
+
+/**
+ * Auto-sync's note that it will not retry a revision whose sync failed: "Failed sync attempt to <sha>:
+ * <the operation's message>" (controller/appcontroller.go `autoSync`, 2.4 to master). The failed
+ * operation is its own incident already; counting this too would report one failure twice.
+ */
+const FAILED_ATTEMPT_PREFIX = 'Failed sync attempt to ';
+const echoesFailedOperation = (c: ApplicationCondition): boolean =>
+  c.type === 'SyncError' && (c.message ?? '').startsWith(FAILED_ATTEMPT_PREFIX);
 
 const earliest = (times: readonly string[]): string | undefined =>
   times.reduce<string | undefined>(
