@@ -211,6 +211,13 @@ test('SIGKILL mid-publish, restart with the same spool: every event exactly once
   // Argo CD moves on while no agent watches it.
   await argo.play(BASIC_STEPS.slice(4, 6));
   const second = await startAgentProcess(agentArgs);
+  // Argo CD's stream loses changes made between its opening snapshot and its subscription (the
+  // simulator plays that, as server/application/application.go Watch does): the short health spell
+  // is played once the restarted agent has listed, so that it is seen.
+  await waitFor(async () => (await fetch(`${second.http}/readyz`)).status === 200, {
+    what: 'the restarted agent to list and drain its spool',
+    timeoutMs: 30_000,
+  });
   await argo.play(BASIC_STEPS.slice(6, 8));
   // The Argo CD API goes away and comes back: the source reconnects and relists (the deletion is seen in the list).
   await waitFor(async () => (await count(nc)) >= beforeBurst + burst + 5, {
