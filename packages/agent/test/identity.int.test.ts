@@ -3,6 +3,7 @@
  * hide it: the agent over real NATS, fed by a scripted source (the shapes of argocd-agent v0.8+
  * failovers and of Argo CD API lists filtered by RBAC, read in their sources).
  */
+import { simulatorFor, startArgoCdApi } from '@argus/argocd-sim';
 import type { CDEvent } from '@argus/cdevents';
 import { parse } from '@argus/cdevents';
 import { captureLogs, waitFor } from '@argus/testkit';
@@ -12,11 +13,21 @@ import {
   AgentMetrics,
   type Application,
   type AppSource,
+  ArgoCdApiSource,
   type RevisionHistory,
   SOURCE_UID_ANNOTATION,
   type SourceEvent,
 } from '../src/index.js';
-import { AGENT_STREAMS, cleanupsAfterEach, natsForFile, rawMessages, tempSpool } from './fixtures.js';
+import {
+  AGENT_STREAMS,
+  BASIC_GUESTBOOK,
+  basicScenario,
+  cleanupsAfterEach,
+  natsForFile,
+  rawMessages,
+  TOKEN,
+  tempSpool,
+} from './fixtures.js';
 
 const nats = natsForFile({ freshBeforeEach: AGENT_STREAMS });
 const logs = captureLogs({ level: 'info' });
@@ -221,5 +232,54 @@ describe('health without lastTransitionTime (Argo CD 2.4-2.13) across a restart'
     const incident = (await events())[2];
     expect(incident?.context.type).toMatch(/incident\.detected/);
     expect(Date.parse(incident?.context.timestamp ?? '') - seenAt).toBeLessThan(1000);
+  });
+});
+
+describe('cluster names from the Argo CD API', () => {
+  test('a cluster added or renamed while the agent runs is named so from the next list on; no permission, no names', async () => {
+    const scenario = basicScenario('argo-clusters', [
+      { ...BASIC_GUESTBOOK, destination: { server: 'https://10.0.0.9:6443', namespace: 'guestbook' } },
+    ]);
+    const target = simulatorFor(scenario, new Date(Date.now() - 120_000));
+    for (const app of scenario.apps) target.sim.createApp(app);
+    let mayReadClusters = false;
+    const api = await startArgoCdApi(target.sim, { token: TOKEN, canGetClusters: () => mayReadClusters });
+    cleanups.push(() => api.close());
+    const agent = new Agent({
+      nc: nats.nc,
+      logger: logs.logger,
+      metrics: new AgentMetrics(),
+      instance: 'clusters',
+      architecture: 'hub-and-spoke',
+      source: new ArgoCdApiSource({ url: api.url, token: TOKEN, logger: logs.logger, resyncMs: 1000 }),
+      detector: { inClusterName: 'mgmt', specVersion: '0.5.1', healthDebounceMs: 0, emitResyncs: false },
+      spoolFile: tempSpool('argus-clusters-'),
+      version: 'test',
+      heartbeatMs: 60_000,
+    });
+    await agent.start();
+    cleanups.push(() => agent.stop());
+    await waitFor(() => agent.synced, { what: 'the agent to list' });
+    // Without `clusters, get` Argo CD answers with no clusters: the destination is named by its URL.
+    target.sim.sync('guestbook', { revision: 'aaa' });
+    await waitFor(async () => (await events()).some((e) => e.context.type.includes('service.deployed')), {
+      what: 'the first deployment',
+    });
+    expect((await events()).find((e) => e.context.type.includes('service.deployed'))?.context.source).toBe(
+      '/argocd/https%3A%2F%2F10.0.0.9%3A6443/guestbook/guestbook',
+    );
+    expect(logs.lines().some((l) => String(l.msg).includes('Argo CD listed no clusters'))).toBe(true);
+    // The permission is granted and the cluster added (then renamed): the next list names it.
+    mayReadClusters = true;
+    target.sim.addCluster({ name: 'spoke-9', server: 'https://10.0.0.9:6443' });
+    target.sim.renameCluster('https://10.0.0.9:6443', 'prod-ap');
+    await new Promise((r) => setTimeout(r, 2500));
+    target.sim.sync('guestbook', { revision: 'bbb' });
+    await waitFor(async () => (await events()).some((e) => e.context.type.includes('service.upgraded')), {
+      what: 'the second deployment',
+    });
+    expect((await events()).find((e) => e.context.type.includes('service.upgraded'))?.context.source).toBe(
+      '/argocd/prod-ap/guestbook/guestbook',
+    );
   });
 });
