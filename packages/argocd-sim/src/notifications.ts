@@ -657,10 +657,13 @@ class TemplateParser {
 /** A parsed Go text/template. */
 export class GoTemplate {
   readonly name: string;
+  /** The template text, as written (for a check against the real engine). */
+  readonly source: string;
   readonly #nodes: Node[];
 
   constructor(name: string, source: string) {
     this.name = name;
+    this.source = source;
     this.#nodes = new TemplateParser(segment(toGo(source), name), name).parse();
   }
 
@@ -812,7 +815,10 @@ export class GoTemplate {
     let cur = start;
     let where = prefix;
     for (const key of path) {
-      if (isNil(cur)) throw new Error(`nil pointer evaluating interface {}.${key} (at ${where}.${key})`);
+      // As Go's text/template (exec.go evalField): a key missing from a map gives no value, and a field
+      // of no value is no value again; a field of a value that is there but nil (JSON null) fails.
+      if (cur === undefined) return undefined;
+      if (cur === null) throw new Error(`nil pointer evaluating interface {}.${key} (at ${where}.${key})`);
       if (!isMap(cur))
         throw new Error(`can't evaluate field ${key} in type ${typeName(cur)} (at ${where}.${key})`);
       cur = cur[toGo(key)];

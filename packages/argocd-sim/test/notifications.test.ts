@@ -89,9 +89,11 @@ describe('Go text/template subset', () => {
     expect(() => render('{{ nosuch .x }}')).toThrow(TemplateError);
     expect(() => render('{{ nosuch .x }}')).toThrow(/function "nosuch" not defined/);
     expect(() => render('{{ .app.nmae }}', { app: { name: 'a' } })).toThrow(/missing value/);
-    expect(() => render('{{ .app.status.phase }}', { app: {} })).toThrow(
+    expect(() => render('{{ .app.status.phase }}', { app: { status: null } })).toThrow(
       /nil pointer evaluating interface \{\}\.phase/,
     );
+    // A missing key is no value, and so are its fields (checked against Go: pnpm check:notifications).
+    expect(render('{{ default "none" .app.status.phase }}', { app: {} })).toBe('none');
     expect(() => render('{{ .app.name.first }}', { app: { name: 'a' } })).toThrow(
       /can't evaluate field first in type string/,
     );
