@@ -2,7 +2,7 @@ import type { ApplicationCondition } from '../argocd/types.js';
 import type { DetectorContext } from './context.js';
 import type { Emission } from './emission.js';
 import { incidentEvent, occurrenceId } from './events.js';
-import { debounce } from './health.js';
+import { spell } from './health.js';
 import type { AppFacts } from './identity.js';
 import type { AppProgress } from './progress.js';
 
@@ -61,10 +61,9 @@ export const conditionEmissions = (
     const stamped = earliest(
       errors.flatMap((c) => (c.lastTransitionTime === undefined ? [] : [c.lastTransitionTime])),
     );
-    const since = stamped ?? start.conditionSince ?? observedAt.toISOString();
-    const waiting: AppProgress = stamped === undefined ? { ...start, conditionSince: since } : start;
-    const look = debounce(since, ctx, observedAt);
-    if (!look.due) return { emissions: [], progress: waiting, recheckAt: look.recheckAt };
+    const { since, firstSight, recheckAt } = spell(stamped, start.conditionSince, ctx, observedAt);
+    const waiting: AppProgress = firstSight === null ? start : { ...start, conditionSince: firstSight };
+    if (recheckAt !== undefined) return { emissions: [], progress: waiting, recheckAt };
     const incidentId = occurrenceId(facts, 'condition', since);
     const progress: AppProgress = {
       ...waiting,

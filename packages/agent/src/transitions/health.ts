@@ -8,14 +8,32 @@ import type { AppProgress } from './progress.js';
 /** Degraded resources named in an incident's description; the rest are counted. */
 const NAMED_RESOURCES = 3;
 
-/** The result of a debounced look: an incident is due, or the time to look again. */
-export type Debounce = { readonly due: true } | { readonly due: false; readonly recheckAt: Date };
+/**
+ * Where a debounced spell (Degraded health, error conditions) stands: when it began (Argo CD's
+ * transition time where it gives one, else when this agent first saw it, which the agent remembers in
+ * progress), and whether the debounce has passed, or when to look again.
+ */
+export interface Spell {
+  readonly since: string;
+  /** What to keep in progress: the first sight, when Argo CD gave no time; null otherwise. */
+  readonly firstSight: string | null;
+  readonly recheckAt: Date | undefined;
+}
 
-export const debounce = (since: string, ctx: DetectorContext, observedAt: Date): Debounce => {
+export const spell = (
+  stamped: string | undefined,
+  remembered: string | null,
+  ctx: DetectorContext,
+  observedAt: Date,
+): Spell => {
+  const since = stamped ?? remembered ?? observedAt.toISOString();
   const dueAt = Date.parse(since) + ctx.healthDebounceMs;
-  return observedAt.getTime() >= dueAt || Number.isNaN(dueAt)
-    ? { due: true }
-    : { due: false, recheckAt: new Date(dueAt) };
+  const due = observedAt.getTime() >= dueAt || Number.isNaN(dueAt);
+  return {
+    since,
+    firstSight: stamped === undefined ? since : null,
+    recheckAt: due ? undefined : new Date(dueAt),
+  };
 };
 
 const resourceName = (r: ResourceStatus): string =>
@@ -64,10 +82,9 @@ export const healthEmissions = (
   const stamped = health?.lastTransitionTime;
   if (status === 'Degraded') {
     if (start.healthIncident !== null) return { emissions: [], progress: start, recheckAt: undefined };
-    const since = stamped ?? start.degradedSince ?? observedAt.toISOString();
-    const waiting: AppProgress = stamped === undefined ? { ...start, degradedSince: since } : start;
-    const look = debounce(since, ctx, observedAt);
-    if (!look.due) return { emissions: [], progress: waiting, recheckAt: look.recheckAt };
+    const { since, firstSight, recheckAt } = spell(stamped, start.degradedSince, ctx, observedAt);
+    const waiting: AppProgress = firstSight === null ? start : { ...start, degradedSince: firstSight };
+    if (recheckAt !== undefined) return { emissions: [], progress: waiting, recheckAt };
     const incidentId = occurrenceId(facts, 'health-degraded', since);
     const progress: AppProgress = {
       ...waiting,
