@@ -151,7 +151,14 @@ export class ArgoCdApiSource implements AppSource {
           // Not waiting for the response headers: Argo CD's gateway sends none until the first event,
           // so with no app visible to the token they never come (application.pb.gw.go `stream.Header()`).
           void lines.pump(
-            openJsonLines(this.#url('api/v1/stream/applications'), this.#options, stream.signal),
+            openJsonLines(
+              this.#url('api/v1/stream/applications'),
+              this.#options,
+              stream.signal,
+              // Server-Sent Events: Argo CD then writes a keepalive every 15 s, so an idle stream
+              // behind a proxy with an idle timeout is not cut (and relisted) every time.
+              'text/event-stream',
+            ),
             stream.signal,
           );
           // Argo CD's Watch sends every app it can show as ADDED from a snapshot of its own, and only

@@ -55,9 +55,10 @@ const open = (
   url: URL,
   options: HttpClientOptions,
   signal: AbortSignal | undefined,
+  accept = 'application/json',
 ): Promise<IncomingMessage> =>
   new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     const tls = url.protocol === 'https:';
     const common = { method: 'GET', headers, ...(signal === undefined ? {} : { signal }) };
@@ -100,8 +101,9 @@ export const openJsonLines = async (
   url: URL,
   options: HttpClientOptions,
   signal?: AbortSignal,
+  accept?: string,
 ): Promise<AsyncGenerator<unknown>> => {
-  const res = await open(url, options, signal);
+  const res = await open(url, options, signal, accept);
   if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) {
     throw new HttpStatusError(res.statusCode ?? 0, url.toString(), await readAll(res));
   }
@@ -253,10 +255,21 @@ async function* jsonLines(res: IncomingMessage): AsyncGenerator<unknown> {
     while (newline >= 0) {
       const line = buffer.slice(0, newline).trim();
       buffer = buffer.slice(newline + 1);
-      if (line !== '') yield JSON.parse(line);
+      const value = jsonOfLine(line);
+      if (value !== undefined) yield value;
       newline = buffer.indexOf('\n');
     }
   }
-  const rest = buffer.trim();
-  if (rest !== '') yield JSON.parse(rest);
+  const rest = jsonOfLine(buffer.trim());
+  if (rest !== undefined) yield rest;
 }
+
+/**
+ * One line of newline-delimited JSON, or of Server-Sent Events as Argo CD's gateway writes them for
+ * `Accept: text/event-stream` (argoproj/pkg grpc/http/forwarders.go): `data: <json> ` then a blank
+ * line, and `:` keepalives every 15 s. Undefined for a line that carries nothing.
+ */
+const jsonOfLine = (line: string): unknown => {
+  if (line === '' || line.startsWith(':')) return undefined;
+  return JSON.parse(line.startsWith('data:') ? line.slice('data:'.length) : line);
+};
