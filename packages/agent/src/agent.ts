@@ -70,6 +70,10 @@ export class Agent {
   readonly #lastSeen = new Map<string, Application>();
   #environments: EnvironmentsState = { v: 1, environments: {} };
   readonly #rechecks = new Map<string, NodeJS.Timeout>();
+  /** The logical uid of each Application object seen (its own metadata.uid): a rewritten source-uid is the same app. */
+  readonly #logicalByObject = new Map<string, string>();
+  /** Address -> logical uid of apps that are gone: an app seen again there under a new uid is the same app. */
+  readonly #removedByAddress = new Map<string, string>();
   /** Apps missing from the API source's lists, and since when (ms): removed once the grace has passed. */
   readonly #absentSince = new Map<string, number>();
   #stopping = false;
@@ -92,7 +96,7 @@ export class Agent {
     const { nc, instance } = this.#config;
     this.#store = await ProgressStore.open(nc, instance, this.#config.replicas ?? 1);
     this.#agentsKv = await openAgentsBucket(nc, this.#config.replicas ?? 1);
-    for (const [uid, progress] of await this.#store.loadApps()) this.#progress.set(uid, progress);
+    for (const [uid, progress] of await this.#store.loadApps()) this.#setProgress(uid, progress);
     this.#environments = await this.#store.loadEnvironments();
     this.#outbox = await Outbox.open(this.#config.spoolFile, this.#config.maxSpool ?? 100_000);
     // The spool is ahead of KV: what it holds was detected but not yet acknowledged.
@@ -143,7 +147,7 @@ export class Agent {
     if (outbox === undefined) return;
     for await (const entry of outbox.pending()) {
       const progress = readProgress(entry.progress);
-      if (progress !== undefined) this.#progress.set(progress.uid, progress);
+      if (progress !== undefined) this.#setProgress(progress.uid, progress);
       if (entry.environments !== undefined) this.#environments = entry.environments as EnvironmentsState;
     }
   }
@@ -254,7 +258,7 @@ export class Agent {
           { app: progress.name, uid, address: progress.address },
           'app listed under a new uid: the old one is retired',
         );
-        this.#progress.set(uid, { ...progress, removed: true });
+        this.#setProgress(uid, { ...progress, removed: true });
         this.#lastSeen.delete(uid);
         await this.#spool(undefined, progress.cluster, { ...progress, removed: true }, undefined);
         continue;
@@ -283,28 +287,45 @@ export class Agent {
     const ctx = this.#ctx;
     if (ctx === undefined) return undefined;
     const address = factsOf(app, ctx).source;
-    for (const [other, progress] of this.#progress) {
-      if (other === uid || progress.address !== address) continue;
-      // Only an app that is gone, or the same object (its own uid unchanged) under a rewritten source-uid.
-      const sameObject =
-        app.metadata.uid !== undefined && this.#lastSeen.get(other)?.metadata.uid === app.metadata.uid;
-      if (!progress.removed && !sameObject) continue;
-      const moved: AppProgress = { ...progress, uid };
-      this.#progress.delete(other);
-      this.#lastSeen.delete(other);
-      this.#absentSince.delete(other);
-      clearTimeout(this.#rechecks.get(other));
-      this.#rechecks.delete(other);
-      this.#environments = renameApp(this.#environments, other, uid);
-      this.#logger.info(
-        { app: app.metadata.name, from: other, to: uid, address },
-        'app seen under a new uid: following it on',
-      );
-      // The old key is kept as removed (no event), so a restart does not report the app gone.
-      await this.#spool(undefined, progress.cluster, { ...progress, removed: true }, this.#environments);
-      return moved;
-    }
-    return undefined;
+    // The same object under a rewritten source-uid, else an app that is gone from this address.
+    const objectUid = app.metadata.uid;
+    const sameObject = objectUid === undefined ? undefined : this.#logicalByObject.get(objectUid);
+    const other =
+      sameObject !== undefined && sameObject !== uid && this.#progress.get(sameObject)?.address === address
+        ? sameObject
+        : this.#removedByAddress.get(address);
+    const progress = other === undefined || other === uid ? undefined : this.#progress.get(other);
+    if (other === undefined || progress === undefined) return undefined;
+    const moved: AppProgress = { ...progress, uid };
+    this.#deleteProgress(other);
+    this.#lastSeen.delete(other);
+    this.#absentSince.delete(other);
+    clearTimeout(this.#rechecks.get(other));
+    this.#rechecks.delete(other);
+    this.#environments = renameApp(this.#environments, other, uid);
+    this.#logger.info(
+      { app: app.metadata.name, from: other, to: uid, address },
+      'app seen under a new uid: following it on',
+    );
+    // The old key is kept as removed (no event), so a restart does not report the app gone.
+    await this.#spool(undefined, progress.cluster, { ...progress, removed: true }, this.#environments);
+    return moved;
+  }
+
+  /** Every change of an app's progress goes through here, to keep the index of removed addresses. */
+  #setProgress(uid: string, progress: AppProgress): void {
+    const before = this.#progress.get(uid);
+    if (before?.removed === true && this.#removedByAddress.get(before.address) === uid)
+      this.#removedByAddress.delete(before.address);
+    this.#progress.set(uid, progress);
+    if (progress.removed && progress.address !== '') this.#removedByAddress.set(progress.address, uid);
+  }
+
+  #deleteProgress(uid: string): void {
+    const before = this.#progress.get(uid);
+    if (before !== undefined && this.#removedByAddress.get(before.address) === uid)
+      this.#removedByAddress.delete(before.address);
+    this.#progress.delete(uid);
   }
 
   async #handleApp(app: Application, now: Date): Promise<void> {
@@ -313,6 +334,7 @@ export class Agent {
     const uid = logicalUid(app);
     this.#lastSeen.set(uid, rememberedApp(app));
     const before = this.#progress.get(uid) ?? (await this.#adopt(app, uid));
+    if (app.metadata.uid !== undefined) this.#logicalByObject.set(app.metadata.uid, uid);
     const detection = detectTransitions(app, before, ctx, now);
     this.#note(app, detection);
     // The last event carries the progress of the whole look (what was evaluated after it emitted
@@ -345,7 +367,7 @@ export class Agent {
     if (emissions.length === 0 && JSON.stringify(detection.progress) !== JSON.stringify(before)) {
       await this.#spool(undefined, detection.progress.cluster, detection.progress, undefined);
     }
-    this.#progress.set(uid, detection.progress);
+    this.#setProgress(uid, detection.progress);
     this.#scheduleRecheck(uid, detection.recheckAt);
   }
 
@@ -391,8 +413,11 @@ export class Agent {
     if (app === undefined) return;
     const emission = removalEmission(app, progress, ctx, now);
     if (emission === undefined) return;
+    // The object is gone: a later object at its address is found through the removed addresses.
+    if (app.metadata.uid !== undefined && this.#logicalByObject.get(app.metadata.uid) === uid)
+      this.#logicalByObject.delete(app.metadata.uid);
     await this.#spool(emission.event, emission.cluster, emission.progress, undefined);
-    this.#progress.set(uid, emission.progress);
+    this.#setProgress(uid, emission.progress);
     await this.#leave(emission);
     clearTimeout(this.#rechecks.get(uid));
     this.#rechecks.delete(uid);
