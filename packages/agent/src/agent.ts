@@ -15,6 +15,7 @@ import type { AppSource, SourceEvent } from './sources/source.js';
 import { Outbox, type OutboxEntry, OutboxFullError } from './state/outbox.js';
 import { openAgentsBucket, ProgressStore, writeHeartbeat } from './state/progress-store.js';
 import type { DetectorContext } from './transitions/context.js';
+import { DEFAULT_REVISION_HISTORY_LIMIT } from './transitions/deployments.js';
 import { detectTransitions, rememberedApp, removalEmission } from './transitions/detect.js';
 import type { Detection, Emission } from './transitions/emission.js';
 import { appEntered, appLeft, type EnvironmentsState, renameApp } from './transitions/environments.js';
@@ -203,9 +204,7 @@ export class Agent {
         if (this.#ctx !== undefined) addresses.add(factsOf(app, this.#ctx).source);
         this.#absentSince.delete(uid);
         // The stream's burst (or a change since) brought this state or a newer one already.
-        const seen = this.#lastSeen.get(uid)?.metadata.resourceVersion;
-        const version = app.metadata.resourceVersion;
-        if (version !== undefined && (seen === version || isOlderResourceVersion(version, seen))) continue;
+        if (this.#handledAlready(uid, app)) continue;
         await this.#handleApp(app, now);
       }
       await this.#handleAbsent(present, addresses, now);
@@ -217,17 +216,10 @@ export class Agent {
       return;
     }
     const uid = logicalUid(event.app);
-    const seen = this.#lastSeen.get(uid)?.metadata.resourceVersion;
-    const version = event.app.metadata.resourceVersion;
     // Argo CD's stream opens with every app again, from a snapshot of its own that may be older than
     // the list just handled: an object at or before the version handled cannot show anything new
     // (and must not take the app back to an older state; time-based rechecks have their own timers).
-    if (
-      version !== undefined &&
-      seen !== undefined &&
-      (seen === version || isOlderResourceVersion(version, seen))
-    )
-      return;
+    if (this.#handledAlready(uid, event.app)) return;
     this.#absentSince.delete(uid);
     if (event.type === 'upsert') {
       await this.#handleApp(event.app, now);
@@ -235,6 +227,13 @@ export class Agent {
     }
     this.#lastSeen.set(uid, rememberedApp(event.app));
     await this.#handleRemoval(uid, now);
+  }
+
+  /** This state of the app, or a newer one, was handled already (resource versions ordered as KEP-5504 allows). */
+  #handledAlready(uid: string, app: Application): boolean {
+    const seen = this.#lastSeen.get(uid)?.metadata.resourceVersion;
+    const version = app.metadata.resourceVersion;
+    return version !== undefined && (seen === version || isOlderResourceVersion(version, seen));
   }
 
   /**
@@ -258,9 +257,10 @@ export class Agent {
           { app: progress.name, uid, address: progress.address },
           'app listed under a new uid: the old one is retired',
         );
-        this.#setProgress(uid, { ...progress, removed: true });
+        const retired: AppProgress = { ...progress, removed: true };
+        this.#setProgress(uid, retired);
         this.#lastSeen.delete(uid);
-        await this.#spool(undefined, progress.cluster, { ...progress, removed: true }, undefined);
+        await this.#spool(undefined, progress.cluster, retired, undefined);
         continue;
       }
       const since = this.#absentSince.get(uid);
@@ -377,7 +377,11 @@ export class Agent {
     if (trimmedUnseen > 0) {
       this.#config.metrics.historyTrimmedUnseen.inc(trimmedUnseen);
       this.#logger.warn(
-        { app: app.metadata.name, trimmed: trimmedUnseen, limit: app.spec?.revisionHistoryLimit ?? 10 },
+        {
+          app: app.metadata.name,
+          trimmed: trimmedUnseen,
+          limit: app.spec?.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY_LIMIT,
+        },
         'history entries were trimmed by Argo CD before the agent saw them: those deployments are not reported',
       );
     }

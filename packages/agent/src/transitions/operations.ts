@@ -136,9 +136,6 @@ export const operationEmissions = (
     );
     emissions.push({ event, cluster: facts.cluster, progress });
   }
-  // Every emission carries the progress that holds once it is published.
-  return {
-    emissions: emissions.map((e, i) => (i === emissions.length - 1 ? { ...e, progress } : e)),
-    progress,
-  };
+  // Each emission already carries the progress that holds once it is published (the resolution, last, the final one).
+  return { emissions, progress };
 };
