@@ -205,6 +205,13 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
     const unreachable = await argus(['stats', '--hub', '127.0.0.1:1', '--timeout', '2s']);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toContain('UNAVAILABLE: cannot reach the hub at 127.0.0.1:1');
+
+    // A refused tail used to hang with no output (adversarial review 2, finding 15).
+    const started = performance.now();
+    const wrongTail = await argus(['tail', '--token', 'wrong-token']);
+    expect(wrongTail.code).toBe(1);
+    expect(wrongTail.stderr).toContain('UNAUTHENTICATED: unknown token');
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   test('tail follows new events, stops after --count, and ends cleanly on SIGINT', async () => {

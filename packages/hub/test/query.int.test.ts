@@ -373,6 +373,9 @@ describe('gRPC query API', () => {
     await waitFor(async () => (await jsm.streams.info(UNIFIED_STREAM)).state.consumer_count > 0, {
       what: 'the tail consumer',
     });
+    // The server drops a crashed hub's consumer after 30 s: the wire value is nanoseconds.
+    for await (const c of jsm.consumers.list(UNIFIED_STREAM))
+      expect(c.config.inactive_threshold).toBe(30_000_000_000);
     const js = jetstream(running.nc);
     await publishRaw(js, service('service.upgraded', 'eu-9', 'prod-eu', 200, 'pkg:oci/podinfo@v9'), {
       instance: 'argo-eu',
@@ -392,6 +395,26 @@ describe('gRPC query API', () => {
       timeoutMs: 10_000,
     });
     expect((await jsm.consumers.info(RAW_STREAM, 'argus-hub')).num_pending).toBe(0);
+  });
+
+  test('tail without a token, or with a wrong one, is refused at once with UNAUTHENTICATED', async () => {
+    const refusal = (metadata: Metadata) =>
+      new Promise<ServiceError | undefined>((resolve) => {
+        const stream = client.tailEvents({ filter: EventFilter.fromPartial({}) }, metadata, {
+          deadline: Date.now() + 5_000,
+        });
+        stream.on('data', () => undefined);
+        stream.on('error', (err: ServiceError) => resolve(err));
+        stream.on('end', () => resolve(undefined));
+      });
+    const started = performance.now();
+    const [missing, wrong] = await Promise.all([refusal(new Metadata()), refusal(auth('wrong-token'))]);
+    expect(missing?.code).toBe(status.UNAUTHENTICATED);
+    expect(missing?.details).toMatch(/missing bearer token/);
+    expect(wrong?.code).toBe(status.UNAUTHENTICATED);
+    expect(wrong?.details).toBe('unknown token');
+    // Not the 5 s deadline: the hub answered.
+    expect(performance.now() - started).toBeLessThan(2_000);
   });
 
   test('tail replaying from a time waits for a slow client instead of buffering the stream', async () => {

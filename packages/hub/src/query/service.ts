@@ -162,7 +162,9 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
         authorize(deps.tokens, call.metadata);
         filter = toStoreFilter(call.request.filter);
       } catch (error) {
-        call.destroy(toServiceError(error, logger));
+        // grpc-js sends a status for an 'error' event; destroy() closes the stream with none,
+        // and the client waited for ever (adversarial review 2, finding 15).
+        call.emit('error', toServiceError(error, logger));
         return;
       }
       void (async () => {
@@ -185,7 +187,7 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
           logger.debug('tail ended');
           if (!call.cancelled) call.end();
         } catch (error) {
-          if (!call.cancelled) call.destroy(toServiceError(error, logger));
+          if (!call.cancelled) call.emit('error', toServiceError(error, logger));
         }
       })();
     },
