@@ -273,4 +273,43 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
       timeoutMs: 10_000,
     });
   });
+
+  test('ids and subjects with terminal controls print inert in tables and JSON', async () => {
+    // The review's event: sets the title, erases and climbs a line, conceals, reverses text.
+    const id = 'term-\u001b]0;PWNED\u0007-\u001b[2K\u001b[1Aid';
+    const subject = 'termsvc\u202egnp.exe\u001b[8m\u009b2J';
+    const event = createEvent({
+      type: 'service.deployed',
+      id,
+      source: '/ci/term',
+      timestamp: minutesAfter(40),
+      subject: { id: subject, content: { environment: { id: 'term' }, artifactId: 'pkg:oci/t@1' } },
+    });
+    const sent = await argus(['send', '-', '--ingest', ingest, '--token', CI_TOKEN], {
+      input: JSON.stringify(event),
+    });
+    expect(sent.code).toBe(0);
+    const controls = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+    let table = '';
+    await waitFor(
+      async () => {
+        table = (await argus(['query', '--subject-id', subject, '--since', '2h'])).stdout;
+        return table.includes('term-');
+      },
+      { what: 'the escaped event in argus query' },
+    );
+    expect(table).not.toMatch(controls);
+    expect(table).toContain('term-\\u{001b}]0;PWNED\\u{0007}-\\u{001b}[2K\\u{001b}[1Aid');
+    expect(table).toContain('termsvc\\u{202e}gnp.exe');
+
+    const timeline = await argus(['timeline', subject]);
+    expect(timeline.code).toBe(0);
+    expect(timeline.stdout).toContain('termsvc\\u{202e}gnp.exe');
+    expect(timeline.stdout).not.toMatch(controls);
+
+    const json = await argus(['query', '--subject-id', subject, '--since', '2h', '--output', 'json']);
+    expect(json.stdout).not.toMatch(controls);
+    // Escaped, not altered: the JSON still carries the exact values.
+    expect(jsonLines(json.stdout)[0]).toMatchObject({ id, subjectId: subject });
+  });
 });
