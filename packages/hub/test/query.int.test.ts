@@ -340,6 +340,20 @@ describe('gRPC query API', () => {
     ]);
   });
 
+  test('DORA over more than 366 days is refused with INVALID_ARGUMENT before any read', async () => {
+    const until = new Date(T0);
+    const refused = await call(client.getDoraMetrics, {
+      service: '',
+      cluster: '',
+      environment: '',
+      since: new Date(T0 - 367 * 86_400_000),
+      until,
+      groupBy: DoraGroupBy.DORA_GROUP_BY_UNSPECIFIED,
+    }).catch((e: ServiceError) => e);
+    expect(refused).toMatchObject({ code: status.INVALID_ARGUMENT });
+    expect((refused as ServiceError).details).toMatch(/at most 366 days/);
+  });
+
   test('instances: heartbeats joined with what each instance sent; stats count this hub', async () => {
     const { instances } = await call(client.listInstances, {});
     expect(instances.map((i) => [i.instance, i.architecture, i.eventsTotal])).toEqual([

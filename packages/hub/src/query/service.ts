@@ -16,12 +16,14 @@ import {
   DEPLOYMENT_KINDS,
   deliveryEvents,
   instanceActivity,
+  QueryLimitError,
   type Store,
   type StoredEvent,
   StoreQueryError,
   searchPage,
   serviceTimeline,
   upstreamEvents,
+  withQuerySignal,
 } from '@argus/store';
 import {
   status as GrpcStatus,
@@ -78,6 +80,7 @@ const serviceError = (code: GrpcStatus, message: string): ServerErrorResponse =>
 /** A gRPC status a caller can act on, for any error a handler raised. */
 export const toServiceError = (error: unknown, logger: Logger): ServerErrorResponse => {
   if (error instanceof Unauthenticated) return serviceError(GrpcStatus.UNAUTHENTICATED, error.message);
+  if (error instanceof QueryLimitError) return serviceError(GrpcStatus.RESOURCE_EXHAUSTED, error.message);
   if (error instanceof QueryArgumentError || error instanceof StoreQueryError)
     return serviceError(GrpcStatus.INVALID_ARGUMENT, error.message);
   const code = (error as { code?: unknown }).code;
@@ -128,10 +131,13 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
       callback: (err: ServerErrorResponse | null, res?: Res) => void,
     ): void => {
       const started = performance.now();
+      // A client that gives up (deadline, cancel, gone) stops its ClickHouse reads too.
+      const abandoned = new AbortController();
+      call.once('cancelled', () => abandoned.abort());
       void (async () => {
         try {
           const caller = authorize(deps.tokens, call.metadata);
-          const response = await run(call.request);
+          const response = await withQuerySignal(abandoned.signal, () => run(call.request));
           logger.debug({ rpc: name, caller, ms: Math.round(performance.now() - started) }, 'query answered');
           callback(null, response);
         } catch (error) {
