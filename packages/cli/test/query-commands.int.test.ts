@@ -289,6 +289,7 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
       input: JSON.stringify(event),
     });
     expect(sent.code).toBe(0);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: what must never reach the terminal.
     const controls = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
     let table = '';
     await waitFor(
