@@ -485,6 +485,41 @@ describe('gRPC query API', () => {
     stream.cancel();
   });
 
+  test('one agent with 1100 long clusters: ListInstances and DORA by cluster answer, capped (finding 11)', async () => {
+    const js = jetstream(running.nc);
+    const flood = 1100;
+    const storedBefore = running.hub.stats().stored;
+    const cluster = (i: number) => `flood-${String(i).padStart(4, '0')}-${'c'.repeat(300)}`;
+    for (let i = 0; i < flood; i++)
+      await publishRaw(js, service('service.deployed', `flood-${i}`, cluster(i), 600, 'pkg:oci/f@1'), {
+        instance: 'argo-flood',
+        cluster: cluster(i),
+      });
+    await waitFor(() => running.hub.stats().stored >= storedBefore + flood, {
+      what: `the ${flood} flood events stored`,
+      timeoutMs: 30_000,
+    });
+    const { instances } = await call(client.listInstances, {});
+    const flooded = instances.find((i) => i.instance === 'argo-flood');
+    expect(flooded?.clusters).toHaveLength(51);
+    expect(flooded?.clusters.at(-1)).toBe('(+1050 more)');
+    expect(Math.max(...(flooded?.clusters ?? []).map((c) => c.length))).toBe(128);
+    expect(instances.find((i) => i.instance === 'argo-eu')?.clusters).toEqual(['prod-eu']);
+
+    const byCluster = await call(client.getDoraMetrics, {
+      service: '',
+      cluster: '',
+      environment: '',
+      since: new Date(at(0)),
+      until: new Date(T0 + 86_400_000),
+      groupBy: DoraGroupBy.DORA_GROUP_BY_CLUSTER,
+    });
+    expect(byCluster.metrics).toHaveLength(1000);
+    // The busiest groups are kept: prod-eu (several deployments) is in, among 1100 of one each.
+    expect(byCluster.metrics.find((m) => m.key === 'prod-eu')?.deployments).toBeGreaterThan(1);
+    expect(Math.max(...byCluster.metrics.map((m) => m.key.length))).toBe(128);
+  });
+
   test('server reflection lists the query service', async () => {
     const require = createRequire(import.meta.url);
     const protoPath = join(

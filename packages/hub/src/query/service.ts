@@ -44,6 +44,7 @@ import {
 } from './convert.js';
 import { computeDora, type DoraGrouping } from './dora.js';
 import { QueryArgumentError } from './errors.js';
+import { listedClusters, listedGroups } from './limits.js';
 import { tailUnified } from './tail.js';
 
 export interface QueryServiceDeps {
@@ -254,7 +255,9 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
         artifactIds: [],
       });
       const upstream = [...new Map([...first, ...second].map((e) => [e.identity, e])).values()];
-      return { since, until, metrics: computeDora(events, upstream, { since, until }, grouping) };
+      const { groups, left } = listedGroups(computeDora(events, upstream, { since, until }, grouping));
+      if (left > 0) logger.info({ grouping, left }, 'DORA groups beyond the answer limit left out');
+      return { since, until, metrics: groups };
     }),
 
     listInstances: unary('ListInstances', async (): Promise<ListInstancesResponse> => {
@@ -289,7 +292,11 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
           source: h.source,
         });
       }
-      return { instances: [...instances.values()].sort((a, b) => a.instance.localeCompare(b.instance)) };
+      return {
+        instances: [...instances.values()]
+          .map((i) => ({ ...i, clusters: listedClusters(i.clusters) }))
+          .sort((a, b) => a.instance.localeCompare(b.instance)),
+      };
     }),
 
     getStats: unary('GetStats', async (): Promise<GetStatsResponse> => {
