@@ -12,6 +12,7 @@ import {
 } from '@argus/query-api';
 import { bearerToken, type Logger, type TokenVerifier } from '@argus/runtime';
 import {
+  clickHouseErrorName,
   countEvents,
   DEPLOYMENT_KINDS,
   deliveryEvents,
@@ -89,7 +90,11 @@ export const toServiceError = (error: unknown, logger: Logger): ServerErrorRespo
     return serviceError(GrpcStatus.UNAVAILABLE, `a backend is unavailable: ${(error as Error).message}`);
   }
   logger.error({ err: error }, 'query failed');
-  return serviceError(GrpcStatus.INTERNAL, `query failed: ${(error as Error).message ?? String(error)}`);
+  // The name only: ClickHouse's messages carry the data directory's paths and the SQL (finding 23).
+  return serviceError(
+    GrpcStatus.INTERNAL,
+    `query failed (${clickHouseErrorName(error)}); the hub's log has the details`,
+  );
 };
 
 const authorize = (tokens: TokenVerifier, metadata: Metadata): string => {
