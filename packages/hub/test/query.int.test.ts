@@ -431,6 +431,41 @@ describe('gRPC query API', () => {
     expect(performance.now() - started).toBeLessThan(2_000);
   });
 
+  test('one caller may hold 20 tails; the 21st is RESOURCE_EXHAUSTED, and a tail ended frees its place', async () => {
+    const open = (): { stream: ClientReadableStream<TailEventsResponse>; failed: Promise<ServiceError> } => {
+      const stream = client.tailEvents({ filter: EventFilter.fromPartial({ cluster: 'none' }) }, auth());
+      stream.on('data', () => undefined);
+      const failed = new Promise<ServiceError>((resolve) => stream.on('error', resolve));
+      return { stream, failed };
+    };
+    const jsm = await jetstreamManager(running.nc);
+    const held = Array.from({ length: 20 }, open);
+    await waitFor(async () => (await jsm.streams.info(UNIFIED_STREAM)).state.consumer_count >= 20, {
+      what: '20 tail consumers',
+    });
+    const extra = open();
+    const refused = await extra.failed;
+    expect(refused.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(refused.details).toMatch(/alice has 20 tails open/);
+    held[0]?.stream.cancel();
+    // The client ends at once; the hub learns of it a moment later.
+    await waitFor(async () => (await jsm.streams.info(UNIFIED_STREAM)).state.consumer_count <= 19, {
+      what: 'the cancelled tail consumer to go',
+      timeoutMs: 10_000,
+    });
+    const again = open();
+    const outcome = await Promise.race([
+      again.failed,
+      new Promise<'open'>((r) => setTimeout(() => r('open'), 1000)),
+    ]);
+    expect(outcome).toBe('open');
+    for (const t of [...held.slice(1), again]) t.stream.cancel();
+    await waitFor(async () => (await jsm.streams.info(UNIFIED_STREAM)).state.consumer_count === 0, {
+      what: 'the tail consumers to go',
+      timeoutMs: 10_000,
+    });
+  });
+
   test('tail replaying from a time waits for a slow client instead of buffering the stream', async () => {
     const js = jetstream(running.nc);
     const count = 2000;

@@ -67,7 +67,15 @@ const DAY_MS = 86_400_000;
 /** Widest DORA window: a year of events is still one bounded fetch. */
 const MAX_DORA_WINDOW_MS = 366 * DAY_MS;
 
+/**
+ * Open tails of one caller (token name). Each holds a JetStream consumer: 500 tails of one token
+ * timed out consumer creations and left 274 orphans (adversarial review 2, finding 14).
+ */
+export const MAX_TAILS_PER_CALLER = 20;
+
 class Unauthenticated extends Error {}
+/** A caller holds MAX_TAILS_PER_CALLER tails already. */
+class TooManyTails extends Error {}
 
 const GROUPINGS: Record<number, DoraGrouping> = {
   [DoraGroupBy.DORA_GROUP_BY_UNSPECIFIED]: 'none',
@@ -82,6 +90,7 @@ const serviceError = (code: GrpcStatus, message: string): ServerErrorResponse =>
 /** A gRPC status a caller can act on, for any error a handler raised. */
 export const toServiceError = (error: unknown, logger: Logger): ServerErrorResponse => {
   if (error instanceof Unauthenticated) return serviceError(GrpcStatus.UNAUTHENTICATED, error.message);
+  if (error instanceof TooManyTails) return serviceError(GrpcStatus.RESOURCE_EXHAUSTED, error.message);
   if (error instanceof QueryLimitError) return serviceError(GrpcStatus.RESOURCE_EXHAUSTED, error.message);
   if (error instanceof QueryArgumentError || error instanceof StoreQueryError)
     return serviceError(GrpcStatus.INVALID_ARGUMENT, error.message);
@@ -128,6 +137,7 @@ const incidentDescription = (e: StoredEvent): string => {
 export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
   const logger = deps.logger.child({ component: 'query' });
   const js = jetstream(deps.nc);
+  const tails = new Map<string, number>();
 
   /** Wraps a unary handler: authentication, errors as statuses, one debug line per call. */
   const unary =
@@ -170,9 +180,27 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
 
     tailEvents: (call) => {
       let filter: ReturnType<typeof toStoreFilter>;
+      let caller: string;
       try {
-        authorize(deps.tokens, call.metadata);
+        caller = authorize(deps.tokens, call.metadata);
         filter = toStoreFilter(call.request.filter);
+        const open = tails.get(caller) ?? 0;
+        if (open >= MAX_TAILS_PER_CALLER)
+          throw new TooManyTails(
+            `${caller} has ${open} tails open, the most one caller may have: end one first`,
+          );
+        tails.set(caller, open + 1);
+        let counted = true;
+        const release = () => {
+          if (!counted) return;
+          counted = false;
+          const left = (tails.get(caller) ?? 1) - 1;
+          if (left === 0) tails.delete(caller);
+          else tails.set(caller, left);
+        };
+        call.once('cancelled', release);
+        call.once('close', release);
+        call.once('finish', release);
       } catch (error) {
         // grpc-js sends a status for an 'error' event; destroy() closes the stream with none,
         // and the client waited for ever (adversarial review 2, finding 15).
