@@ -1,7 +1,14 @@
 import { appendFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isPayloadTooLarge, publishRaw } from '@argus/bus';
-import { BindingError, type CDEvent, parse, serialize, ValidationError } from '@argus/cdevents';
+import {
+  BindingError,
+  type CDEvent,
+  metricTypeLabel,
+  parse,
+  serialize,
+  ValidationError,
+} from '@argus/cdevents';
 import type { Logger } from '@argus/runtime';
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
@@ -525,7 +532,7 @@ export class Agent {
         await this.#retire(entry, store, outbox);
         this.#published++;
         this.#logger.debug({ type: event.context.type, id: event.context.id }, 'published');
-        this.#config.metrics.events.inc({ type: event.context.type });
+        this.#config.metrics.events.inc({ type: metricTypeLabel(event.context.type) });
         delay = 250;
       } catch (err) {
         if (this.#stopping) break;

@@ -65,6 +65,8 @@ export {
   isSpecVersion,
   KNOWN_EVENT_TYPES,
   lookupEventType,
+  metricTypeLabel,
+  OTHER_TYPE_LABEL,
   TYPE_PREFIX,
   typeString,
 } from './registry.js';

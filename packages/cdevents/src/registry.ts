@@ -67,6 +67,16 @@ export const typeString = (key: EventKey, specVersion: SpecVersion): string =>
 /** Looks a type string up; `undefined` when it is not a known (non-custom) type. */
 export const lookupEventType = (type: string): EventTypeInfo | undefined => TYPE_INDEX.get(type);
 
+/** The metric label of every type that is not a known one (custom types, and any other text). */
+export const OTHER_TYPE_LABEL = 'other';
+
+/**
+ * A `type` label for Prometheus: a known type as is, anything else as `other`. Producers choose
+ * custom type names freely, and each label value is a series kept until a restart: 30,000 custom
+ * types grew the hub's /metrics from 6.6 KB to 2.5 MB (adversarial review 2, finding 18).
+ */
+export const metricTypeLabel = (type: string): string => (TYPE_INDEX.has(type) ? type : OTHER_TYPE_LABEL);
+
 const TYPE_SHAPE = /^dev\.cdevents\.([a-z]+)\.([a-z]+)\.(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)$/;
 
 /**

@@ -205,6 +205,13 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
     const unreachable = await argus(['stats', '--hub', '127.0.0.1:1', '--timeout', '2s']);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toContain('UNAVAILABLE: cannot reach the hub at 127.0.0.1:1');
+
+    // A refused tail used to hang with no output (adversarial review 2, finding 15).
+    const started = performance.now();
+    const wrongTail = await argus(['tail', '--token', 'wrong-token']);
+    expect(wrongTail.code).toBe(1);
+    expect(wrongTail.stderr).toContain('UNAUTHENTICATED: unknown token');
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   test('tail follows new events, stops after --count, and ends cleanly on SIGINT', async () => {
@@ -265,5 +272,45 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
       what: 'the tail consumer to go',
       timeoutMs: 10_000,
     });
+  });
+
+  test('ids and subjects with terminal controls print inert in tables and JSON', async () => {
+    // The review's event: sets the title, erases and climbs a line, conceals, reverses text.
+    const id = 'term-\u001b]0;PWNED\u0007-\u001b[2K\u001b[1Aid';
+    const subject = 'termsvc\u202egnp.exe\u001b[8m\u009b2J';
+    const event = createEvent({
+      type: 'service.deployed',
+      id,
+      source: '/ci/term',
+      timestamp: minutesAfter(40),
+      subject: { id: subject, content: { environment: { id: 'term' }, artifactId: 'pkg:oci/t@1' } },
+    });
+    const sent = await argus(['send', '-', '--ingest', ingest, '--token', CI_TOKEN], {
+      input: JSON.stringify(event),
+    });
+    expect(sent.code).toBe(0);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: what must never reach the terminal.
+    const controls = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+    let table = '';
+    await waitFor(
+      async () => {
+        table = (await argus(['query', '--subject-id', subject, '--since', '2h'])).stdout;
+        return table.includes('term-');
+      },
+      { what: 'the escaped event in argus query' },
+    );
+    expect(table).not.toMatch(controls);
+    expect(table).toContain('term-\\u{001b}]0;PWNED\\u{0007}-\\u{001b}[2K\\u{001b}[1Aid');
+    expect(table).toContain('termsvc\\u{202e}gnp.exe');
+
+    const timeline = await argus(['timeline', subject]);
+    expect(timeline.code).toBe(0);
+    expect(timeline.stdout).toContain('termsvc\\u{202e}gnp.exe');
+    expect(timeline.stdout).not.toMatch(controls);
+
+    const json = await argus(['query', '--subject-id', subject, '--since', '2h', '--output', 'json']);
+    expect(json.stdout).not.toMatch(controls);
+    // Escaped, not altered: the JSON still carries the exact values.
+    expect(jsonLines(json.stdout)[0]).toMatchObject({ id, subjectId: subject });
   });
 });

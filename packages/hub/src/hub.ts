@@ -8,7 +8,7 @@ import {
   receivedHeaders,
   type StreamOptions,
 } from '@argus/bus';
-import { TimeRange } from '@argus/cdevents';
+import { metricTypeLabel, TimeRange } from '@argus/cdevents';
 import type { Logger } from '@argus/runtime';
 import { type Store, toEventRow } from '@argus/store';
 import {
@@ -504,7 +504,10 @@ export class Hub {
     this.#counts.stored += rows.length;
     // One labelled increment per type and batch: prom-client hashes the labels on every call.
     const byType = new Map<string, number>();
-    for (const row of rows) byType.set(row.type, (byType.get(row.type) ?? 0) + 1);
+    for (const row of rows) {
+      const type = metricTypeLabel(row.type);
+      byType.set(type, (byType.get(type) ?? 0) + 1);
+    }
     for (const [type, n] of byType) this.metrics.stored.inc({ type }, n);
     insert();
     if (this.#failpoint === 'kill-after-insert') {

@@ -77,6 +77,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       database: options.database,
       username: options.clickhouseUser,
       password: options.clickhousePassword,
+      queryLimits: { maxExecutionMs: options.queryMaxTime, maxMemoryBytes: options.queryMaxMemory },
       logger,
     });
     shutdown.add('close store', () => store.close());

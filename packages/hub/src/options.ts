@@ -5,6 +5,7 @@ import {
   NATS_CLIENT_OPTIONS,
   type OptionsSpec,
 } from '@argus/runtime';
+import { DEFAULT_QUERY_LIMITS } from '@argus/store';
 import { DEFAULT_MAX_IN_FLIGHT_BYTES } from './pipeline/budget.js';
 import { DEFAULT_STALL_AFTER_MS } from './pipeline/health.js';
 
@@ -95,6 +96,20 @@ export const HUB_OPTIONS = {
     kind: 'integer',
     description: 'bytes of messages the hub holds at once (pulled, not yet acked); it pulls no more beyond',
     default: DEFAULT_MAX_IN_FLIGHT_BYTES,
+    min: 1_048_576,
+  },
+  queryMaxTime: {
+    kind: 'duration',
+    description:
+      'longest a query API read may run in ClickHouse (max_execution_time); beyond it RESOURCE_EXHAUSTED',
+    default: DEFAULT_QUERY_LIMITS.maxExecutionMs,
+    min: 100,
+  },
+  queryMaxMemory: {
+    kind: 'integer',
+    description:
+      'bytes of memory a query API read may use in ClickHouse (max_memory_usage); beyond it RESOURCE_EXHAUSTED',
+    default: DEFAULT_QUERY_LIMITS.maxMemoryBytes,
     min: 1_048_576,
   },
   stallAfter: {

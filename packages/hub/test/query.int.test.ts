@@ -340,6 +340,20 @@ describe('gRPC query API', () => {
     ]);
   });
 
+  test('DORA over more than 366 days is refused with INVALID_ARGUMENT before any read', async () => {
+    const until = new Date(T0);
+    const refused = await call(client.getDoraMetrics, {
+      service: '',
+      cluster: '',
+      environment: '',
+      since: new Date(T0 - 367 * 86_400_000),
+      until,
+      groupBy: DoraGroupBy.DORA_GROUP_BY_UNSPECIFIED,
+    }).catch((e: ServiceError) => e);
+    expect(refused).toMatchObject({ code: status.INVALID_ARGUMENT });
+    expect((refused as ServiceError).details).toMatch(/at most 366 days/);
+  });
+
   test('instances: heartbeats joined with what each instance sent; stats count this hub', async () => {
     const { instances } = await call(client.listInstances, {});
     expect(instances.map((i) => [i.instance, i.architecture, i.eventsTotal])).toEqual([
@@ -373,6 +387,9 @@ describe('gRPC query API', () => {
     await waitFor(async () => (await jsm.streams.info(UNIFIED_STREAM)).state.consumer_count > 0, {
       what: 'the tail consumer',
     });
+    // The server drops a crashed hub's consumer after 30 s: the wire value is nanoseconds.
+    for await (const c of jsm.consumers.list(UNIFIED_STREAM))
+      expect(c.config.inactive_threshold).toBe(30_000_000_000);
     const js = jetstream(running.nc);
     await publishRaw(js, service('service.upgraded', 'eu-9', 'prod-eu', 200, 'pkg:oci/podinfo@v9'), {
       instance: 'argo-eu',
@@ -392,6 +409,61 @@ describe('gRPC query API', () => {
       timeoutMs: 10_000,
     });
     expect((await jsm.consumers.info(RAW_STREAM, 'argus-hub')).num_pending).toBe(0);
+  });
+
+  test('tail without a token, or with a wrong one, is refused at once with UNAUTHENTICATED', async () => {
+    const refusal = (metadata: Metadata) =>
+      new Promise<ServiceError | undefined>((resolve) => {
+        const stream = client.tailEvents({ filter: EventFilter.fromPartial({}) }, metadata, {
+          deadline: Date.now() + 5_000,
+        });
+        stream.on('data', () => undefined);
+        stream.on('error', (err: ServiceError) => resolve(err));
+        stream.on('end', () => resolve(undefined));
+      });
+    const started = performance.now();
+    const [missing, wrong] = await Promise.all([refusal(new Metadata()), refusal(auth('wrong-token'))]);
+    expect(missing?.code).toBe(status.UNAUTHENTICATED);
+    expect(missing?.details).toMatch(/missing bearer token/);
+    expect(wrong?.code).toBe(status.UNAUTHENTICATED);
+    expect(wrong?.details).toBe('unknown token');
+    // Not the 5 s deadline: the hub answered.
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  test('one caller may hold 20 tails; the 21st is RESOURCE_EXHAUSTED, and a tail ended frees its place', async () => {
+    const open = (): { stream: ClientReadableStream<TailEventsResponse>; failed: Promise<ServiceError> } => {
+      const stream = client.tailEvents({ filter: EventFilter.fromPartial({ cluster: 'none' }) }, auth());
+      stream.on('data', () => undefined);
+      const failed = new Promise<ServiceError>((resolve) => stream.on('error', resolve));
+      return { stream, failed };
+    };
+    const jsm = await jetstreamManager(running.nc);
+    const held = Array.from({ length: 20 }, open);
+    await waitFor(async () => (await jsm.streams.info(UNIFIED_STREAM)).state.consumer_count >= 20, {
+      what: '20 tail consumers',
+    });
+    const extra = open();
+    const refused = await extra.failed;
+    expect(refused.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(refused.details).toMatch(/alice has 20 tails open/);
+    held[0]?.stream.cancel();
+    // The client ends at once; the hub learns of it a moment later.
+    await waitFor(async () => (await jsm.streams.info(UNIFIED_STREAM)).state.consumer_count <= 19, {
+      what: 'the cancelled tail consumer to go',
+      timeoutMs: 10_000,
+    });
+    const again = open();
+    const outcome = await Promise.race([
+      again.failed,
+      new Promise<'open'>((r) => setTimeout(() => r('open'), 1000)),
+    ]);
+    expect(outcome).toBe('open');
+    for (const t of [...held.slice(1), again]) t.stream.cancel();
+    await waitFor(async () => (await jsm.streams.info(UNIFIED_STREAM)).state.consumer_count === 0, {
+      what: 'the tail consumers to go',
+      timeoutMs: 10_000,
+    });
   });
 
   test('tail replaying from a time waits for a slow client instead of buffering the stream', async () => {
@@ -446,6 +518,41 @@ describe('gRPC query API', () => {
     stream.resume();
     await waitFor(() => received >= count, { what: `all ${count} replayed events`, timeoutMs: 30_000 });
     stream.cancel();
+  });
+
+  test('one agent with 1100 long clusters: ListInstances and DORA by cluster answer, capped (finding 11)', async () => {
+    const js = jetstream(running.nc);
+    const flood = 1100;
+    const storedBefore = running.hub.stats().stored;
+    const cluster = (i: number) => `flood-${String(i).padStart(4, '0')}-${'c'.repeat(300)}`;
+    for (let i = 0; i < flood; i++)
+      await publishRaw(js, service('service.deployed', `flood-${i}`, cluster(i), 600, 'pkg:oci/f@1'), {
+        instance: 'argo-flood',
+        cluster: cluster(i),
+      });
+    await waitFor(() => running.hub.stats().stored >= storedBefore + flood, {
+      what: `the ${flood} flood events stored`,
+      timeoutMs: 30_000,
+    });
+    const { instances } = await call(client.listInstances, {});
+    const flooded = instances.find((i) => i.instance === 'argo-flood');
+    expect(flooded?.clusters).toHaveLength(51);
+    expect(flooded?.clusters.at(-1)).toBe('(+1050 more)');
+    expect(Math.max(...(flooded?.clusters ?? []).map((c) => c.length))).toBe(128);
+    expect(instances.find((i) => i.instance === 'argo-eu')?.clusters).toEqual(['prod-eu']);
+
+    const byCluster = await call(client.getDoraMetrics, {
+      service: '',
+      cluster: '',
+      environment: '',
+      since: new Date(at(0)),
+      until: new Date(T0 + 86_400_000),
+      groupBy: DoraGroupBy.DORA_GROUP_BY_CLUSTER,
+    });
+    expect(byCluster.metrics).toHaveLength(1000);
+    // The busiest groups are kept: prod-eu (several deployments) is in, among 1100 of one each.
+    expect(byCluster.metrics.find((m) => m.key === 'prod-eu')?.deployments).toBeGreaterThan(1);
+    expect(Math.max(...byCluster.metrics.map((m) => m.key.length))).toBe(128);
   });
 
   test('server reflection lists the query service', async () => {

@@ -168,3 +168,31 @@ export class SchemaMismatchError extends StoreError {
     this.problems = Object.freeze([...problems]);
   }
 }
+
+/** The ClickHouse codes of a read stopped by the store's limits (QueryLimits). */
+const LIMIT_CODES: Readonly<Record<number, QueryLimitError['reason']>> = {
+  [CLICKHOUSE_ERROR_KINDS.transient.TIMEOUT_EXCEEDED]: 'time',
+  [CLICKHOUSE_ERROR_KINDS.transient.MEMORY_LIMIT_EXCEEDED]: 'memory',
+};
+
+/**
+ * ClickHouse stopped a read at the store's limit of time or memory: the question is too wide
+ * (a long window, few filters), and asking again the same way fails the same way.
+ */
+export class QueryLimitError extends StoreError {
+  override name = 'QueryLimitError';
+  readonly reason: 'time' | 'memory';
+  constructor(reason: 'time' | 'memory', limit: string, cause: unknown) {
+    super(`the query needed more than ${limit} of ${reason}: narrow the time range or add filters`, {
+      cause,
+    });
+    this.reason = reason;
+  }
+
+  /** The limit error a ClickHouse failure stands for, or undefined for any other failure. */
+  static of(error: unknown, limits: { readonly time: string; readonly memory: string }) {
+    const code = clickHouseErrorCode(error);
+    const reason = code === undefined ? undefined : LIMIT_CODES[code];
+    return reason === undefined ? undefined : new QueryLimitError(reason, limits[reason], error);
+  }
+}

@@ -14,6 +14,7 @@ export {
   clickHouseErrorName,
   isRejectedData,
   MigrationError,
+  QueryLimitError,
   SchemaMismatchError,
   StoreError,
   StoreOptionsError,
@@ -41,11 +42,13 @@ export {
   toClickHouseTime,
   toEventRow,
 } from './rows.js';
-export type { StoreKind, StoreOptions } from './store.js';
+export type { QueryLimits, StoreKind, StoreOptions } from './store.js';
 export {
   DEFAULT_DATABASE,
+  DEFAULT_QUERY_LIMITS,
   EVENT_COLUMN_TYPES,
   MAX_PARTITIONS_PER_INSERT,
   partitionChunks,
   Store,
+  withQuerySignal,
 } from './store.js';

@@ -4,11 +4,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   countEvents,
   MigrationError,
+  QueryLimitError,
   SchemaMismatchError,
   Store,
   StoreOptionsError,
   searchEvents,
   toEventRow,
+  withQuerySignal,
 } from '../src/index.js';
 
 const logs = captureLogs();
@@ -155,5 +157,48 @@ describe('Store', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationError);
     expect((error as MigrationError).version).toBe(99);
+  });
+});
+
+describe('read limits (adversarial review 2, finding 9)', () => {
+  test('ClickHouse stops a read beyond the time or memory limit, with a typed error', async () => {
+    const tight = { maxExecutionMs: 300, maxMemoryBytes: 256 * 1024 * 1024 };
+    const started = performance.now();
+    const slow = store.rows(
+      'SELECT count() AS n FROM numbers(100000000000) WHERE sipHash64(number) = 7',
+      {},
+      tight,
+    );
+    await expect(slow).rejects.toBeInstanceOf(QueryLimitError);
+    await expect(slow).rejects.toMatchObject({ reason: 'time' });
+    expect(performance.now() - started).toBeLessThan(10_000);
+
+    const greedy = store.rows(
+      'SELECT length(groupArray(number)) AS n FROM numbers(100000000)',
+      {},
+      { maxExecutionMs: 20_000, maxMemoryBytes: 16 * 1024 * 1024 },
+    );
+    await expect(greedy).rejects.toMatchObject({ name: 'QueryLimitError', reason: 'memory' });
+    await expect(greedy).rejects.toThrow(/more than 16 MiB of memory/);
+
+    // The limits are per read: the next one, within them, answers.
+    const [within] = await store.rows<{ n: string | number }>('SELECT count() AS n FROM numbers(1000)');
+    expect(Number(within?.n)).toBe(1000);
+    expect(store.queryLimits).toEqual({ maxExecutionMs: 20_000, maxMemoryBytes: 256 * 1024 * 1024 });
+  });
+
+  test('a read under an aborted signal is given up at once', async () => {
+    const controller = new AbortController();
+    const started = performance.now();
+    const read = withQuerySignal(controller.signal, () =>
+      store.rows(
+        'SELECT count() AS n FROM numbers(100000000000) WHERE sipHash64(number) = 7',
+        {},
+        { maxExecutionMs: 3_000, maxMemoryBytes: 256 * 1024 * 1024 },
+      ),
+    );
+    setTimeout(() => controller.abort(), 200);
+    await expect(read).rejects.toThrow(/abort/i);
+    expect(performance.now() - started).toBeLessThan(2_000);
   });
 });

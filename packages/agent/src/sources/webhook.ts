@@ -1,6 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HEADERS, isPayloadTooLarge, publishRaw } from '@argus/bus';
-import { BindingError, fromHttp, natsBinaryProblem, TimeRange, ValidationError } from '@argus/cdevents';
+import {
+  BindingError,
+  fromHttp,
+  metricTypeLabel,
+  natsBinaryProblem,
+  TimeRange,
+  ValidationError,
+} from '@argus/cdevents';
 import type { ExtraRoute, Logger } from '@argus/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { AgentMetrics } from '../metrics.js';
@@ -102,7 +109,8 @@ export const webhookRoute = (config: WebhookReceiverConfig): ExtraRoute => {
           }),
         ),
       );
-      for (const { event } of events) config.metrics.events.inc({ type: event.context.type });
+      for (const { event } of events)
+        config.metrics.events.inc({ type: metricTypeLabel(event.context.type) });
       const duplicates = acks.filter((a) => a.duplicate).length;
       logger.debug({ events: events.length, duplicates }, 'notification published');
       answer(res, 202, { accepted: events.length, duplicates });

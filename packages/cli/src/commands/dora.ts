@@ -1,7 +1,7 @@
 import { DoraGroupBy, type GetDoraMetricsRequest, type GetDoraMetricsResponse } from '@argus/query-api';
 import { clientCommand } from '../client/command.js';
 import { CLIENT_OPTIONS, unary } from '../client/connection.js';
-import { seconds, table } from '../client/render.js';
+import { seconds, table, terminalSafeJson } from '../client/render.js';
 import { parseTime } from '../client/time.js';
 import { EXIT_OK } from '../command.js';
 
@@ -73,7 +73,7 @@ export const doraCommand = clientCommand({
       },
     );
     if (options.output === 'json') {
-      for (const m of response.metrics) io.stdout(`${JSON.stringify(m)}\n`);
+      for (const m of response.metrics) io.stdout(`${terminalSafeJson(m)}\n`);
       return EXIT_OK;
     }
     io.stdout(`DORA metrics ${response.since?.toISOString()} .. ${response.until?.toISOString()}\n`);

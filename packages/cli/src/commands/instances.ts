@@ -1,7 +1,7 @@
 import type { GetStatsResponse, ListInstancesResponse } from '@argus/query-api';
 import { clientCommand } from '../client/command.js';
 import { CLIENT_OPTIONS, unary } from '../client/connection.js';
-import { table } from '../client/render.js';
+import { table, terminalSafeJson } from '../client/render.js';
 import { EXIT_OK } from '../command.js';
 
 const ago = (date: Date | undefined, now: number): string => {
@@ -23,7 +23,7 @@ export const instancesCommand = clientCommand({
       {},
     );
     if (options.output === 'json') {
-      for (const i of instances) io.stdout(`${JSON.stringify(i)}\n`);
+      for (const i of instances) io.stdout(`${terminalSafeJson(i)}\n`);
       return EXIT_OK;
     }
     const now = Date.now();
@@ -54,7 +54,7 @@ export const statsCommand = clientCommand({
   async run(options, connection, io) {
     const stats = await unary<object, GetStatsResponse>(connection, connection.client.getStats, {});
     if (options.output === 'json') {
-      io.stdout(`${JSON.stringify(stats)}\n`);
+      io.stdout(`${terminalSafeJson(stats)}\n`);
       return EXIT_OK;
     }
     const rows: [string, number][] = [

@@ -1,7 +1,7 @@
 import type { GetServiceTimelineRequest, GetServiceTimelineResponse } from '@argus/query-api';
 import { clientCommand } from '../client/command.js';
 import { CLIENT_OPTIONS, unary } from '../client/connection.js';
-import { eventJsonLine, table } from '../client/render.js';
+import { eventJsonLine, table, terminalSafe } from '../client/render.js';
 import { parseTime } from '../client/time.js';
 import { EXIT_OK, UsageError } from '../command.js';
 
@@ -55,7 +55,7 @@ export const timelineCommand = clientCommand({
       io.stderr(`no deployments or incidents of ${JSON.stringify(service)}\n`);
       return EXIT_OK;
     }
-    io.stdout(`${service} across ${response.clusters.join(', ')}\n`);
+    io.stdout(`${terminalSafe(`${service} across ${response.clusters.join(', ')}`)}\n`);
     io.stdout(
       table(
         ['TIME', 'CLUSTER', 'INSTANCE', 'WHAT', 'DETAIL'],

@@ -12,16 +12,19 @@ import {
 } from '@argus/query-api';
 import { bearerToken, type Logger, type TokenVerifier } from '@argus/runtime';
 import {
+  clickHouseErrorName,
   countEvents,
   DEPLOYMENT_KINDS,
   deliveryEvents,
   instanceActivity,
+  QueryLimitError,
   type Store,
   type StoredEvent,
   StoreQueryError,
   searchPage,
   serviceTimeline,
   upstreamEvents,
+  withQuerySignal,
 } from '@argus/store';
 import {
   status as GrpcStatus,
@@ -42,6 +45,7 @@ import {
 } from './convert.js';
 import { computeDora, type DoraGrouping } from './dora.js';
 import { QueryArgumentError } from './errors.js';
+import { listedClusters, listedGroups } from './limits.js';
 import { tailUnified } from './tail.js';
 
 export interface QueryServiceDeps {
@@ -63,7 +67,15 @@ const DAY_MS = 86_400_000;
 /** Widest DORA window: a year of events is still one bounded fetch. */
 const MAX_DORA_WINDOW_MS = 366 * DAY_MS;
 
+/**
+ * Open tails of one caller (token name). Each holds a JetStream consumer: 500 tails of one token
+ * timed out consumer creations and left 274 orphans (adversarial review 2, finding 14).
+ */
+export const MAX_TAILS_PER_CALLER = 20;
+
 class Unauthenticated extends Error {}
+/** A caller holds MAX_TAILS_PER_CALLER tails already. */
+class TooManyTails extends Error {}
 
 const GROUPINGS: Record<number, DoraGrouping> = {
   [DoraGroupBy.DORA_GROUP_BY_UNSPECIFIED]: 'none',
@@ -78,6 +90,8 @@ const serviceError = (code: GrpcStatus, message: string): ServerErrorResponse =>
 /** A gRPC status a caller can act on, for any error a handler raised. */
 export const toServiceError = (error: unknown, logger: Logger): ServerErrorResponse => {
   if (error instanceof Unauthenticated) return serviceError(GrpcStatus.UNAUTHENTICATED, error.message);
+  if (error instanceof TooManyTails) return serviceError(GrpcStatus.RESOURCE_EXHAUSTED, error.message);
+  if (error instanceof QueryLimitError) return serviceError(GrpcStatus.RESOURCE_EXHAUSTED, error.message);
   if (error instanceof QueryArgumentError || error instanceof StoreQueryError)
     return serviceError(GrpcStatus.INVALID_ARGUMENT, error.message);
   const code = (error as { code?: unknown }).code;
@@ -85,7 +99,11 @@ export const toServiceError = (error: unknown, logger: Logger): ServerErrorRespo
     return serviceError(GrpcStatus.UNAVAILABLE, `a backend is unavailable: ${(error as Error).message}`);
   }
   logger.error({ err: error }, 'query failed');
-  return serviceError(GrpcStatus.INTERNAL, `query failed: ${(error as Error).message ?? String(error)}`);
+  // The name only: ClickHouse's messages carry the data directory's paths and the SQL (finding 23).
+  return serviceError(
+    GrpcStatus.INTERNAL,
+    `query failed (${clickHouseErrorName(error)}); the hub's log has the details`,
+  );
 };
 
 const authorize = (tokens: TokenVerifier, metadata: Metadata): string => {
@@ -119,6 +137,7 @@ const incidentDescription = (e: StoredEvent): string => {
 export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
   const logger = deps.logger.child({ component: 'query' });
   const js = jetstream(deps.nc);
+  const tails = new Map<string, number>();
 
   /** Wraps a unary handler: authentication, errors as statuses, one debug line per call. */
   const unary =
@@ -128,10 +147,13 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
       callback: (err: ServerErrorResponse | null, res?: Res) => void,
     ): void => {
       const started = performance.now();
+      // A client that gives up (deadline, cancel, gone) stops its ClickHouse reads too.
+      const abandoned = new AbortController();
+      call.once('cancelled', () => abandoned.abort());
       void (async () => {
         try {
           const caller = authorize(deps.tokens, call.metadata);
-          const response = await run(call.request);
+          const response = await withQuerySignal(abandoned.signal, () => run(call.request));
           logger.debug({ rpc: name, caller, ms: Math.round(performance.now() - started) }, 'query answered');
           callback(null, response);
         } catch (error) {
@@ -158,11 +180,31 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
 
     tailEvents: (call) => {
       let filter: ReturnType<typeof toStoreFilter>;
+      let caller: string;
       try {
-        authorize(deps.tokens, call.metadata);
+        caller = authorize(deps.tokens, call.metadata);
         filter = toStoreFilter(call.request.filter);
+        const open = tails.get(caller) ?? 0;
+        if (open >= MAX_TAILS_PER_CALLER)
+          throw new TooManyTails(
+            `${caller} has ${open} tails open, the most one caller may have: end one first`,
+          );
+        tails.set(caller, open + 1);
+        let counted = true;
+        const release = () => {
+          if (!counted) return;
+          counted = false;
+          const left = (tails.get(caller) ?? 1) - 1;
+          if (left === 0) tails.delete(caller);
+          else tails.set(caller, left);
+        };
+        call.once('cancelled', release);
+        call.once('close', release);
+        call.once('finish', release);
       } catch (error) {
-        call.destroy(toServiceError(error, logger));
+        // grpc-js sends a status for an 'error' event; destroy() closes the stream with none,
+        // and the client waited for ever (adversarial review 2, finding 15).
+        call.emit('error', toServiceError(error, logger));
         return;
       }
       void (async () => {
@@ -185,7 +227,7 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
           logger.debug('tail ended');
           if (!call.cancelled) call.end();
         } catch (error) {
-          if (!call.cancelled) call.destroy(toServiceError(error, logger));
+          if (!call.cancelled) call.emit('error', toServiceError(error, logger));
         }
       })();
     },
@@ -246,7 +288,9 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
         artifactIds: [],
       });
       const upstream = [...new Map([...first, ...second].map((e) => [e.identity, e])).values()];
-      return { since, until, metrics: computeDora(events, upstream, { since, until }, grouping) };
+      const { groups, left } = listedGroups(computeDora(events, upstream, { since, until }, grouping));
+      if (left > 0) logger.info({ grouping, left }, 'DORA groups beyond the answer limit left out');
+      return { since, until, metrics: groups };
     }),
 
     listInstances: unary('ListInstances', async (): Promise<ListInstancesResponse> => {
@@ -281,7 +325,11 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
           source: h.source,
         });
       }
-      return { instances: [...instances.values()].sort((a, b) => a.instance.localeCompare(b.instance)) };
+      return {
+        instances: [...instances.values()]
+          .map((i) => ({ ...i, clusters: listedClusters(i.clusters) }))
+          .sort((a, b) => a.instance.localeCompare(b.instance)),
+      };
     }),
 
     getStats: unary('GetStats', async (): Promise<GetStatsResponse> => {

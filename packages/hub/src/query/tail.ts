@@ -4,6 +4,13 @@ import type { Event } from '@argus/query-api';
 import type { EventFilter } from '@argus/store';
 import { DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 
+/**
+ * How long the server keeps a tail consumer whose client vanished (a crashed hub).
+ * @nats-io/jetstream v3 takes milliseconds here and converts to nanoseconds itself:
+ * 30_000_000_000 passed as "ns" became 347 days (adversarial review 2, finding 14).
+ */
+export const TAIL_INACTIVE_THRESHOLD_MS = 30_000;
+
 /** The narrowest unified-stream subject that covers a filter; the rest is checked per message. */
 export const tailSubject = (filter: EventFilter): string => {
   const [, , typeSubject, typePredicate] = filter.type?.split('.') ?? [];
@@ -79,8 +86,7 @@ export const tailUnified = async (
 ): Promise<TailHandle> => {
   const consumer = await js.consumers.get(UNIFIED_STREAM, {
     filter_subjects: tailSubject(filter),
-    // The server removes a consumer whose client vanished (a crashed hub) after this long.
-    inactive_threshold: 30_000_000_000,
+    inactive_threshold: TAIL_INACTIVE_THRESHOLD_MS,
     ...(filter.since === undefined
       ? { deliver_policy: DeliverPolicy.New }
       : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: filter.since.toISOString() }),
