@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { connectNats, drainOrClose, natsSetup } from '@argus/bus';
+import { connectNats, drainOrClose, natsNotReadyReason, natsSetup } from '@argus/bus';
 import { TimeRange } from '@argus/cdevents';
 import {
   createLogger,
@@ -25,6 +25,7 @@ import { HubMetrics } from './metrics.js';
 import type { HubOptionsSpec } from './options.js';
 import { type QueryServer, startQueryServer } from './query/server.js';
 import { EMPTY_REGISTRY, loadRegistry } from './registry.js';
+import { StoreProbe } from './store-probe.js';
 
 export type HubOptions = ParsedOptions<HubOptionsSpec>;
 
@@ -115,6 +116,11 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
     await hub.start();
     shutdown.add('stop hub', () => hub.stop());
 
+    const storeProbe = new StoreProbe(store);
+    await storeProbe.probe();
+    storeProbe.start();
+    shutdown.add('stop store probe', () => storeProbe.stop());
+
     const http = await startHealthServer({
       listen: parseListen(options.httpListen, '--http-listen'),
       tls,
@@ -122,8 +128,11 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       logger,
       readiness: () => {
         const reasons: string[] = [];
-        if (nc.isClosed()) reasons.push('nats: connection closed');
+        const natsDown = natsNotReadyReason(nc);
+        if (natsDown !== undefined) reasons.push(natsDown);
         else if (!hub.consuming) reasons.push('hub: not consuming (nats unavailable?)');
+        const storeDown = storeProbe.notReadyReason;
+        if (storeDown !== undefined) reasons.push(storeDown);
         reasons.push(...hub.readiness());
         return { ready: reasons.length === 0, reasons };
       },
