@@ -4,8 +4,10 @@ import { BindingError, fromHttp, natsBinaryProblem, TimeRange, ValidationError }
 import type { ExtraRoute, Logger } from '@argus/runtime';
 import { bearerToken, isLoopback, parseTokens, readBodyWithin, TokenVerifier } from '@argus/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import { IngestProducerError } from './errors.js';
 import type { HubMetrics } from './metrics.js';
 import { TokenBuckets } from './rate-limit.js';
+import type { Registry } from './registry.js';
 
 export const INGEST_PATH = '/api/v1/events';
 /** Producer identity of unauthenticated loopback requests when no token is configured. */
@@ -38,6 +40,15 @@ export interface IngestConfig {
   /** Requests in flight per producer and in total before 429. @default 2, 8 */
   readonly maxConcurrent?: { readonly perProducer: number; readonly total: number };
 }
+
+/** Throws IngestProducerError when a producer has the name of an instance the registry lists. */
+export const assertProducersAreNotInstances = (
+  tokens: ReadonlyMap<string, string>,
+  registry: Pick<Registry, 'instances'>,
+): void => {
+  const taken = [...tokens.keys()].filter((producer) => registry.instances.has(producer));
+  if (taken.length > 0) throw new IngestProducerError(taken);
+};
 
 /** Parses `producer=token` entries; producers must be subject tokens (they become the raw subject's instance). */
 export const parseIngestTokens = (entries: readonly string[]): Map<string, string> =>

@@ -20,7 +20,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
 import { ensureAgentState } from './agent-state.js';
 import { Hub } from './hub.js';
-import { ingestRoute, parseIngestTokens } from './ingest.js';
+import { assertProducersAreNotInstances, ingestRoute, parseIngestTokens } from './ingest.js';
 import { HubMetrics } from './metrics.js';
 import type { HubOptionsSpec } from './options.js';
 import { type QueryServer, startQueryServer } from './query/server.js';
@@ -66,6 +66,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
   try {
     const registry = options.registry === undefined ? EMPTY_REGISTRY : await loadRegistry(options.registry);
     const tokens = parseIngestTokens(await tokenEntries(options.ingestTokens, options.ingestTokensFile));
+    assertProducersAreNotInstances(tokens, registry);
     const apiTokens = new TokenVerifier(
       parseTokens(await tokenEntries(options.apiTokens, options.apiTokensFile), 'API'),
     );
