@@ -1,3 +1,4 @@
+import { unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { connectNats, drainOrClose, natsNotReadyReason, natsSetup } from '@argus/bus';
 import { TimeRange } from '@argus/cdevents';
@@ -53,7 +54,12 @@ export interface RunningHub {
   readonly grpc: QueryServer;
   readonly logger: Logger;
   readonly shutdown: Shutdown;
+  /** Reads the registry file again and tags with it from the next message (also on SIGHUP and when the file changes). */
+  readonly reloadRegistry: () => Promise<void>;
 }
+
+/** How often the registry file's mtime is looked at, in ms (a ConfigMap update swaps a symlink: polling sees it). */
+export const REGISTRY_POLL_MS = 2_000;
 
 /** Starts a whole hub process: NATS, store (migrated), registry, pipeline, HTTP endpoints. */
 export const runHub = async (options: HubOptions, destination?: DestinationStream): Promise<RunningHub> => {
@@ -122,6 +128,36 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
     storeProbe.start();
     shutdown.add('stop store probe', () => storeProbe.stop());
 
+    const registryFile = options.registry;
+    const reloadRegistry = async (): Promise<void> => {
+      if (registryFile === undefined) return;
+      try {
+        const next = await loadRegistry(registryFile);
+        assertProducersAreNotInstances(tokens, next);
+        // Progress buckets of instances the new registry adds.
+        await ensureAgentState(nc, next, options.replicas, logger);
+        hub.replaceRegistry(next);
+        logger.info(
+          { registry: registryFile, instances: next.instances.size, clusters: next.clusters.size },
+          'registry reloaded',
+        );
+      } catch (err) {
+        // A half-edited file must not untag everything: the registry in use stays.
+        logger.error({ err, registry: registryFile }, 'registry not reloaded; the previous one stays in use');
+      }
+    };
+    if (registryFile !== undefined) {
+      const onHangup = () => void reloadRegistry();
+      process.on('SIGHUP', onHangup);
+      watchFile(registryFile, { interval: REGISTRY_POLL_MS }, (current, previous) => {
+        if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size) void reloadRegistry();
+      });
+      shutdown.add('stop watching the registry', () => {
+        process.off('SIGHUP', onHangup);
+        unwatchFile(registryFile);
+      });
+    }
+
     const http = await startHealthServer({
       listen: parseListen(options.httpListen, '--http-listen'),
       tls,
@@ -174,7 +210,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       },
       'hub ready',
     );
-    return { hub, store, nc, http, grpc, logger, shutdown };
+    return { hub, store, nc, http, grpc, logger, shutdown, reloadRegistry };
   } catch (err) {
     await shutdown.shutdown('start failed').catch(() => undefined);
     throw err;
