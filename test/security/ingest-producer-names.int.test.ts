@@ -51,7 +51,9 @@ const start = (ingestTokens: string) =>
 test('an ingest producer named like a registry instance is refused at startup; another name starts', async () => {
   const refused = start('ci=ci-token,argo-us=ingest-argo-us-token');
   await expect(refused).rejects.toBeInstanceOf(IngestProducerError);
-  await expect(refused).rejects.toThrow(/ingest producer argo-us is named like a registry instance/);
+  await expect(refused).rejects.toThrow(
+    /ingest producer argo-us is named like a registry instance with clusters/,
+  );
   const hub = await start('ci=ci-token,ci-us=ingest-us-token');
   try {
     const event = createEvent({

@@ -16,7 +16,7 @@ export class RegistryError extends HubError {
 }
 
 /**
- * An ingest producer is named like a registry instance: its events would go out on that agent's raw
+ * An ingest producer is named like a registry instance with clusters: its events would go out on that agent's raw
  * subjects and take the agent's cluster, environment and labels (adversarial review 2, finding 7).
  */
 export class IngestProducerError extends HubError {
@@ -24,7 +24,7 @@ export class IngestProducerError extends HubError {
   readonly producers: readonly string[];
   constructor(producers: readonly string[]) {
     super(
-      `ingest producer${producers.length > 1 ? 's' : ''} ${producers.join(', ')} ${producers.length > 1 ? 'are' : 'is'} named like a registry instance: an HTTP producer would pass for that agent; give the token another name`,
+      `ingest producer${producers.length > 1 ? 's' : ''} ${producers.join(', ')} ${producers.length > 1 ? 'are' : 'is'} named like a registry instance with clusters: an HTTP producer would pass for that agent and take its cluster and environment; give the token another name`,
     );
     this.producers = producers;
   }

@@ -41,12 +41,18 @@ export interface IngestConfig {
   readonly maxConcurrent?: { readonly perProducer: number; readonly total: number };
 }
 
-/** Throws IngestProducerError when a producer has the name of an instance the registry lists. */
+/**
+ * Throws IngestProducerError when a producer has the name of an instance the registry gives clusters:
+ * its events would take that agent's cluster, environment and labels. An entry with sources only is
+ * how a strict registry lets a producer own sources, and stays allowed.
+ */
 export const assertProducersAreNotInstances = (
   tokens: ReadonlyMap<string, string>,
   registry: Pick<Registry, 'instances'>,
 ): void => {
-  const taken = [...tokens.keys()].filter((producer) => registry.instances.has(producer));
+  const taken = [...tokens.keys()].filter(
+    (producer) => (registry.instances.get(producer)?.destinations.size ?? 0) > 0,
+  );
   if (taken.length > 0) throw new IngestProducerError(taken);
 };
 
