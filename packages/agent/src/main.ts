@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertToken, connectNats, drainOrClose, natsSetup } from '@argus/bus';
+import { assertToken, connectNats, drainOrClose, natsNotReadyReason, natsSetup } from '@argus/bus';
 import { TimeRange } from '@argus/cdevents';
 import {
   createLogger,
@@ -170,7 +170,8 @@ export const runAgent = async (
       logger,
       readiness: () => {
         const reasons: string[] = [];
-        if (nc.isClosed()) reasons.push('nats: connection closed');
+        const natsDown = natsNotReadyReason(nc);
+        if (natsDown !== undefined) reasons.push(natsDown);
         if (!agent.synced) {
           reasons.push(
             agent.spoolDepth > 0

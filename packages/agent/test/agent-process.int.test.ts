@@ -314,3 +314,35 @@ test('nats-server stopped for 30 s while Argo CD keeps changing: nothing lost, n
   expect(new Set(events.map((e) => e.msgId)).size).toBe(total);
   expect(byKey(events)).toEqual(BASIC_EXPECTED);
 }, 120_000);
+
+test('/readyz is not ready within seconds of NATS going away with nothing to publish, and ready after the reconnect (issue 12 item 4)', async () => {
+  const { server } = await startNats();
+  const argo = await startArgoCd(BASIC_APPS);
+  const spoolDir = mkdtempSync(join(tmpdir(), 'argus-agent-proc-spool-'));
+  cleanups.push(() => rmSync(spoolDir, { recursive: true, force: true }));
+  const agent = await startAgentProcess({
+    nats: server.url,
+    argocdUrl: argo.url,
+    spoolDir,
+    httpPort: await freePort(),
+    instance: 'prod-eu',
+  });
+  await waitFor(async () => (await fetch(`${agent.http}/readyz`)).status === 200, {
+    what: 'the agent to be ready',
+  });
+  await server.stop();
+  const stoppedAt = Date.now();
+  // Nothing happens in Argo CD: no publish fails and the spool stays empty, only the connection tells.
+  await waitFor(async () => (await fetch(`${agent.http}/readyz`)).status === 503, {
+    what: '/readyz to turn not ready without NATS',
+    timeoutMs: 5_000,
+  });
+  expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+  const body = (await (await fetch(`${agent.http}/readyz`)).json()) as { reasons: string[] };
+  expect(body.reasons.join('\n')).toMatch(/^nats: disconnected for \d+ s, reconnecting/);
+  await server.restart();
+  await waitFor(async () => (await fetch(`${agent.http}/readyz`)).status === 200, {
+    what: 'the agent to be ready again after the reconnect',
+    timeoutMs: 30_000,
+  });
+}, 60_000);

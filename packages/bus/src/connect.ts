@@ -50,6 +50,21 @@ export const natsSetup = (options: NatsClientOptions, name: string, logger: Logg
 });
 
 const inboxPrefixes = new WeakMap<NatsConnection, string>();
+
+/** Since when (epoch ms) a connection made by connectNats has been without a server; absent: connected. */
+const disconnectedSince = new WeakMap<NatsConnection, number>();
+
+/**
+ * Why a connection cannot carry work right now, for /readyz (undefined: it can). `isClosed()` alone
+ * stays false for the whole of a reconnect loop, so the status events of connectNats are what tell.
+ */
+export const natsNotReadyReason = (nc: NatsConnection, now = Date.now()): string | undefined => {
+  if (nc.isClosed()) return 'nats: connection closed';
+  const since = disconnectedSince.get(nc);
+  if (since === undefined) return undefined;
+  return `nats: disconnected for ${Math.round((now - since) / 1000)} s, reconnecting`;
+};
+
 /** The reply-subject prefix a connection was made with (`_INBOX` unless set). */
 export const inboxPrefixOf = (nc: NatsConnection): string => inboxPrefixes.get(nc) ?? '_INBOX';
 
@@ -99,10 +114,13 @@ export const connectNats = async (setup: NatsSetup): Promise<NatsConnection> => 
   logger.info({ server: nc.getServer() }, 'nats connected');
   void (async () => {
     for await (const status of nc.status()) {
-      if (status.type === 'disconnect' || status.type === 'reconnecting')
+      if (status.type === 'disconnect' || status.type === 'reconnecting') {
+        if (!disconnectedSince.has(nc)) disconnectedSince.set(nc, Date.now());
         logger.warn({ status: status.type }, 'nats connection lost');
-      else if (status.type === 'reconnect') logger.info({ server: nc.getServer() }, 'nats reconnected');
-      else if (status.type === 'error') logger.error({ err: status.error }, 'nats error');
+      } else if (status.type === 'reconnect') {
+        disconnectedSince.delete(nc);
+        logger.info({ server: nc.getServer() }, 'nats reconnected');
+      } else if (status.type === 'error') logger.error({ err: status.error }, 'nats error');
     }
   })();
   return nc;

@@ -31,7 +31,7 @@ export {
   progressBucket,
 } from './buckets.js';
 export type { NatsClientOptions, NatsSetup } from './connect.js';
-export { connectNats, drainOrClose, inboxPrefixOf, natsSetup } from './connect.js';
+export { connectNats, drainOrClose, inboxPrefixOf, natsNotReadyReason, natsSetup } from './connect.js';
 export type { StreamDrift } from './errors.js';
 export {
   BucketMissingError,

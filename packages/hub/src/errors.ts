@@ -16,6 +16,21 @@ export class RegistryError extends HubError {
 }
 
 /**
+ * An ingest producer is named like a registry instance with clusters: its events would go out on that agent's raw
+ * subjects and take the agent's cluster, environment and labels (adversarial review 2, finding 7).
+ */
+export class IngestProducerError extends HubError {
+  override name = 'IngestProducerError';
+  readonly producers: readonly string[];
+  constructor(producers: readonly string[]) {
+    super(
+      `ingest producer${producers.length > 1 ? 's' : ''} ${producers.join(', ')} ${producers.length > 1 ? 'are' : 'is'} named like a registry instance with clusters: an HTTP producer would pass for that agent and take its cluster and environment; give the token another name`,
+    );
+    this.producers = producers;
+  }
+}
+
+/**
  * Why the hub refused a message: the literal goes into the dead letter's `Argus-Error-Reason`.
  * The validation reasons come from @argus/cdevents; the others are the hub's own checks.
  */

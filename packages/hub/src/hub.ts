@@ -122,7 +122,7 @@ export class Hub {
   readonly #publisher: BatchPublisher;
   readonly #store: Store;
   readonly #logger: Logger;
-  readonly #registry: Registry;
+  #registry: Registry;
   readonly #recent: RecentIdentities;
   readonly #batchSize: number;
   readonly #batchMaxWaitMs: number;
@@ -153,6 +153,16 @@ export class Hub {
   #stopping = false;
   #consuming = false;
   #lagTimer: NodeJS.Timeout | undefined;
+
+  /** The registry events are tagged with now. */
+  get registry(): Registry {
+    return this.#registry;
+  }
+
+  /** Tags the next messages with another registry (a reload: no restart, no message lost). */
+  replaceRegistry(registry: Registry): void {
+    this.#registry = registry;
+  }
 
   constructor(config: HubConfig) {
     this.#nc = config.nc;

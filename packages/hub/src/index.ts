@@ -1,6 +1,6 @@
 export { ensureAgentState } from './agent-state.js';
 export type { DeadLetterReason } from './errors.js';
-export { HubError, RegistryError, RejectedMessage } from './errors.js';
+export { HubError, IngestProducerError, RegistryError, RejectedMessage } from './errors.js';
 export type { HubConfig } from './hub.js';
 export { Hub } from './hub.js';
 export type { IngestConfig } from './ingest.js';

@@ -4,12 +4,21 @@ import { BindingError, fromHttp, natsBinaryProblem, TimeRange, ValidationError }
 import type { ExtraRoute, Logger } from '@argus/runtime';
 import { bearerToken, isLoopback, parseTokens, readBodyWithin, TokenVerifier } from '@argus/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import { IngestProducerError } from './errors.js';
 import type { HubMetrics } from './metrics.js';
 import { TokenBuckets } from './rate-limit.js';
+import type { Registry } from './registry.js';
 
 export const INGEST_PATH = '/api/v1/events';
 /** Producer identity of unauthenticated loopback requests when no token is configured. */
 export const LOCAL_PRODUCER = 'local';
+/**
+ * Requests one producer may have in flight (body read, parsed, published): each may hold a whole
+ * batch (10 MiB of body and its parse) in memory, so more wait for a 429 before they are read.
+ */
+export const DEFAULT_MAX_CONCURRENT_PER_PRODUCER = 2;
+/** Requests in flight over all producers, for the same reason. */
+export const DEFAULT_MAX_CONCURRENT_TOTAL = 8;
 
 export interface IngestConfig {
   readonly js: JetStreamClient;
@@ -28,7 +37,24 @@ export interface IngestConfig {
   readonly msgIdKey?: string | undefined;
   /** Accepted `context.timestamp` range (the hub consumer's): 400 beyond it. @default 400 days back, 1 day ahead */
   readonly timeRange?: TimeRange;
+  /** Requests in flight per producer and in total before 429. @default 2, 8 */
+  readonly maxConcurrent?: { readonly perProducer: number; readonly total: number };
 }
+
+/**
+ * Throws IngestProducerError when a producer has the name of an instance the registry gives clusters:
+ * its events would take that agent's cluster, environment and labels. An entry with sources only is
+ * how a strict registry lets a producer own sources, and stays allowed.
+ */
+export const assertProducersAreNotInstances = (
+  tokens: ReadonlyMap<string, string>,
+  registry: Pick<Registry, 'instances'>,
+): void => {
+  const taken = [...tokens.keys()].filter(
+    (producer) => (registry.instances.get(producer)?.destinations.size ?? 0) > 0,
+  );
+  if (taken.length > 0) throw new IngestProducerError(taken);
+};
 
 /** Parses `producer=token` entries; producers must be subject tokens (they become the raw subject's instance). */
 export const parseIngestTokens = (entries: readonly string[]): Map<string, string> =>
@@ -77,6 +103,10 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
   const burst = config.rate?.burst ?? 2 * ratePerSecond;
   const buckets = new TokenBuckets({ ratePerSecond, burst });
   const timeRange = config.timeRange ?? new TimeRange();
+  const maxPerProducer = config.maxConcurrent?.perProducer ?? DEFAULT_MAX_CONCURRENT_PER_PRODUCER;
+  const maxTotal = config.maxConcurrent?.total ?? DEFAULT_MAX_CONCURRENT_TOTAL;
+  const inFlight = new Map<string, number>();
+  let inFlightTotal = 0;
   if (verifier.empty) {
     logger.warn(
       'no ingest tokens configured: POST /api/v1/events accepts loopback clients only, as producer "local"',
@@ -106,7 +136,53 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
       );
     }
     const batch = contentType.includes('cloudevents-batch');
-    const body = await readBody(req, batch ? maxBatchBytes : config.maxEventBytes + 4096);
+    const limit = batch ? maxBatchBytes : config.maxEventBytes + 4096;
+    // Everything refused before the body is read costs no memory: the declared size, an empty
+    // bucket, too many requests in flight. The connection is closed, its body left unread.
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit)
+      throw new HttpProblem(413, `body exceeds the limit of ${limit} bytes`, {}, true);
+    const emptyFor = buckets.wait(producer);
+    if (emptyFor > 0) {
+      throw new HttpProblem(
+        429,
+        `producer ${producer} sends more than ${ratePerSecond} events/s: retry in ${emptyFor} s`,
+        { reason: 'rate-limit', retryAfterSeconds: emptyFor },
+        true,
+        emptyFor,
+      );
+    }
+    const mine = inFlight.get(producer) ?? 0;
+    if (mine >= maxPerProducer || inFlightTotal >= maxTotal) {
+      throw new HttpProblem(
+        429,
+        mine >= maxPerProducer
+          ? `producer ${producer} already has ${mine} requests in flight (at most ${maxPerProducer}): retry in 1 s`
+          : `the ingest already has ${inFlightTotal} requests in flight (at most ${maxTotal}): retry in 1 s`,
+        { reason: 'concurrency', retryAfterSeconds: 1 },
+        true,
+        1,
+      );
+    }
+    inFlight.set(producer, mine + 1);
+    inFlightTotal++;
+    try {
+      await accept(req, res, producer, limit);
+    } finally {
+      inFlightTotal--;
+      const left = (inFlight.get(producer) ?? 1) - 1;
+      if (left === 0) inFlight.delete(producer);
+      else inFlight.set(producer, left);
+    }
+  };
+
+  const accept = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    producer: string,
+    limit: number,
+  ): Promise<void> => {
+    const body = await readBody(req, limit);
     let events: ReturnType<typeof fromHttp>;
     try {
       events = fromHttp(

@@ -1,5 +1,6 @@
+import { unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { connectNats, drainOrClose, natsSetup } from '@argus/bus';
+import { connectNats, drainOrClose, natsNotReadyReason, natsSetup } from '@argus/bus';
 import { TimeRange } from '@argus/cdevents';
 import {
   createLogger,
@@ -20,11 +21,12 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
 import { ensureAgentState } from './agent-state.js';
 import { Hub } from './hub.js';
-import { ingestRoute, parseIngestTokens } from './ingest.js';
+import { assertProducersAreNotInstances, ingestRoute, parseIngestTokens } from './ingest.js';
 import { HubMetrics } from './metrics.js';
 import type { HubOptionsSpec } from './options.js';
 import { type QueryServer, startQueryServer } from './query/server.js';
 import { EMPTY_REGISTRY, loadRegistry } from './registry.js';
+import { StoreProbe } from './store-probe.js';
 
 export type HubOptions = ParsedOptions<HubOptionsSpec>;
 
@@ -52,7 +54,12 @@ export interface RunningHub {
   readonly grpc: QueryServer;
   readonly logger: Logger;
   readonly shutdown: Shutdown;
+  /** Reads the registry file again and tags with it from the next message (also on SIGHUP and when the file changes). */
+  readonly reloadRegistry: () => Promise<void>;
 }
+
+/** How often the registry file's mtime is looked at, in ms (a ConfigMap update swaps a symlink: polling sees it). */
+export const REGISTRY_POLL_MS = 2_000;
 
 /** Starts a whole hub process: NATS, store (migrated), registry, pipeline, HTTP endpoints. */
 export const runHub = async (options: HubOptions, destination?: DestinationStream): Promise<RunningHub> => {
@@ -65,6 +72,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
   try {
     const registry = options.registry === undefined ? EMPTY_REGISTRY : await loadRegistry(options.registry);
     const tokens = parseIngestTokens(await tokenEntries(options.ingestTokens, options.ingestTokensFile));
+    assertProducersAreNotInstances(tokens, registry);
     const apiTokens = new TokenVerifier(
       parseTokens(await tokenEntries(options.apiTokens, options.apiTokensFile), 'API'),
     );
@@ -116,6 +124,41 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
     await hub.start();
     shutdown.add('stop hub', () => hub.stop());
 
+    const storeProbe = new StoreProbe(store);
+    await storeProbe.probe();
+    storeProbe.start();
+    shutdown.add('stop store probe', () => storeProbe.stop());
+
+    const registryFile = options.registry;
+    const reloadRegistry = async (): Promise<void> => {
+      if (registryFile === undefined) return;
+      try {
+        const next = await loadRegistry(registryFile);
+        assertProducersAreNotInstances(tokens, next);
+        // Progress buckets of instances the new registry adds.
+        await ensureAgentState(nc, next, options.replicas, logger);
+        hub.replaceRegistry(next);
+        logger.info(
+          { registry: registryFile, instances: next.instances.size, clusters: next.clusters.size },
+          'registry reloaded',
+        );
+      } catch (err) {
+        // A half-edited file must not untag everything: the registry in use stays.
+        logger.error({ err, registry: registryFile }, 'registry not reloaded; the previous one stays in use');
+      }
+    };
+    if (registryFile !== undefined) {
+      const onHangup = () => void reloadRegistry();
+      process.on('SIGHUP', onHangup);
+      watchFile(registryFile, { interval: REGISTRY_POLL_MS }, (current, previous) => {
+        if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size) void reloadRegistry();
+      });
+      shutdown.add('stop watching the registry', () => {
+        process.off('SIGHUP', onHangup);
+        unwatchFile(registryFile);
+      });
+    }
+
     const http = await startHealthServer({
       listen: parseListen(options.httpListen, '--http-listen'),
       tls,
@@ -123,8 +166,11 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       logger,
       readiness: () => {
         const reasons: string[] = [];
-        if (nc.isClosed()) reasons.push('nats: connection closed');
+        const natsDown = natsNotReadyReason(nc);
+        if (natsDown !== undefined) reasons.push(natsDown);
         else if (!hub.consuming) reasons.push('hub: not consuming (nats unavailable?)');
+        const storeDown = storeProbe.notReadyReason;
+        if (storeDown !== undefined) reasons.push(storeDown);
         reasons.push(...hub.readiness());
         return { ready: reasons.length === 0, reasons };
       },
@@ -165,7 +211,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       },
       'hub ready',
     );
-    return { hub, store, nc, http, grpc, logger, shutdown };
+    return { hub, store, nc, http, grpc, logger, shutdown, reloadRegistry };
   } catch (err) {
     await shutdown.shutdown('start failed').catch(() => undefined);
     throw err;

@@ -17,6 +17,17 @@ export class TokenBuckets {
   }
 
   /**
+   * Seconds until `key` has at least one token (0: it has one now), taking none: checked before a
+   * request body is read, when its number of events is not known yet.
+   */
+  wait(key: string): number {
+    const bucket = this.#buckets.get(key);
+    if (bucket === undefined) return 0;
+    const tokens = Math.min(this.#burst, bucket.tokens + ((this.#now() - bucket.at) / 1000) * this.#rate);
+    return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / this.#rate);
+  }
+
+  /**
    * Takes `n` tokens for `key` if it has them: 0 when taken, else the seconds until it will have
    * them (for `Retry-After`). More than the burst can never be taken at once.
    */

@@ -18,6 +18,18 @@ describe('TokenBuckets', () => {
     expect(buckets.take('ci', 5)).toBe(Number.POSITIVE_INFINITY);
   });
 
+  test('wait: seconds until one token, taking none (checked before a body is read)', () => {
+    let now = 0;
+    const buckets = new TokenBuckets({ ratePerSecond: 0.5, burst: 2, now: () => now });
+    expect(buckets.wait('ci')).toBe(0); // unseen: a full bucket
+    expect(buckets.take('ci', 2)).toBe(0);
+    expect(buckets.wait('ci')).toBe(2);
+    expect(buckets.wait('ci')).toBe(2); // waiting took nothing
+    now += 2000;
+    expect(buckets.wait('ci')).toBe(0);
+    expect(buckets.take('ci', 1)).toBe(0);
+  });
+
   test('a nonsensical configuration is refused', () => {
     expect(() => new TokenBuckets({ ratePerSecond: 0, burst: 1 })).toThrow(RangeError);
   });

@@ -12,7 +12,10 @@ export { epochMillis };
 export interface EventTags {
   readonly instance: string;
   readonly cluster: string;
-  /** The cluster's environment from the registry; empty falls back to the event's own environment id. */
+  /**
+   * The cluster's environment from the registry, else empty: never the event's own environment id,
+   * which any producer may write (adversarial review 2, finding 7); that stays in the payload.
+   */
   readonly environment: string;
   readonly labels: Readonly<Record<string, string>>;
 }
@@ -45,12 +48,6 @@ const contentString = (content: unknown, key: string): string => {
   if (typeof content !== 'object' || content === null) return '';
   const value = (content as Record<string, unknown>)[key];
   return typeof value === 'string' ? value : '';
-};
-
-const contentEnvironment = (content: unknown): string => {
-  if (typeof content !== 'object' || content === null) return '';
-  const env = (content as Record<string, unknown>).environment;
-  return typeof env === 'object' && env !== null ? contentString(env, 'id') : '';
 };
 
 const linkedIds = (links: unknown): string[] => {
@@ -164,7 +161,7 @@ export const toEventRow = (input: RowInput): EventRow => {
     linked_ids: linkedIds(event.context.links),
     instance: tags.instance,
     cluster: tags.cluster,
-    environment: tags.environment !== '' ? tags.environment : contentEnvironment(content),
+    environment: tags.environment,
     artifact_id: contentString(content, 'artifactId'),
     labels: tags.labels,
     received_at: receivedTime(input.receivedAt),
