@@ -55,6 +55,18 @@ else
   say "nats-server $(nats-server --version) installed"
 fi
 
+# --- kubectl ------------------------------------------------------------
+# The Notifications set-up test runs the README's kubectl commands with --local (no cluster needed).
+if command -v kubectl >/dev/null 2>&1; then
+  detail "kubectl ok"
+else
+  command -v apt-get >/dev/null 2>&1 || fail "kubectl is missing and this is not a Debian-like system: install kubectl (any version from 1.20) and put it on PATH"
+  say "installing kubectl from Debian packages (kubernetes-client)"
+  as_root apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq kubernetes-client >/dev/null
+  say "$(kubectl version --client 2>/dev/null | head -n1) installed"
+fi
+
 # --- dependencies and build ---------------------------------------------
 if [ -f node_modules/.modules.yaml ] && [ node_modules/.modules.yaml -nt pnpm-lock.yaml ] && [ "${ARGUS_SETUP_FORCE_INSTALL:-0}" != "1" ]; then
   detail "dependencies up to date"

@@ -14,6 +14,7 @@ import {
   runScenario,
   simulatorFor,
   startArgoCdApi,
+  subscribeEveryApp,
 } from '@argus/argocd-sim';
 import { HEADERS } from '@argus/bus';
 import { type CDEvent, isCDEvent, parse } from '@argus/cdevents';
@@ -54,7 +55,7 @@ if (!CAPTURED_PRESENT) {
 const nats = natsForFile({ connect: { maxReconnectAttempts: -1 }, freshBeforeEach: AGENT_STREAMS });
 const logs = captureLogs({ level: 'info' });
 const cleanups = cleanupsAfterEach();
-const config = parseNotificationsConfigMap(readFileSync(CM_FILE, 'utf8'));
+const config = subscribeEveryApp(parseNotificationsConfigMap(readFileSync(CM_FILE, 'utf8')));
 
 interface Published {
   readonly instance: string;

@@ -19,6 +19,7 @@ import {
   simulatorFor,
   startArgoCdApi,
   startKubeApi,
+  subscribeEveryApp,
 } from '@argus/argocd-sim';
 import { type CDEvent, parse } from '@argus/cdevents';
 import { type HealthServer, startHealthServer } from '@argus/runtime';
@@ -44,8 +45,10 @@ import {
 } from './fixtures.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const APPLICATIONS_CM = parseNotificationsConfigMap(
-  readFileSync(`${REPO}deploy/argocd-notifications/argocd-notifications-applications-cm.yaml`, 'utf8'),
+const APPLICATIONS_CM = subscribeEveryApp(
+  parseNotificationsConfigMap(
+    readFileSync(`${REPO}deploy/argocd-notifications/argocd-notifications-applications-cm.yaml`, 'utf8'),
+  ),
 );
 const FIDELITY = `${REPO}packages/argocd-sim/scenarios/fidelity.yaml`;
 

@@ -10,6 +10,7 @@ import {
   runScenario,
   type Application as SimApplication,
   simulatorFor,
+  subscribeEveryApp,
   templateVars,
 } from '@argus/argocd-sim';
 import { DLQ_STREAM, HEADERS, RAW_STREAM, UNIFIED_STREAM } from '@argus/bus';
@@ -48,7 +49,7 @@ const INSTANCE = 'notifications-test';
 
 /** The shipped ConfigMap, with the in-cluster name the agent is given (--cluster). */
 const config: NotificationsConfig = (() => {
-  const shipped = parseNotificationsConfigMap(readFileSync(CM_FILE, 'utf8'));
+  const shipped = subscribeEveryApp(parseNotificationsConfigMap(readFileSync(CM_FILE, 'utf8')));
   return { ...shipped, context: { ...shipped.context, argusInClusterName: IN_CLUSTER } };
 })();
 

@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { loadNotificationsConfigMap, NotificationsController, postNotification } from './notifications.js';
+import {
+  loadNotificationsConfigMap,
+  NotificationsController,
+  postNotification,
+  subscribeEveryApp,
+} from './notifications.js';
 import { isArgoCdVersion, UnknownVersionError } from './profiles.js';
 import { loadScenario, runScenario, simulatorFor } from './scenario.js';
 import { startArgoCdApi, startKubeApi } from './servers.js';
@@ -71,7 +76,8 @@ const main = async () => {
   if (values.notify !== undefined) {
     const notify = values.notify;
     const controller = new NotificationsController(
-      await loadNotificationsConfigMap(values['notifications-cm'] ?? ''),
+      // Every trigger subscribed, as deploy/argocd-notifications/subscribe.sh does.
+      subscribeEveryApp(await loadNotificationsConfigMap(values['notifications-cm'] ?? '')),
     );
     // Posted in order, one at a time, as the notification controller sends them; DELETED objects are never seen.
     target.sim.subscribe((event) => {

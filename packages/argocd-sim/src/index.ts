@@ -45,6 +45,7 @@ export {
   postNotification,
   renderNotification,
   renderTrigger,
+  subscribeEveryApp,
   TEMPLATE_FUNCTIONS,
   TemplateError,
   templateVars,

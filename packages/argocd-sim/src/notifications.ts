@@ -1277,6 +1277,16 @@ export const parseNotificationsConfigMap = (yamlText: string): NotificationsConf
 export const loadNotificationsConfigMap = async (file: string): Promise<NotificationsConfig> =>
   parseNotificationsConfigMap(await readFile(file, 'utf8'));
 
+/**
+ * The subscription `deploy/argocd-notifications/subscribe.sh` adds beside the user's own: every
+ * trigger the ConfigMap defines, to one webhook service. The shipped ConfigMaps carry no
+ * `subscriptions` key, since a merge patch would replace the user's.
+ */
+export const subscribeEveryApp = (config: NotificationsConfig, service = 'argus'): NotificationsConfig => ({
+  ...config,
+  subscriptions: [...config.subscriptions, { recipients: [service], triggers: [...config.triggers.keys()] }],
+});
+
 /** What Argo CD would send to one webhook service for one template. */
 export interface RenderedNotification {
   readonly trigger: string | undefined;

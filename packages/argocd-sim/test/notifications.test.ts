@@ -19,11 +19,13 @@ import {
   runScenario,
   SimulatedArgoCD,
   simulatorFor,
+  subscribeEveryApp,
   TemplateError,
 } from '../src/index.js';
 
 const CM_FILE = new URL('../../../deploy/argocd-notifications/argocd-notifications-cm.yaml', import.meta.url);
-const shipped = () => parseNotificationsConfigMap(readFileSync(CM_FILE, 'utf8'));
+/** The shipped ConfigMap as subscribe.sh leaves it: every trigger subscribed. */
+const shipped = () => subscribeEveryApp(parseNotificationsConfigMap(readFileSync(CM_FILE, 'utf8')));
 
 const render = (source: string, data: unknown = {}) => new GoTemplate('t', source).execute(data);
 
@@ -162,6 +164,12 @@ describe('expr-lang subset of trigger conditions', () => {
 });
 
 describe('the shipped argocd-notifications-cm', () => {
+  test("carries only keys of its own (a merge patch must not replace the user's context or subscriptions)", () => {
+    const config = parseNotificationsConfigMap(readFileSync(CM_FILE, 'utf8'));
+    expect(config.subscriptions).toEqual([]);
+    expect(config.context).toEqual({});
+  });
+
   test('parses; every subscribed trigger exists and sends a template with a webhook to the argus service', () => {
     const config = shipped();
     const service = config.services.get('argus');

@@ -12,6 +12,7 @@ import {
   simulatorFor,
   startArgoCdApi,
   startKubeApi,
+  subscribeEveryApp,
 } from '@argus/argocd-sim';
 import { type GetStatsResponse, QueryServiceClient, type SearchEventsResponse } from '@argus/query-api';
 import { freePort } from '@argus/testkit/ports';
@@ -175,8 +176,11 @@ export const runDemo = async (options: DemoOptions): Promise<string[]> => {
               ];
       if (instance.source === 'webhook') {
         // Argo CD Notifications with the shipped Application trigger and template, posting to the agent in order.
-        const cm = await loadNotificationsConfigMap(
-          join(root, 'deploy/argocd-notifications/argocd-notifications-applications-cm.yaml'),
+        // subscribed as deploy/argocd-notifications/subscribe.sh does
+        const cm = subscribeEveryApp(
+          await loadNotificationsConfigMap(
+            join(root, 'deploy/argocd-notifications/argocd-notifications-applications-cm.yaml'),
+          ),
         );
         const controller = new NotificationsController({
           ...cm,
