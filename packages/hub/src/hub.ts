@@ -197,6 +197,9 @@ export class Hub {
     const jsm = await jetstreamManager(this.#nc);
     const report = await ensureStreams(jsm, this.#streams);
     if (report.created.length > 0) this.#logger.info({ streams: report.created }, 'streams created');
+    if (report.limited.length > 0) {
+      this.#logger.info({ streams: report.limited }, 'streams without a storage limit given one (max_bytes)');
+    }
     for (const d of report.drift) {
       this.#logger.warn(d, `stream ${d.stream} differs from the Argus defaults (left as is)`);
     }

@@ -16,7 +16,7 @@ import {
   TokenVerifier,
 } from '@argus/runtime';
 import { Store } from '@argus/store';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
 import { ensureAgentState } from './agent-state.js';
@@ -25,6 +25,7 @@ import { assertProducersAreNotInstances, ingestRoute, parseIngestTokens } from '
 import { HubMetrics } from './metrics.js';
 import type { HubOptionsSpec } from './options.js';
 import { type QueryServer, startQueryServer } from './query/server.js';
+import { RawQuota } from './raw-quota.js';
 import { EMPTY_REGISTRY, loadRegistry } from './registry.js';
 import { StoreProbe } from './store-probe.js';
 
@@ -92,7 +93,13 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
 
     const nc = await connectNats(natsSetup(options, 'argus-hub', logger));
     shutdown.add('drain nats', () => drainOrClose(nc));
-    const { ingestMsgIdKey } = await ensureAgentState(nc, registry, options.replicas, logger);
+    const { ingestMsgIdKey } = await ensureAgentState(
+      nc,
+      registry,
+      options.replicas,
+      logger,
+      options.progressBucketMaxBytes,
+    );
 
     const metrics = new HubMetrics();
     const timeRange = new TimeRange({ maxAgeMs: options.maxEventAge, maxLeadMs: options.maxEventLead });
@@ -119,10 +126,23 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
         unifiedMaxAgeMs: options.unifiedMaxAge,
         dlqMaxAgeMs: options.dlqMaxAge,
         duplicateWindowMs: options.duplicateWindow,
+        rawMaxBytes: options.rawMaxBytes,
+        unifiedMaxBytes: options.unifiedMaxBytes,
+        dlqMaxBytes: options.dlqMaxBytes,
       },
     });
     await hub.start();
     shutdown.add('stop hub', () => hub.stop());
+
+    const rawQuota = new RawQuota({
+      jsm: await jetstreamManager(nc),
+      js: jetstream(nc),
+      consumer: options.consumer,
+      logger,
+      onTrim: (instance, bytes) => metrics.rawTrimmed.inc({ instance }, bytes),
+    });
+    rawQuota.start();
+    shutdown.add('stop raw quota', () => rawQuota.stop());
 
     const storeProbe = new StoreProbe(store);
     await storeProbe.probe();
@@ -136,7 +156,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
         const next = await loadRegistry(registryFile);
         assertProducersAreNotInstances(tokens, next);
         // Progress buckets of instances the new registry adds.
-        await ensureAgentState(nc, next, options.replicas, logger);
+        await ensureAgentState(nc, next, options.replicas, logger, options.progressBucketMaxBytes);
         hub.replaceRegistry(next);
         logger.info(
           { registry: registryFile, instances: next.instances.size, clusters: next.clusters.size },

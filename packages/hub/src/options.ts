@@ -1,3 +1,9 @@
+import {
+  DEFAULT_DLQ_MAX_BYTES,
+  DEFAULT_PROGRESS_BUCKET_MAX_BYTES,
+  DEFAULT_RAW_MAX_BYTES,
+  DEFAULT_UNIFIED_MAX_BYTES,
+} from '@argus/bus';
 import { EVENT_TIME_OPTIONS } from '@argus/cdevents';
 import {
   LISTENER_TLS_OPTIONS,
@@ -138,6 +144,31 @@ export const HUB_OPTIONS = {
     default: 30 * 86_400_000,
   },
   dlqMaxAge: { kind: 'duration', description: 'retention of CDEVENTS_DLQ', default: 30 * 86_400_000 },
+  rawMaxBytes: {
+    kind: 'integer',
+    description:
+      'storage limit of CDEVENTS_RAW: full, new messages are refused (publishers retry); above 80 % the hub purges handled messages of the instances holding the most',
+    default: DEFAULT_RAW_MAX_BYTES,
+    min: 1_048_576,
+  },
+  unifiedMaxBytes: {
+    kind: 'integer',
+    description: 'storage limit of CDEVENTS: full, the oldest events go',
+    default: DEFAULT_UNIFIED_MAX_BYTES,
+    min: 1_048_576,
+  },
+  dlqMaxBytes: {
+    kind: 'integer',
+    description: 'storage limit of CDEVENTS_DLQ: full, the oldest dead letters go',
+    default: DEFAULT_DLQ_MAX_BYTES,
+    min: 1_048_576,
+  },
+  progressBucketMaxBytes: {
+    kind: 'integer',
+    description: "storage limit of each agent's progress bucket: full, that agent's puts are refused",
+    default: DEFAULT_PROGRESS_BUCKET_MAX_BYTES,
+    min: 1_048_576,
+  },
   duplicateWindow: {
     kind: 'duration',
     description: 'JetStream duplicate window (>= 10m)',
