@@ -116,6 +116,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       maxInFlightBytes: options.maxInFlightBytes,
       stallAfterMs: options.stallAfter,
       dedupeCacheSize: options.dedupeCacheSize,
+      maxClustersPerInstance: options.maxClustersPerInstance,
       consumerName: options.consumer,
       failpoint: process.env.ARGUS_FAILPOINT === 'kill-after-insert' ? 'kill-after-insert' : undefined,
       failInsertsUntil: failInsertsUntil(process.env.ARGUS_FAILPOINT),

@@ -13,6 +13,7 @@ import {
 } from '@argus/runtime';
 import { DEFAULT_QUERY_LIMITS } from '@argus/store';
 import { DEFAULT_MAX_IN_FLIGHT_BYTES } from './pipeline/budget.js';
+import { DEFAULT_MAX_CLUSTERS_PER_INSTANCE } from './pipeline/cluster-cap.js';
 import { DEFAULT_STALL_AFTER_MS } from './pipeline/health.js';
 
 /** Every hub option: the CLI flag, its `ARGUS_*` env var and its help line come from here. */
@@ -124,6 +125,13 @@ export const HUB_OPTIONS = {
       'a pipeline stage (insert, republish) failing this long makes /readyz not ready; a schema problem does at once',
     default: DEFAULT_STALL_AFTER_MS,
     min: 1000,
+  },
+  maxClustersPerInstance: {
+    kind: 'integer',
+    description:
+      'distinct clusters one instance may report; events for further clusters are dead-lettered too-many-clusters',
+    default: DEFAULT_MAX_CLUSTERS_PER_INSTANCE,
+    min: 1,
   },
   dedupeCacheSize: {
     kind: 'integer',
