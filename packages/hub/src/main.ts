@@ -183,6 +183,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
     const http = await startHealthServer({
       listen: parseListen(options.httpListen, '--http-listen'),
       tls,
+      requestTimeoutMs: options.httpRequestTimeout,
       registry: metrics.registry,
       logger,
       readiness: () => {

@@ -6,6 +6,7 @@ import {
 } from '@argus/bus';
 import { EVENT_TIME_OPTIONS } from '@argus/cdevents';
 import {
+  HTTP_REQUEST_TIMEOUT_MS,
   LISTENER_TLS_OPTIONS,
   LOG_LEVEL_OPTION,
   NATS_CLIENT_OPTIONS,
@@ -44,6 +45,13 @@ export const HUB_OPTIONS = {
     description: 'HTTP listener: /healthz, /readyz, /metrics, POST /api/v1/events',
     default: '127.0.0.1:8080',
     placeholder: '<host:port>',
+  },
+  httpRequestTimeout: {
+    kind: 'duration',
+    description:
+      'longest an HTTP request (headers and body) may take before its connection is closed (slow senders hold a connection each)',
+    default: HTTP_REQUEST_TIMEOUT_MS,
+    min: 1000,
   },
   grpcListen: {
     kind: 'string',
