@@ -20,6 +20,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
 import { ensureAgentState } from './agent-state.js';
+import { reportDetachedParts } from './detached-parts.js';
 import { Hub } from './hub.js';
 import { assertProducersAreNotInstances, ingestRoute, parseIngestTokens } from './ingest.js';
 import { HubMetrics } from './metrics.js';
@@ -102,6 +103,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
     );
 
     const metrics = new HubMetrics();
+    await reportDetachedParts(store, logger, metrics);
     const timeRange = new TimeRange({ maxAgeMs: options.maxEventAge, maxLeadMs: options.maxEventLead });
     const hub = new Hub({
       nc,

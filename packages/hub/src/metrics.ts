@@ -66,6 +66,11 @@ export class HubMetrics {
     labelNames: ['instance'] as const,
     registers: [this.registry],
   });
+  readonly brokenParts = new Gauge({
+    name: 'argus_hub_store_broken_parts',
+    help: 'Parts ClickHouse detached as damaged (system.detached_parts), counted at start; their events are not queried',
+    registers: [this.registry],
+  });
   readonly ingestAccepted = new Counter({
     name: 'argus_hub_ingest_accepted_total',
     help: 'Events accepted by the HTTP ingest',
