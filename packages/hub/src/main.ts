@@ -182,22 +182,24 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       });
     }
 
+    const readiness = () => {
+      const reasons: string[] = [];
+      const natsDown = natsNotReadyReason(nc);
+      if (natsDown !== undefined) reasons.push(natsDown);
+      else if (!hub.consuming) reasons.push('hub: not consuming (nats unavailable?)');
+      const storeDown = storeProbe.notReadyReason;
+      if (storeDown !== undefined) reasons.push(storeDown);
+      reasons.push(...hub.readiness());
+      return { ready: reasons.length === 0, reasons };
+    };
     const http = await startHealthServer({
       listen: parseListen(options.httpListen, '--http-listen'),
       tls,
       requestTimeoutMs: options.httpRequestTimeout,
       registry: metrics.registry,
       logger,
-      readiness: () => {
-        const reasons: string[] = [];
-        const natsDown = natsNotReadyReason(nc);
-        if (natsDown !== undefined) reasons.push(natsDown);
-        else if (!hub.consuming) reasons.push('hub: not consuming (nats unavailable?)');
-        const storeDown = storeProbe.notReadyReason;
-        if (storeDown !== undefined) reasons.push(storeDown);
-        reasons.push(...hub.readiness());
-        return { ready: reasons.length === 0, reasons };
-      },
+      readiness,
+      serveMetrics: options.metricsListen === undefined,
       routes: [
         ingestRoute({
           js: jetstream(nc),
@@ -213,6 +215,17 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       ],
     });
     shutdown.add('close http', () => http.close());
+    if (options.metricsListen !== undefined) {
+      const metricsHttp = await startHealthServer({
+        listen: parseListen(options.metricsListen, '--metrics-listen'),
+        tls,
+        registry: metrics.registry,
+        logger,
+        readiness,
+        requestTimeoutMs: options.httpRequestTimeout,
+      });
+      shutdown.add('close metrics http', () => metricsHttp.close());
+    }
 
     const grpc = await startQueryServer({
       listen: grpcListen,

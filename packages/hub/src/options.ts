@@ -46,6 +46,12 @@ export const HUB_OPTIONS = {
     default: '127.0.0.1:8080',
     placeholder: '<host:port>',
   },
+  metricsListen: {
+    kind: 'string',
+    description:
+      'serve /metrics (and /healthz, /readyz) on this listener only, not beside the ingest (its labels name the ingest producers)',
+    placeholder: '<host:port>',
+  },
   httpRequestTimeout: {
     kind: 'duration',
     description:

@@ -35,6 +35,8 @@ export interface HealthServerOptions {
   readonly tls?: { readonly cert: string; readonly key: string } | undefined;
   /** @default HTTP_REQUEST_TIMEOUT_MS */
   readonly requestTimeoutMs?: number;
+  /** Serve `/metrics` here (false when another listener serves it). @default true */
+  readonly serveMetrics?: boolean;
 }
 
 export interface HealthServer {
@@ -81,7 +83,7 @@ export const startHealthServer = async (options: HealthServerOptions): Promise<H
         .end(JSON.stringify({ status: r.ready ? 'ready' : 'not ready', reasons: r.reasons }));
       return;
     }
-    if (req.method === 'GET' && path === '/metrics') {
+    if (req.method === 'GET' && path === '/metrics' && options.serveMetrics !== false) {
       const body = await options.registry.metrics();
       res.writeHead(200, { 'content-type': options.registry.contentType }).end(body);
       return;
