@@ -155,6 +155,7 @@ export class Hub {
   readonly #batchesInFlight = new Set<Promise<void>>();
   #running: Promise<void> | undefined;
   #stopping = false;
+  readonly #stopped = new AbortController();
   #consuming = false;
   #lagTimer: NodeJS.Timeout | undefined;
 
@@ -240,6 +241,7 @@ export class Hub {
   /** Stops consuming and waits for the batch in hand to finish (stored and acked, or left for redelivery). */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#stopped.abort();
     clearInterval(this.#lagTimer);
     this.#messages?.stop();
     await this.#running;
@@ -341,6 +343,7 @@ export class Hub {
         what,
         logger: this.#logger,
         stopped: () => this.#stopping,
+        stopSignal: this.#stopped.signal,
         // Tell JetStream the batch is in progress, so it is not redelivered to another replica meanwhile.
         onWait: () => {
           for (const msg of batch) msg.working();
