@@ -9,6 +9,8 @@ export const RAW_HIGH_WATER = 0.8;
 export const RAW_LOW_WATER = 0.6;
 /** How often the raw stream's fill is looked at, in ms (one STREAM.INFO). */
 export const RAW_QUOTA_INTERVAL_MS = 2_000;
+/** A scan that has not reached the handled end by then is cut short (a stuck read must not stop the quota for good). */
+const SCAN_TIMEOUT_MS = 120_000;
 /** Purges cut an instance's messages at this granularity of bytes (one checkpoint each). */
 const CHECKPOINT_BYTES = 256 * 1024;
 
@@ -134,6 +136,7 @@ export class RawQuota {
       opt_start_seq: first,
     });
     const messages = await consumer.consume();
+    const timer = setTimeout(() => messages.stop(), SCAN_TIMEOUT_MS);
     try {
       for await (const msg of messages) {
         if (msg.seq > floor) break;
@@ -156,6 +159,7 @@ export class RawQuota {
         if (msg.seq >= floor || msg.info.pending === 0) break;
       }
     } finally {
+      clearTimeout(timer);
       await messages.close();
     }
     return held;
