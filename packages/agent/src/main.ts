@@ -6,6 +6,7 @@ import {
   createLogger,
   type ExtraRoute,
   type HealthServer,
+  isLoopback,
   type Logger,
   loadListenerTls,
   OptionsError,
@@ -93,12 +94,30 @@ const buildSource = async (options: AgentOptions, logger: Logger): Promise<AppSo
   return KubernetesSource.inCluster(logger, options.namespace, clusterNames);
 };
 
+/**
+ * The webhook receiver publishes as this agent: without a token it may listen on loopback only, as
+ * the hub's ingest and query API (adversarial review 2, finding 26).
+ */
+export const assertWebhookGuarded = (
+  options: Pick<AgentOptions, 'source' | 'webhookToken' | 'listen'>,
+): void => {
+  if (options.source !== 'webhook' || options.webhookToken !== undefined) return;
+  const { host } = parseListen(options.listen, '--listen');
+  if (!isLoopback(host)) {
+    throw new OptionsError(
+      `--source webhook on --listen ${options.listen}, which is not loopback, needs --webhook-token: anyone who reaches the port could publish events as this agent; set --webhook-token (ARGUS_WEBHOOK_TOKEN), or listen on 127.0.0.1`,
+      '--webhook-token',
+    );
+  }
+};
+
 /** Starts a whole agent process: NATS, the chosen source (or the webhook receiver), health and metrics. */
 export const runAgent = async (
   options: AgentOptions,
   destination?: DestinationStream,
 ): Promise<RunningAgent> => {
   assertToken(options.instance, 'instance id (--instance)');
+  assertWebhookGuarded(options);
   const logger = createLogger({
     service: 'argus-agent',
     instance: options.instance,

@@ -39,6 +39,36 @@ export const bucketStream = (bucket: string): string => `KV_${bucket}`;
 export const MAX_HEARTBEAT_BYTES = 64 * 1024;
 const KV_DUPLICATE_WINDOW_NANOS = 120 * 1_000_000_000;
 
+const MIB = 1024 * 1024;
+/**
+ * Storage limit of an agent's progress bucket (finding 19: an agent may write any number of keys to
+ * its own bucket, and only this keeps it from filling the server's store). An app's entry is 1-2 KB
+ * (ten remembered deployments), so 32 MiB holds about 16,000 apps. Full, a put is refused: the
+ * agent's own state, nobody else's.
+ */
+export const DEFAULT_PROGRESS_BUCKET_MAX_BYTES = 32 * MIB;
+/** `argus_agents`: 256 heartbeats of the largest size allowed (`MAX_HEARTBEAT_BYTES`). */
+export const AGENTS_BUCKET_MAX_BYTES = 256 * MAX_HEARTBEAT_BYTES;
+/** `argus_hub`: one 64-character secret. */
+export const HUB_BUCKET_MAX_BYTES = 1 * MIB;
+
+/** Options of a bucket the hub (or a development setup) creates. */
+export interface BucketOptions {
+  /** @default 1 */
+  readonly replicas?: number;
+  /** Largest value; -1 for the server's max_payload. @default -1 */
+  readonly maxValueBytes?: number;
+  /** Storage limit of the bucket's stream. @default by bucket: AGENTS_BUCKET_MAX_BYTES, HUB_BUCKET_MAX_BYTES, else DEFAULT_PROGRESS_BUCKET_MAX_BYTES */
+  readonly maxBytes?: number;
+}
+
+const defaultMaxBytes = (bucket: string): number =>
+  bucket === AGENTS_BUCKET
+    ? AGENTS_BUCKET_MAX_BYTES
+    : bucket === HUB_BUCKET
+      ? HUB_BUCKET_MAX_BYTES
+      : DEFAULT_PROGRESS_BUCKET_MAX_BYTES;
+
 /**
  * The stream of an Argus KV bucket. Unlike a bucket made by `Kvm.create`, it refuses roll-ups, purges
  * and message deletes: NATS permissions can pin a writer to one key but cannot filter headers, and a
@@ -47,7 +77,7 @@ const KV_DUPLICATE_WINDOW_NANOS = 120 * 1_000_000_000;
  */
 export const bucketConfig = (
   bucket: string,
-  options: { readonly replicas?: number; readonly maxValueBytes?: number } = {},
+  options: BucketOptions = {},
 ): Partial<StreamConfig> & { name: string } => ({
   name: bucketStream(bucket),
   description: `Argus KV bucket ${bucket}`,
@@ -57,6 +87,7 @@ export const bucketConfig = (
   num_replicas: options.replicas ?? 1,
   max_msgs_per_subject: 1,
   max_msg_size: options.maxValueBytes ?? -1,
+  max_bytes: options.maxBytes ?? defaultMaxBytes(bucket),
   discard: DiscardPolicy.New,
   duplicate_window: KV_DUPLICATE_WINDOW_NANOS,
   allow_rollup_hdrs: false,
@@ -144,7 +175,7 @@ const FIXABLE = new Set(['allow_rollup_hdrs', 'deny_purge', 'deny_delete']);
 export const ensureBucket = async (
   jsm: JetStreamManager,
   bucket: string,
-  options: { readonly replicas?: number; readonly maxValueBytes?: number } = {},
+  options: BucketOptions = {},
 ): Promise<'created' | 'updated' | 'exists'> => {
   const config = bucketConfig(bucket, options);
   const info = await streamInfo(jsm, config.name);
@@ -159,7 +190,9 @@ export const ensureBucket = async (
     }
   }
   const drift = bucketDrift(bucket, info.config);
-  if (drift.length === 0) return 'exists';
+  // A bucket of an Argus without storage limits gets one; an operator's own limit is left alone.
+  const unlimited = info.config.max_bytes === -1;
+  if (drift.length === 0 && !unlimited) return 'exists';
   const unfixable = drift.filter((d) => !FIXABLE.has(d.field));
   if (unfixable.length > 0) throw new StreamDriftError(config.name, unfixable);
   await jsm.streams.update(config.name, {
@@ -167,6 +200,7 @@ export const ensureBucket = async (
     allow_rollup_hdrs: false,
     deny_purge: true,
     deny_delete: true,
+    max_bytes: unlimited ? (config.max_bytes ?? -1) : info.config.max_bytes,
   });
   return 'updated';
 };
@@ -180,7 +214,7 @@ export const ensureBucket = async (
 export const openBucket = async (
   nc: NatsConnection,
   bucket: string,
-  options: { readonly replicas?: number; readonly maxValueBytes?: number } = {},
+  options: BucketOptions = {},
 ): Promise<KV> => {
   const jsm = await jetstreamManager(nc);
   const stream = bucketStream(bucket);

@@ -42,6 +42,19 @@ export class StreamDriftError extends BusError {
   }
 }
 
+/** JetStream cannot reserve a stream's storage limit: the streams' limits together exceed the server's or account's store. */
+export class StreamLimitError extends BusError {
+  override name = 'StreamLimitError';
+  readonly stream: string;
+  constructor(stream: string, maxBytes: number, cause: unknown) {
+    super(
+      `stream ${stream} cannot be created with max_bytes ${maxBytes}: JetStream reserves every stream's limit, and the server's (or account's) max_file has not that much left; give nats-server more store, or lower --raw-max-bytes, --unified-max-bytes, --dlq-max-bytes, --progress-bucket-max-bytes`,
+      { cause },
+    );
+    this.stream = stream;
+  }
+}
+
 export interface StreamDrift {
   readonly field: string;
   readonly expected: string;

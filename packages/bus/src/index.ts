@@ -14,13 +14,17 @@ export {
 } from './argocd-source.js';
 export type { BatchAck, OutgoingMessage } from './batch-publisher.js';
 export { BatchPublishError, BatchPublisher } from './batch-publisher.js';
+export type { BucketOptions } from './buckets.js';
 export {
   AGENTS_BUCKET,
+  AGENTS_BUCKET_MAX_BYTES,
   bucketConfig,
   bucketDrift,
   bucketStream,
+  DEFAULT_PROGRESS_BUCKET_MAX_BYTES,
   ensureBucket,
   HUB_BUCKET,
+  HUB_BUCKET_MAX_BYTES,
   isPermissionViolation,
   isStreamNotFound,
   LEGACY_PROGRESS_BUCKET,
@@ -39,6 +43,7 @@ export {
   InvalidTokenError,
   isPayloadTooLarge,
   StreamDriftError,
+  StreamLimitError,
   SubjectSchemeError,
 } from './errors.js';
 export { HeaderList, isValidHeaderName } from './header-list.js';
@@ -51,10 +56,13 @@ export type { ConsumerOptions, EnsureReport, StreamOptions } from './streams.js'
 export {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_DLQ_MAX_AGE_MS,
+  DEFAULT_DLQ_MAX_BYTES,
   DEFAULT_DUPLICATE_WINDOW_MS,
   DEFAULT_MAX_ACK_PENDING,
   DEFAULT_RAW_MAX_AGE_MS,
+  DEFAULT_RAW_MAX_BYTES,
   DEFAULT_UNIFIED_MAX_AGE_MS,
+  DEFAULT_UNIFIED_MAX_BYTES,
   DLQ_STREAM,
   ensureHubConsumer,
   ensureStreams,

@@ -11,7 +11,7 @@ import {
   type StreamConfig,
   type StreamInfo,
 } from '@nats-io/jetstream';
-import { type StreamDrift, StreamDriftError } from './errors.js';
+import { type StreamDrift, StreamDriftError, StreamLimitError } from './errors.js';
 import { DLQ_SUBJECT_PREFIX, RAW_SUBJECT_PREFIX, UNIFIED_SUBJECT_PREFIX } from './subjects.js';
 
 export const RAW_STREAM = 'CDEVENTS_RAW';
@@ -22,6 +22,8 @@ export const HUB_CONSUMER = 'argus-hub';
 const MINUTE_MS = 60_000;
 /** JetStream API error code: a stream of that name exists with another configuration. */
 export const STREAM_NAME_IN_USE = 10058;
+/** JetStream API error code: the stream's max_bytes does not fit what the server or account has left. */
+const INSUFFICIENT_RESOURCES = 10047;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 
 /** The raw stream's de-duplication window must cover agent retries and restarts. */
@@ -30,6 +32,19 @@ export const DEFAULT_DUPLICATE_WINDOW_MS = 15 * MINUTE_MS;
 export const DEFAULT_RAW_MAX_AGE_MS = 7 * DAY_MS;
 export const DEFAULT_UNIFIED_MAX_AGE_MS = 30 * DAY_MS;
 export const DEFAULT_DLQ_MAX_AGE_MS = 30 * DAY_MS;
+const MIB = 1024 * 1024;
+/**
+ * Storage limits (adversarial review 2, finding 19: without them 2,500 junk messages took 4.5 GB,
+ * raw and dead letters, and a full JetStream store stalled everyone). JetStream reserves each
+ * stream's max_bytes from the server's (or account's) max_file, so the streams and buckets must fit it
+ * together: 3.3 GiB here, within the 4 GB the test kit gives a server and the 10 GB of deploy/nats.
+ * An agent's raw message is about 0.9 KB (a deployment event with its headers): 1 GiB of raw holds
+ * about 1.2 million events, 7 days at 170,000 a day; the unified stream is a feed (ClickHouse is the
+ * record), dead letters are diagnostics.
+ */
+export const DEFAULT_RAW_MAX_BYTES = 1024 * MIB;
+export const DEFAULT_UNIFIED_MAX_BYTES = 2048 * MIB;
+export const DEFAULT_DLQ_MAX_BYTES = 256 * MIB;
 /** How long the hub may hold a message before JetStream redelivers it (the hub sends progress meanwhile). */
 export const DEFAULT_ACK_WAIT_MS = 30_000;
 export const DEFAULT_MAX_ACK_PENDING = 20_000;
@@ -45,6 +60,12 @@ export interface StreamOptions {
   readonly dlqMaxAgeMs?: number;
   /** JetStream duplicate window of the raw and unified streams; at least 10 minutes. @default 900000 (15 min) */
   readonly duplicateWindowMs?: number;
+  /** When full, new publishes are refused (publishers retry); the hub trims what it has consumed. @default DEFAULT_RAW_MAX_BYTES */
+  readonly rawMaxBytes?: number;
+  /** When full, the oldest events go. @default DEFAULT_UNIFIED_MAX_BYTES */
+  readonly unifiedMaxBytes?: number;
+  /** When full, the oldest dead letters go. @default DEFAULT_DLQ_MAX_BYTES */
+  readonly dlqMaxBytes?: number;
 }
 
 const nanos = (ms: number): number => ms * 1_000_000;
@@ -73,6 +94,10 @@ export const streamConfigs = (
       description: 'Argus: CDEvents as published by agents and the HTTP ingest, before validation',
       subjects: [`${RAW_SUBJECT_PREFIX}.>`],
       max_age: nanos(options.rawMaxAgeMs ?? DEFAULT_RAW_MAX_AGE_MS),
+      max_bytes: options.rawMaxBytes ?? DEFAULT_RAW_MAX_BYTES,
+      // Full: refuse the newest rather than drop the oldest, which may not be consumed yet. Publishers
+      // retry (the agent's spool, the ingest's 503), and the hub frees room (`RawQuota`).
+      discard: DiscardPolicy.New,
       duplicate_window: nanos(window),
     },
     [UNIFIED_STREAM]: {
@@ -81,6 +106,7 @@ export const streamConfigs = (
       description: 'Argus: validated, de-duplicated, tagged CDEvents from every Argo CD (written by the hub)',
       subjects: [`${UNIFIED_SUBJECT_PREFIX}.>`],
       max_age: nanos(options.unifiedMaxAgeMs ?? DEFAULT_UNIFIED_MAX_AGE_MS),
+      max_bytes: options.unifiedMaxBytes ?? DEFAULT_UNIFIED_MAX_BYTES,
       duplicate_window: nanos(window),
     },
     [DLQ_STREAM]: {
@@ -89,6 +115,7 @@ export const streamConfigs = (
       description: 'Argus: messages the hub refused, with the original bytes and the reason',
       subjects: [`${DLQ_SUBJECT_PREFIX}.>`],
       max_age: nanos(options.dlqMaxAgeMs ?? DEFAULT_DLQ_MAX_AGE_MS),
+      max_bytes: options.dlqMaxBytes ?? DEFAULT_DLQ_MAX_BYTES,
     },
   };
 };
@@ -166,6 +193,17 @@ export const streamDrift = (expected: Partial<StreamConfig>, actual: StreamConfi
       breaking: false,
     });
   }
+  if (expected.max_bytes !== undefined && actual.max_bytes !== expected.max_bytes) {
+    drift.push({
+      field: 'max_bytes',
+      expected: String(expected.max_bytes),
+      actual: String(actual.max_bytes),
+      breaking: false,
+    });
+  }
+  if (expected.discard !== undefined && actual.discard !== expected.discard) {
+    drift.push({ field: 'discard', expected: expected.discard, actual: actual.discard, breaking: false });
+  }
   if (expected.storage !== undefined && actual.storage !== expected.storage) {
     drift.push({ field: 'storage', expected: expected.storage, actual: actual.storage, breaking: false });
   }
@@ -182,6 +220,8 @@ export const streamDrift = (expected: Partial<StreamConfig>, actual: StreamConfi
 
 export interface EnsureReport {
   readonly created: readonly string[];
+  /** Streams of an earlier Argus that had no storage limit, given this one's (`max_bytes`, `discard`). */
+  readonly limited: readonly string[];
   /** Non-breaking differences of existing streams (tuning an operator chose): reported, left alone. */
   readonly drift: readonly (StreamDrift & { readonly stream: string })[];
 }
@@ -199,6 +239,7 @@ export const ensureStreams = async (
   options: StreamOptions = {},
 ): Promise<EnsureReport> => {
   const created: string[] = [];
+  const limited: string[] = [];
   const drift: (StreamDrift & { stream: string })[] = [];
   for (const config of Object.values(streamConfigs(options))) {
     let info: StreamInfo | undefined;
@@ -212,10 +253,23 @@ export const ensureStreams = async (
         await jsm.streams.add(config);
         created.push(config.name);
       } catch (error) {
+        if (error instanceof JetStreamApiError && error.code === INSUFFICIENT_RESOURCES) {
+          throw new StreamLimitError(config.name, config.max_bytes ?? -1, error);
+        }
         // Another replica created it first: fine, check it like any existing stream.
         if (!(error instanceof JetStreamApiError && error.code === STREAM_NAME_IN_USE)) throw error;
         info = await jsm.streams.info(config.name);
       }
+    }
+    if (info !== undefined && info.config.max_bytes === -1 && config.max_bytes !== undefined) {
+      // Made by an Argus without storage limits: unbounded is never an operator's tuning, so the
+      // limit is set in place (an operator's own max_bytes is left alone, reported as drift).
+      info = await jsm.streams.update(config.name, {
+        ...info.config,
+        max_bytes: config.max_bytes,
+        discard: config.discard ?? info.config.discard,
+      });
+      limited.push(config.name);
     }
     if (info !== undefined) {
       const differences = streamDrift(config, info.config);
@@ -224,7 +278,7 @@ export const ensureStreams = async (
       drift.push(...differences.map((d) => ({ ...d, stream: config.name })));
     }
   }
-  return { created, drift };
+  return { created, limited, drift };
 };
 
 /** Creates the hub's durable consumer if absent, or checks that the existing one filters the raw stream. */

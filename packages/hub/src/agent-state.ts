@@ -1,5 +1,6 @@
 import {
   AGENTS_BUCKET,
+  type BucketOptions,
   ensureBucket,
   HUB_BUCKET,
   MAX_HEARTBEAT_BYTES,
@@ -24,14 +25,15 @@ export const ensureAgentState = async (
   registry: Registry,
   replicas: number,
   logger: Logger,
+  progressMaxBytes?: number,
 ): Promise<{ ingestMsgIdKey: string }> => {
   const jsm = await jetstreamManager(nc);
-  const buckets: [string, { replicas: number; maxValueBytes?: number }][] = [
+  const buckets: [string, BucketOptions][] = [
     [AGENTS_BUCKET, { replicas, maxValueBytes: MAX_HEARTBEAT_BYTES }],
     [HUB_BUCKET, { replicas }],
-    ...[...registry.instances.keys()].map((i): [string, { replicas: number }] => [
+    ...[...registry.instances.keys()].map((i): [string, BucketOptions] => [
       progressBucket(i),
-      { replicas },
+      { replicas, ...(progressMaxBytes === undefined ? {} : { maxBytes: progressMaxBytes }) },
     ]),
   ];
   const changed: Record<string, string> = {};

@@ -41,6 +41,7 @@ export type DeadLetterReason =
   | 'subject-mismatch'
   | 'cluster-not-allowed'
   | 'source-not-owned'
+  | 'too-many-clusters'
   | 'timestamp-out-of-range'
   | 'store-rejected'
   | 'internal-error';

@@ -23,6 +23,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { RejectedMessage } from './errors.js';
 import { HubMetrics, type HubStats } from './metrics.js';
 import { ByteBudget, DEFAULT_MAX_IN_FLIGHT_BYTES } from './pipeline/budget.js';
+import { ClusterCap } from './pipeline/cluster-cap.js';
 import { BatchCollector } from './pipeline/collect.js';
 import { RecentIdentities } from './pipeline/dedupe.js';
 import { publishDeadLetter } from './pipeline/dlq.js';
@@ -58,6 +59,8 @@ export interface HubConfig {
   readonly dedupeCacheSize?: number;
   /** @default 'argus-hub' */
   readonly consumerName?: string;
+  /** Distinct clusters one instance may report; events for more are dead-lettered too-many-clusters. @default 64 */
+  readonly maxClustersPerInstance?: number;
   /** @default 30000 */
   readonly ackWaitMs?: number;
   readonly streams?: StreamOptions;
@@ -133,6 +136,7 @@ export class Hub {
   readonly #failpoint: HubConfig['failpoint'];
   readonly #timeRange: TimeRange;
   readonly #budget: ByteBudget;
+  readonly #clusterCap: ClusterCap;
   readonly #health: PipelineHealth;
   readonly #insertStage: InsertStage<StoredEvent>;
   readonly #counts = {
@@ -151,6 +155,7 @@ export class Hub {
   readonly #batchesInFlight = new Set<Promise<void>>();
   #running: Promise<void> | undefined;
   #stopping = false;
+  readonly #stopped = new AbortController();
   #consuming = false;
   #lagTimer: NodeJS.Timeout | undefined;
 
@@ -182,6 +187,7 @@ export class Hub {
     this.#failpoint = config.failpoint;
     this.#timeRange = config.timeRange ?? new TimeRange();
     this.#budget = new ByteBudget(config.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES);
+    this.#clusterCap = new ClusterCap(config.maxClustersPerInstance);
     this.#health = new PipelineHealth(
       config.stallAfterMs === undefined ? {} : { stallAfterMs: config.stallAfterMs },
     );
@@ -197,9 +203,13 @@ export class Hub {
     const jsm = await jetstreamManager(this.#nc);
     const report = await ensureStreams(jsm, this.#streams);
     if (report.created.length > 0) this.#logger.info({ streams: report.created }, 'streams created');
+    if (report.limited.length > 0) {
+      this.#logger.info({ streams: report.limited }, 'streams without a storage limit given one (max_bytes)');
+    }
     for (const d of report.drift) {
       this.#logger.warn(d, `stream ${d.stream} differs from the Argus defaults (left as is)`);
     }
+    await this.#primeClusterCap();
     await ensureHubConsumer(jsm, {
       durableName: this.#consumerName,
       ackWaitMs: this.#ackWaitMs,
@@ -214,9 +224,24 @@ export class Hub {
     );
   }
 
+  /** What is stored counts toward the cluster cap, so a restart does not open it again (at most the cap's number per instance is read). */
+  async #primeClusterCap(): Promise<void> {
+    try {
+      this.#clusterCap.prime(
+        await this.#store.rows<{ instance: string; cluster: string }>(
+          `SELECT instance, cluster FROM ${this.#store.table('cdevents')} WHERE cluster != '' GROUP BY instance, cluster LIMIT ${this.#clusterCap.max} BY instance`,
+        ),
+      );
+    } catch (err) {
+      // Not fatal: the store's own trouble is reported by readiness; the cap then counts from now.
+      this.#logger.warn({ err }, 'could not read the stored clusters; the cluster cap counts from now');
+    }
+  }
+
   /** Stops consuming and waits for the batch in hand to finish (stored and acked, or left for redelivery). */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#stopped.abort();
     clearInterval(this.#lagTimer);
     this.#messages?.stop();
     await this.#running;
@@ -318,6 +343,7 @@ export class Hub {
         what,
         logger: this.#logger,
         stopped: () => this.#stopping,
+        stopSignal: this.#stopped.signal,
         // Tell JetStream the batch is in progress, so it is not redelivered to another replica meanwhile.
         onWait: () => {
           for (const msg of batch) msg.working();
@@ -429,6 +455,8 @@ export class Hub {
       result.validated.event.context.source,
     );
     if (tags instanceof RejectedMessage) return tags;
+    const tooMany = this.#clusterCap.refusal(tags.instance, tags.cluster);
+    if (tooMany !== undefined) return new RejectedMessage('too-many-clusters', 'ClusterLimit', tooMany);
     const { event, specVersion } = result.validated;
     const row = toEventRow({
       event,

@@ -16,15 +16,17 @@ import {
   TokenVerifier,
 } from '@argus/runtime';
 import { Store } from '@argus/store';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
 import { ensureAgentState } from './agent-state.js';
+import { reportDetachedParts } from './detached-parts.js';
 import { Hub } from './hub.js';
 import { assertProducersAreNotInstances, ingestRoute, parseIngestTokens } from './ingest.js';
 import { HubMetrics } from './metrics.js';
 import type { HubOptionsSpec } from './options.js';
 import { type QueryServer, startQueryServer } from './query/server.js';
+import { RawQuota } from './raw-quota.js';
 import { EMPTY_REGISTRY, loadRegistry } from './registry.js';
 import { StoreProbe } from './store-probe.js';
 
@@ -92,9 +94,16 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
 
     const nc = await connectNats(natsSetup(options, 'argus-hub', logger));
     shutdown.add('drain nats', () => drainOrClose(nc));
-    const { ingestMsgIdKey } = await ensureAgentState(nc, registry, options.replicas, logger);
+    const { ingestMsgIdKey } = await ensureAgentState(
+      nc,
+      registry,
+      options.replicas,
+      logger,
+      options.progressBucketMaxBytes,
+    );
 
     const metrics = new HubMetrics();
+    await reportDetachedParts(store, logger, metrics);
     const timeRange = new TimeRange({ maxAgeMs: options.maxEventAge, maxLeadMs: options.maxEventLead });
     const hub = new Hub({
       nc,
@@ -109,6 +118,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       maxInFlightBytes: options.maxInFlightBytes,
       stallAfterMs: options.stallAfter,
       dedupeCacheSize: options.dedupeCacheSize,
+      maxClustersPerInstance: options.maxClustersPerInstance,
       consumerName: options.consumer,
       failpoint: process.env.ARGUS_FAILPOINT === 'kill-after-insert' ? 'kill-after-insert' : undefined,
       failInsertsUntil: failInsertsUntil(process.env.ARGUS_FAILPOINT),
@@ -119,10 +129,23 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
         unifiedMaxAgeMs: options.unifiedMaxAge,
         dlqMaxAgeMs: options.dlqMaxAge,
         duplicateWindowMs: options.duplicateWindow,
+        rawMaxBytes: options.rawMaxBytes,
+        unifiedMaxBytes: options.unifiedMaxBytes,
+        dlqMaxBytes: options.dlqMaxBytes,
       },
     });
     await hub.start();
     shutdown.add('stop hub', () => hub.stop());
+
+    const rawQuota = new RawQuota({
+      jsm: await jetstreamManager(nc),
+      js: jetstream(nc),
+      consumer: options.consumer,
+      logger,
+      onTrim: (instance, bytes) => metrics.rawTrimmed.inc({ instance }, bytes),
+    });
+    rawQuota.start();
+    shutdown.add('stop raw quota', () => rawQuota.stop());
 
     const storeProbe = new StoreProbe(store);
     await storeProbe.probe();
@@ -136,7 +159,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
         const next = await loadRegistry(registryFile);
         assertProducersAreNotInstances(tokens, next);
         // Progress buckets of instances the new registry adds.
-        await ensureAgentState(nc, next, options.replicas, logger);
+        await ensureAgentState(nc, next, options.replicas, logger, options.progressBucketMaxBytes);
         hub.replaceRegistry(next);
         logger.info(
           { registry: registryFile, instances: next.instances.size, clusters: next.clusters.size },
@@ -159,21 +182,24 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       });
     }
 
+    const readiness = () => {
+      const reasons: string[] = [];
+      const natsDown = natsNotReadyReason(nc);
+      if (natsDown !== undefined) reasons.push(natsDown);
+      else if (!hub.consuming) reasons.push('hub: not consuming (nats unavailable?)');
+      const storeDown = storeProbe.notReadyReason;
+      if (storeDown !== undefined) reasons.push(storeDown);
+      reasons.push(...hub.readiness());
+      return { ready: reasons.length === 0, reasons };
+    };
     const http = await startHealthServer({
       listen: parseListen(options.httpListen, '--http-listen'),
       tls,
+      requestTimeoutMs: options.httpRequestTimeout,
       registry: metrics.registry,
       logger,
-      readiness: () => {
-        const reasons: string[] = [];
-        const natsDown = natsNotReadyReason(nc);
-        if (natsDown !== undefined) reasons.push(natsDown);
-        else if (!hub.consuming) reasons.push('hub: not consuming (nats unavailable?)');
-        const storeDown = storeProbe.notReadyReason;
-        if (storeDown !== undefined) reasons.push(storeDown);
-        reasons.push(...hub.readiness());
-        return { ready: reasons.length === 0, reasons };
-      },
+      readiness,
+      serveMetrics: options.metricsListen === undefined,
       routes: [
         ingestRoute({
           js: jetstream(nc),
@@ -189,6 +215,17 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       ],
     });
     shutdown.add('close http', () => http.close());
+    if (options.metricsListen !== undefined) {
+      const metricsHttp = await startHealthServer({
+        listen: parseListen(options.metricsListen, '--metrics-listen'),
+        tls,
+        registry: metrics.registry,
+        logger,
+        readiness,
+        requestTimeoutMs: options.httpRequestTimeout,
+      });
+      shutdown.add('close metrics http', () => metricsHttp.close());
+    }
 
     const grpc = await startQueryServer({
       listen: grpcListen,

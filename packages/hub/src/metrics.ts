@@ -60,6 +60,17 @@ export class HubMetrics {
     help: 'Messages in CDEVENTS_RAW not yet delivered to the hub consumer',
     registers: [this.registry],
   });
+  readonly rawTrimmed = new Counter({
+    name: 'argus_hub_raw_trimmed_bytes_total',
+    help: 'Bytes of handled messages purged from a nearly full CDEVENTS_RAW, by the instance that held the most',
+    labelNames: ['instance'] as const,
+    registers: [this.registry],
+  });
+  readonly brokenParts = new Gauge({
+    name: 'argus_hub_store_broken_parts',
+    help: 'Parts ClickHouse detached as damaged (system.detached_parts), counted at start; their events are not queried',
+    registers: [this.registry],
+  });
   readonly ingestAccepted = new Counter({
     name: 'argus_hub_ingest_accepted_total',
     help: 'Events accepted by the HTTP ingest',

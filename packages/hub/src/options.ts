@@ -1,5 +1,12 @@
+import {
+  DEFAULT_DLQ_MAX_BYTES,
+  DEFAULT_PROGRESS_BUCKET_MAX_BYTES,
+  DEFAULT_RAW_MAX_BYTES,
+  DEFAULT_UNIFIED_MAX_BYTES,
+} from '@argus/bus';
 import { EVENT_TIME_OPTIONS } from '@argus/cdevents';
 import {
+  HTTP_REQUEST_TIMEOUT_MS,
   LISTENER_TLS_OPTIONS,
   LOG_LEVEL_OPTION,
   NATS_CLIENT_OPTIONS,
@@ -7,6 +14,7 @@ import {
 } from '@argus/runtime';
 import { DEFAULT_QUERY_LIMITS } from '@argus/store';
 import { DEFAULT_MAX_IN_FLIGHT_BYTES } from './pipeline/budget.js';
+import { DEFAULT_MAX_CLUSTERS_PER_INSTANCE } from './pipeline/cluster-cap.js';
 import { DEFAULT_STALL_AFTER_MS } from './pipeline/health.js';
 
 /** Every hub option: the CLI flag, its `ARGUS_*` env var and its help line come from here. */
@@ -37,6 +45,19 @@ export const HUB_OPTIONS = {
     description: 'HTTP listener: /healthz, /readyz, /metrics, POST /api/v1/events',
     default: '127.0.0.1:8080',
     placeholder: '<host:port>',
+  },
+  metricsListen: {
+    kind: 'string',
+    description:
+      'serve /metrics (and /healthz, /readyz) on this listener only, not beside the ingest (its labels name the ingest producers)',
+    placeholder: '<host:port>',
+  },
+  httpRequestTimeout: {
+    kind: 'duration',
+    description:
+      'longest an HTTP request (headers and body) may take before its connection is closed (slow senders hold a connection each)',
+    default: HTTP_REQUEST_TIMEOUT_MS,
+    min: 1000,
   },
   grpcListen: {
     kind: 'string',
@@ -119,6 +140,13 @@ export const HUB_OPTIONS = {
     default: DEFAULT_STALL_AFTER_MS,
     min: 1000,
   },
+  maxClustersPerInstance: {
+    kind: 'integer',
+    description:
+      'distinct clusters one instance may report; events for further clusters are dead-lettered too-many-clusters',
+    default: DEFAULT_MAX_CLUSTERS_PER_INSTANCE,
+    min: 1,
+  },
   dedupeCacheSize: {
     kind: 'integer',
     description: 'event identities remembered for de-duplication',
@@ -138,6 +166,31 @@ export const HUB_OPTIONS = {
     default: 30 * 86_400_000,
   },
   dlqMaxAge: { kind: 'duration', description: 'retention of CDEVENTS_DLQ', default: 30 * 86_400_000 },
+  rawMaxBytes: {
+    kind: 'integer',
+    description:
+      'storage limit of CDEVENTS_RAW: full, new messages are refused (publishers retry); above 80 % the hub purges handled messages of the instances holding the most',
+    default: DEFAULT_RAW_MAX_BYTES,
+    min: 1_048_576,
+  },
+  unifiedMaxBytes: {
+    kind: 'integer',
+    description: 'storage limit of CDEVENTS: full, the oldest events go',
+    default: DEFAULT_UNIFIED_MAX_BYTES,
+    min: 1_048_576,
+  },
+  dlqMaxBytes: {
+    kind: 'integer',
+    description: 'storage limit of CDEVENTS_DLQ: full, the oldest dead letters go',
+    default: DEFAULT_DLQ_MAX_BYTES,
+    min: 1_048_576,
+  },
+  progressBucketMaxBytes: {
+    kind: 'integer',
+    description: "storage limit of each agent's progress bucket: full, that agent's puts are refused",
+    default: DEFAULT_PROGRESS_BUCKET_MAX_BYTES,
+    min: 1_048_576,
+  },
   duplicateWindow: {
     kind: 'duration',
     description: 'JetStream duplicate window (>= 10m)',

@@ -1,6 +1,6 @@
 export { OptionsError } from './errors.js';
 export type { ExtraRoute, HealthServer, HealthServerOptions, Readiness } from './health.js';
-export { startHealthServer } from './health.js';
+export { HTTP_REQUEST_TIMEOUT_MS, startHealthServer } from './health.js';
 export { readBodyWithin } from './http-body.js';
 export type { ListenAddress, ListenerTls } from './listen.js';
 export { formatListen, isLoopback, listenFailure, loadListenerTls, parseListen } from './listen.js';

@@ -42,7 +42,7 @@ export {
   toClickHouseTime,
   toEventRow,
 } from './rows.js';
-export type { QueryLimits, StoreKind, StoreOptions } from './store.js';
+export type { DetachedPart, QueryLimits, StoreKind, StoreOptions } from './store.js';
 export {
   DEFAULT_DATABASE,
   DEFAULT_QUERY_LIMITS,

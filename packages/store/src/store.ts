@@ -129,6 +129,14 @@ export const EVENT_COLUMN_TYPES: Readonly<Record<(typeof EVENT_COLUMNS)[number],
 
 export type StoreKind = 'chdb' | 'server';
 
+/** A part ClickHouse detached; `broken` when it did so because the part was damaged. */
+export interface DetachedPart {
+  readonly table: string;
+  readonly name: string;
+  readonly reason: string;
+  readonly broken: boolean;
+}
+
 /**
  * The one door to ClickHouse. Embedded chdb and a server differ only in how the client connects:
  * the SQL, the migrations and the code path are the same.
@@ -308,6 +316,23 @@ export class Store {
       else if (type !== expected) problems.push(`column ${name} is ${type}, expected ${expected}`);
     }
     if (problems.length > 0) throw new SchemaMismatchError(table, problems);
+  }
+
+  /**
+   * Parts of this database ClickHouse has detached (`system.detached_parts`): a part it found damaged
+   * at start is moved to `detached/broken-on-start_…` (or `broken_…`, `unexpected_…`) and its rows
+   * silently vanish from every query (adversarial review 2, finding 12). An operator's own detach
+   * (reason empty, no such prefix) is listed too; `broken` tells them apart.
+   */
+  async detachedParts(): Promise<DetachedPart[]> {
+    const parts = await this.rows<{ table: string; name: string; reason: string }>(
+      "SELECT table, name, ifNull(reason, '') AS reason FROM system.detached_parts WHERE database = {db:String} ORDER BY table, name",
+      { db: this.database },
+    );
+    return parts.map((p) => ({
+      ...p,
+      broken: /^(broken|unexpected|noquorum|covered-by-broken)/.test(p.reason || p.name),
+    }));
   }
 
   /**

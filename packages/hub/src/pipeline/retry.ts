@@ -7,12 +7,24 @@ export interface RetryOptions {
   readonly onWait?: () => void;
   /** Retrying stops (and the last error is thrown) once this returns true. */
   readonly stopped: () => boolean;
+  /** Aborted when the hub stops: ends a wait at once (a 10 s backoff made every SIGTERM take 10 s, finding 27). */
+  readonly stopSignal?: AbortSignal;
   readonly initialDelayMs?: number;
   readonly maxDelayMs?: number;
   readonly onError?: (error: unknown) => void;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 /**
  * Retries `fn` with exponential backoff until it succeeds or the hub stops. The hub never drops a
@@ -31,7 +43,8 @@ export const retryUntilDone = async <T>(fn: () => Promise<T>, options: RetryOpti
       if (options.stopped()) throw err;
       options.logger.warn({ err, what: options.what, attempt, retryInMs: delay }, 'failed; retrying');
       options.onWait?.();
-      await sleep(delay);
+      await sleep(delay, options.stopSignal);
+      if (options.stopped()) throw err;
       delay = Math.min(delay * 2, maxDelay);
     }
   }
