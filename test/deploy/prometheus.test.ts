@@ -27,13 +27,15 @@ const RULES = parse(readFileSync(join(DIR, 'rules.yaml'), 'utf8')) as Groups;
 const docsOf = (file: string) =>
   parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((d) => d.toJS() as Record<string, never>);
 
-/** Metrics that Prometheus (up) or kube-state-metrics export, not Argus: named on purpose, nothing else. */
-const EXTERNAL = ['up', 'kube_deployment_status_replicas_available', 'kube_deployment_spec_replicas'];
+/** The one metric Prometheus itself makes (a target scraped or not): named on purpose, nothing else. */
+const EXTERNAL = ['up'];
 
 /** The metric names an expression reads: identifiers followed by a selector, a range or a comparison. */
 const metricsOf = (expr: string): string[] => {
   const withoutStrings = expr.replace(/"[^"]*"/g, '""');
-  return [...withoutStrings.matchAll(/\b(argus_[a-z0-9_]+|up|kube_[a-z0-9_]+)\b/g)].map((m) => m[1] ?? '');
+  return [
+    ...withoutStrings.matchAll(/\b(argus_[a-z0-9_]+|up|kube_[a-z0-9_]+|[a-z]+_[a-z0-9_]+_total)\b/g),
+  ].map((m) => m[1] ?? '');
 };
 
 /** Names of the samples an exposition offers: each metric, and a histogram's _bucket, _sum and _count. */
@@ -51,6 +53,7 @@ const work = mkdtempSync(join(tmpdir(), 'argus-prometheus-'));
 const started: ArgusProcess[] = [];
 let nats: NatsServer | undefined;
 const scraped = { hub: new Set<string>(), agent: new Set<string>() };
+const texts = { hub: '', agent: '' };
 
 beforeAll(async () => {
   nats = await NatsServer.start();
@@ -67,20 +70,21 @@ beforeAll(async () => {
     `127.0.0.1:${await freePort()}`,
   ]);
   started.push(hub);
-  const metricsOfProcess = async (port: number, proc: ArgusProcess, what: string) => {
+  /** /metrics once `done` holds for it (ready, say). */
+  const metricsOfProcess = async (port: number, proc: ArgusProcess, what: string, done: RegExp) => {
     let text = '';
     await waitFor(
       async () => {
         if (!proc.running) throw new Error(`${what} exited:\n${proc.output}`);
         const res = await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined);
         text = res?.ok === true ? await res.text() : '';
-        return text !== '';
+        return done.test(text);
       },
-      { what: `${what} /metrics`, timeoutMs: 60_000 },
+      { what: `${what} /metrics matching ${done}`, timeoutMs: 60_000 },
     );
-    return exposed(text);
+    return text;
   };
-  scraped.hub = await metricsOfProcess(hubPort, hub, 'the hub');
+  texts.hub = await metricsOfProcess(hubPort, hub, 'the hub', /^argus_hub_ready 1$/m);
   const agent = new ArgusProcess([
     'agent',
     '--instance',
@@ -95,7 +99,16 @@ beforeAll(async () => {
     `127.0.0.1:${agentPort}`,
   ]);
   started.push(agent);
-  scraped.agent = await metricsOfProcess(agentPort, agent, 'the agent');
+  texts.agent = await metricsOfProcess(agentPort, agent, 'the agent', /^argus_agent_ready 1$/m);
+  // The agent's heartbeat, as the hub reads it from KV at scrape time.
+  texts.hub = await metricsOfProcess(
+    hubPort,
+    hub,
+    'the hub',
+    /^argus_hub_agent_heartbeat_age_seconds\{instance="argo-metrics"\} \d/m,
+  );
+  scraped.hub = exposed(texts.hub);
+  scraped.agent = exposed(texts.agent);
 }, 120_000);
 
 afterAll(async () => {
@@ -119,6 +132,14 @@ describe('deploy/prometheus', () => {
         `${name} is on the ${name.startsWith('argus_hub_') ? 'hub' : 'agent'}'s /metrics`,
       ).toBe(true);
     }
+    // The readiness and heartbeat gauges carry values, not only their declaration.
+    expect(texts.hub).toMatch(/^argus_hub_ready 1$/m);
+    expect(texts.agent).toMatch(/^argus_agent_ready 1$/m);
+    const age = Number(
+      /^argus_hub_agent_heartbeat_age_seconds\{instance="argo-metrics"\} (\S+)$/m.exec(texts.hub)?.[1],
+    );
+    expect(age).toBeGreaterThanOrEqual(0);
+    expect(age).toBeLessThan(60);
     // The check itself can fail: a name no process exports is caught.
     expect(scraped.hub.has('argus_hub_no_such_metric_total')).toBe(false);
   });

@@ -20,9 +20,10 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
 import { ensureAgentState } from './agent-state.js';
+import { registerHeartbeatAge } from './heartbeat-metrics.js';
 import { Hub } from './hub.js';
 import { assertProducersAreNotInstances, ingestRoute, parseIngestTokens } from './ingest.js';
-import { HubMetrics } from './metrics.js';
+import { HUB_READY_METRIC, HubMetrics } from './metrics.js';
 import type { HubOptionsSpec } from './options.js';
 import { type QueryServer, startQueryServer } from './query/server.js';
 import { EMPTY_REGISTRY, loadRegistry } from './registry.js';
@@ -95,6 +96,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
     const { ingestMsgIdKey } = await ensureAgentState(nc, registry, options.replicas, logger);
 
     const metrics = new HubMetrics();
+    registerHeartbeatAge(metrics.registry, nc, logger);
     const timeRange = new TimeRange({ maxAgeMs: options.maxEventAge, maxLeadMs: options.maxEventLead });
     const hub = new Hub({
       nc,
@@ -163,6 +165,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       listen: parseListen(options.httpListen, '--http-listen'),
       tls,
       registry: metrics.registry,
+      readyMetric: HUB_READY_METRIC,
       logger,
       readiness: () => {
         const reasons: string[] = [];
