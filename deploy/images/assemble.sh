@@ -23,6 +23,7 @@ esac
 [ ! -e "$dest" ] || { say "error: $dest exists; give a new folder"; exit 1; }
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+command -v pnpm >/dev/null 2>&1 || { say "error: pnpm is not on PATH (deploy/scripts/setup.sh installs it)"; exit 1; }
 [ -f packages/cli/dist/bin.js ] || { say "error: packages/cli/dist/bin.js is missing: run npx tsc -b first"; exit 1; }
 mkdir -p "$dest/usr/local/bin"
 dest="$(cd "$dest" && pwd)"

@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import {
+  existsSync,
   lstatSync,
   mkdtempSync,
   readdirSync,
@@ -67,6 +68,9 @@ describe('image contents (deploy/images/assemble.sh)', () => {
   test('are self-contained: outside the repository, every link inside the folder; chdb only in the hub', () => {
     for (const root of Object.values(roots)) {
       expect(relative(REPO_ROOT, root).startsWith('..'), `${root} is outside the repository`).toBe(true);
+      // Node looks for packages in node_modules of every folder above: there must be none.
+      for (let dir = dirname(root); dir !== dirname(dir); dir = dirname(dir))
+        expect(existsSync(join(dir, 'node_modules')), `${dir}/node_modules`).toBe(false);
       for (const { path, target } of links(root))
         expect(relative(root, target).startsWith('..'), `${path} -> ${target}`).toBe(false);
       expect(lstatSync(join(root, 'usr/local/bin/argus')).isSymbolicLink()).toBe(true);
