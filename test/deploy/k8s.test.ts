@@ -128,6 +128,12 @@ const SECRETS = new Map(
 
 const PROGRAMS: Record<string, OptionsSpec> = { hub: HUB_OPTIONS, agent: AGENT_OPTIONS };
 
+/** The kustomize Component naming the images (deploy/k8s/images), and what deploy/scripts/images.sh builds. */
+const IMAGES_DIR = 'images';
+/** Each program's image: the hub's holds chdb, the agent's does not (deploy/images/<program>.Containerfile). */
+const IMAGE_OF: Record<string, string> = { hub: 'argus-hub', agent: 'argus-agent' };
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
 /** A container's options as `argus` would read them: flags from args, env from env (Secret values as placeholders). */
 const optionsOf = (container: Container, namespace: string, where = container.name) => {
   const [binary, program, ...rest] = container.command ?? [];
@@ -183,7 +189,10 @@ const CONTAINERS = ofKind<Deployment>('Deployment').flatMap(({ dir, object }) =>
 describe('deploy/k8s', () => {
   test('every file parses; each directory is a kustomization of all its manifests but the examples', () => {
     expect(LOADED.length).toBeGreaterThan(0);
-    const dirs = [...new Set(FILES.map((f) => f.split('/')[0] ?? ''))].filter((d) => !d.endsWith('.yaml'));
+    // images/ is the kustomize Component of the image names and tag, not an application.
+    const dirs = [...new Set(FILES.map((f) => f.split('/')[0] ?? ''))].filter(
+      (d) => !d.endsWith('.yaml') && d !== IMAGES_DIR,
+    );
     expect(dirs.sort()).toEqual(['agent', 'agent-api', 'agent-webhook', 'hub']);
     for (const dir of dirs) {
       const kustomization = parse(readFileSync(join(K8S, dir, 'kustomization.yaml'), 'utf8')) as {
@@ -200,7 +209,7 @@ describe('deploy/k8s', () => {
           l.dir === dir && l.object.kind !== 'Namespace' && !l.file.endsWith('argocd-account.example.yaml'),
       );
       for (const { object } of placed) {
-        if (object.kind === 'Kustomization') continue;
+        if (object.kind === 'Kustomization' || object.kind === 'Component') continue;
         expect(object.metadata.namespace, `${dir}: ${object.kind} ${object.metadata.name}`).toBe(
           kustomization.namespace,
         );
@@ -232,12 +241,53 @@ describe('deploy/k8s', () => {
     );
   });
 
+  test('every container runs the image of its program; names and tag come from the images Component only', () => {
+    const component = parse(readFileSync(join(K8S, IMAGES_DIR, 'kustomization.yaml'), 'utf8')) as {
+      kind: string;
+      images: { name: string; newName?: string; newTag: string }[];
+    };
+    expect(component.kind).toBe('Component');
+    // The tag is the version deploy/scripts/images.sh tags the images with.
+    expect(component.images).toEqual(Object.values(IMAGE_OF).map((name) => ({ name, newTag: VERSION })));
+    for (const program of Object.keys(IMAGE_OF))
+      expect(
+        readFileSync(join(ROOT, `deploy/images/${program}.Containerfile`), 'utf8'),
+        `deploy/images/${program}.Containerfile`,
+      ).toMatch(/^ENTRYPOINT \["argus"\]$/m);
+    for (const { dir, deployment, container } of CONTAINERS) {
+      expect(container.image, deployment.metadata.name).toBe(IMAGE_OF[container.command?.[1] ?? '']);
+      const kustomization = parse(readFileSync(join(K8S, dir, 'kustomization.yaml'), 'utf8')) as {
+        components?: string[];
+        images?: unknown;
+      };
+      expect(kustomization.components, dir).toEqual([`../${IMAGES_DIR}`]);
+      expect(kustomization.images, `${dir}: images only in ../${IMAGES_DIR}`).toBeUndefined();
+    }
+  });
+
+  test('the hub has a PodDisruptionBudget that keeps one replica through a drain', () => {
+    const [pdb] = ofKind<
+      K8sObject & { spec: { maxUnavailable?: number; selector: { matchLabels: Record<string, string> } } }
+    >('PodDisruptionBudget', 'hub');
+    const [hub] = ofKind<Deployment>('Deployment', 'hub');
+    expect(pdb?.object.spec.selector.matchLabels).toEqual(hub?.object.spec.selector.matchLabels);
+    expect(pdb?.object.spec.maxUnavailable).toBe(1);
+    expect(hub?.object.spec.replicas ?? 1).toBeGreaterThan(1);
+  });
+
   test('the required kinds are present', () => {
     const kinds = (dir: string) =>
       [
         ...new Set(LOADED.filter((l) => l.dir === dir && !isExample(l.file)).map((l) => l.object.kind)),
       ].sort();
-    expect(kinds('hub')).toEqual(['ConfigMap', 'Deployment', 'Kustomization', 'Namespace', 'Service']);
+    expect(kinds('hub')).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'Kustomization',
+      'Namespace',
+      'PodDisruptionBudget',
+      'Service',
+    ]);
     expect(kinds('agent')).toEqual([
       'Deployment',
       'Kustomization',

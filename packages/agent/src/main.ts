@@ -19,7 +19,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
 import { Agent } from './agent.js';
-import { AgentMetrics } from './metrics.js';
+import { AGENT_READY_METRIC, AgentMetrics } from './metrics.js';
 import type { AgentOptionsSpec } from './options.js';
 import { ArgoCdApiSource } from './sources/argocd-api.js';
 import { KubernetesSource } from './sources/kubernetes.js';
@@ -186,6 +186,7 @@ export const runAgent = async (
       listen: parseListen(options.listen, '--listen'),
       tls: await loadListenerTls(options),
       registry: metrics.registry,
+      readyMetric: AGENT_READY_METRIC,
       logger,
       readiness: () => {
         const reasons: string[] = [];

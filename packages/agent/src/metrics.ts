@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/** The agent's /readyz as a gauge (startHealthServer's readyMetric). */
+export const AGENT_READY_METRIC = 'argus_agent_ready';
+
 export class AgentMetrics {
   readonly registry = new Registry();
   readonly events = new Counter({

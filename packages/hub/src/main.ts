@@ -21,9 +21,10 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
 import { ensureAgentState } from './agent-state.js';
 import { reportDetachedParts } from './detached-parts.js';
+import { registerHeartbeatAge } from './heartbeat-metrics.js';
 import { Hub } from './hub.js';
 import { assertProducersAreNotInstances, ingestRoute, parseIngestTokens } from './ingest.js';
-import { HubMetrics } from './metrics.js';
+import { HUB_READY_METRIC, HubMetrics } from './metrics.js';
 import type { HubOptionsSpec } from './options.js';
 import { type QueryServer, startQueryServer } from './query/server.js';
 import { RawQuota } from './raw-quota.js';
@@ -104,6 +105,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
 
     const metrics = new HubMetrics();
     await reportDetachedParts(store, logger, metrics);
+    registerHeartbeatAge(metrics.registry, nc, logger);
     const timeRange = new TimeRange({ maxAgeMs: options.maxEventAge, maxLeadMs: options.maxEventLead });
     const hub = new Hub({
       nc,
@@ -197,6 +199,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       tls,
       requestTimeoutMs: options.httpRequestTimeout,
       registry: metrics.registry,
+      readyMetric: HUB_READY_METRIC,
       logger,
       readiness,
       serveMetrics: options.metricsListen === undefined,

@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/** The hub's /readyz as a gauge (startHealthServer's readyMetric). */
+export const HUB_READY_METRIC = 'argus_hub_ready';
+
 /** The hub's Prometheus metrics, on their own registry (so tests and several hubs never collide). */
 export class HubMetrics {
   readonly registry = new Registry();

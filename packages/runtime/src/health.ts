@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import { type ListenAddress, listenFailure } from './listen.js';
 
 export interface Readiness {
@@ -31,6 +31,8 @@ export interface HealthServerOptions {
   readonly logger: Logger;
   /** Further handlers (e.g. an ingest API) tried before the 404; return `true` when handled. */
   readonly routes?: readonly ExtraRoute[];
+  /** Also export /readyz on /metrics as a 1 (ready) / 0 gauge of this name, for alerts. */
+  readonly readyMetric?: string;
   /** Serve HTTPS with this PEM certificate (chain) and key. */
   readonly tls?: { readonly cert: string; readonly key: string } | undefined;
   /** @default HTTP_REQUEST_TIMEOUT_MS */
@@ -51,6 +53,17 @@ export interface HealthServer {
  */
 export const startHealthServer = async (options: HealthServerOptions): Promise<HealthServer> => {
   const logger = options.logger.child({ component: 'http' });
+  if (options.readyMetric !== undefined) {
+    const { readiness } = options;
+    new Gauge({
+      name: options.readyMetric,
+      help: '1 when /readyz answers 200, 0 when it answers 503 (its reasons are in the body)',
+      registers: [options.registry],
+      collect() {
+        this.set(readiness().ready ? 1 : 0);
+      },
+    });
+  }
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res).catch((err: unknown) => {
       logger.error({ err, url: req.url }, 'request handler failed');

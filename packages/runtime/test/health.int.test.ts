@@ -41,6 +41,26 @@ test('healthz, readyz and metrics over real HTTP', async () => {
   expect((await fetch(`${base}/nope`)).status).toBe(404);
 });
 
+test('readyMetric exports /readyz as a 0/1 gauge, read at each scrape', async () => {
+  let ready = false;
+  const metricsServer = await startHealthServer({
+    listen: parseListen('127.0.0.1:0'),
+    registry: new Registry(),
+    readyMetric: 'argus_test_ready',
+    logger,
+    readiness: () => ({ ready, reasons: ready ? [] : ['nats: reconnecting'] }),
+  });
+  try {
+    const metrics = () =>
+      fetch(`http://127.0.0.1:${metricsServer.address.port}/metrics`).then((r) => r.text());
+    expect(await metrics()).toMatch(/^argus_test_ready 0$/m);
+    ready = true;
+    expect(await metrics()).toMatch(/^argus_test_ready 1$/m);
+  } finally {
+    await metricsServer.close();
+  }
+});
+
 test('parseListen accepts host:port forms and refuses others', () => {
   expect(parseListen('127.0.0.1:8080')).toEqual({ host: '127.0.0.1', port: 8080, option: '--listen' });
   expect(parseListen(':9090', '--http-listen')).toEqual({

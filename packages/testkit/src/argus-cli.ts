@@ -69,6 +69,12 @@ export interface ArgusProcessOptions {
   readonly env?: Record<string, string> | undefined;
   /** Another TypeScript entry point of this repository to run from source instead of the CLI. */
   readonly script?: string | undefined;
+  /** An executable to run as is (e.g. the `argus` of an assembled image folder) instead of the source. */
+  readonly executable?: string | undefined;
+  /** The whole environment, instead of this process's plus `env`. */
+  readonly cleanEnv?: boolean | undefined;
+  /** @default the repository root */
+  readonly cwd?: string | undefined;
 }
 
 /** How much of the output (stdout and stderr, interleaved) an ArgusProcess keeps: the latest. */
@@ -82,9 +88,13 @@ export class ArgusProcess {
   #expectedExit = false;
 
   constructor(args: readonly string[], options: ArgusProcessOptions = {}) {
-    this.child = spawn(process.execPath, fromSource(options.script ?? ARGUS_BIN, args), {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...options.env },
+    const [file, argv] =
+      options.executable === undefined
+        ? [process.execPath, fromSource(options.script ?? ARGUS_BIN, args)]
+        : [options.executable, [...args]];
+    this.child = spawn(file, argv, {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: options.cleanEnv === true ? { ...options.env } : { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (chunk: Buffer) => {
