@@ -28,7 +28,7 @@ import {
   randomDatabase,
   waitFor,
 } from '@argus/testkit';
-import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -210,6 +210,26 @@ describe('deploy/nats/accounts.conf: consumer users', () => {
       'preview-reactor-changes',
     );
     expect(info.config.filter_subject).toBe('cdevents.unified.*.change.*');
+  });
+
+  test('a push durable aimed at the raw stream delivers nothing there: no user of the file may subscribe to cdevents subjects', async () => {
+    // Permissions see subjects, not request bodies: the server accepts a deliver subject of the
+    // consumer's choosing. With no subscriber there (no user may subscribe to cdevents.…), nothing moves.
+    const nc = await connectAs('preview-reactor', DEPLOY_NATS_PASSWORDS.NATS_PREVIEW_REACTOR_PASSWORD);
+    const hubJsm = await jetstreamManager(hubNc);
+    const rawBefore = (await hubJsm.streams.info(RAW_STREAM)).state.messages;
+    await (await jetstreamManager(nc)).consumers.add(UNIFIED_STREAM, {
+      durable_name: 'preview-reactor-environments',
+      deliver_subject: 'cdevents.raw.argo-us.service.deployed',
+      filter_subject: 'cdevents.unified.>',
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.All,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const info = await hubJsm.consumers.info(UNIFIED_STREAM, 'preview-reactor-environments');
+    expect(info.delivered.stream_seq).toBe(0);
+    expect((await hubJsm.streams.info(RAW_STREAM)).state.messages).toBe(rawBefore);
+    await hubJsm.consumers.delete(UNIFIED_STREAM, 'preview-reactor-environments');
   });
 
   test('account limits: consumers per stream are bounded by max_consumers, and max_streams covers the agents listed', async () => {
