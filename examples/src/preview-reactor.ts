@@ -4,28 +4,32 @@
  * controller would do. It changes nothing.
  *
  *   pnpm --filter @argus/examples preview-reactor --nats nats://127.0.0.1:4222
+ *
+ * With deploy/nats/accounts.conf: `--nats-user preview-reactor --nats-password ... --nats-inbox-prefix
+ * _INBOX_preview-reactor` (and `--nats-ca` for TLS), the same options as the hub and the agents.
  */
-import { parseArgs } from 'node:util';
-import { connectNats, subscribeUnified } from '@argus/bus';
+import { connectNats, natsSetup, subscribeUnified } from '@argus/bus';
 import { createLogger } from '@argus/runtime';
 import { jetstream } from '@nats-io/jetstream';
 import { previewAction } from './preview-plan.js';
+import { parseReactorOptions, reactorSpec } from './reactor-options.js';
 
 process.on('uncaughtException', (error) => {
   process.stderr.write(`preview-reactor: ${error.message}\n`);
   process.exit(1);
 });
 
-const { values } = parseArgs({
-  // `pnpm <script> -- --flag` hands the `--` on: skip it.
-  args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--')),
-  options: {
-    nats: { type: 'string', default: process.env.ARGUS_NATS ?? 'nats://127.0.0.1:4222' },
-    durable: { type: 'string', default: 'preview-reactor' },
+const PREVIEW_REACTOR_OPTIONS = reactorSpec({
+  durable: {
+    kind: 'string',
+    description: 'prefix of the two durable consumer names (-changes, -environments)',
+    default: 'preview-reactor',
+    env: false,
   },
-});
+} as const);
+const values = parseReactorOptions(PREVIEW_REACTOR_OPTIONS, process.argv.slice(2), process.env);
 const logger = createLogger({ service: 'preview-reactor', level: 'info' });
-const nc = await connectNats({ servers: values.nats, name: 'preview-reactor', logger });
+const nc = await connectNats(natsSetup(values, 'preview-reactor', logger));
 const js = jetstream(nc);
 const handler = (e: Parameters<typeof previewAction>[0]) => {
   const action = previewAction(e);

@@ -4,13 +4,16 @@
  * nothing: wiring it to `argocd app rollback` is a deliberate, separate step.
  *
  *   pnpm --filter @argus/examples rollback-reactor --nats nats://127.0.0.1:4222 --hub 127.0.0.1:50051
+ *
+ * With deploy/nats/accounts.conf: `--nats-user rollback-reactor --nats-password ... --nats-inbox-prefix
+ * _INBOX_rollback-reactor` (and `--nats-ca` for TLS), the same options as the hub and the agents.
  */
-import { parseArgs } from 'node:util';
-import { connectNats, subscribeUnified, type UnifiedEvent } from '@argus/bus';
+import { connectNats, natsSetup, subscribeUnified, type UnifiedEvent } from '@argus/bus';
 import { type GetServiceTimelineResponse, QueryServiceClient } from '@argus/query-api';
 import { createLogger } from '@argus/runtime';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { jetstream } from '@nats-io/jetstream';
+import { parseReactorOptions, reactorSpec } from './reactor-options.js';
 import { describePlan, planRollback } from './rollback-plan.js';
 
 process.on('uncaughtException', (error) => {
@@ -18,19 +21,20 @@ process.on('uncaughtException', (error) => {
   process.exit(1);
 });
 
-const { values } = parseArgs({
-  // `pnpm <script> -- --flag` hands the `--` on: skip it.
-  args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === '--')),
-  options: {
-    nats: { type: 'string', default: process.env.ARGUS_NATS ?? 'nats://127.0.0.1:4222' },
-    hub: { type: 'string', default: process.env.ARGUS_HUB ?? '127.0.0.1:50051' },
-    token: { type: 'string', default: process.env.ARGUS_TOKEN },
-    durable: { type: 'string', default: 'rollback-reactor' },
+const ROLLBACK_REACTOR_OPTIONS = reactorSpec({
+  hub: { kind: 'string', description: 'query API of the hub (host:port)', default: '127.0.0.1:50051' },
+  token: { kind: 'string', description: 'API token of the hub', placeholder: '<token>' },
+  durable: {
+    kind: 'string',
+    description: 'durable consumer name (its NATS user must be allowed it)',
+    default: 'rollback-reactor',
+    env: false,
   },
-});
+} as const);
+const values = parseReactorOptions(ROLLBACK_REACTOR_OPTIONS, process.argv.slice(2), process.env);
 
 const logger = createLogger({ service: 'rollback-reactor', level: 'info' });
-const nc = await connectNats({ servers: values.nats, name: 'rollback-reactor', logger });
+const nc = await connectNats(natsSetup(values, 'rollback-reactor', logger));
 const client = new QueryServiceClient(values.hub, credentials.createInsecure());
 const metadata = new Metadata();
 if (values.token !== undefined) metadata.set('authorization', `Bearer ${values.token}`);

@@ -7,7 +7,15 @@ import { type CDEvent, createEvent } from '@argus/cdevents';
 import { HUB_OPTIONS, type RunningHub, runHub } from '@argus/hub';
 import type { TimelineEntry } from '@argus/query-api';
 import { parseOptions } from '@argus/runtime';
-import { ArgusProcess, captureLogs, NatsServer, waitFor } from '@argus/testkit';
+import {
+  ArgusProcess,
+  captureLogs,
+  DEPLOY_NATS_ACCOUNTS,
+  DEPLOY_NATS_PASSWORDS,
+  DEPLOY_NATS_STORE_LIMITS,
+  NatsServer,
+  waitFor,
+} from '@argus/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { previewAction } from '../src/preview-plan.js';
@@ -123,19 +131,26 @@ describe('rollback plan', () => {
   });
 });
 
-describe('rollback reactor process against a real hub', () => {
+describe('rollback reactor process against a real hub, on the users of deploy/nats/accounts.conf', () => {
   let server: NatsServer;
   let running: RunningHub;
   let dataDir: string;
   let reactor: ArgusProcess | undefined;
 
   beforeAll(async () => {
-    server = await NatsServer.start();
+    server = await NatsServer.start({
+      config: DEPLOY_NATS_ACCOUNTS,
+      env: DEPLOY_NATS_PASSWORDS,
+      jetstreamLimits: DEPLOY_NATS_STORE_LIMITS,
+    });
     dataDir = mkdtempSync(join(tmpdir(), 'argus-examples-'));
     running = await runHub(
       parseOptions(HUB_OPTIONS, {
         flags: {
           nats: server.url,
+          natsUser: 'hub',
+          natsPassword: DEPLOY_NATS_PASSWORDS.NATS_HUB_PASSWORD,
+          natsInboxPrefix: '_INBOX_hub',
           dataDir,
           httpListen: '127.0.0.1:0',
           grpcListen: '127.0.0.1:0',
@@ -165,9 +180,20 @@ describe('rollback reactor process against a real hub', () => {
     await waitFor(() => running.hub.stats().stored === 3, { what: 'the deployments stored' });
 
     const script = fileURLToPath(new URL('../src/rollback-reactor.ts', import.meta.url));
-    reactor = new ArgusProcess(['--nats', server.url, '--hub', `127.0.0.1:${running.grpc.address.port}`], {
-      script,
-    });
+    // Its NATS user as the hub's and the agents' options take it: flags, and the password from ARGUS_*.
+    reactor = new ArgusProcess(
+      [
+        '--nats',
+        server.url,
+        '--nats-user',
+        'rollback-reactor',
+        '--nats-inbox-prefix',
+        '_INBOX_rollback-reactor',
+        '--hub',
+        `127.0.0.1:${running.grpc.address.port}`,
+      ],
+      { script, env: { ARGUS_NATS_PASSWORD: DEPLOY_NATS_PASSWORDS.NATS_ROLLBACK_REACTOR_PASSWORD } },
+    );
     let out = '';
     reactor.child.stdout?.on('data', (c: Buffer) => {
       out += c.toString();

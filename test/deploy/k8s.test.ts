@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_NODE_OPTIONS, AGENT_OPTIONS, WEBHOOK_PATH } from '@argus/agent';
 import { isToken } from '@argus/bus';
-import { buildRegistry, HUB_OPTIONS, RejectedMessage, tagEvent } from '@argus/hub';
+import { buildRegistry, HUB_OPTIONS, INGEST_PATH, RejectedMessage, tagEvent } from '@argus/hub';
 import { envName, flagName, type OptionsSpec, parseOptions, parseTokens } from '@argus/runtime';
 import { describe, expect, test } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
@@ -105,7 +105,10 @@ const yamlFiles = (dir: string): string[] =>
     return /\.ya?ml$/.test(entry.name) ? [path] : [];
   });
 
-const FILES = yamlFiles(K8S).map((path) => relative(K8S, path));
+/** Overlays (kustomize patches of the bases) are checked on their own, below: not whole objects. */
+const FILES = yamlFiles(K8S)
+  .map((path) => relative(K8S, path))
+  .filter((file) => !file.startsWith('overlays/'));
 const LOADED: Loaded[] = FILES.flatMap((file) =>
   parseAllDocuments(readFileSync(join(K8S, file), 'utf8')).map((doc) => {
     if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
@@ -509,5 +512,142 @@ describe('deploy/k8s', () => {
       expect(object.subjects).toEqual([{ kind: 'ServiceAccount', name: 'argus-agent', namespace: 'argocd' }]);
     }
     expect(ofKind('ServiceAccount').map(({ object }) => object.metadata.name)).toEqual(['argus-agent']);
+  });
+});
+
+interface Kustomization {
+  readonly namespace?: string;
+  readonly nameSuffix?: string;
+  readonly resources: string[];
+  readonly patches?: { readonly path: string }[];
+  readonly labels?: { readonly pairs: Record<string, string>; readonly includeSelectors?: boolean }[];
+}
+const kustomization = (dir: string): Kustomization =>
+  parse(readFileSync(join(K8S, dir, 'kustomization.yaml'), 'utf8')) as Kustomization;
+const OVERLAYS = readdirSync(join(K8S, 'overlays')).map((name) => `overlays/${name}`);
+
+/** kind/namespace/name of every object a kustomization creates (its bases' with its suffix and namespace). */
+const objectsOf = (dir: string): string[] => {
+  const k = kustomization(dir);
+  return k.resources.flatMap((resource) => {
+    const path = join(dir, resource);
+    const names = resource.endsWith('.yaml')
+      ? LOADED.filter((l) => l.file === path).map(
+          ({ object }) => `${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`,
+        )
+      : objectsOf(relative(K8S, join(K8S, path)));
+    return names
+      .filter((id) => !id.startsWith('Kustomization/'))
+      .map((id) => {
+        const [kind, namespace, name] = id.split('/');
+        const scoped = kind === 'Namespace' ? '' : (k.namespace ?? namespace);
+        return `${kind}/${scoped}/${name}${k.nameSuffix ?? ''}`;
+      });
+  });
+};
+
+describe('deploy/k8s: many clusters', () => {
+  test('overlays/cluster-b: a second agent whose names, pod labels and Secrets collide with nothing', () => {
+    expect(OVERLAYS).toEqual(['overlays/cluster-b']);
+    const all = ['hub', 'agent', 'agent-api', 'agent-webhook', ...OVERLAYS].flatMap(objectsOf);
+    const seen = new Set<string>();
+    const collisions = all.filter((id) => seen.size === seen.add(id).size);
+    expect(collisions).toEqual([]);
+    expect(all).toContain('Deployment/argocd/argus-agent-cluster-b');
+    expect(all).toContain('Deployment/argocd/argus-agent');
+    // Two Deployments in one namespace must not select each other's pods: the overlay adds a label
+    // to its selector.
+    const overlay = kustomization('overlays/cluster-b');
+    expect(overlay.labels?.[0]?.includeSelectors).toBe(true);
+    const [base] = ofKind<Deployment>('Deployment', 'agent');
+    for (const [key, value] of Object.entries(overlay.labels?.[0]?.pairs ?? {}))
+      expect(base?.object.spec.selector.matchLabels[key], key).not.toBe(value);
+  });
+
+  test("overlays/cluster-b: the patched agent's options parse, over TLS, with a Secret of its own, and the registry lists it", () => {
+    const dir = 'overlays/cluster-b';
+    const read = (file: string) =>
+      parseAllDocuments(readFileSync(join(K8S, dir, file), 'utf8')).map((d) => d.toJS() as K8sObject);
+    const [patch] = read(kustomization(dir).patches?.[0]?.path ?? '') as Deployment[];
+    const container = patch?.spec.template.spec.containers[0];
+    if (container === undefined) throw new Error('the patch has no container');
+    const secrets = read('secret.example.yaml') as (K8sObject & { stringData: Record<string, string> })[];
+    for (const secret of secrets)
+      SECRETS.set(`${secret.metadata.namespace}/${secret.metadata.name}`, secret.stringData);
+    const { parsed } = optionsOf({ ...container, command: ['argus', 'agent'] }, 'argocd', 'cluster-b agent');
+    expect(parsed.instance).toBe('argo-b');
+    expect(parsed.natsUser).toBe('argo-b');
+    expect(String(parsed.nats)).toMatch(/^tls:\/\//);
+    // The CA file is on the Secret volume the patch adds.
+    const mount = container.volumeMounts?.find((m) => String(parsed.natsCa).startsWith(`${m.mountPath}/`));
+    const volume = patch?.spec.template.spec.volumes?.find((v) => v.name === mount?.name);
+    const ca = secrets.find((s) => s.metadata.name === volume?.secret?.secretName);
+    expect(Object.keys(ca?.stringData ?? {})).toContain(String(parsed.natsCa).split('/').pop());
+    // Its NATS Secret is not the base agent's.
+    const refs = (c: Container) =>
+      new Set((c.env ?? []).map((e) => e.valueFrom?.secretKeyRef?.name).filter(Boolean));
+    const [base] = ofKind<Deployment>('Deployment', 'agent');
+    const baseRefs = refs(base?.object.spec.template.spec.containers[0] as Container);
+    for (const name of refs(container)) expect(baseRefs.has(name), String(name)).toBe(false);
+    const [cm] = ofKind<K8sObject & { data: Record<string, string> }>('ConfigMap', 'hub');
+    const registry = buildRegistry(parse(cm?.object.data['registry.yaml'] ?? ''));
+    expect(registry.instances.get('argo-b')?.architecture).toBe(parsed.architecture);
+    expect(tagEvent(registry, 'argo-b', 'cluster-b', '/argocd/cluster-b/podinfo/podinfo')).not.toBeInstanceOf(
+      RejectedMessage,
+    );
+  });
+
+  test("the Ingress and Gateway API examples route to the hub Service's ports: gRPC as gRPC, the ingest as HTTP", () => {
+    const [service] = ofKind<Service>('Service', 'hub');
+    const ports = service?.object.spec.ports ?? [];
+    const byName = (name: string) => ports.find((p) => p.name === name);
+    const ingresses = ofKind<
+      K8sObject & {
+        metadata: Metadata & { annotations?: Record<string, string> };
+        spec: {
+          rules: {
+            http: {
+              paths: { path: string; backend: { service: { name: string; port: { name: string } } } }[];
+            };
+          }[];
+        };
+      }
+    >('Ingress', 'hub');
+    expect(ingresses.map((i) => i.object.metadata.name).sort()).toEqual(['argus-hub-grpc', 'argus-hub-http']);
+    for (const { object } of ingresses) {
+      for (const { path, backend } of object.spec.rules.flatMap((r) => r.http.paths)) {
+        expect(backend.service.name).toBe(service?.object.metadata.name);
+        const port = byName(backend.service.port.name);
+        expect(port, backend.service.port.name).toBeDefined();
+        if (port?.name === 'grpc')
+          expect(object.metadata.annotations?.['nginx.ingress.kubernetes.io/backend-protocol']).toBe('GRPC');
+        else expect(path).toBe(INGEST_PATH);
+      }
+      if (object.metadata.name === 'argus-hub-http')
+        expect(object.metadata.annotations?.['nginx.ingress.kubernetes.io/proxy-body-size']).toBe(
+          `${HUB_OPTIONS.maxBatchBytes.default / 1_048_576}m`,
+        );
+    }
+    expect(byName('grpc')).toMatchObject({ appProtocol: 'grpc' });
+    const proto = readFileSync(join(ROOT, 'proto/argus/v1/query.proto'), 'utf8');
+    const grpcService = `${/^package ([\w.]+);/m.exec(proto)?.[1]}.${/^service (\w+)/m.exec(proto)?.[1]}`;
+    type Route = K8sObject & {
+      spec: {
+        rules: { matches: Record<string, unknown>[]; backendRefs: { name: string; port: number }[] }[];
+      };
+    };
+    const [grpcRoute] = ofKind<Route>('GRPCRoute', 'hub');
+    const [httpRoute] = ofKind<Route>('HTTPRoute', 'hub');
+    expect(grpcRoute?.object.spec.rules[0]?.matches[0]).toEqual({ method: { service: grpcService } });
+    expect(grpcRoute?.object.spec.rules[0]?.backendRefs).toEqual([
+      { name: 'argus-hub', port: byName('grpc')?.port },
+    ]);
+    expect(httpRoute?.object.spec.rules[0]?.matches[0]).toEqual({
+      path: { type: 'Exact', value: INGEST_PATH },
+      method: 'POST',
+    });
+    expect(httpRoute?.object.spec.rules[0]?.backendRefs).toEqual([
+      { name: 'argus-hub', port: byName('http')?.port },
+    ]);
   });
 });

@@ -9,7 +9,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AGENT_OPTIONS, type AppProgress, ProgressStore, runAgent, WEBHOOK_PATH } from '@argus/agent';
 import { buildScenario, runScenario, simulatorFor, startKubeApi } from '@argus/argocd-sim';
 import {
@@ -34,10 +33,14 @@ import { createEvent, deterministicId, natsMessageId, toHttpBinary } from '@argu
 import { buildRegistry, ensureAgentState, HUB_OPTIONS, runHub } from '@argus/hub';
 import { parseOptions } from '@argus/runtime';
 import {
+  DEPLOY_NATS_ACCOUNTS as ACCOUNTS,
   captureLogs,
   clickHouseTarget,
   freePorts,
+  DEPLOY_NATS_DIR as NATS_DIR,
   NatsServer,
+  DEPLOY_NATS_STORE_LIMITS as NODE_STORE_LIMITS,
+  DEPLOY_NATS_PASSWORDS as PASSWORDS,
   randomDatabase,
   waitFor,
 } from '@argus/testkit';
@@ -46,14 +49,6 @@ import { Kvm } from '@nats-io/kv';
 import { type NatsConnection, headers as natsHeaders } from '@nats-io/nats-core';
 import { afterEach, describe, expect, test } from 'vitest';
 import { stringify as stringifyYaml } from 'yaml';
-
-const NATS_DIR = fileURLToPath(new URL('../../deploy/nats/', import.meta.url));
-const ACCOUNTS = readFileSync(join(NATS_DIR, 'accounts.conf'), 'utf8');
-const PASSWORDS = {
-  NATS_HUB_PASSWORD: 'hub-secret',
-  NATS_ARGO_EU_PASSWORD: 'eu-secret',
-  NATS_ARGO_US_PASSWORD: 'us-secret',
-} as const;
 
 const logs = captureLogs({ level: 'warn' });
 const cleanups: (() => Promise<unknown> | undefined)[] = [];
@@ -170,7 +165,11 @@ const rollupHeader = () => {
 
 /** One node on deploy/nats/accounts.conf with the streams and the agents' buckets made by the hub's code. */
 const startOneNode = async (options: { hubSetup?: boolean } = {}) => {
-  const server = await NatsServer.start({ config: ACCOUNTS, env: PASSWORDS });
+  const server = await NatsServer.start({
+    config: ACCOUNTS,
+    env: PASSWORDS,
+    jetstreamLimits: NODE_STORE_LIMITS,
+  });
   cleanups.push(() => server.stop());
   const hub = await connectAs(server.url, 'hub', PASSWORDS.NATS_HUB_PASSWORD);
   if (options.hubSetup !== false) {
@@ -371,6 +370,7 @@ describe('deploy/nats/accounts.conf on one node', () => {
     const server = await NatsServer.start({
       config: ACCOUNTS.replace('users: [', 'users: [\n      { user: earlier, password: earlier }'),
       env: PASSWORDS,
+      jetstreamLimits: NODE_STORE_LIMITS,
     });
     cleanups.push(() => server.stop());
     const hub = await connectAs(server.url, 'hub', PASSWORDS.NATS_HUB_PASSWORD);
@@ -412,7 +412,11 @@ describe('deploy/nats/accounts.conf after the migration rights are deleted', () 
       .replace('users: [', 'users: [\n      { user: earlier, password: earlier }');
     // Four lines in each of the two agent blocks, and one user added.
     expect(trimmed.split('\n').length).toBe(ACCOUNTS.split('\n').length - 8 + 1);
-    const server = await NatsServer.start({ config: trimmed, env: PASSWORDS });
+    const server = await NatsServer.start({
+      config: trimmed,
+      env: PASSWORDS,
+      jetstreamLimits: NODE_STORE_LIMITS,
+    });
     cleanups.push(() => server.stop());
     const hub = await connectAs(server.url, 'hub', PASSWORDS.NATS_HUB_PASSWORD);
     await ensureAgentState(hub, buildRegistry(REGISTRY), 1, logs.logger);

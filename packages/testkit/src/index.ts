@@ -4,6 +4,12 @@ export type { TestCertificates } from './certificates.js';
 export { makeTestCertificates } from './certificates.js';
 export type { ClickHouseTarget, TestClickHouse } from './clickhouse.js';
 export { clickHouseTarget, createTestClickHouse, randomDatabase } from './clickhouse.js';
+export {
+  DEPLOY_NATS_ACCOUNTS,
+  DEPLOY_NATS_DIR,
+  DEPLOY_NATS_PASSWORDS,
+  DEPLOY_NATS_STORE_LIMITS,
+} from './deploy-nats.js';
 export { NatsServerNotFoundError, NatsServerStartError, WaitForTimeoutError } from './errors.js';
 export type { LogCapture, LogLine } from './logs.js';
 export { captureLogs } from './logs.js';

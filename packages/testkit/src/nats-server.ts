@@ -17,6 +17,12 @@ export interface NatsServerOptions {
   readonly storeDir?: string;
   /** Keep the store directory after stop(). @default false */
   readonly keepStore?: boolean;
+  /**
+   * JetStream store limits of the server. Account limits (`jetstream { max_file }` in an account) are
+   * reserved from these at start, so a config with larger ones needs a larger store here.
+   * @default { maxMem: '256MB', maxFile: '4GB' }
+   */
+  readonly jetstreamLimits?: { readonly maxMem: string; readonly maxFile: string };
   /** Extra configuration text appended to the generated config (accounts, cluster, tls...). */
   readonly config?: string;
   readonly args?: readonly string[];
@@ -119,9 +125,10 @@ export class NatsServer {
       `http: 127.0.0.1:${this.monitorPort}`,
       `server_name: ${this.#options.serverName ?? `argus-test-${this.port}`}`,
     ];
+    const limits = this.#options.jetstreamLimits ?? { maxMem: '256MB', maxFile: '4GB' };
     if (js)
       lines.push(
-        `jetstream { store_dir: ${JSON.stringify(join(this.storeDir, 'js'))}, max_mem: 256MB, max_file: 4GB }`,
+        `jetstream { store_dir: ${JSON.stringify(join(this.storeDir, 'js'))}, max_mem: ${limits.maxMem}, max_file: ${limits.maxFile} }`,
       );
     if (this.#options.config !== undefined) lines.push(this.#options.config);
     writeFileSync(this.configFile, `${lines.join('\n')}\n`);
