@@ -94,6 +94,7 @@ export interface Event {
     | undefined;
   /** The instance that published it (from its NATS subject or ingest token, never the payload). */
   instance: string;
+  /** Empty for events without a cluster (CI, tests); filters and the CLI call them `unassigned`. */
   cluster: string;
   environment: string;
   chainId: string;
@@ -113,6 +114,10 @@ export interface Event_LabelsEntry {
 
 /** Every set field must match; an empty field matches everything. */
 export interface EventFilter {
+  /**
+   * The cluster's exact name; `unassigned` selects events without a cluster (the unified stream's
+   * subject token for them).
+   */
   cluster: string;
   instance: string;
   environment: string;
