@@ -57,6 +57,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/instances.js')).statsCommand,
   },
   {
+    name: 'dlq',
+    summary:
+      'dead letters: list them with their reason, show one with its original bytes, replay it after a fix',
+    load: async () => (await import('./commands/dlq.js')).dlqCommand,
+  },
+  {
     name: 'send',
     summary: "publish a CDEvent through the hub's HTTP ingest (for CI pipelines): from a file or from flags",
     load: async () => (await import('./commands/send.js')).sendCommand,
