@@ -136,8 +136,13 @@ const follow = (
     });
     stream.on('error', (error: ServiceError) =>
       done(() => {
-        if (stopped || error.code === status.CANCELLED) resolve({ stopped: true });
-        else if (error.code === status.UNAVAILABLE || error.code === status.INTERNAL)
+        // CANCELLED that we did not ask for is the hub going away (its forced shutdown cuts streams).
+        if (stopped) resolve({ stopped: true });
+        else if (
+          error.code === status.UNAVAILABLE ||
+          error.code === status.INTERNAL ||
+          error.code === status.CANCELLED
+        )
           resolve({ stopped: false, why: describeServiceError(error, hub) });
         else reject(error);
       }),
