@@ -31,6 +31,11 @@ export const HEADERS = {
    * first bytes were kept; the original's size in bytes (the whole is in CDEVENTS_RAW while retained).
    */
   originalBytes: 'Argus-Original-Bytes',
+  /**
+   * Replays: the CDEVENTS_DLQ sequence a raw message replays (`argus dlq replay`); a replay refused
+   * again keeps it, so its new dead letter says which one it came from.
+   */
+  replayOf: 'Argus-Replay-Of',
   /** Dead letters: names of original headers that cannot be published again (JSON array), when any. */
   droppedHeaders: 'Argus-Dropped-Headers',
 } as const;

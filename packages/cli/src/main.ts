@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { OptionsError } from '@argus/runtime';
 import { type Command, type CommandIO, EXIT_OK, EXIT_USAGE, formatHelp, UsageError } from './command.js';
+import { didYouMean } from './suggest.js';
 import { VERSION } from './version.js';
 
 /**
@@ -56,6 +57,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/instances.js')).statsCommand,
   },
   {
+    name: 'dlq',
+    summary:
+      'dead letters: list them with their reason, show one with its original bytes, replay it after a fix',
+    load: async () => (await import('./commands/dlq.js')).dlqCommand,
+  },
+  {
     name: 'send',
     summary: "publish a CDEvent through the hub's HTTP ingest (for CI pipelines): from a file or from flags",
     load: async () => (await import('./commands/send.js')).sendCommand,
@@ -90,6 +97,17 @@ const overview = (): string => {
   ].join('\n');
 };
 
+/** The hint under a usage error: where the whole help is, not the help itself. */
+const usageHint = (command: Command): string => `Run "argus ${command.name} --help" for its options.`;
+
+/** A usage error as one line: node's unknown-option text is long, and a near flag is the useful part. */
+const usageMessage = (error: Error, command: Command): string => {
+  const unknown = /^Unknown option '(-{1,2}[^']+)'/.exec(error.message);
+  if (unknown === null || unknown[1] === undefined) return error.message;
+  const flags = Object.keys(command.options).map((name) => `--${name}`);
+  return `unknown option ${unknown[1]}${didYouMean(unknown[1], flags)}`;
+};
+
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export const main = async (argv: readonly string[], io: CommandIO): Promise<number> => {
   const [name, ...rest] = argv;
@@ -108,7 +126,10 @@ export const main = async (argv: readonly string[], io: CommandIO): Promise<numb
   }
   const entry = find(name);
   if (entry === undefined) {
-    io.stderr(`argus: unknown command "${name}"\n\n${overview()}`);
+    const names = COMMANDS.map((c) => c.name);
+    io.stderr(
+      `argus: unknown command "${name}"${didYouMean(name, names)}\nRun "argus --help" for the commands.\n`,
+    );
     return EXIT_USAGE;
   }
   const command = await entry.load();
@@ -130,7 +151,7 @@ export const main = async (argv: readonly string[], io: CommandIO): Promise<numb
       error instanceof OptionsError ||
       (error instanceof TypeError && 'code' in error)
     ) {
-      io.stderr(`argus ${command.name}: ${error.message}\n\n${formatHelp(command)}`);
+      io.stderr(`argus ${command.name}: ${usageMessage(error, command)}\n${usageHint(command)}\n`);
       return EXIT_USAGE;
     }
     throw error;

@@ -68,13 +68,21 @@ describe('argus CLI', () => {
     const { code, err } = await run(['frobnicate']);
     expect(code).toBe(EXIT_USAGE);
     expect(err).toContain('unknown command "frobnicate"');
+    expect((await run(['qurey'])).err).toBe(
+      'argus: unknown command "qurey"; did you mean "query"?\nRun "argus --help" for the commands.\n',
+    );
   });
 
-  test('an unknown flag prints the command usage and exits 2', async () => {
+  test('an unknown flag prints one line and where the help is, and exits 2', async () => {
     const { code, err } = await run(['validate', '--bogus', 'x.json']);
     expect(code).toBe(EXIT_USAGE);
-    expect(err).toContain('--bogus');
-    expect(err).toContain('Usage: argus validate');
+    expect(err).toBe(
+      'argus validate: unknown option --bogus\nRun "argus validate --help" for its options.\n',
+    );
+    const near = await run(['validate', '--max-byte', '10', 'x.json']);
+    expect(near.err.split('\n')[0]).toBe(
+      'argus validate: unknown option --max-byte; did you mean "--max-bytes"?',
+    );
   });
 
   test('command --help and help <command> print the same help', async () => {

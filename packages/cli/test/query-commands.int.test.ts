@@ -22,7 +22,7 @@ let ingest: string;
  * the hub runs in this process, so a blocking spawnSync would stop it from answering.
  */
 const argus = (args: string[], options: { input?: string; env?: Record<string, string> } = {}) =>
-  runArgus(args, { ...options, env: { ARGUS_HUB: hub, ARGUS_TOKEN: API_TOKEN, ...options.env } });
+  runArgus(args, { ...options, env: { ARGUS_HUB: hub, ARGUS_QUERY_TOKEN: API_TOKEN, ...options.env } });
 
 const jsonLines = (text: string): Record<string, unknown>[] =>
   text
@@ -185,7 +185,7 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
 
     const instances = await argus(['instances']);
     expect(instances.code).toBe(0);
-    expect(instances.stdout).toMatch(/argo-eu\s+distributed\s+kubernetes\s+prod-eu/);
+    expect(instances.stdout).toMatch(/argo-eu\s+live\s+distributed\s+kubernetes\s+prod-eu/);
     expect(instances.stdout).toMatch(/\nci\s/);
 
     const stats = jsonLines((await argus(['stats', '--output', 'json'])).stdout)[0];
@@ -193,7 +193,7 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
   });
 
   test('refusals print the status and message, never a stack trace', async () => {
-    const noToken = await argus(['query'], { env: { ARGUS_TOKEN: '' } });
+    const noToken = await argus(['query'], { env: { ARGUS_QUERY_TOKEN: '' } });
     expect(noToken.code).toBe(1);
     expect(noToken.stderr).toContain('UNAUTHENTICATED: missing bearer token');
     expect(noToken.stderr).not.toMatch(/\n\s+at /);
@@ -216,7 +216,7 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
 
   test('tail follows new events, stops after --count, and ends cleanly on SIGINT', async () => {
     const tail = new ArgusProcess(['tail', '--output', 'json', '--type', 'incident', '--count', '1'], {
-      env: { ARGUS_HUB: hub, ARGUS_TOKEN: API_TOKEN },
+      env: { ARGUS_HUB: hub, ARGUS_QUERY_TOKEN: API_TOKEN },
     });
     let out = '';
     tail.child.stdout?.on('data', (c: Buffer) => {
@@ -272,6 +272,96 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
       what: 'the tail consumer to go',
       timeoutMs: 10_000,
     });
+  });
+
+  test('query and ingest tokens are apart: send never takes the query token; ARGUS_TOKEN is deprecated', async () => {
+    // The query token is in the environment (the helper sets ARGUS_QUERY_TOKEN): send still uses its own.
+    const sent = await argus(
+      [
+        'send',
+        '--ingest',
+        ingest,
+        '--type',
+        'build.finished',
+        '--source',
+        '/ci/tokens',
+        '--subject-id',
+        'b-1',
+      ],
+      { env: { ARGUS_INGEST_TOKEN: CI_TOKEN, ARGUS_TOKEN: API_TOKEN } },
+    );
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+    const old = await argus(['stats'], { env: { ARGUS_QUERY_TOKEN: '', ARGUS_TOKEN: API_TOKEN } });
+    expect(old.code).toBe(0);
+    expect(old.stderr).toContain('ARGUS_TOKEN is deprecated: set ARGUS_QUERY_TOKEN');
+  });
+
+  test('--hub takes http:// URLs; an event without a cluster is "unassigned" in the table and the filter', async () => {
+    const port = hub.split(':')[1];
+    const viaUrl = await argus(['query', '--hub', `http://127.0.0.1:${port}`, '--since', '2h']);
+    expect(viaUrl.code).toBe(0);
+    // Every event here came through the HTTP ingest: no cluster.
+    const rows = viaUrl.stdout.trim().split('\n').slice(1);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row.split(/\s+/)[1]).toBe('unassigned');
+    const filtered = await argus(['query', '--cluster', 'unassigned', '--since', '2h', '--output', 'json']);
+    expect(jsonLines(filtered.stdout).length).toBe(rows.length);
+    const other = await argus(['query', '--cluster', 'prod-eu', '--since', '2h', '--output', 'json']);
+    expect(other.stdout).toBe('');
+    const path = await argus(['query', '--hub', `https://127.0.0.1:${port}/api`]);
+    expect(path.code).toBe(2);
+    expect(path.stderr).toContain('--hub takes host, host:port, http://host[:port] or https://host[:port]');
+  });
+
+  test('usage errors are one line and a hint: unknown types and flags get a did-you-mean, strays are refused', async () => {
+    const type = await argus(['query', '--type', 'service.deplyed']);
+    expect(type.code).toBe(2);
+    expect(type.stderr).toBe(
+      'argus query: --type "service.deplyed" is not a CDEvents type; did you mean "service.deployed"?\nRun "argus query --help" for its options.\n',
+    );
+    const subject = await argus(['tail', '--type', 'incidnet']);
+    expect(subject.code).toBe(2);
+    expect(subject.stderr).toContain('did you mean "incident"?');
+    const flag = await argus(['query', '--clustr', 'prod-eu']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr.split('\n')[0]).toBe(
+      'argus query: unknown option --clustr; did you mean "--cluster"?',
+    );
+    const stray = await argus(['query', 'prod-eu']);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain('takes no arguments, got "prod-eu"');
+    expect(stray.stderr.trim().split('\n')).toHaveLength(2);
+    const since = await argus(['tail', '--since', '10m']);
+    expect(since.code).toBe(2);
+    expect(since.stderr).toContain('--replay-from');
+  });
+
+  test('instances marks an agent whose heartbeat is stale', async () => {
+    await writeHeartbeat(await openAgentsBucket(running.nc), {
+      instance: 'argo-gone',
+      architecture: 'distributed',
+      source: 'kubernetes',
+      version: '0.1.0',
+      clusters: ['prod-us'],
+      apps: 1,
+      startedAt: HOUR_AGO.toISOString(),
+      lastSeen: new Date(Date.now() - 5 * 60_000).toISOString(),
+      spoolDepth: 0,
+    });
+    const table = await argus(['instances']);
+    expect(table.stdout).toMatch(/argo-gone\s+stale\s/);
+    expect(table.stdout).toMatch(/argo-eu\s+live\s/);
+    const json = jsonLines((await argus(['instances', '--output', 'json', '--stale-after', '10m'])).stdout);
+    expect(json.find((i) => i.instance === 'argo-gone')?.state).toBe('live');
+  });
+
+  test('tail without a hub says so on stderr, retries, and exits 1, never 0 in silence', async () => {
+    const tail = await argus(['tail', '--hub', '127.0.0.1:1', '--reconnect-for', '2s']);
+    expect(tail.code).toBe(1);
+    expect(tail.stderr).toContain('UNAVAILABLE: cannot reach the hub at 127.0.0.1:1');
+    expect(tail.stderr).toContain('reconnecting in 500 ms');
+    expect(tail.stderr).toMatch(/gave up after \d+ s/);
   });
 
   test('ids and subjects with terminal controls print inert in tables and JSON', async () => {

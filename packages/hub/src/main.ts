@@ -79,6 +79,9 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
     const apiTokens = new TokenVerifier(
       parseTokens(await tokenEntries(options.apiTokens, options.apiTokensFile), 'API'),
     );
+    const adminTokens = new TokenVerifier(
+      parseTokens(await tokenEntries(options.adminTokens, options.adminTokensFile), 'admin'),
+    );
     const grpcListen = parseListen(options.grpcListen, '--grpc-listen');
     const tls = await loadListenerTls(options);
 
@@ -237,6 +240,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       nc,
       logger,
       tokens: apiTokens,
+      adminTokens,
       stats: () => hub.stats(),
       consumerName: options.consumer,
     });

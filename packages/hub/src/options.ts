@@ -75,6 +75,16 @@ export const HUB_OPTIONS = {
     description: 'file of name=token lines for the query API',
     placeholder: '<file>',
   },
+  adminTokens: {
+    kind: 'list',
+    description: 'query API tokens that may also replay dead letters (argus dlq replay), as name=token',
+    placeholder: '<n=t,...>',
+  },
+  adminTokensFile: {
+    kind: 'string',
+    description: 'file of name=token lines for admin tokens',
+    placeholder: '<file>',
+  },
   ...LISTENER_TLS_OPTIONS,
   ingestTokens: {
     kind: 'list',

@@ -68,6 +68,9 @@ describe('generated query API', () => {
       'getDoraMetrics',
       'listInstances',
       'getStats',
+      'listDeadLetters',
+      'getDeadLetter',
+      'replayDeadLetter',
     ]);
     const event = Event.fromPartial({ id: 'a', type: 't', labels: { env: 'prod' }, timestamp: new Date(0) });
     expect(Event.decode(Event.encode(event).finish())).toEqual(event);

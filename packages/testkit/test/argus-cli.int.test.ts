@@ -23,7 +23,7 @@ describe('runArgus', () => {
 
   test('env reaches the command', async () => {
     const unreachable = await runArgus(['stats', '--timeout', '2s'], {
-      env: { ARGUS_HUB: '127.0.0.1:1', ARGUS_TOKEN: 'x' },
+      env: { ARGUS_HUB: '127.0.0.1:1', ARGUS_QUERY_TOKEN: 'x' },
     });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toContain('cannot reach the hub at 127.0.0.1:1');

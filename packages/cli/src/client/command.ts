@@ -1,5 +1,5 @@
 import type { OptionsSpec, ParsedOptions } from '@argus/runtime';
-import { type Command, type CommandIO, EXIT_FAILURE } from '../command.js';
+import { type Command, type CommandIO, EXIT_FAILURE, UsageError } from '../command.js';
 import { specCommand } from '../options.js';
 import {
   type ClientOptions,
@@ -19,6 +19,8 @@ export const clientCommand = <S extends OptionsSpec>(definition: {
   usage: string;
   spec: S;
   examples: readonly string[];
+  /** The command reads positional arguments itself; without this, any is refused. */
+  takesArguments?: true;
   run: (
     options: ParsedOptions<S> & ClientOptions,
     connection: Connection,
@@ -28,7 +30,11 @@ export const clientCommand = <S extends OptionsSpec>(definition: {
 }): Command =>
   specCommand(definition, async (parsed, positionals, io) => {
     const options = parsed as ParsedOptions<S> & ClientOptions;
-    const connection = connect(options);
+    if (definition.takesArguments !== true && positionals.length > 0)
+      throw new UsageError(
+        `takes no arguments, got ${positionals.map((p) => JSON.stringify(p)).join(' ')} (a flag without its -- ?)`,
+      );
+    const connection = connect(options, io);
     try {
       return await definition.run(options, connection, io, positionals);
     } catch (error) {

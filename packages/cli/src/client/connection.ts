@@ -2,16 +2,28 @@ import { readFileSync } from 'node:fs';
 import { QueryServiceClient } from '@argus/query-api';
 import type { OptionsSpec, ParsedOptions } from '@argus/runtime';
 import { type CallOptions, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
+import { type CommandIO, UsageError } from '../command.js';
+import { DEFAULT_GRPC_PORT, hubAddress } from './address.js';
+
+/** Query and ingest tokens are apart: `send` with a query token set got 403 (issue 12). */
+export const QUERY_TOKEN_ENV = 'ARGUS_QUERY_TOKEN';
+/** Read by query commands only, with a deprecation line: it used to serve `send` too. */
+export const DEPRECATED_TOKEN_ENV = 'ARGUS_TOKEN';
 
 /** Options every query command shares: where the hub is, how to authenticate, how to print. */
 export const CLIENT_OPTIONS = {
   hub: {
     kind: 'string',
-    description: "the hub's gRPC query API",
-    default: '127.0.0.1:50051',
+    description: `the hub's gRPC query API: host[:port] (port ${DEFAULT_GRPC_PORT}), or http:// / https:// (TLS) URL`,
+    default: `127.0.0.1:${DEFAULT_GRPC_PORT}`,
     placeholder: '<host:port>',
   },
-  token: { kind: 'string', description: 'bearer token of the query API', placeholder: '<token>' },
+  token: {
+    env: false,
+    kind: 'string',
+    description: `bearer token of the query API [${QUERY_TOKEN_ENV}]`,
+    placeholder: '<token>',
+  },
   output: {
     kind: 'string',
     description: 'table for people, json for one JSON object per line',
@@ -38,16 +50,41 @@ export interface Connection {
   close(): void;
 }
 
-export const connect = (options: ClientOptions): Connection => {
+/**
+ * The query token: `--token`, else ARGUS_QUERY_TOKEN, else the deprecated ARGUS_TOKEN (with a line
+ * on stderr saying what to set instead).
+ */
+export const queryToken = (
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  warn: (text: string) => void,
+): string | undefined => {
+  if (flag !== undefined && flag !== '') return flag;
+  const query = env[QUERY_TOKEN_ENV];
+  if (query !== undefined && query !== '') return query;
+  const old = env[DEPRECATED_TOKEN_ENV];
+  if (old === undefined || old === '') return undefined;
+  warn(
+    `argus: ${DEPRECATED_TOKEN_ENV} is deprecated: set ${QUERY_TOKEN_ENV} for queries and ARGUS_INGEST_TOKEN for send\n`,
+  );
+  return old;
+};
+
+export const connect = (options: ClientOptions, io: Pick<CommandIO, 'env' | 'stderr'>): Connection => {
+  const address = hubAddress(options.hub);
+  if (address.scheme === 'http' && (options.tls || options.tlsCa !== undefined))
+    throw new UsageError('--hub http:// is plain text: use https:// (or host:port) with --tls or --tls-ca');
+  const tls = address.scheme === 'https' || options.tls || options.tlsCa !== undefined;
   const channel =
     options.tlsCa !== undefined
       ? credentials.createSsl(readFileSync(options.tlsCa))
-      : options.tls
+      : tls
         ? credentials.createSsl()
         : credentials.createInsecure();
-  const client = new QueryServiceClient(options.hub, channel);
+  const client = new QueryServiceClient(address.target, channel);
   const metadata = new Metadata();
-  if (options.token !== undefined) metadata.set('authorization', `Bearer ${options.token}`);
+  const token = queryToken(options.token, io.env, io.stderr);
+  if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
   return {
     client,
     metadata,

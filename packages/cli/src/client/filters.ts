@@ -1,6 +1,8 @@
+import { EVENT_KEYS } from '@argus/cdevents';
 import { EventFilter } from '@argus/query-api';
 import type { OptionsSpec } from '@argus/runtime';
 import { UsageError } from '../command.js';
+import { didYouMean } from '../suggest.js';
 import { parseTime } from './time.js';
 
 /** The event filters of `query` and `tail`, as flags. */
@@ -66,13 +68,28 @@ export interface FilterValues {
   readonly until?: string | undefined;
 }
 
+/** The subjects of the spec's event types (service, incident, change, ...). */
+const SUBJECT_TYPES: readonly string[] = [...new Set(EVENT_KEYS.map((k) => k.split('.')[0] ?? ''))];
+
 /** `service`, `service.deployed` or `dev.cdevents.service.deployed.0.3.0` as filter fields. */
 export const typeFilter = (type: string): Pick<EventFilter, 'type' | 'subjectType' | 'predicate'> => {
-  if (type.startsWith('dev.cdevents')) return { type, subjectType: '', predicate: '' };
+  if (type.startsWith('dev.cdevents.')) {
+    const short = type.split('.').slice(2, 4).join('.');
+    if (!(EVENT_KEYS as readonly string[]).includes(short))
+      throw new UsageError(
+        `--type ${JSON.stringify(type)} is not a CDEvents type${didYouMean(short, EVENT_KEYS)}`,
+      );
+    return { type, subjectType: '', predicate: '' };
+  }
   const parts = type.split('.');
   if (parts.length > 2 || parts.some((p) => p === ''))
     throw new UsageError(
       `--type is subject, subject.predicate or a full dev.cdevents type, got ${JSON.stringify(type)}`,
+    );
+  const known = parts.length === 1 ? SUBJECT_TYPES : (EVENT_KEYS as readonly string[]);
+  if (!known.includes(type))
+    throw new UsageError(
+      `--type ${JSON.stringify(type)} is not a CDEvents ${parts.length === 1 ? 'subject' : 'type'}${didYouMean(type, known)}`,
     );
   return { type: '', subjectType: parts[0] ?? '', predicate: parts[1] ?? '' };
 };

@@ -1,3 +1,4 @@
+import { NO_CLUSTER_TOKEN } from '@argus/bus';
 import type { Event } from '@argus/query-api';
 
 /**
@@ -58,7 +59,7 @@ export const shortType = (e: Pick<Event, 'subjectType' | 'predicate'>): string =
 export const EVENT_HEADER = ['TIME', 'CLUSTER', 'INSTANCE', 'TYPE', 'SUBJECT', 'ID'] as const;
 export const eventRow = (e: Event): string[] => [
   e.timestamp?.toISOString() ?? '',
-  e.cluster || '-',
+  e.cluster || NO_CLUSTER_TOKEN,
   e.instance,
   shortType(e),
   e.subjectId,

@@ -10,28 +10,46 @@ const ago = (date: Date | undefined, now: number): string => {
   return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
 };
 
+/** Four missed beats of an agent's default 15 s heartbeat: its agent is down or cut off. */
+const DEFAULT_STALE_AFTER_MS = 60_000;
+
+/** `live`, `stale` (no heartbeat within staleAfterMs), or `-` for a producer without heartbeats. */
+export const heartbeatState = (lastHeartbeat: Date | undefined, staleAfterMs: number, now: number): string =>
+  lastHeartbeat === undefined ? '-' : now - lastHeartbeat.getTime() > staleAfterMs ? 'stale' : 'live';
+
 export const instancesCommand = clientCommand({
   name: 'instances',
   summary: 'the Argo CD instances that report: agents, architecture, clusters, last heartbeat, events',
-  usage: 'argus instances [--hub <host:port>] [--output json]',
-  spec: CLIENT_OPTIONS,
-  examples: ['argus instances'],
+  usage: 'argus instances [--hub <host:port>] [--stale-after 1m] [--output json]',
+  spec: {
+    ...CLIENT_OPTIONS,
+    staleAfter: {
+      env: false,
+      kind: 'duration',
+      description: 'an agent whose last heartbeat is older is marked stale',
+      default: DEFAULT_STALE_AFTER_MS,
+      min: 1000,
+    },
+  },
+  examples: ['argus instances', 'argus instances --stale-after 2m --output json'],
   async run(options, connection, io) {
     const { instances } = await unary<object, ListInstancesResponse>(
       connection,
       connection.client.listInstances,
       {},
     );
+    const now = Date.now();
+    const state = (i: (typeof instances)[number]) => heartbeatState(i.lastHeartbeat, options.staleAfter, now);
     if (options.output === 'json') {
-      for (const i of instances) io.stdout(`${terminalSafeJson(i)}\n`);
+      for (const i of instances) io.stdout(`${terminalSafeJson({ ...i, state: state(i) })}\n`);
       return EXIT_OK;
     }
-    const now = Date.now();
     io.stdout(
       table(
-        ['INSTANCE', 'ARCHITECTURE', 'SOURCE', 'CLUSTERS', 'HEARTBEAT', 'EVENTS 1H', 'EVENTS'],
+        ['INSTANCE', 'STATE', 'ARCHITECTURE', 'SOURCE', 'CLUSTERS', 'HEARTBEAT', 'EVENTS 1H', 'EVENTS'],
         instances.map((i) => [
           i.instance,
+          state(i),
           i.architecture || '-',
           i.source || '-',
           i.clusters.join(',') || '-',

@@ -15,6 +15,7 @@ import {
 import type { OptionsSpec, ParsedOptions } from '@argus/runtime';
 import { type Command, EXIT_FAILURE, EXIT_OK, UsageError } from '../command.js';
 import { specCommand } from '../options.js';
+import { didYouMean } from '../suggest.js';
 
 const SEND_OPTIONS = {
   ingest: {
@@ -23,9 +24,15 @@ const SEND_OPTIONS = {
     default: 'http://127.0.0.1:8080',
     placeholder: '<url>',
   },
-  token: {
+  ingestToken: {
     kind: 'string',
-    description: 'bearer token of the HTTP ingest (producer=token on the hub)',
+    description: 'bearer token of the HTTP ingest (producer=token on the hub); never the query token',
+    placeholder: '<token>',
+  },
+  token: {
+    env: false,
+    kind: 'string',
+    description: 'the same as --ingest-token',
     placeholder: '<token>',
   },
   type: {
@@ -126,7 +133,7 @@ const eventToSend = async (
     throw new UsageError('give an event file (or "-" for stdin), or build one with --type');
   if (!(EVENT_KEYS as readonly string[]).includes(options.type))
     throw new UsageError(
-      `--type ${JSON.stringify(options.type)} is not a CDEvents type; e.g. change.merged, artifact.published`,
+      `--type ${JSON.stringify(options.type)} is not a CDEvents type${didYouMean(options.type, EVENT_KEYS) || '; e.g. change.merged, artifact.published'}`,
     );
   if (options.source === undefined || options.subjectId === undefined)
     throw new UsageError('--type needs --source and --subject-id');
@@ -179,10 +186,10 @@ export const sendCommand: Command = specCommand(
     name: 'send',
     summary: "publish a CDEvent through the hub's HTTP ingest (for CI pipelines): from a file or from flags",
     usage:
-      'argus send [--ingest <url>] [--token <t>] (<file|-> | --type <t> --source <uri> --subject-id <id> [--content <json>])',
+      'argus send [--ingest <url>] [--ingest-token <t>] (<file|-> | --type <t> --source <uri> --subject-id <id> [--content <json>])',
     spec: SEND_OPTIONS,
     examples: [
-      'argus send event.json --token $CI_TOKEN',
+      'ARGUS_INGEST_TOKEN=$CI_TOKEN argus send event.json',
       'argus send --type change.merged --source /github/acme/app --subject-id acme/app/pull/42 --chain-id $GIT_SHA',
     ],
   },
@@ -198,6 +205,7 @@ export const sendCommand: Command = specCommand(
       return EXIT_FAILURE;
     }
     const url = new URL('/api/v1/events', options.ingest);
+    const token = options.token ?? options.ingestToken;
     let response: { status: number; text: string };
     try {
       response = await post(
@@ -205,7 +213,7 @@ export const sendCommand: Command = specCommand(
         JSON.stringify(event),
         {
           'content-type': 'application/json',
-          ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
         },
         options.timeout,
         options.tlsCa === undefined ? undefined : await readFile(options.tlsCa),

@@ -1,3 +1,4 @@
+import { NO_CLUSTER_TOKEN } from '@argus/bus';
 import type { GetServiceTimelineRequest, GetServiceTimelineResponse } from '@argus/query-api';
 import { clientCommand } from '../client/command.js';
 import { CLIENT_OPTIONS, unary } from '../client/connection.js';
@@ -32,6 +33,7 @@ export const timelineCommand = clientCommand({
       min: 1,
     },
   },
+  takesArguments: true,
   examples: ['argus timeline podinfo', 'argus timeline guestbook --since 7d --output json'],
   async run(options, connection, io, positionals) {
     const [service, ...extra] = positionals;
@@ -61,7 +63,7 @@ export const timelineCommand = clientCommand({
         ['TIME', 'CLUSTER', 'INSTANCE', 'WHAT', 'DETAIL'],
         response.entries.map((entry) => [
           entry.event?.timestamp?.toISOString() ?? '',
-          entry.event?.cluster || '-',
+          entry.event?.cluster || NO_CLUSTER_TOKEN,
           entry.event?.instance ?? '',
           entry.kind,
           entry.detail,

@@ -1,3 +1,4 @@
+import { NO_CLUSTER_TOKEN } from '@argus/bus';
 import type { Event, EventFilter as ProtoEventFilter } from '@argus/query-api';
 import type { EventCursor, EventFilter, StoredEvent } from '@argus/store';
 import { QueryArgumentError } from './errors.js';
@@ -49,7 +50,8 @@ export const toStoreFilter = (filter: ProtoEventFilter | undefined): EventFilter
     const value = filter[field];
     if (value === '') continue;
     checkValueLength(`filter.${toSnake(field)}`, value);
-    result[field] = value;
+    // Events without a cluster go out on `cdevents.unified.unassigned.…`; the filter names them the same.
+    result[field] = field === 'cluster' && value === NO_CLUSTER_TOKEN ? '' : value;
   }
   checkWindow(filter.since, filter.until);
   if (filter.since !== undefined) result.since = filter.since;

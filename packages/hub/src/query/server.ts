@@ -24,7 +24,8 @@ export interface QueryServer {
  */
 export const startQueryServer = async (options: QueryServerOptions): Promise<QueryServer> => {
   const logger = options.logger.child({ component: 'grpc' });
-  if (options.tokens.empty) {
+  // Admin tokens alone also make the API ask every caller for a token.
+  if (options.tokens.empty && (options.adminTokens?.empty ?? true)) {
     if (!isLoopback(options.listen.host)) {
       throw new QueryArgumentError(
         `--grpc-listen ${options.listen.host} is not loopback and no API token is configured: set --api-tokens or --api-tokens-file, or listen on 127.0.0.1`,

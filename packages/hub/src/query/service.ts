@@ -43,6 +43,13 @@ import {
   toApiEvent,
   toStoreFilter,
 } from './convert.js';
+import {
+  DeadLetterNotFoundError,
+  DeadLetterNotReplayableError,
+  getDeadLetter,
+  listDeadLetters,
+  replayDeadLetter,
+} from './dead-letters.js';
 import { computeDora, type DoraGrouping } from './dora.js';
 import { QueryArgumentError } from './errors.js';
 import { listedClusters, listedGroups } from './limits.js';
@@ -57,6 +64,8 @@ export interface QueryServiceDeps {
   readonly stats: () => HubStats;
   /** The hub's durable consumer on CDEVENTS_RAW, for the lag. */
   readonly consumerName: string;
+  /** Tokens that may also replay dead letters (and make every other call). */
+  readonly adminTokens?: TokenVerifier | undefined;
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -74,6 +83,8 @@ const MAX_DORA_WINDOW_MS = 366 * DAY_MS;
 export const MAX_TAILS_PER_CALLER = 20;
 
 class Unauthenticated extends Error {}
+/** A known token that may not make this call (replay needs an admin token). */
+class PermissionDenied extends Error {}
 /** A caller holds MAX_TAILS_PER_CALLER tails already. */
 class TooManyTails extends Error {}
 
@@ -90,6 +101,10 @@ const serviceError = (code: GrpcStatus, message: string): ServerErrorResponse =>
 /** A gRPC status a caller can act on, for any error a handler raised. */
 export const toServiceError = (error: unknown, logger: Logger): ServerErrorResponse => {
   if (error instanceof Unauthenticated) return serviceError(GrpcStatus.UNAUTHENTICATED, error.message);
+  if (error instanceof PermissionDenied) return serviceError(GrpcStatus.PERMISSION_DENIED, error.message);
+  if (error instanceof DeadLetterNotFoundError) return serviceError(GrpcStatus.NOT_FOUND, error.message);
+  if (error instanceof DeadLetterNotReplayableError)
+    return serviceError(GrpcStatus.FAILED_PRECONDITION, error.message);
   if (error instanceof TooManyTails) return serviceError(GrpcStatus.RESOURCE_EXHAUSTED, error.message);
   if (error instanceof QueryLimitError) return serviceError(GrpcStatus.RESOURCE_EXHAUSTED, error.message);
   if (error instanceof QueryArgumentError || error instanceof StoreQueryError)
@@ -106,17 +121,31 @@ export const toServiceError = (error: unknown, logger: Logger): ServerErrorRespo
   );
 };
 
-const authorize = (tokens: TokenVerifier, metadata: Metadata): string => {
-  // No token configured: the server only listens on loopback (checked at start).
-  if (tokens.empty) return 'local';
+/**
+ * The caller's token name. API tokens may make every call but replays; admin tokens every call.
+ * No token configured at all: the server only listens on loopback (checked at start).
+ */
+const authorize = (
+  tokens: TokenVerifier,
+  metadata: Metadata,
+  admin: TokenVerifier | undefined,
+  needsAdmin = false,
+): string => {
+  if (tokens.empty && (admin === undefined || admin.empty)) return 'local';
   const [value] = metadata.get('authorization');
   const token = bearerToken(typeof value === 'string' ? value : value?.toString('utf8'));
   if (token === undefined)
     throw new Unauthenticated(
       'missing bearer token: pass --token or the authorization: Bearer <token> metadata',
     );
+  const adminName = admin?.verify(token);
+  if (adminName !== undefined) return adminName;
   const name = tokens.verify(token);
   if (name === undefined) throw new Unauthenticated('unknown token');
+  if (needsAdmin)
+    throw new PermissionDenied(
+      `${name} is a query token: replaying dead letters needs an admin token (--admin-tokens)`,
+    );
   return name;
 };
 
@@ -141,7 +170,7 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
 
   /** Wraps a unary handler: authentication, errors as statuses, one debug line per call. */
   const unary =
-    <Req, Res>(name: string, run: (request: Req) => Promise<Res>) =>
+    <Req, Res>(name: string, run: (request: Req) => Promise<Res>, needsAdmin = false) =>
     (
       call: ServerUnaryCall<Req, Res>,
       callback: (err: ServerErrorResponse | null, res?: Res) => void,
@@ -152,7 +181,7 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
       call.once('cancelled', () => abandoned.abort());
       void (async () => {
         try {
-          const caller = authorize(deps.tokens, call.metadata);
+          const caller = authorize(deps.tokens, call.metadata, deps.adminTokens, needsAdmin);
           const response = await withQuerySignal(abandoned.signal, () => run(call.request));
           logger.debug({ rpc: name, caller, ms: Math.round(performance.now() - started) }, 'query answered');
           callback(null, response);
@@ -182,7 +211,7 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
       let filter: ReturnType<typeof toStoreFilter>;
       let caller: string;
       try {
-        caller = authorize(deps.tokens, call.metadata);
+        caller = authorize(deps.tokens, call.metadata, deps.adminTokens);
         filter = toStoreFilter(call.request.filter);
         const open = tails.get(caller) ?? 0;
         if (open >= MAX_TAILS_PER_CALLER)
@@ -331,6 +360,24 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
           .sort((a, b) => a.instance.localeCompare(b.instance)),
       };
     }),
+
+    listDeadLetters: unary('ListDeadLetters', async (request) =>
+      listDeadLetters(await jetstreamManager(deps.nc), request),
+    ),
+
+    getDeadLetter: unary('GetDeadLetter', async (request) =>
+      getDeadLetter(await jetstreamManager(deps.nc), request.sequence),
+    ),
+
+    replayDeadLetter: unary(
+      'ReplayDeadLetter',
+      async (request) => {
+        const response = await replayDeadLetter(js, await jetstreamManager(deps.nc), request.sequence);
+        logger.info({ sequence: request.sequence, ...response }, 'dead letter replayed');
+        return response;
+      },
+      true,
+    ),
 
     getStats: unary('GetStats', async (): Promise<GetStatsResponse> => {
       const jsm = await jetstreamManager(deps.nc);

@@ -94,6 +94,7 @@ export interface Event {
     | undefined;
   /** The instance that published it (from its NATS subject or ingest token, never the payload). */
   instance: string;
+  /** Empty for events without a cluster (CI, tests); filters and the CLI call them `unassigned`. */
   cluster: string;
   environment: string;
   chainId: string;
@@ -113,6 +114,10 @@ export interface Event_LabelsEntry {
 
 /** Every set field must match; an empty field matches everything. */
 export interface EventFilter {
+  /**
+   * The cluster's exact name; `unassigned` selects events without a cluster (the unified stream's
+   * subject token for them).
+   */
   cluster: string;
   instance: string;
   environment: string;
@@ -266,6 +271,82 @@ export interface GetStatsResponse {
   storedRows: number;
   /** Messages in CDEVENTS_DLQ. */
   deadLetterMessages: number;
+}
+
+/** A message the hub refused, as CDEVENTS_DLQ holds it. */
+export interface DeadLetter {
+  /** Sequence in CDEVENTS_DLQ: how show and replay name it. */
+  sequence: number;
+  /** When the hub refused it. */
+  time?:
+    | Date
+    | undefined;
+  /** Machine-readable reason: schema, malformed-json, cluster-not-allowed, ... */
+  reason: string;
+  /** The error class that refused it, e.g. ValidationError, RegistryPolicy. */
+  errorClass: string;
+  /** What a person can act on: the schema issues, the policy that refused it. */
+  detail: string;
+  /** The instance or ingest producer that sent it (from the subject it was published on). */
+  producer: string;
+  originalSubject: string;
+  /** Sequence of the original in CDEVENTS_RAW. */
+  originalSequence: number;
+  /** Size of the original in bytes. */
+  originalSize: number;
+  /** Only the original's first bytes were kept (it did not fit beside the headers). */
+  truncated: boolean;
+  /** The DLQ sequence this dead letter is a replay of; 0 for a first refusal. */
+  replayOf: number;
+}
+
+export interface Header {
+  name: string;
+  value: string;
+}
+
+export interface ListDeadLettersRequest {
+  /** Only dead letters of this producer; empty for all. */
+  producer: string;
+  /** Only this reason; empty for all. */
+  reason: string;
+  /** At most this many (default 50, at most 1000). */
+  pageSize: number;
+  /** next_page_token of the previous page, or empty for the first. */
+  pageToken: string;
+}
+
+export interface ListDeadLettersResponse {
+  deadLetters: DeadLetter[];
+  /** Empty when there is no further page. */
+  nextPageToken: string;
+  /** Messages in CDEVENTS_DLQ, all producers and reasons. */
+  total: number;
+}
+
+export interface GetDeadLetterRequest {
+  sequence: number;
+}
+
+export interface GetDeadLetterResponse {
+  deadLetter?:
+    | DeadLetter
+    | undefined;
+  /** The original message's bytes, as received (the first bytes when truncated). */
+  data: Buffer;
+  /** The original's headers, in order, without the hub's Argus-Error-* and Argus-Original-* ones. */
+  headers: Header[];
+}
+
+export interface ReplayDeadLetterRequest {
+  sequence: number;
+}
+
+export interface ReplayDeadLetterResponse {
+  /** Sequence of the replayed message in CDEVENTS_RAW. */
+  rawSequence: number;
+  /** The raw stream had it already (a second or concurrent replay): nothing new was sent. */
+  duplicate: boolean;
 }
 
 function createBaseEvent(): Event {
@@ -2746,6 +2827,916 @@ export const GetStatsResponse: MessageFns<GetStatsResponse> = {
   },
 };
 
+function createBaseDeadLetter(): DeadLetter {
+  return {
+    sequence: 0,
+    time: undefined,
+    reason: "",
+    errorClass: "",
+    detail: "",
+    producer: "",
+    originalSubject: "",
+    originalSequence: 0,
+    originalSize: 0,
+    truncated: false,
+    replayOf: 0,
+  };
+}
+
+export const DeadLetter: MessageFns<DeadLetter> = {
+  encode(message: DeadLetter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0) {
+      writer.uint32(8).uint64(message.sequence);
+    }
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(18).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.errorClass !== "") {
+      writer.uint32(34).string(message.errorClass);
+    }
+    if (message.detail !== "") {
+      writer.uint32(42).string(message.detail);
+    }
+    if (message.producer !== "") {
+      writer.uint32(50).string(message.producer);
+    }
+    if (message.originalSubject !== "") {
+      writer.uint32(58).string(message.originalSubject);
+    }
+    if (message.originalSequence !== 0) {
+      writer.uint32(64).uint64(message.originalSequence);
+    }
+    if (message.originalSize !== 0) {
+      writer.uint32(72).uint64(message.originalSize);
+    }
+    if (message.truncated !== false) {
+      writer.uint32(80).bool(message.truncated);
+    }
+    if (message.replayOf !== 0) {
+      writer.uint32(88).uint64(message.replayOf);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeadLetter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeadLetter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.errorClass = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.producer = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.originalSubject = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.originalSequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.originalSize = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.truncated = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.replayOf = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeadLetter {
+    return {
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      errorClass: isSet(object.errorClass)
+        ? globalThis.String(object.errorClass)
+        : isSet(object.error_class)
+        ? globalThis.String(object.error_class)
+        : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+      producer: isSet(object.producer) ? globalThis.String(object.producer) : "",
+      originalSubject: isSet(object.originalSubject)
+        ? globalThis.String(object.originalSubject)
+        : isSet(object.original_subject)
+        ? globalThis.String(object.original_subject)
+        : "",
+      originalSequence: isSet(object.originalSequence)
+        ? globalThis.Number(object.originalSequence)
+        : isSet(object.original_sequence)
+        ? globalThis.Number(object.original_sequence)
+        : 0,
+      originalSize: isSet(object.originalSize)
+        ? globalThis.Number(object.originalSize)
+        : isSet(object.original_size)
+        ? globalThis.Number(object.original_size)
+        : 0,
+      truncated: isSet(object.truncated) ? globalThis.Boolean(object.truncated) : false,
+      replayOf: isSet(object.replayOf)
+        ? globalThis.Number(object.replayOf)
+        : isSet(object.replay_of)
+        ? globalThis.Number(object.replay_of)
+        : 0,
+    };
+  },
+
+  toJSON(message: DeadLetter): unknown {
+    const obj: any = {};
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.time !== undefined) {
+      obj.time = message.time.toISOString();
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.errorClass !== "") {
+      obj.errorClass = message.errorClass;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    if (message.producer !== "") {
+      obj.producer = message.producer;
+    }
+    if (message.originalSubject !== "") {
+      obj.originalSubject = message.originalSubject;
+    }
+    if (message.originalSequence !== 0) {
+      obj.originalSequence = Math.round(message.originalSequence);
+    }
+    if (message.originalSize !== 0) {
+      obj.originalSize = Math.round(message.originalSize);
+    }
+    if (message.truncated !== false) {
+      obj.truncated = message.truncated;
+    }
+    if (message.replayOf !== 0) {
+      obj.replayOf = Math.round(message.replayOf);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeadLetter>, I>>(base?: I): DeadLetter {
+    return DeadLetter.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeadLetter>, I>>(object: I): DeadLetter {
+    const message = createBaseDeadLetter();
+    message.sequence = object.sequence ?? 0;
+    message.time = object.time ?? undefined;
+    message.reason = object.reason ?? "";
+    message.errorClass = object.errorClass ?? "";
+    message.detail = object.detail ?? "";
+    message.producer = object.producer ?? "";
+    message.originalSubject = object.originalSubject ?? "";
+    message.originalSequence = object.originalSequence ?? 0;
+    message.originalSize = object.originalSize ?? 0;
+    message.truncated = object.truncated ?? false;
+    message.replayOf = object.replayOf ?? 0;
+    return message;
+  },
+};
+
+function createBaseHeader(): Header {
+  return { name: "", value: "" };
+}
+
+export const Header: MessageFns<Header> = {
+  encode(message: Header, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Header {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeader();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Header {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Header): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Header>, I>>(base?: I): Header {
+    return Header.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Header>, I>>(object: I): Header {
+    const message = createBaseHeader();
+    message.name = object.name ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseListDeadLettersRequest(): ListDeadLettersRequest {
+  return { producer: "", reason: "", pageSize: 0, pageToken: "" };
+}
+
+export const ListDeadLettersRequest: MessageFns<ListDeadLettersRequest> = {
+  encode(message: ListDeadLettersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.producer !== "") {
+      writer.uint32(10).string(message.producer);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(24).uint32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(34).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDeadLettersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDeadLettersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.producer = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pageSize = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDeadLettersRequest {
+    return {
+      producer: isSet(object.producer) ? globalThis.String(object.producer) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListDeadLettersRequest): unknown {
+    const obj: any = {};
+    if (message.producer !== "") {
+      obj.producer = message.producer;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListDeadLettersRequest>, I>>(base?: I): ListDeadLettersRequest {
+    return ListDeadLettersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListDeadLettersRequest>, I>>(object: I): ListDeadLettersRequest {
+    const message = createBaseListDeadLettersRequest();
+    message.producer = object.producer ?? "";
+    message.reason = object.reason ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListDeadLettersResponse(): ListDeadLettersResponse {
+  return { deadLetters: [], nextPageToken: "", total: 0 };
+}
+
+export const ListDeadLettersResponse: MessageFns<ListDeadLettersResponse> = {
+  encode(message: ListDeadLettersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.deadLetters) {
+      DeadLetter.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    if (message.total !== 0) {
+      writer.uint32(24).uint64(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListDeadLettersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListDeadLettersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deadLetters.push(DeadLetter.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.total = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListDeadLettersResponse {
+    return {
+      deadLetters: globalThis.Array.isArray(object?.deadLetters)
+        ? object.deadLetters.map((e: any) => DeadLetter.fromJSON(e))
+        : globalThis.Array.isArray(object?.dead_letters)
+        ? object.dead_letters.map((e: any) => DeadLetter.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+    };
+  },
+
+  toJSON(message: ListDeadLettersResponse): unknown {
+    const obj: any = {};
+    if (message.deadLetters?.length) {
+      obj.deadLetters = message.deadLetters.map((e) => DeadLetter.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListDeadLettersResponse>, I>>(base?: I): ListDeadLettersResponse {
+    return ListDeadLettersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListDeadLettersResponse>, I>>(object: I): ListDeadLettersResponse {
+    const message = createBaseListDeadLettersResponse();
+    message.deadLetters = object.deadLetters?.map((e) => DeadLetter.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    message.total = object.total ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetDeadLetterRequest(): GetDeadLetterRequest {
+  return { sequence: 0 };
+}
+
+export const GetDeadLetterRequest: MessageFns<GetDeadLetterRequest> = {
+  encode(message: GetDeadLetterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0) {
+      writer.uint32(8).uint64(message.sequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetDeadLetterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetDeadLetterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetDeadLetterRequest {
+    return { sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0 };
+  },
+
+  toJSON(message: GetDeadLetterRequest): unknown {
+    const obj: any = {};
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetDeadLetterRequest>, I>>(base?: I): GetDeadLetterRequest {
+    return GetDeadLetterRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetDeadLetterRequest>, I>>(object: I): GetDeadLetterRequest {
+    const message = createBaseGetDeadLetterRequest();
+    message.sequence = object.sequence ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetDeadLetterResponse(): GetDeadLetterResponse {
+  return { deadLetter: undefined, data: Buffer.alloc(0), headers: [] };
+}
+
+export const GetDeadLetterResponse: MessageFns<GetDeadLetterResponse> = {
+  encode(message: GetDeadLetterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deadLetter !== undefined) {
+      DeadLetter.encode(message.deadLetter, writer.uint32(10).fork()).join();
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    for (const v of message.headers) {
+      Header.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetDeadLetterResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetDeadLetterResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deadLetter = DeadLetter.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.headers.push(Header.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetDeadLetterResponse {
+    return {
+      deadLetter: isSet(object.deadLetter)
+        ? DeadLetter.fromJSON(object.deadLetter)
+        : isSet(object.dead_letter)
+        ? DeadLetter.fromJSON(object.dead_letter)
+        : undefined,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      headers: globalThis.Array.isArray(object?.headers) ? object.headers.map((e: any) => Header.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetDeadLetterResponse): unknown {
+    const obj: any = {};
+    if (message.deadLetter !== undefined) {
+      obj.deadLetter = DeadLetter.toJSON(message.deadLetter);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.headers?.length) {
+      obj.headers = message.headers.map((e) => Header.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetDeadLetterResponse>, I>>(base?: I): GetDeadLetterResponse {
+    return GetDeadLetterResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetDeadLetterResponse>, I>>(object: I): GetDeadLetterResponse {
+    const message = createBaseGetDeadLetterResponse();
+    message.deadLetter = (object.deadLetter !== undefined && object.deadLetter !== null)
+      ? DeadLetter.fromPartial(object.deadLetter)
+      : undefined;
+    message.data = object.data ?? Buffer.alloc(0);
+    message.headers = object.headers?.map((e) => Header.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseReplayDeadLetterRequest(): ReplayDeadLetterRequest {
+  return { sequence: 0 };
+}
+
+export const ReplayDeadLetterRequest: MessageFns<ReplayDeadLetterRequest> = {
+  encode(message: ReplayDeadLetterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0) {
+      writer.uint32(8).uint64(message.sequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplayDeadLetterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplayDeadLetterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplayDeadLetterRequest {
+    return { sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0 };
+  },
+
+  toJSON(message: ReplayDeadLetterRequest): unknown {
+    const obj: any = {};
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReplayDeadLetterRequest>, I>>(base?: I): ReplayDeadLetterRequest {
+    return ReplayDeadLetterRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReplayDeadLetterRequest>, I>>(object: I): ReplayDeadLetterRequest {
+    const message = createBaseReplayDeadLetterRequest();
+    message.sequence = object.sequence ?? 0;
+    return message;
+  },
+};
+
+function createBaseReplayDeadLetterResponse(): ReplayDeadLetterResponse {
+  return { rawSequence: 0, duplicate: false };
+}
+
+export const ReplayDeadLetterResponse: MessageFns<ReplayDeadLetterResponse> = {
+  encode(message: ReplayDeadLetterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rawSequence !== 0) {
+      writer.uint32(8).uint64(message.rawSequence);
+    }
+    if (message.duplicate !== false) {
+      writer.uint32(16).bool(message.duplicate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplayDeadLetterResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplayDeadLetterResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.rawSequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.duplicate = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplayDeadLetterResponse {
+    return {
+      rawSequence: isSet(object.rawSequence)
+        ? globalThis.Number(object.rawSequence)
+        : isSet(object.raw_sequence)
+        ? globalThis.Number(object.raw_sequence)
+        : 0,
+      duplicate: isSet(object.duplicate) ? globalThis.Boolean(object.duplicate) : false,
+    };
+  },
+
+  toJSON(message: ReplayDeadLetterResponse): unknown {
+    const obj: any = {};
+    if (message.rawSequence !== 0) {
+      obj.rawSequence = Math.round(message.rawSequence);
+    }
+    if (message.duplicate !== false) {
+      obj.duplicate = message.duplicate;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReplayDeadLetterResponse>, I>>(base?: I): ReplayDeadLetterResponse {
+    return ReplayDeadLetterResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReplayDeadLetterResponse>, I>>(object: I): ReplayDeadLetterResponse {
+    const message = createBaseReplayDeadLetterResponse();
+    message.rawSequence = object.rawSequence ?? 0;
+    message.duplicate = object.duplicate ?? false;
+    return message;
+  },
+};
+
 /**
  * QueryService answers questions about the unified CDEvents stream of every Argo CD: what
  * happened where (search, tail), one service's story across clusters (timeline), how delivery
@@ -2823,6 +3814,46 @@ export const QueryServiceService = {
     responseSerialize: (value: GetStatsResponse): Buffer => Buffer.from(GetStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetStatsResponse => GetStatsResponse.decode(value),
   },
+  /** Dead letters in CDEVENTS_DLQ, oldest first, without their bytes, in pages. */
+  listDeadLetters: {
+    path: "/argus.v1.QueryService/ListDeadLetters" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListDeadLettersRequest): Buffer =>
+      Buffer.from(ListDeadLettersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListDeadLettersRequest => ListDeadLettersRequest.decode(value),
+    responseSerialize: (value: ListDeadLettersResponse): Buffer =>
+      Buffer.from(ListDeadLettersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListDeadLettersResponse => ListDeadLettersResponse.decode(value),
+  },
+  /** One dead letter with the original bytes and headers. */
+  getDeadLetter: {
+    path: "/argus.v1.QueryService/GetDeadLetter" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetDeadLetterRequest): Buffer => Buffer.from(GetDeadLetterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetDeadLetterRequest => GetDeadLetterRequest.decode(value),
+    responseSerialize: (value: GetDeadLetterResponse): Buffer =>
+      Buffer.from(GetDeadLetterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetDeadLetterResponse => GetDeadLetterResponse.decode(value),
+  },
+  /**
+   * Sends a dead letter's original back through the pipeline (after a fix: a registry entry, a
+   * hub upgrade) and removes it from CDEVENTS_DLQ. Exactly once: a second or concurrent replay of
+   * the same dead letter stores nothing more; one still refused is a new dead letter with its reason.
+   * Needs an admin token (--admin-tokens) when the hub has tokens: PERMISSION_DENIED otherwise.
+   */
+  replayDeadLetter: {
+    path: "/argus.v1.QueryService/ReplayDeadLetter" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReplayDeadLetterRequest): Buffer =>
+      Buffer.from(ReplayDeadLetterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReplayDeadLetterRequest => ReplayDeadLetterRequest.decode(value),
+    responseSerialize: (value: ReplayDeadLetterResponse): Buffer =>
+      Buffer.from(ReplayDeadLetterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReplayDeadLetterResponse => ReplayDeadLetterResponse.decode(value),
+  },
 } as const;
 
 export interface QueryServiceServer extends UntypedServiceImplementation {
@@ -2838,6 +3869,17 @@ export interface QueryServiceServer extends UntypedServiceImplementation {
   listInstances: handleUnaryCall<ListInstancesRequest, ListInstancesResponse>;
   /** Ingest counters of this hub, the consumer lag and what the store holds. */
   getStats: handleUnaryCall<GetStatsRequest, GetStatsResponse>;
+  /** Dead letters in CDEVENTS_DLQ, oldest first, without their bytes, in pages. */
+  listDeadLetters: handleUnaryCall<ListDeadLettersRequest, ListDeadLettersResponse>;
+  /** One dead letter with the original bytes and headers. */
+  getDeadLetter: handleUnaryCall<GetDeadLetterRequest, GetDeadLetterResponse>;
+  /**
+   * Sends a dead letter's original back through the pipeline (after a fix: a registry entry, a
+   * hub upgrade) and removes it from CDEVENTS_DLQ. Exactly once: a second or concurrent replay of
+   * the same dead letter stores nothing more; one still refused is a new dead letter with its reason.
+   * Needs an admin token (--admin-tokens) when the hub has tokens: PERMISSION_DENIED otherwise.
+   */
+  replayDeadLetter: handleUnaryCall<ReplayDeadLetterRequest, ReplayDeadLetterResponse>;
 }
 
 export interface QueryServiceClient extends Client {
@@ -2928,6 +3970,59 @@ export interface QueryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetStatsResponse) => void,
   ): ClientUnaryCall;
+  /** Dead letters in CDEVENTS_DLQ, oldest first, without their bytes, in pages. */
+  listDeadLetters(
+    request: ListDeadLettersRequest,
+    callback: (error: ServiceError | null, response: ListDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  listDeadLetters(
+    request: ListDeadLettersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  listDeadLetters(
+    request: ListDeadLettersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  /** One dead letter with the original bytes and headers. */
+  getDeadLetter(
+    request: GetDeadLetterRequest,
+    callback: (error: ServiceError | null, response: GetDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  getDeadLetter(
+    request: GetDeadLetterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  getDeadLetter(
+    request: GetDeadLetterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Sends a dead letter's original back through the pipeline (after a fix: a registry entry, a
+   * hub upgrade) and removes it from CDEVENTS_DLQ. Exactly once: a second or concurrent replay of
+   * the same dead letter stores nothing more; one still refused is a new dead letter with its reason.
+   * Needs an admin token (--admin-tokens) when the hub has tokens: PERMISSION_DENIED otherwise.
+   */
+  replayDeadLetter(
+    request: ReplayDeadLetterRequest,
+    callback: (error: ServiceError | null, response: ReplayDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  replayDeadLetter(
+    request: ReplayDeadLetterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReplayDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  replayDeadLetter(
+    request: ReplayDeadLetterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReplayDeadLetterResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const QueryServiceClient = makeGenericClientConstructor(
@@ -2938,6 +4033,14 @@ export const QueryServiceClient = makeGenericClientConstructor(
   service: typeof QueryServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
