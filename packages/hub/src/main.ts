@@ -20,6 +20,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
 import { ensureAgentState } from './agent-state.js';
+import { queryApiRoute } from './api/routes.js';
 import { Hub } from './hub.js';
 import { assertProducersAreNotInstances, ingestRoute, parseIngestTokens } from './ingest.js';
 import { HubMetrics } from './metrics.js';
@@ -185,6 +186,14 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
           maxBatchBytes: options.maxBatchBytes,
           msgIdKey: ingestMsgIdKey,
           rate: { perSecond: options.ingestRate, burst: options.ingestBurst ?? 2 * options.ingestRate },
+        }),
+        queryApiRoute({
+          store,
+          nc,
+          logger,
+          tokens: apiTokens,
+          stats: () => hub.stats(),
+          consumerName: options.consumer,
         }),
       ],
     });

@@ -106,7 +106,7 @@ export const toServiceError = (error: unknown, logger: Logger): ServerErrorRespo
   );
 };
 
-const authorize = (tokens: TokenVerifier, metadata: Metadata): string => {
+export const authorize = (tokens: TokenVerifier, metadata: Metadata): string => {
   // No token configured: the server only listens on loopback (checked at start).
   if (tokens.empty) return 'local';
   const [value] = metadata.get('authorization');
