@@ -20,6 +20,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
 import { ensureAgentState } from './agent-state.js';
+import { dashboardRoute } from './api/dashboard.js';
 import { queryApiRoute } from './api/routes.js';
 import { Hub } from './hub.js';
 import { assertProducersAreNotInstances, ingestRoute, parseIngestTokens } from './ingest.js';
@@ -195,6 +196,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
           stats: () => hub.stats(),
           consumerName: options.consumer,
         }),
+        dashboardRoute(),
       ],
     });
     shutdown.add('close http', () => http.close());
