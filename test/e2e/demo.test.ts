@@ -25,4 +25,5 @@ test('the README demo runs unattended: every architecture, the unified stream, a
   expect(out).toContain('the ingest answered "duplicates: 1"');
   expect(out).toMatch(/The hub stored\s+(\d+) events in \1 rows, with 0 dead letters/);
   expect(out).toContain('pnpm argus tail --hub 127.0.0.1:');
+  expect(out).toMatch(/dashboard: http:\/\/127.0.0.1:\d+\//);
 }, 260_000);
