@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -263,4 +264,26 @@ test('streams are bounded per caller like gRPC tails: the 21st is 429, a closed 
     { what: 'a freed stream place', timeoutMs: 10_000 },
   );
   for (const controller of open) controller.abort();
+});
+
+test('the dashboard: pages answer index.html with the import map its CSP allows; files only from the web package', async () => {
+  for (const path of ['/', '/live', '/dora', '/instances', '/services/podinfo']) {
+    const res = await fetch(`${base}${path}`);
+    expect(res.status, path).toBe(200);
+    const html = await res.text();
+    const importMap = /<script type="importmap">(.*?)<\/script>/.exec(html)?.[1] ?? '';
+    expect(JSON.parse(importMap).imports.preact).toBe('/vendor/preact.js');
+    const hash = createHash('sha256').update(importMap).digest('base64');
+    expect(res.headers.get('content-security-policy')).toContain(`script-src 'self' 'sha256-${hash}'`);
+  }
+  const preact = await fetch(`${base}/vendor/preact.js`);
+  expect(preact.headers.get('content-type')).toMatch(/^text\/javascript/);
+  expect((await fetch(`${base}/assets/main.js`)).status).toBe(200);
+  for (const path of [
+    '/assets/..%2Fpackage.json',
+    '/assets/../../package.json',
+    '/vendor/other.js',
+    '/nowhere',
+  ])
+    expect((await fetch(`${base}${path}`)).status, path).toBe(404);
 });
