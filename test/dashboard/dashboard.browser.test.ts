@@ -60,6 +60,17 @@ const SCENARIO: { event: CDEvent; instance: string; cluster?: string }[] = [
     instance: 'ci',
   },
   {
+    event: createEvent({
+      type: 'artifact.published',
+      id: 'v2-published',
+      source: '/ci/podinfo',
+      timestamp: ago(120),
+      chainId: 'chain-7',
+      subject: { id: 'pkg:oci/podinfo@v2', content: {} },
+    }),
+    instance: 'ci',
+  },
+  {
     event: deployment('service.deployed', 'eu-1', 'podinfo', 'prod-eu', 240, 'pkg:oci/podinfo@v1'),
     instance: 'argo-eu',
     cluster: 'prod-eu',
@@ -197,9 +208,7 @@ describe('dashboard in chromium', () => {
   test('/ asks for the token, then shows what runs where with skew and the open incident', async () => {
     const { page, errors } = await openPage();
     await page.goto(`${base}/`);
-    await expect(
-      page.getByRole('heading', { name: 'This hub needs an API token' }).isVisible(),
-    ).resolves.toBe(true);
+    await page.getByRole('heading', { name: 'This hub needs an API token' }).waitFor();
     await shot(page, 'token');
     await signIn(page, errors);
     expect(page.url()).not.toContain(TOKEN);
@@ -227,12 +236,23 @@ describe('dashboard in chromium', () => {
     await page.getByRole('link', { name: 'podinfo' }).click();
     await page.getByRole('list', { name: 'Life of podinfo' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/services/podinfo');
+    // The change and the build of v2 come in too (chain id and artifact id), in time order.
+    await page.locator('li[data-kind="change.merged"]').waitFor();
+    await page.locator('li[data-kind="artifact.published"]').waitFor();
     const steps = page.getByRole('list', { name: 'Life of podinfo' }).locator('li');
-    expect(await steps.count()).toBe(4);
-    expect(await steps.nth(2).textContent()).toContain('service.upgraded in prod-eu');
+    expect(await steps.evaluateAll((items) => items.map((i) => i.getAttribute('data-kind')))).toEqual([
+      'change.merged',
+      'service.deployed',
+      'service.deployed',
+      'artifact.published',
+      'service.upgraded',
+      'incident.detected',
+    ]);
+    expect(await steps.nth(4).textContent()).toContain('service.upgraded in prod-eu');
+    expect(await steps.nth(4).textContent()).toContain('1.0 h after the previous step');
     // v1 reached prod-us 40 min after its first deployment (prod-eu).
-    expect(await steps.nth(1).textContent()).toContain("40 min after this artifact's first deployment");
-    await steps.nth(1).getByRole('button').click();
+    expect(await steps.nth(2).textContent()).toContain("40 min after this artifact's first deployment");
+    await steps.nth(2).getByRole('button').click();
     const json = JSON.parse((await page.getByTestId('cdevent-json').textContent()) ?? '{}');
     expect(json.context.id).toBe('us-1');
     await shot(page, 'service');
