@@ -93,8 +93,8 @@ export const ServicePage = ({ service }: { service: string }) => {
                         aria-expanded={open === key}
                         onClick={() => setOpen(open === key ? undefined : key)}
                       >
-                        {time(e.event.timestamp)} · <strong>{e.kind}</strong> in{' '}
-                        {e.event.cluster || '(no cluster)'}
+                        {time(e.event.timestamp)} · <strong>{e.kind}</strong>
+                        {e.event.cluster && ` in ${e.event.cluster}`}
                         {e.event.environment && ` (${e.event.environment})`} ·{' '}
                         {e.kind.startsWith('service') ? version(e.detail) : e.detail}
                       </button>
