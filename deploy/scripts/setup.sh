@@ -67,6 +67,18 @@ else
   say "$(kubectl version --client 2>/dev/null | head -n1) installed"
 fi
 
+# --- chromium (the dashboard's browser tests drive Debian's chromium through playwright-core) ---
+chromium_bin="${ARGUS_CHROMIUM:-/usr/bin/chromium}"
+if [ -x "$chromium_bin" ]; then
+  detail "chromium ok ($("$chromium_bin" --version 2>/dev/null || echo "$chromium_bin"))"
+else
+  command -v apt-get >/dev/null 2>&1 || fail "chromium is missing and this is not a Debian-like system: install chromium and set ARGUS_CHROMIUM to its path"
+  say "installing chromium from Debian packages (for the dashboard's browser tests)"
+  as_root apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+  say "$(/usr/bin/chromium --version 2>/dev/null || echo chromium) installed"
+fi
+
 # --- dependencies and build ---------------------------------------------
 if [ -f node_modules/.modules.yaml ] && [ node_modules/.modules.yaml -nt pnpm-lock.yaml ] && [ "${ARGUS_SETUP_FORCE_INSTALL:-0}" != "1" ]; then
   detail "dependencies up to date"

@@ -21,8 +21,10 @@ test('the README demo runs unattended: every architecture, the unified stream, a
   expect(out).toMatch(/prod-eu\s+argo-hub\s+incident\.detected\s+health degraded/);
   // DORA per cluster: prod-eu had one failed deployment out of four; the rollback restored it in 10 minutes.
   expect(out).toMatch(/prod-eu\s+4\s+4\.00\s+\S+ \(4 traced\)\s+25% \(1\/4\)\s+1\s+10\.0m \(1 restored\)/);
-  expect(out).toMatch(/argo-sandbox\s+distributed\s+webhook\s+sandbox/);
+  // `argus instances`: the webhook agent heartbeats (live), reports its architecture, source and cluster.
+  expect(out).toMatch(/argo-sandbox\s+live\s+distributed\s+webhook\s+sandbox/);
   expect(out).toContain('the ingest answered "duplicates: 1"');
   expect(out).toMatch(/The hub stored\s+(\d+) events in \1 rows, with 0 dead letters/);
   expect(out).toContain('pnpm argus tail --hub 127.0.0.1:');
+  expect(out).toMatch(/dashboard: http:\/\/127.0.0.1:\d+\//);
 }, 260_000);

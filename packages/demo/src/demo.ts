@@ -389,9 +389,19 @@ export const runDemo = async (options: DemoOptions): Promise<string[]> => {
         `  ${settled?.storedEvents ?? '?'} events in ${settled?.storedRows ?? '?'} rows, with ${settled?.deadLetterMessages ?? '?'} dead letters.\n`,
     );
 
+    // The dashboard answers at / and its matrix has podinfo (the same query service as gRPC).
+    const page = await fetch(`${ingest}/`).then((r) => r.text());
+    if (!page.includes('/assets/main.js')) problems.push(`the dashboard at ${ingest}/ is not served`);
+    const matrix = (await fetch(`${ingest}/api/v1/query/deployments`).then((r) => r.json())) as {
+      deployments?: { service: string }[];
+    };
+    if (!matrix.deployments?.some((d) => d.service === 'podinfo'))
+      problems.push("the dashboard's what-runs-where answer has no podinfo");
+
     step('try it yourself');
     out(
       [
+        `  dashboard: ${ingest}/  (what runs where; /live, /dora, /instances, /services/podinfo)`,
         `  pnpm argus query --hub ${hubAddress} --cluster prod-eu --since 1d`,
         `  pnpm argus query --hub ${hubAddress} --type incident --output json`,
         `  pnpm argus tail --hub ${hubAddress}                    # live; Ctrl-C stops`,

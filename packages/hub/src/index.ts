@@ -1,4 +1,5 @@
 export { ensureAgentState } from './agent-state.js';
+export { MAX_DEPLOYMENT_CELLS, QUERY_API_PREFIX, queryApiRoute } from './api/routes.js';
 export type { DeadLetterReason } from './errors.js';
 export { HubError, IngestProducerError, RegistryError, RejectedMessage } from './errors.js';
 export type { HubConfig } from './hub.js';

@@ -20,6 +20,8 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
 import { ensureAgentState } from './agent-state.js';
+import { dashboardRoute } from './api/dashboard.js';
+import { queryApiRoute } from './api/routes.js';
 import { reportDetachedParts } from './detached-parts.js';
 import { registerHeartbeatAge } from './heartbeat-metrics.js';
 import { Hub } from './hub.js';
@@ -218,6 +220,16 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
           msgIdKey: ingestMsgIdKey,
           rate: { perSecond: options.ingestRate, burst: options.ingestBurst ?? 2 * options.ingestRate },
         }),
+        queryApiRoute({
+          store,
+          nc,
+          logger,
+          tokens: apiTokens,
+          adminTokens,
+          stats: () => hub.stats(),
+          consumerName: options.consumer,
+        }),
+        dashboardRoute(),
       ],
     });
     shutdown.add('close http', () => http.close());

@@ -42,7 +42,8 @@ export const HUB_OPTIONS = {
   },
   httpListen: {
     kind: 'string',
-    description: 'HTTP listener: /healthz, /readyz, /metrics, POST /api/v1/events',
+    description:
+      'HTTP listener: /healthz, /readyz, /metrics, POST /api/v1/events, the dashboard at / and its JSON API (GET /api/v1/query/...)',
     default: '127.0.0.1:8080',
     placeholder: '<host:port>',
   },

@@ -6,6 +6,8 @@ export {
   instanceActivity,
   upstreamEvents,
 } from './activity.js';
+export type { CurrentDeployment, DeploymentsFilter } from './deployments.js';
+export { currentDeployments } from './deployments.js';
 export type { InsertErrorKind } from './errors.js';
 export {
   CLICKHOUSE_ERROR_KINDS,

@@ -125,7 +125,7 @@ export const toServiceError = (error: unknown, logger: Logger): ServerErrorRespo
  * The caller's token name. API tokens may make every call but replays; admin tokens every call.
  * No token configured at all: the server only listens on loopback (checked at start).
  */
-const authorize = (
+export const authorize = (
   tokens: TokenVerifier,
   metadata: Metadata,
   admin: TokenVerifier | undefined,

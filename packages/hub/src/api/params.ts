@@ -1,0 +1,133 @@
+import {
+  DoraGroupBy,
+  type EventFilter,
+  type GetDoraMetricsRequest,
+  type GetServiceTimelineRequest,
+  type SearchEventsRequest,
+} from '@argus/query-api';
+import { QueryArgumentError } from '../query/errors.js';
+
+/**
+ * Query-string parameters of the HTTP JSON API, turned into the gRPC requests. Names are the
+ * proto's JSON names (camelCase); an unknown name is refused, so a typo never silently widens a
+ * query. Times are RFC 3339.
+ */
+
+const FILTER_PARAMS = [
+  'cluster',
+  'instance',
+  'environment',
+  'subjectType',
+  'predicate',
+  'type',
+  'subjectId',
+  'chainId',
+] as const;
+const WINDOW_PARAMS = ['since', 'until'] as const;
+
+const checkKnown = (params: URLSearchParams, known: readonly string[]): void => {
+  for (const name of params.keys()) {
+    if (!known.includes(name))
+      throw new QueryArgumentError(
+        `unknown parameter ${JSON.stringify(name)}: this call takes ${known.join(', ') || 'none'}`,
+      );
+  }
+};
+
+const time = (params: URLSearchParams, name: string): Date | undefined => {
+  const value = params.get(name);
+  if (value === null || value === '') return undefined;
+  const parsed = new Date(value);
+  if (!/^\d{4}-\d\d-\d\dT/.test(value) || Number.isNaN(parsed.getTime()))
+    throw new QueryArgumentError(`${name} ${JSON.stringify(value)} is not an RFC 3339 time`);
+  return parsed;
+};
+
+const count = (params: URLSearchParams, name: string): number => {
+  const value = params.get(name);
+  if (value === null || value === '') return 0;
+  if (!/^\d{1,9}$/.test(value))
+    throw new QueryArgumentError(`${name} ${JSON.stringify(value)} is not a whole number`);
+  return Number(value);
+};
+
+const text = (params: URLSearchParams, name: string): string => params.get(name) ?? '';
+
+/** The event filter of `?cluster=…&since=…`. */
+export const filterParams = (params: URLSearchParams, extra: readonly string[] = []): EventFilter => {
+  checkKnown(params, [...FILTER_PARAMS, ...WINDOW_PARAMS, ...extra]);
+  const since = time(params, 'since');
+  const until = time(params, 'until');
+  return {
+    cluster: text(params, 'cluster'),
+    instance: text(params, 'instance'),
+    environment: text(params, 'environment'),
+    subjectType: text(params, 'subjectType'),
+    predicate: text(params, 'predicate'),
+    type: text(params, 'type'),
+    subjectId: text(params, 'subjectId'),
+    chainId: text(params, 'chainId'),
+    ...(since === undefined ? {} : { since }),
+    ...(until === undefined ? {} : { until }),
+  };
+};
+
+export const searchParams = (params: URLSearchParams): SearchEventsRequest => ({
+  filter: filterParams(params, ['pageSize', 'pageToken']),
+  pageSize: count(params, 'pageSize'),
+  pageToken: text(params, 'pageToken'),
+});
+
+export const timelineParams = (service: string, params: URLSearchParams): GetServiceTimelineRequest => {
+  checkKnown(params, [...WINDOW_PARAMS, 'limit']);
+  const since = time(params, 'since');
+  const until = time(params, 'until');
+  return {
+    service,
+    limit: count(params, 'limit'),
+    ...(since === undefined ? {} : { since }),
+    ...(until === undefined ? {} : { until }),
+  };
+};
+
+const GROUP_BY: Readonly<Record<string, DoraGroupBy>> = {
+  '': DoraGroupBy.DORA_GROUP_BY_UNSPECIFIED,
+  service: DoraGroupBy.DORA_GROUP_BY_SERVICE,
+  cluster: DoraGroupBy.DORA_GROUP_BY_CLUSTER,
+  environment: DoraGroupBy.DORA_GROUP_BY_ENVIRONMENT,
+};
+
+export const doraParams = (params: URLSearchParams): GetDoraMetricsRequest => {
+  checkKnown(params, ['service', 'cluster', 'environment', ...WINDOW_PARAMS, 'groupBy']);
+  const groupBy = GROUP_BY[text(params, 'groupBy')];
+  if (groupBy === undefined)
+    throw new QueryArgumentError(
+      `groupBy ${JSON.stringify(params.get('groupBy'))} is not known: service, cluster or environment`,
+    );
+  const since = time(params, 'since');
+  const until = time(params, 'until');
+  return {
+    service: text(params, 'service'),
+    cluster: text(params, 'cluster'),
+    environment: text(params, 'environment'),
+    groupBy,
+    ...(since === undefined ? {} : { since }),
+    ...(until === undefined ? {} : { until }),
+  };
+};
+
+/** `cluster`, `environment`, `instance` of the what-runs-where matrix. */
+export const deploymentParams = (
+  params: URLSearchParams,
+): { cluster?: string; environment?: string; instance?: string } => {
+  checkKnown(params, ['cluster', 'environment', 'instance']);
+  const result: { cluster?: string; environment?: string; instance?: string } = {};
+  for (const name of ['cluster', 'environment', 'instance'] as const) {
+    const value = text(params, name);
+    if (value !== '') result[name] = value;
+  }
+  return result;
+};
+
+/** No parameters (instances, stats). */
+export const noParams = (params: URLSearchParams): void => checkKnown(params, []);

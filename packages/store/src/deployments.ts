@@ -1,0 +1,97 @@
+import { filterConditions } from './queries.js';
+import type { Store } from './store.js';
+
+/** What runs where: the last deployment of one service in one cluster. */
+export interface CurrentDeployment {
+  readonly service: string;
+  readonly cluster: string;
+  readonly environment: string;
+  /** The instance that reported the last deployment. */
+  readonly instance: string;
+  /** `service.deployed`, `service.upgraded`, `service.rolledback` or `service.removed`. */
+  readonly kind: string;
+  readonly artifactId: string;
+  /** RFC 3339, UTC, milliseconds: when the last deployment happened. */
+  readonly time: string;
+  /** context.id of the last deployment event (to show its CDEvent). */
+  readonly eventId: string;
+  /** Incidents about the service in the cluster whose last event is not a resolution. */
+  readonly openIncidents: number;
+}
+
+export interface DeploymentsFilter {
+  readonly cluster?: string;
+  readonly environment?: string;
+  readonly instance?: string;
+}
+
+/** The deployment kinds whose last one says what runs, removals included. */
+const CURRENT_KINDS = ['service.deployed', 'service.upgraded', 'service.rolledback', 'service.removed'];
+
+/**
+ * The last deployment of every service in every cluster (one row per pair, at most `limit`, by
+ * service then cluster), with the incidents still open there. `argMax` over (timestamp, identity)
+ * picks one event per pair even when a repeat of it reached the table twice.
+ */
+export const currentDeployments = async (
+  store: Store,
+  filter: DeploymentsFilter,
+  limit: number,
+): Promise<CurrentDeployment[]> => {
+  const { conditions, params } = filterConditions(filter);
+  const where = conditions.length === 0 ? '' : `AND ${conditions.join(' AND ')}`;
+  const table = store.table('cdevents');
+  const rows = await store.rows<{
+    service: string;
+    cluster: string;
+    environment: string;
+    instance: string;
+    kind: string;
+    artifact_id: string;
+    time: string;
+    event_id: string;
+    open_incidents: string | number;
+  }>(
+    `WITH last AS (
+       SELECT service_id AS service, cluster,
+              argMax(environment, (timestamp, identity)) AS environment,
+              argMax(instance, (timestamp, identity)) AS instance,
+              argMax(concat(subject_type, '.', predicate), (timestamp, identity)) AS kind,
+              argMax(artifact_id, (timestamp, identity)) AS artifact_id,
+              toString(max(timestamp)) AS time,
+              argMax(id, (timestamp, identity)) AS event_id
+       FROM ${table}
+       WHERE concat(subject_type, '.', predicate) IN {kinds:Array(String)} ${where}
+       GROUP BY service, cluster
+       ORDER BY service, cluster
+       LIMIT {limit:UInt32}
+     ),
+     open AS (
+       SELECT service, cluster, countIf(state != 'resolved') AS open_incidents
+       FROM (
+         SELECT service_id AS service, cluster, subject_id,
+                argMax(predicate, (timestamp, identity)) AS state
+         FROM ${table}
+         WHERE subject_type = 'incident' AND service_id != '' ${where}
+         GROUP BY service, cluster, subject_id
+       )
+       GROUP BY service, cluster
+     )
+     SELECT last.*, ifNull(open.open_incidents, 0) AS open_incidents
+     FROM last LEFT JOIN open ON last.service = open.service AND last.cluster = open.cluster
+     ORDER BY service, cluster
+     SETTINGS join_use_nulls = 1`,
+    { ...params, kinds: CURRENT_KINDS, limit },
+  );
+  return rows.map((r) => ({
+    service: r.service,
+    cluster: r.cluster,
+    environment: r.environment,
+    instance: r.instance,
+    kind: r.kind,
+    artifactId: r.artifact_id,
+    time: `${r.time.replace(' ', 'T')}Z`,
+    eventId: r.event_id,
+    openIncidents: Number(r.open_incidents),
+  }));
+};

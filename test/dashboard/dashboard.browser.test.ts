@@ -1,0 +1,419 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openAgentsBucket, publishRaw, writeHeartbeat } from '@argus/bus';
+import { type CDEvent, createEvent } from '@argus/cdevents';
+import { HUB_OPTIONS, type RunningHub, runHub } from '@argus/hub';
+import { parseOptions } from '@argus/runtime';
+import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
+import { jetstream } from '@nats-io/jetstream';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+/**
+ * The dashboard in Debian's chromium (driven by playwright-core, no browser download) against a
+ * real hub (embedded chdb) and nats-server, with events put in through the agents' raw subjects.
+ * Each page's screenshot goes to docs/images/ for the README.
+ */
+const CHROMIUM = process.env.ARGUS_CHROMIUM ?? '/usr/bin/chromium';
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const IMAGES = join(ROOT, 'docs/images');
+const TOKEN = 'dashboard-secret';
+const logs = captureLogs({ level: 'info' });
+
+let server: NatsServer;
+let running: RunningHub;
+let dataDir: string;
+let browser: Browser;
+let base: string;
+
+const NOW = Date.now();
+const ago = (minutes: number): string => new Date(NOW - minutes * 60_000).toISOString();
+
+const deployment = (
+  type: 'service.deployed' | 'service.upgraded',
+  id: string,
+  service: string,
+  cluster: string,
+  minutesAgo: number,
+  artifact: string,
+): CDEvent =>
+  createEvent({
+    type,
+    id,
+    source: `/argocd/${cluster}/${service}/${service}`,
+    timestamp: ago(minutesAgo),
+    subject: { id: service, content: { environment: { id: `${cluster}/${service}` }, artifactId: artifact } },
+  });
+
+const SCENARIO: { event: CDEvent; instance: string; cluster?: string }[] = [
+  {
+    event: createEvent({
+      type: 'change.merged',
+      id: 'pr-7',
+      source: '/github/acme/podinfo',
+      timestamp: ago(300),
+      chainId: 'chain-7',
+      subject: { id: 'acme/podinfo/pull/7', content: {} },
+    }),
+    instance: 'ci',
+  },
+  {
+    event: createEvent({
+      type: 'artifact.published',
+      id: 'v2-published',
+      source: '/ci/podinfo',
+      timestamp: ago(120),
+      chainId: 'chain-7',
+      subject: { id: 'pkg:oci/podinfo@v2', content: {} },
+    }),
+    instance: 'ci',
+  },
+  {
+    event: deployment('service.deployed', 'eu-1', 'podinfo', 'prod-eu', 240, 'pkg:oci/podinfo@v1'),
+    instance: 'argo-eu',
+    cluster: 'prod-eu',
+  },
+  {
+    event: deployment('service.deployed', 'us-1', 'podinfo', 'prod-us', 200, 'pkg:oci/podinfo@v1'),
+    instance: 'argo-us',
+    cluster: 'prod-us',
+  },
+  {
+    event: deployment('service.upgraded', 'eu-2', 'podinfo', 'prod-eu', 60, 'pkg:oci/podinfo@v2'),
+    instance: 'argo-eu',
+    cluster: 'prod-eu',
+  },
+  {
+    event: deployment('service.deployed', 'cart-eu', 'cart', 'prod-eu', 100, 'pkg:oci/cart@1.4.0'),
+    instance: 'argo-eu',
+    cluster: 'prod-eu',
+  },
+  {
+    event: deployment('service.deployed', 'cart-us', 'cart', 'prod-us', 90, 'pkg:oci/cart@1.4.0'),
+    instance: 'argo-us',
+    cluster: 'prod-us',
+  },
+  {
+    event: createEvent({
+      type: 'incident.detected',
+      id: 'inc-9-detected',
+      source: '/argocd/prod-eu/podinfo/podinfo',
+      timestamp: ago(30),
+      subject: {
+        id: 'inc-9',
+        content: {
+          description: 'podinfo Degraded',
+          environment: { id: 'prod-eu/podinfo' },
+          service: { id: 'podinfo', source: '/argocd/prod-eu/podinfo/podinfo' },
+        },
+      },
+    }),
+    instance: 'argo-eu',
+    cluster: 'prod-eu',
+  },
+];
+
+/** A page that fails the test on any console error or uncaught exception. */
+const openPage = async (width = 1280, height = 860): Promise<{ page: Page; errors: string[] }> => {
+  const page = await browser.newPage({ viewport: { width, height } });
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { page, errors };
+};
+
+/** Opens `/`, answers the token prompt, and waits for the matrix. */
+const signIn = async (page: Page, errors: string[]): Promise<void> => {
+  await page.goto(`${base}/`);
+  await page.getByLabel('API token').fill(TOKEN);
+  await page.getByRole('button', { name: 'Use this token' }).click();
+  await page.getByRole('table', { name: 'Services by cluster' }).waitFor();
+  // Chromium logs the first, token-less request's 401 (the prompt's cause): the only error allowed.
+  expect(errors.filter((e) => !e.includes('401 (Unauthorized)'))).toEqual([]);
+  errors.length = 0;
+};
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(IMAGES, `dashboard-${name}.png`), fullPage: true });
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: run deploy/scripts/setup.sh (it installs Debian's chromium)`);
+  if (!existsSync(join(ROOT, 'packages/web/dist/main.js')))
+    throw new Error('packages/web is not built: run pnpm build (tsc -b)');
+  mkdirSync(IMAGES, { recursive: true });
+  server = await NatsServer.start();
+  dataDir = mkdtempSync(join(tmpdir(), 'argus-dashboard-'));
+  running = await runHub(
+    parseOptions(HUB_OPTIONS, {
+      flags: {
+        nats: server.url,
+        dataDir,
+        httpListen: '127.0.0.1:0',
+        grpcListen: '127.0.0.1:0',
+        apiTokens: `alice=${TOKEN}`,
+        batchMaxWait: '20ms',
+        logLevel: 'info',
+      },
+      env: {},
+    }),
+    logs.destination,
+  );
+  base = `http://127.0.0.1:${running.http.address.port}`;
+  const js = jetstream(running.nc);
+  for (const { event, instance, cluster } of SCENARIO)
+    await publishRaw(js, event, { instance, ...(cluster === undefined ? {} : { cluster }) });
+  const kv = await openAgentsBucket(running.nc);
+  await writeHeartbeat(kv, {
+    instance: 'argo-eu',
+    architecture: 'hub-and-spoke',
+    source: 'api',
+    version: '0.1.0',
+    clusters: ['prod-eu'],
+    apps: 2,
+    startedAt: ago(600),
+    lastSeen: new Date().toISOString(),
+    spoolDepth: 0,
+  });
+  await writeHeartbeat(kv, {
+    instance: 'argo-us',
+    architecture: 'distributed',
+    source: 'kubernetes',
+    version: '0.1.0',
+    clusters: ['prod-us'],
+    apps: 2,
+    startedAt: ago(600),
+    lastSeen: ago(30),
+    spoolDepth: 0,
+  });
+  await waitFor(async () => running.hub.stats().stored >= SCENARIO.length, {
+    what: 'the scenario to be stored',
+    timeoutMs: 20_000,
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await running?.shutdown.shutdown('test done');
+  await server?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('dashboard in chromium', () => {
+  test('/ asks for the token, then shows what runs where with skew and the open incident', async () => {
+    const { page, errors } = await openPage();
+    await page.goto(`${base}/`);
+    await page.getByRole('heading', { name: 'This hub needs an API token' }).waitFor();
+    await shot(page, 'token');
+    await signIn(page, errors);
+    expect(page.url()).not.toContain(TOKEN);
+    const eu = page.locator('tr[data-service="podinfo"] td[data-cluster="prod-eu"]');
+    const us = page.locator('tr[data-service="podinfo"] td[data-cluster="prod-us"]');
+    expect(await eu.locator('.version').textContent()).toBe('v2');
+    expect(await us.locator('.version').textContent()).toBe('v1');
+    expect(await eu.textContent()).toContain('1 open incident');
+    expect(await eu.textContent()).toContain('by argo-eu');
+    // Skew stands out: the row says so and exactly one of the two cells is marked.
+    expect(
+      await page.locator('tr[data-service="podinfo"] .badge.warn', { hasText: 'version skew' }).count(),
+    ).toBe(1);
+    expect(await page.locator('tr[data-service="podinfo"] td.skew').count()).toBe(1);
+    expect(await page.locator('tr[data-service="cart"] td.skew').count()).toBe(0);
+    await shot(page, 'overview');
+    // The cluster filter narrows the matrix and lives in the address.
+    await page.getByRole('combobox', { name: 'Cluster' }).selectOption('prod-us');
+    expect(page.url()).toContain('cluster=prod-us');
+    expect(await page.locator('td[data-cluster="prod-eu"]').count()).toBe(0);
+    expect(await page.locator('td[data-cluster="prod-us"]').count()).toBe(2);
+
+    // A service's life: click through, open an event's CDEvent JSON.
+    await page.getByRole('combobox', { name: 'Cluster' }).selectOption('');
+    await page.getByRole('link', { name: 'podinfo' }).click();
+    await page.getByRole('list', { name: 'Life of podinfo' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/services/podinfo');
+    // The change and the build of v2 come in too (chain id and artifact id), in time order.
+    await page.locator('li[data-kind="change.merged"]').waitFor();
+    await page.locator('li[data-kind="artifact.published"]').waitFor();
+    const steps = page.getByRole('list', { name: 'Life of podinfo' }).locator('li');
+    expect(await steps.evaluateAll((items) => items.map((i) => i.getAttribute('data-kind')))).toEqual([
+      'change.merged',
+      'service.deployed',
+      'service.deployed',
+      'artifact.published',
+      'service.upgraded',
+      'incident.detected',
+    ]);
+    expect(await steps.nth(4).textContent()).toContain('service.upgraded in prod-eu');
+    expect(await steps.nth(4).textContent()).toContain('1.0 h after the previous step');
+    // v1 reached prod-us 40 min after its first deployment (prod-eu).
+    expect(await steps.nth(2).textContent()).toContain("40 min after this artifact's first deployment");
+    await steps.nth(2).getByRole('button').click();
+    const json = JSON.parse((await page.getByTestId('cdevent-json').textContent()) ?? '{}');
+    expect(json.context.id).toBe('us-1');
+    await shot(page, 'service');
+
+    // Shareable address: a reload of /services/podinfo shows the same page (the token stays in the tab).
+    await page.reload();
+    await page.getByRole('list', { name: 'Life of podinfo' }).waitFor();
+    expect(errors, errors.join('\n')).toEqual([]);
+    await page.close();
+  });
+
+  test('/live shows an event published after the page opened within 2 s; pause holds the list', async () => {
+    const { page, errors } = await openPage();
+    await signIn(page, errors);
+    await page.getByRole('link', { name: 'Live' }).click();
+    await page.getByText('Waiting for events').waitFor();
+    await page.getByText('Following').waitFor();
+    const js = jetstream(running.nc);
+    const published = Date.now();
+    await publishRaw(
+      js,
+      deployment('service.upgraded', 'live-1', 'cart', 'prod-eu', 0, 'pkg:oci/cart@1.5.0'),
+      {
+        instance: 'argo-eu',
+        cluster: 'prod-eu',
+      },
+    );
+    await page.locator('li.row[data-id="live-1"]').waitFor({ timeout: 2_000 + 2_000 });
+    const seenAfterMs = Date.now() - published;
+    expect(seenAfterMs).toBeLessThan(2_000 + 1_000);
+    expect(await page.locator('li.row[data-id="live-1"]').textContent()).toContain('service.upgraded · cart');
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await publishRaw(
+      js,
+      deployment('service.upgraded', 'live-2', 'cart', 'prod-us', 0, 'pkg:oci/cart@1.5.0'),
+      {
+        instance: 'argo-us',
+        cluster: 'prod-us',
+      },
+    );
+    await new Promise((r) => setTimeout(r, 700));
+    expect(await page.locator('li.row[data-id="live-2"]').count()).toBe(0);
+    await shot(page, 'live');
+    expect(errors, errors.join('\n')).toEqual([]);
+    await page.close();
+  });
+
+  test('/dora shows the metrics per cluster and a weekly trend chart; /instances marks the stale heartbeat', async () => {
+    const { page, errors } = await openPage();
+    await signIn(page, errors);
+    await page.getByRole('link', { name: 'DORA' }).click();
+    const table = page.getByRole('table', { name: 'DORA metrics by cluster' });
+    await table.waitFor();
+    expect(await table.locator('tbody tr').count()).toBe(2);
+    expect(
+      await table.locator('tbody tr', { hasText: 'prod-eu' }).locator('td').first().textContent(),
+    ).toMatch(/^4 /); // eu-1, eu-2, cart-eu and /live's live-1
+    await page.locator('.uplot canvas').waitFor();
+    expect(await page.locator('.uplot .u-legend').textContent()).toContain('deployments/day');
+    await shot(page, 'dora');
+
+    await page.getByRole('link', { name: 'Instances' }).click();
+    const instances = page.getByRole('table', { name: 'Reporting instances' });
+    await instances.waitFor();
+    expect(await instances.locator('tr', { hasText: 'argo-us' }).locator('td.stale').count()).toBe(1);
+    expect(await instances.locator('tr', { hasText: 'argo-eu' }).locator('td.stale').count()).toBe(0);
+    expect(await instances.locator('tr', { hasText: 'argo-eu' }).textContent()).toContain('hub-and-spoke');
+    expect(await page.getByTestId('lag').textContent()).toMatch(/^\d+$/);
+    await shot(page, 'instances');
+    expect(errors, errors.join('\n')).toEqual([]);
+    await page.close();
+  });
+
+  test('390 px wide: no horizontal scroll on any page', async () => {
+    const { page, errors } = await openPage(390, 844);
+    await signIn(page, errors);
+    for (const path of ['/', '/services/podinfo', '/live', '/dora', '/instances']) {
+      await page.evaluate(
+        `history.pushState(null, '', '${path}'); dispatchEvent(new PopStateEvent('popstate'))`,
+      );
+      await page.waitForTimeout(400);
+      const overflow = await page.evaluate('document.documentElement.scrollWidth - innerWidth');
+      expect(overflow as number, path).toBeLessThanOrEqual(0);
+    }
+    await page.evaluate(`history.pushState(null, '', '/'); dispatchEvent(new PopStateEvent('popstate'))`);
+    await page.getByRole('table', { name: 'Services by cluster' }).waitFor();
+    await shot(page, 'overview-390px');
+    expect(errors, errors.join('\n')).toEqual([]);
+    await page.close();
+  });
+
+  test('honest states: hub unreachable, and no events yet', async () => {
+    const { page, errors } = await openPage();
+    await signIn(page, errors);
+    // The hub gone (requests fail at the network level) ...
+    await page.route('**/api/v1/query/**', (route) => route.abort('connectionrefused'));
+    await page.getByRole('link', { name: 'Instances' }).click();
+    await page.getByRole('alert').first().waitFor();
+    expect(await page.getByRole('alert').first().textContent()).toContain('hub unreachable');
+    // ... and a hub with nothing stored yet.
+    await page.unroute('**/api/v1/query/**');
+    await page.route('**/api/v1/query/deployments', (route) =>
+      route.fulfill({ contentType: 'application/json', body: '{"deployments":[],"truncated":false}' }),
+    );
+    await page.getByRole('link', { name: 'What runs where' }).click();
+    await page.getByText('No events yet').waitFor();
+    expect(await page.getByRole('status').first().textContent()).toContain('argus send');
+    await shot(page, 'empty');
+    await page.close();
+  });
+
+  // Last: it stores 3,000 events the other pages' assertions do not expect.
+  test('/live stays responsive at 1,000 events/s: bounded rows in the DOM, frames keep coming', async () => {
+    const { page, errors } = await openPage();
+    await signIn(page, errors);
+    await page.getByRole('link', { name: 'Live' }).click();
+    await page.getByText('Following').waitFor();
+    // The longest gap between two animation frames while the burst arrives.
+    await page.evaluate(`(() => {
+      window.maxGap = 0; let last = performance.now();
+      const tick = (now) => { window.maxGap = Math.max(window.maxGap, now - last); last = now; requestAnimationFrame(tick); };
+      requestAnimationFrame(tick);
+    })()`);
+    const js = jetstream(running.nc);
+    const total = 3000;
+    const started = Date.now();
+    for (let second = 0; second < total / 1000; second++) {
+      for (let tenth = 0; tenth < 10; tenth++) {
+        await Promise.all(
+          Array.from({ length: 100 }, (_, i) => {
+            const n = second * 1000 + tenth * 100 + i;
+            return publishRaw(
+              js,
+              deployment('service.upgraded', `burst-${n}`, 'burst', 'prod-eu', 0, `pkg:oci/burst@${n}`),
+              {
+                instance: 'argo-eu',
+                cluster: 'prod-eu',
+              },
+            );
+          }),
+        );
+        const due = started + second * 1000 + (tenth + 1) * 100;
+        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      }
+    }
+    const publishedMs = Date.now() - started;
+    await page.locator(`li.row[data-id="burst-${total - 1}"]`).waitFor({ timeout: 60_000 });
+    const shownMs = Date.now() - started;
+    const maxGap = (await page.evaluate('window.maxGap')) as number;
+    const rows = await page.locator('li.row').count();
+    console.log(
+      `[dashboard] ${total} events published in ${publishedMs} ms, the last on /live after ${shownMs} ms; longest frame gap ${Math.round(maxGap)} ms; ${rows} rows in the DOM (machine shared and loaded)`,
+    );
+    expect(await page.getByText(`Following: 2000 events shown`).count()).toBe(1);
+    expect(rows).toBeLessThan(60);
+    // A frame at least every second while 1,000 events/s arrive: the page answers clicks and scrolls.
+    expect(maxGap).toBeLessThan(1_000);
+    // Pausing works mid-stream.
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByText('Paused').waitFor({ timeout: 1_000 });
+    expect(errors, errors.join('\n')).toEqual([]);
+    await page.close();
+  });
+});
