@@ -14,11 +14,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 /**
  * The dashboard in Debian's chromium (driven by playwright-core, no browser download) against a
  * real hub (embedded chdb) and nats-server, with events put in through the agents' raw subjects.
- * Each page's screenshot goes to docs/images/ for the README.
+ * Each page's screenshot is taken on every run (a page that cannot be drawn fails); it replaces
+ * the README's copy in docs/images/ only with ARGUS_UPDATE_SCREENSHOTS=1, so a test run leaves the
+ * work tree as it was.
  */
 const CHROMIUM = process.env.ARGUS_CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const IMAGES = join(ROOT, 'docs/images');
+const IMAGES =
+  process.env.ARGUS_UPDATE_SCREENSHOTS === '1'
+    ? join(ROOT, 'docs/images')
+    : mkdtempSync(join(tmpdir(), 'argus-screenshots-'));
 const TOKEN = 'dashboard-secret';
 const logs = captureLogs({ level: 'info' });
 
