@@ -5,6 +5,7 @@ import {
   type GetServiceTimelineRequest,
   type SearchEventsRequest,
 } from '@argus/query-api';
+import { FILTER_FIELDS } from '../query/convert.js';
 import { QueryArgumentError } from '../query/errors.js';
 
 /**
@@ -13,16 +14,6 @@ import { QueryArgumentError } from '../query/errors.js';
  * query. Times are RFC 3339.
  */
 
-const FILTER_PARAMS = [
-  'cluster',
-  'instance',
-  'environment',
-  'subjectType',
-  'predicate',
-  'type',
-  'subjectId',
-  'chainId',
-] as const;
 const WINDOW_PARAMS = ['since', 'until'] as const;
 
 const checkKnown = (params: URLSearchParams, known: readonly string[]): void => {
@@ -55,7 +46,7 @@ const text = (params: URLSearchParams, name: string): string => params.get(name)
 
 /** The event filter of `?cluster=…&since=…`. */
 export const filterParams = (params: URLSearchParams, extra: readonly string[] = []): EventFilter => {
-  checkKnown(params, [...FILTER_PARAMS, ...WINDOW_PARAMS, ...extra]);
+  checkKnown(params, [...FILTER_FIELDS, ...WINDOW_PARAMS, ...extra]);
   const since = time(params, 'since');
   const until = time(params, 'until');
   return {

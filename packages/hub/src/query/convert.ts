@@ -6,7 +6,8 @@ import { QueryArgumentError } from './errors.js';
 /** Longest filter value accepted: ids and names are far shorter; a longer one is a mistake. */
 export const MAX_FILTER_VALUE_LENGTH = 1024;
 
-const FILTER_FIELDS = [
+/** The filter's fields, as the proto names them (camelCase in JSON); one list for gRPC and HTTP. */
+export const FILTER_FIELDS = [
   'cluster',
   'instance',
   'environment',
