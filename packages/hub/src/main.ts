@@ -7,6 +7,7 @@ import {
   type HealthServer,
   type Logger,
   loadListenerTls,
+  OptionsError,
   type ParsedOptions,
   parseDuration,
   parseListen,
@@ -67,6 +68,15 @@ export interface RunningHub {
 export const REGISTRY_POLL_MS = 2_000;
 
 /** Starts a whole hub process: NATS, store (migrated), registry, pipeline, HTTP endpoints. */
+const DAY_MS = 86_400_000;
+/** --retention in whole days (ClickHouse's TTL is set in days), refused at the edge otherwise. */
+const retentionDays = (retentionMs: number | undefined): number | undefined => {
+  if (retentionMs === undefined) return undefined;
+  if (retentionMs % DAY_MS !== 0)
+    throw new OptionsError(`--retention must be whole days (e.g. 400d), got ${retentionMs / DAY_MS} days`);
+  return retentionMs / DAY_MS;
+};
+
 export const runHub = async (options: HubOptions, destination?: DestinationStream): Promise<RunningHub> => {
   const logger = createLogger({
     service: 'argus-hub',
@@ -87,6 +97,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
     const grpcListen = parseListen(options.grpcListen, '--grpc-listen');
     const tls = await loadListenerTls(options);
 
+    const retention = retentionDays(options.retention);
     const store = await Store.open({
       url: options.clickhouseUrl,
       dataDir: options.clickhouseUrl === undefined ? options.dataDir : undefined,
@@ -97,6 +108,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       logger,
     });
     shutdown.add('close store', () => store.close());
+    await store.applyRetention(retention);
 
     const nc = await connectNats(natsSetup(options, 'argus-hub', logger));
     shutdown.add('drain nats', () => drainOrClose(nc));

@@ -170,6 +170,13 @@ export const HUB_OPTIONS = {
     default: 1,
     min: 1,
   },
+  retention: {
+    kind: 'duration',
+    description:
+      'how long ClickHouse keeps events, by their timestamp, in whole days (e.g. 400d); whole months are dropped once past it; unset: for ever. DORA windows reach back 366 days',
+    placeholder: '<days>d',
+    min: 86_400_000,
+  },
   rawMaxAge: { kind: 'duration', description: 'retention of CDEVENTS_RAW', default: 7 * 86_400_000 },
   unifiedMaxAge: {
     kind: 'duration',

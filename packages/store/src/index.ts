@@ -44,7 +44,7 @@ export {
   toClickHouseTime,
   toEventRow,
 } from './rows.js';
-export type { DetachedPart, QueryLimits, StoreKind, StoreOptions } from './store.js';
+export type { DetachedPart, QueryLimits, RetentionChange, StoreKind, StoreOptions } from './store.js';
 export {
   DEFAULT_DATABASE,
   DEFAULT_QUERY_LIMITS,

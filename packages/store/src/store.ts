@@ -5,6 +5,12 @@ import { MigrationError, QueryLimitError, SchemaMismatchError, StoreOptionsError
 import { MIGRATIONS, MIGRATIONS_TABLE, type Migration } from './migrations.js';
 import { EVENT_COLUMNS, type EventRow } from './rows.js';
 
+/** What `applyRetention` did: whether it changed the table, and the TTL now in force. */
+export interface RetentionChange {
+  readonly changed: boolean;
+  readonly ttl: string | undefined;
+}
+
 export interface StoreOptions {
   /** A ClickHouse server, e.g. `http://127.0.0.1:8123`. Exclusive with `dataDir`. */
   readonly url?: string | undefined;
@@ -324,6 +330,43 @@ export class Store {
    * silently vanish from every query (adversarial review 2, finding 12). An operator's own detach
    * (reason empty, no such prefix) is listed too; `broken` tells them apart.
    */
+  /**
+   * Sets how long the events table keeps events (by `timestamp`, whole days), or keeps them for ever
+   * (`undefined`). ClickHouse drops whole monthly parts once every row of one is past it
+   * (`ttl_only_drop_parts`: no rewrite of parts), so an event may stay up to a month longer.
+   * Applied at every start, and only changed when it differs: one statement for a running server.
+   */
+  async applyRetention(days: number | undefined): Promise<RetentionChange> {
+    if (days !== undefined && (!Number.isSafeInteger(days) || days < 1))
+      throw new StoreOptionsError(`retention must be a whole number of days >= 1, got ${days}`);
+    const wanted = days === undefined ? undefined : `toDateTime(timestamp) + toIntervalDay(${days})`;
+    const current = await this.retentionTtl();
+    const normalized = (ttl: string | undefined) => ttl?.replace(/\s+/g, '');
+    if (normalized(current) === normalized(wanted)) return { changed: false, ttl: current };
+    const table = this.table('cdevents');
+    if (wanted === undefined) {
+      await this.command(`ALTER TABLE ${table} REMOVE TTL`);
+    } else {
+      await this.command(`ALTER TABLE ${table} MODIFY SETTING ttl_only_drop_parts = 1`);
+      await this.command(`ALTER TABLE ${table} MODIFY TTL ${wanted}`);
+    }
+    this.#logger.info(
+      { table, from: current ?? 'none', to: wanted ?? 'none' },
+      'events table retention changed',
+    );
+    return { changed: true, ttl: await this.retentionTtl() };
+  }
+
+  /** The events table's TTL expression as ClickHouse shows it, if any. */
+  async retentionTtl(): Promise<string | undefined> {
+    const [row] = await this.rows<{ create: string }>(
+      "SELECT create_table_query AS create FROM system.tables WHERE database = {db:String} AND name = 'cdevents'",
+      { db: this.database },
+    );
+    const ttl = / TTL (.+?)(?: SETTINGS |$)/s.exec(row?.create ?? '')?.[1];
+    return ttl?.trim();
+  }
+
   async detachedParts(): Promise<DetachedPart[]> {
     const parts = await this.rows<{ table: string; name: string; reason: string }>(
       "SELECT table, name, ifNull(reason, '') AS reason FROM system.detached_parts WHERE database = {db:String} ORDER BY table, name",
