@@ -340,6 +340,16 @@ export class Store {
     if (days !== undefined && (!Number.isSafeInteger(days) || days < 1))
       throw new StoreOptionsError(`retention must be a whole number of days >= 1, got ${days}`);
     const wanted = days === undefined ? undefined : `toDateTime(timestamp) + toIntervalDay(${days})`;
+    const [events] = await this.rows<{ engine: string }>(
+      "SELECT engine FROM system.tables WHERE database = {db:String} AND name = 'cdevents'",
+      { db: this.database },
+    );
+    if (events?.engine === 'Distributed' && days !== undefined) {
+      throw new StoreOptionsError(
+        `${this.table('cdevents')} is a Distributed table (deploy/clickhouse): set the retention on the shards instead, ALTER TABLE ${this.database}.cdevents_local ON CLUSTER '{cluster}' MODIFY TTL toDateTime(timestamp) + toIntervalDay(${days}), and start the hub without --retention`,
+      );
+    }
+    if (events?.engine === 'Distributed') return { changed: false, ttl: undefined };
     const current = await this.retentionTtl();
     const normalized = (ttl: string | undefined) => ttl?.replace(/\s+/g, '');
     if (normalized(current) === normalized(wanted)) return { changed: false, ttl: current };
