@@ -108,14 +108,24 @@ describe('image contents (deploy/images/assemble.sh)', () => {
       { executable: argus('hub'), cleanEnv: true, env: ENV, cwd: work },
     );
     started.push(hub);
-    const ready = (port: number, proc: ArgusProcess, what: string) =>
-      waitFor(
-        async () => {
-          if (!proc.running) throw new Error(`${what} exited:\n${proc.output}`);
-          return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200;
-        },
-        { what: `${what} /readyz 200`, timeoutMs: 60_000 },
-      );
+    // A timeout says what /readyz last answered and what the process logged (a run under full load
+    // once timed out with neither).
+    const ready = async (port: number, proc: ArgusProcess, what: string) => {
+      let last = 'no answer';
+      try {
+        await waitFor(
+          async () => {
+            if (!proc.running) throw new Error(`${what} exited:\n${proc.output}`);
+            const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+            if (res !== undefined) last = `${res.status} ${await res.text()}`;
+            return res?.status === 200;
+          },
+          { what: `${what} /readyz 200`, timeoutMs: 60_000 },
+        );
+      } catch (error) {
+        throw new Error(`${String(error)}; last /readyz: ${last}; its output:\n${proc.output}`);
+      }
+    };
     await ready(httpPort, hub, 'the hub of the hub image');
     // The embedded ClickHouse the hub loaded is the image's chdb library, not the repository's.
     const maps = readFileSync(`/proc/${hub.child.pid}/maps`, 'utf8');
