@@ -340,17 +340,13 @@ export class Store {
     if (days !== undefined && (!Number.isSafeInteger(days) || days < 1))
       throw new StoreOptionsError(`retention must be a whole number of days >= 1, got ${days}`);
     const wanted = days === undefined ? undefined : `toDateTime(timestamp) + toIntervalDay(${days})`;
-    const [events] = await this.rows<{ engine: string }>(
-      "SELECT engine FROM system.tables WHERE database = {db:String} AND name = 'cdevents'",
-      { db: this.database },
-    );
-    if (events?.engine === 'Distributed' && days !== undefined) {
+    const { engine, ttl: current } = await this.#eventsTableTtl();
+    if (engine === 'Distributed' && wanted !== undefined) {
       throw new StoreOptionsError(
-        `${this.table('cdevents')} is a Distributed table (deploy/clickhouse): set the retention on the shards instead, ALTER TABLE ${this.database}.cdevents_local ON CLUSTER '{cluster}' MODIFY TTL toDateTime(timestamp) + toIntervalDay(${days}), and start the hub without --retention`,
+        `${this.table('cdevents')} is a Distributed table (deploy/clickhouse): set the retention on the shards instead, ALTER TABLE ${this.database}.cdevents_local ON CLUSTER '{cluster}' MODIFY TTL ${wanted}, and start the hub without --retention`,
       );
     }
-    if (events?.engine === 'Distributed') return { changed: false, ttl: undefined };
-    const current = await this.retentionTtl();
+    if (engine === 'Distributed') return { changed: false, ttl: undefined };
     const normalized = (ttl: string | undefined) => ttl?.replace(/\s+/g, '');
     if (normalized(current) === normalized(wanted)) return { changed: false, ttl: current };
     const table = this.table('cdevents');
@@ -369,12 +365,17 @@ export class Store {
 
   /** The events table's TTL expression as ClickHouse shows it, if any. */
   async retentionTtl(): Promise<string | undefined> {
-    const [row] = await this.rows<{ create: string }>(
-      "SELECT create_table_query AS create FROM system.tables WHERE database = {db:String} AND name = 'cdevents'",
+    return (await this.#eventsTableTtl()).ttl;
+  }
+
+  /** The events table's engine and TTL, from one read of system.tables. */
+  async #eventsTableTtl(): Promise<{ engine: string | undefined; ttl: string | undefined }> {
+    const [row] = await this.rows<{ engine: string; create: string }>(
+      "SELECT engine, create_table_query AS create FROM system.tables WHERE database = {db:String} AND name = 'cdevents'",
       { db: this.database },
     );
-    const ttl = / TTL (.+?)(?: SETTINGS |$)/s.exec(row?.create ?? '')?.[1];
-    return ttl?.trim();
+    const ttl = / TTL (.+?)(?: SETTINGS |$)/s.exec(row?.create ?? '')?.[1]?.trim();
+    return { engine: row?.engine, ttl };
   }
 
   async detachedParts(): Promise<DetachedPart[]> {
