@@ -106,6 +106,12 @@ class InProcessAgent {
   }
 }
 
+/**
+ * The app as an agent source reads it: the simulator serves this object as JSON (Argo CD API stream,
+ * Kubernetes watch); the sim types it with its own, narrower interfaces.
+ */
+const watched = (app: unknown): Application => JSON.parse(JSON.stringify(app)) as Application;
+
 const typeTokens = (event: CDEvent): { subjectType: string; predicate: string } => {
   const [, , subjectType = '', predicate = ''] = event.context.type.split('.');
   return { subjectType, predicate };
@@ -126,9 +132,9 @@ export const demoEvents = (now = new Date()): DemoEvents => {
       const agent = new InProcessAgent(instance, publish);
       let clock = start.getTime();
       // The agent's first list, then every watch event at the scenario time it happened.
-      for (const app of target.sim.list().items) agent.handle(app, start);
+      for (const app of target.sim.list().items) agent.handle(watched(app), start);
       target.sim.subscribe((change) => {
-        if (change.type !== 'DELETED') agent.handle(change.app, new Date(clock));
+        if (change.type !== 'DELETED') agent.handle(watched(change.app), new Date(clock));
       });
       const setTime = (ms: number) => {
         clock = Math.max(clock, ms);
@@ -175,7 +181,7 @@ export const demoEvents = (now = new Date()): DemoEvents => {
       event,
       identity,
       ...typeTokens(event),
-      specVersion: event.context.specversion,
+      specVersion: SPEC_VERSION,
       raw: serialize(event),
       tags,
       receivedAt: now,
