@@ -18,6 +18,7 @@ import {
 } from '@argus/store';
 import { captureLogs, clickHouseTarget, randomDatabase } from '@argus/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { type DemoEvents, demoEvents } from './demo-events.js';
 import { ALL, type Expansion, expandQuery, UnknownMacroError, type VariableValue } from './grafana-sql.js';
 
@@ -129,6 +130,28 @@ describe('deploy/grafana dashboards: structure', () => {
       for (const v of d.templating.list.filter((v) => v.type === 'query'))
         expect(v.datasource, `${file} $${v.name}`).toEqual({ type: PLUGIN, uid: DS_UID });
     }
+  });
+
+  test('the provisioning examples name the plugin, the database, and the directory of the README', () => {
+    const datasources = parseYaml(
+      readFileSync(join(DIR, 'provisioning/datasources/argus-clickhouse.yaml'), 'utf8'),
+    ) as { apiVersion: number; datasources: { type: string; jsonData: Record<string, unknown> }[] };
+    expect(datasources.apiVersion).toBe(1);
+    expect(datasources.datasources).toEqual([
+      expect.objectContaining({
+        type: PLUGIN,
+        jsonData: expect.objectContaining({ protocol: 'native', port: 9000, defaultDatabase: 'argus' }),
+      }),
+    ]);
+    const providers = parseYaml(readFileSync(join(DIR, 'provisioning/dashboards/argus.yaml'), 'utf8')) as {
+      providers: { type: string; options: { path: string } }[];
+    };
+    const readme = readFileSync(join(DIR, 'README.md'), 'utf8');
+    for (const p of providers.providers) {
+      expect(p.type).toBe('file');
+      expect(readme).toContain(`deploy/grafana:${p.options.path}`);
+    }
+    for (const [file, d] of dashboards) expect(readme, file).toContain(`| \`${file}\` | \`${d.uid}\` |`);
   });
 
   test('the instances dashboard says heartbeats are not in ClickHouse, and where they are', () => {
