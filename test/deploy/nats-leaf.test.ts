@@ -32,6 +32,7 @@ import {
   freePort,
   NatsServer,
   randomDatabase,
+  runArgus,
   waitFor,
 } from '@argus/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -175,6 +176,27 @@ describe('deploy/nats/leaf-agent.conf: an agent in another cluster on a leaf nod
     );
     expect(refused).toBeInstanceOf(JetStreamUnreachableError);
     expect((refused as Error).message).toMatch(/leaf node.*--nats-js-domain/);
+    // The `argus agent` command says the same and exits.
+    const cli = await runArgus(
+      [
+        'agent',
+        '--instance',
+        'argo-eu',
+        '--source',
+        'webhook',
+        '--nats',
+        leaf.url,
+        '--nats-inbox-prefix',
+        '_INBOX_argo-eu',
+        '--listen',
+        '127.0.0.1:0',
+        '--spool-dir',
+        join(dir, 'cli-spool'),
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(cli.code).not.toBe(0);
+    expect(cli.stdout + cli.stderr).toMatch(/leaf node.*--nats-js-domain/);
     // A domain that is not the hub's names the flag to check.
     const wrong = await startAgent('elsewhere').then(
       () => undefined,
