@@ -87,7 +87,7 @@ export const run = async (): Promise<BenchResult> => {
     const early = Math.max(...rss.slice(tenth, 2 * tenth));
     const late = Math.max(...rss.slice(-tenth));
     return {
-      benchmark: `catch-up: ${total} events (an hour at 300/s from ${AGENTS.length} agents) queued, then \`argus hub\` as shipped`,
+      benchmark: `catch-up: ${total} events (${(total / 300 / 60).toFixed(0)} min at 300/s from ${AGENTS.length} agents) queued, then \`argus hub\` as shipped`,
       baseline: 'a plain consumer (consume, JSON.parse, ack) of the same backlog, same run',
       measurements: [
         { name: 'plain consumer (baseline)', opsPerSec: total / plainSeconds, ratio: 1 },

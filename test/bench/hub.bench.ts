@@ -24,6 +24,8 @@ import { buildCli, percentile, procCpuSeconds, startShippedHub, UnifiedWatch } f
 const decoder = new TextDecoder();
 const EVENTS = Number(process.env.ARGUS_BENCH_HUB_EVENTS ?? 30_000);
 const STEADY_RATE = 1000;
+/** Flags added to the shipped hub's defaults (to measure another default before changing it), e.g. `--batch-size 5000`. */
+const SHIPPED_ARGS = (process.env.ARGUS_BENCH_HUB_ARGS ?? '').split(' ').filter((a) => a !== '');
 const STEADY_SECONDS = Number(process.env.ARGUS_BENCH_HUB_STEADY_SECONDS ?? 10);
 
 /** A durable pull consumer on the raw stream for a baseline, starting at its first message. */
@@ -157,7 +159,7 @@ const shippedHubRun = async (count: number) => {
     await publishAll(js, count, 'shipped');
     const watch = new UnifiedWatch(nc);
     const started = performance.now();
-    const hub = await startShippedHub(server.url);
+    const hub = await startShippedHub(server.url, SHIPPED_ARGS);
     const ready = performance.now();
     let cpuAtFirst = 0;
     await waitFor(
@@ -312,7 +314,7 @@ export const run = async (): Promise<BenchResult> => {
           ratio: ceiling / plain.result,
         },
         {
-          name: `\`argus hub\` as shipped (own process, default flags), first -> last republished`,
+          name: `\`argus hub\` as shipped (own process, ${SHIPPED_ARGS.length === 0 ? 'default flags' : SHIPPED_ARGS.join(' ')}), first -> last republished`,
           opsPerSec: shipped.rate,
           ratio: shipped.rate / plain.result,
         },
