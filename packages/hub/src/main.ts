@@ -16,7 +16,7 @@ import {
   startHealthServer,
   TokenVerifier,
 } from '@argus/runtime';
-import { Store } from '@argus/store';
+import { DEFAULT_SQL_LIMITS, Store } from '@argus/store';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
@@ -108,6 +108,11 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       logger,
     });
     shutdown.add('close store', () => store.close());
+    const sqlLimits = Object.freeze({
+      ...DEFAULT_SQL_LIMITS,
+      maxRows: options.sqlMaxRows,
+      maxExecutionMs: options.sqlMaxTime,
+    });
     await store.applyRetention(retention);
 
     const nc = await connectNats(natsSetup(options, 'argus-hub', logger));
@@ -238,6 +243,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
           logger,
           tokens: apiTokens,
           adminTokens,
+          sqlLimits,
           stats: () => hub.stats(),
           consumerName: options.consumer,
         }),
@@ -265,6 +271,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       logger,
       tokens: apiTokens,
       adminTokens,
+      sqlLimits,
       stats: () => hub.stats(),
       consumerName: options.consumer,
     });
