@@ -113,6 +113,8 @@ export const runUnderReadonly = async (
     `max_memory_usage = ${store.queryLimits.maxMemoryBytes}`,
     `max_result_rows = ${limits.maxRows + 1}`,
     `result_overflow_mode = 'break'`,
+    // Exact beyond 2^53 in every JSON reader (chdb leaves them unquoted by default, a server quotes).
+    'output_format_json_quote_64bit_integers = 1',
     'readonly = 1',
   ].join(', ');
   const signal = currentQuerySignal();

@@ -57,10 +57,7 @@ export const sqlCommand = clientCommand({
         io.stdout(`${terminalSafeJson(Object.fromEntries(names.map((n, i) => [n, row[i]])))}\n`);
     } else if (options.output === 'tsv') {
       io.stdout(
-        [names, ...rows]
-          .map((r) => terminalSafe(r.map(tsvCell).join('\t')))
-          .map((line) => `${line}\n`)
-          .join(''),
+        [names, ...rows].map((r) => `${r.map((v) => terminalSafe(tsvCell(v))).join('\t')}\n`).join(''),
       );
     } else {
       io.stdout(
