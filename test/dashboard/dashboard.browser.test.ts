@@ -334,7 +334,7 @@ describe('dashboard in chromium', () => {
   test('390 px wide: no horizontal scroll on any page', async () => {
     const { page, errors } = await openPage(390, 844);
     await signIn(page, errors);
-    for (const path of ['/', '/services/podinfo', '/live', '/dora', '/instances']) {
+    for (const path of ['/', '/services/podinfo', '/live', '/dora', '/instances', '/dead-letters']) {
       await page.evaluate(
         `history.pushState(null, '', '${path}'); dispatchEvent(new PopStateEvent('popstate'))`,
       );

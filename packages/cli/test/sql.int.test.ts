@@ -165,6 +165,27 @@ describe('argus sql against a real hub, nats-server and embedded ClickHouse', ()
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  test('the JSON API answers GET sql?q= the same way, admin only', async () => {
+    const url = (q: string) =>
+      `http://127.0.0.1:${running.http.address.port}/api/v1/query/sql?${new URLSearchParams({ q, maxRows: '1' })}`;
+    const ok = await fetch(url(COUNT_BY_CLUSTER), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({
+      columns: [
+        { name: 'cluster', type: 'LowCardinality(String)' },
+        { name: 'n', type: 'UInt64' },
+      ],
+      rows: ['["prod-eu", "2"]'],
+      truncated: true,
+    });
+    const denied = await fetch(url('SELECT 1'), { headers: { authorization: `Bearer ${API_TOKEN}` } });
+    expect(denied.status).toBe(403);
+    const write = await fetch(url('DROP TABLE argus.cdevents'), {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(write.status).toBe(400);
+  });
+
   test('usage errors are one line and a hint', async () => {
     const none = await argus(['sql']);
     expect(none.code).toBe(2);

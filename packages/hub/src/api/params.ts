@@ -4,6 +4,7 @@ import {
   type GetDoraMetricsRequest,
   type GetServiceTimelineRequest,
   type ListDeadLettersRequest,
+  type RunSqlRequest,
   type SearchEventsRequest,
 } from '@argus/query-api';
 import { FILTER_FIELDS } from '../query/convert.js';
@@ -130,6 +131,12 @@ export const deadLettersParams = (params: URLSearchParams): ListDeadLettersReque
     pageSize: count(params, 'pageSize'),
     pageToken: text(params, 'pageToken'),
   };
+};
+
+/** `q` (the statement) and `maxRows` of RunSql. */
+export const sqlParams = (params: URLSearchParams): RunSqlRequest => {
+  checkKnown(params, ['q', 'maxRows']);
+  return { query: text(params, 'q'), maxRows: count(params, 'maxRows') };
 };
 
 /** The `<seq>` of `dead-letters/<seq>`: a CDEVENTS_DLQ sequence. */

@@ -8,6 +8,7 @@ import {
   ListInstancesResponse,
   type QueryServiceServer,
   ReplayDeadLetterResponse,
+  RunSqlResponse,
   SearchEventsResponse,
 } from '@argus/query-api';
 import { type ExtraRoute, isLoopback, type Logger } from '@argus/runtime';
@@ -23,6 +24,7 @@ import {
   filterParams,
   noParams,
   searchParams,
+  sqlParams,
   timelineParams,
 } from './params.js';
 import { sseSink } from './sse.js';
@@ -78,6 +80,10 @@ export const queryApiRoute = (deps: QueryServiceDeps): ExtraRoute => {
     'dead-letters': async (params, req, res) =>
       ListDeadLettersResponse.toJSON(
         await callUnary(service.listDeadLetters, deadLettersParams(params), req.headers.authorization, res),
+      ),
+    sql: async (params, req, res) =>
+      RunSqlResponse.toJSON(
+        await callUnary(service.runSql, sqlParams(params), req.headers.authorization, res),
       ),
     deployments: async (params) => {
       const cells = await currentDeployments(deps.store, deploymentParams(params), MAX_DEPLOYMENT_CELLS + 1);
