@@ -65,7 +65,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'sql',
     summary:
-      "read-only SQL on the hub's ClickHouse, the embedded one too (admin token when the hub has tokens)",
+      "read-only SQL on the hub's ClickHouse (the embedded one too); needs an admin token when the hub has tokens",
     load: async () => (await import('./commands/sql.js')).sqlCommand,
   },
   {
