@@ -198,7 +198,7 @@ export class QueryLimitError extends StoreError {
 }
 
 /** Why a SQL statement was refused before it ran (see sql.ts). */
-export type SqlRefusal = 'empty' | 'statement' | 'several-statements' | 'settings' | 'outfile';
+export type SqlRefusal = 'empty' | 'too-long' | 'statement' | 'several-statements' | 'settings' | 'outfile';
 
 /** A SQL statement refused before it ran: it could write, change settings, or hide a second one. */
 export class SqlRefusedError extends StoreError {

@@ -37,8 +37,28 @@ export interface SqlAnswer {
   readonly truncated: boolean;
 }
 
-/** Leading whitespace and comments (`--`, `#`, `/* *\/`), then the first word. */
-const FIRST_WORD = /^(?:\s+|--[^\n]*|#[^\n]*|\/\*[\s\S]*?\*\/)*([A-Za-z]+)/;
+/** Characters of one statement: a question, not a data load. */
+export const MAX_SQL_CHARS = 100_000;
+
+/**
+ * The first word after leading whitespace and comments (`--`, `#`, `/* *\/`), by a loop: a regular
+ * expression of alternatives under `*` backtracks exponentially on `----…` without a newline.
+ */
+const firstWord = (sql: string): string | undefined => {
+  let i = 0;
+  for (;;) {
+    while (i < sql.length && /\s/.test(sql.charAt(i))) i++;
+    if (sql.startsWith('--', i) || sql.startsWith('#', i)) {
+      const end = sql.indexOf('\n', i);
+      if (end < 0) return undefined;
+      i = end + 1;
+    } else if (sql.startsWith('/*', i)) {
+      const end = sql.indexOf('*/', i + 2);
+      if (end < 0) return undefined;
+      i = end + 2;
+    } else return /^[A-Za-z]+/.exec(sql.slice(i, i + 64))?.[0];
+  }
+};
 /**
  * A SETTINGS clause anywhere, a subquery's too: ClickHouse applies a subquery's `SETTINGS readonly = 0`
  * even under the statement's readonly = 1 (measured with chdb 3.4: file() then read the disk).
@@ -64,7 +84,12 @@ export const checkReadOnlySql = (query: string): string => {
       'several-statements',
       'the query holds a ";" before its end: give one statement (a ";" inside a string is refused too: use char(59))',
     );
-  const first = FIRST_WORD.exec(statement)?.[1]?.toUpperCase();
+  if (statement.length > MAX_SQL_CHARS)
+    throw new SqlRefusedError(
+      'too-long',
+      `the query has ${statement.length} characters, more than ${MAX_SQL_CHARS}: ask a shorter question`,
+    );
+  const first = firstWord(statement)?.toUpperCase();
   if (first === undefined || !READ_STATEMENTS.includes(first))
     throw new SqlRefusedError(
       'statement',

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { checkReadOnlySql, SqlRefusedError } from '../src/index.js';
+import { MAX_SQL_CHARS } from '../src/sql.js';
 
 const refusal = (query: string): string | undefined => {
   try {
@@ -61,5 +62,18 @@ describe('checkReadOnlySql', () => {
       expect(refusal(q), q).toBe('settings');
     for (const q of ["SELECT 1 INTO OUTFILE '/tmp/x'", "SELECT 1 INTO /* */ outfile '/tmp/x'"])
       expect(refusal(q), q).toBe('outfile');
+  });
+
+  test('long or pathological input is answered at once', () => {
+    expect(refusal(`SELECT '${'x'.repeat(MAX_SQL_CHARS)}'`)).toBe('too-long');
+    const started = performance.now();
+    for (const q of [
+      '-'.repeat(50_000),
+      `/**/${' '.repeat(50_000)}!`,
+      `${'-- a\n'.repeat(10_000)}!`,
+      '/*'.repeat(20_000),
+    ])
+      expect(refusal(q)).toBe('statement');
+    expect(performance.now() - started).toBeLessThan(500);
   });
 });
