@@ -78,7 +78,8 @@ export const HUB_OPTIONS = {
   },
   adminTokens: {
     kind: 'list',
-    description: 'query API tokens that may also replay dead letters (argus dlq replay), as name=token',
+    description:
+      'query API tokens that may also replay dead letters (argus dlq replay) and run SQL (argus sql), as name=token',
     placeholder: '<n=t,...>',
   },
   adminTokensFile: {
