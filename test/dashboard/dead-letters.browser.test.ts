@@ -1,15 +1,15 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { HEADERS, HeaderList, rawSubject } from '@argus/bus';
 import { createEvent } from '@argus/cdevents';
 import { HUB_OPTIONS, type RunningHub, runHub } from '@argus/hub';
 import { parseOptions } from '@argus/runtime';
 import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
 import { jetstream } from '@nats-io/jetstream';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launchBrowser, openPage, shot } from './browser.js';
 
 /**
  * `/dead-letters` in Debian's chromium against a real hub (embedded chdb) and nats-server: dead
@@ -17,12 +17,6 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
  * that are not JSON, bytes that are not text), read, and one replayed after the registry fix.
  * The screenshot goes to docs/images only with ARGUS_UPDATE_SCREENSHOTS=1 (as dashboard.browser.test.ts).
  */
-const CHROMIUM = process.env.ARGUS_CHROMIUM ?? '/usr/bin/chromium';
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const IMAGES =
-  process.env.ARGUS_UPDATE_SCREENSHOTS === '1'
-    ? join(ROOT, 'docs/images')
-    : mkdtempSync(join(tmpdir(), 'argus-screenshots-'));
 const TOKEN = 'dashboard-secret';
 const ADMIN_TOKEN = 'dashboard-admin';
 const logs = captureLogs({ level: 'info' });
@@ -54,16 +48,6 @@ const deployed = createEvent({
 const HTML = '<img src=x onerror="window.pwned=1"> not json';
 const BINARY = Uint8Array.from([0xff, 0xfe, 0x00, 0x41, 0x80, 0x0a]);
 
-const openPage = async (width = 1280, height = 860): Promise<{ page: Page; errors: string[] }> => {
-  const page = await browser.newPage({ viewport: { width, height } });
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  return { page, errors };
-};
-
 /** Opens `/dead-letters`, answers the token prompt with `token`, and waits for the table. */
 const signIn = async (page: Page, errors: string[], token = TOKEN): Promise<void> => {
   await page.goto(`${base}/dead-letters`);
@@ -79,11 +63,6 @@ const row = (page: Page, sequence: number) =>
   page.getByRole('table', { name: 'Dead letters' }).locator(`tr[data-sequence="${sequence}"]`);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: run deploy/scripts/setup.sh (it installs Debian's chromium)`);
-  if (!existsSync(join(ROOT, 'packages/web/dist/main.js')))
-    throw new Error('packages/web is not built: run pnpm build (tsc -b)');
-  mkdirSync(IMAGES, { recursive: true });
   server = await NatsServer.start();
   dir = mkdtempSync(join(tmpdir(), 'argus-dashboard-dlq-'));
   registryFile = join(dir, 'registry.yaml');
@@ -116,7 +95,7 @@ beforeAll(async () => {
   await js.publish(subject, HTML);
   await js.publish(subject, BINARY);
   await waitFor(async () => running.hub.stats().deadLetters >= 3, { what: 'three dead letters' });
-  browser = await chromium.launch({ executablePath: CHROMIUM });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
@@ -128,7 +107,7 @@ afterAll(async () => {
 
 describe('/dead-letters in chromium', () => {
   test('lists the refused messages with their reasons; the bytes on demand, as escaped text or hex', async () => {
-    const { page, errors } = await openPage();
+    const { page, errors } = await openPage(browser);
     await signIn(page, errors);
     expect(await page.getByRole('link', { name: 'Dead letters' }).getAttribute('aria-current')).toBe('page');
     expect(await page.getByTestId('dead-letter-total').textContent()).toBe('3');
@@ -176,7 +155,7 @@ describe('/dead-letters in chromium', () => {
   });
 
   test('replay: refused to a query token, then with an admin token after the fix, once; the event is stored', async () => {
-    const { page, errors } = await openPage();
+    const { page, errors } = await openPage(browser);
     await signIn(page, errors);
     await row(page, 1).getByRole('button').click();
     await page.getByRole('button', { name: 'Replay…' }).click();
@@ -236,7 +215,7 @@ describe('/dead-letters in chromium', () => {
   });
 
   test('390 px wide with a dead letter open: no horizontal scroll', async () => {
-    const { page, errors } = await openPage(390, 844);
+    const { page, errors } = await openPage(browser, 390, 844);
     await signIn(page, errors);
     await row(page, 2).getByRole('button').click();
     await page.getByTestId('dead-letter-bytes').waitFor();
@@ -247,7 +226,7 @@ describe('/dead-letters in chromium', () => {
   });
 
   test('honest states: none yet, and the hub unreachable', async () => {
-    const { page, errors } = await openPage();
+    const { page, errors } = await openPage(browser);
     await signIn(page, errors);
     await page.route('**/api/v1/query/dead-letters?*', (route) =>
       route.fulfill({ contentType: 'application/json', body: '{"total":"0"}' }),
@@ -264,6 +243,3 @@ describe('/dead-letters in chromium', () => {
     await page.close();
   });
 });
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(IMAGES, `dashboard-${name}.png`), fullPage: true });
