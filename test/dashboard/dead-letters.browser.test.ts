@@ -45,6 +45,8 @@ const deployed = createEvent({
   source: '/argocd/spoke-2/podinfo',
   subject: { id: 'podinfo', content: { environment: { id: 'spoke-2/podinfo' }, artifactId: 'pkg:oci/p@1' } },
 });
+/** DEAD_LETTER_PAGE of packages/web/src/pages/dead-letters.tsx (the page is not importable in node). */
+const DEAD_LETTER_PAGE = 50;
 const HTML = '<img src=x onerror="window.pwned=1"> not json';
 const BINARY = Uint8Array.from([0xff, 0xfe, 0x00, 0x41, 0x80, 0x0a]);
 
@@ -240,6 +242,33 @@ describe('/dead-letters in chromium', () => {
     await page.getByRole('link', { name: 'Dead letters' }).click();
     await page.getByRole('alert').first().waitFor();
     expect(await page.getByRole('alert').first().textContent()).toContain('hub unreachable');
+    await page.close();
+  });
+
+  // Last: it adds the dead letters the other tests do not expect.
+  test('pages as ListDeadLetters pages: 50, then the rest, and back', async () => {
+    const js = jetstream(running.nc);
+    const before = running.hub.stats().deadLetters;
+    for (let i = 0; i < DEAD_LETTER_PAGE; i++)
+      await js.publish(rawSubject('argo-eu', 'service', 'deployed'), `not json ${i}`);
+    await waitFor(async () => running.hub.stats().deadLetters >= before + DEAD_LETTER_PAGE, {
+      what: 'fifty more dead letters',
+    });
+    const { page, errors } = await openPage(browser);
+    await signIn(page, errors);
+    const rows = page.getByRole('table', { name: 'Dead letters' }).locator('tbody tr');
+    expect(await rows.count()).toBe(DEAD_LETTER_PAGE);
+    expect(await page.getByTestId('dead-letter-total').textContent()).toBe(String(2 + DEAD_LETTER_PAGE));
+    expect(await page.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
+    const first = await rows.first().getAttribute('data-sequence');
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByText('page 2').waitFor();
+    expect(await rows.count()).toBe(2);
+    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await rows.nth(DEAD_LETTER_PAGE - 1).waitFor();
+    expect(await rows.first().getAttribute('data-sequence')).toBe(first);
+    expect(errors, errors.join('\n')).toEqual([]);
     await page.close();
   });
 });
