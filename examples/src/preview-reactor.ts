@@ -8,9 +8,8 @@
  * With deploy/nats/accounts.conf: `--nats-user preview-reactor --nats-password ... --nats-inbox-prefix
  * _INBOX_preview-reactor` (and `--nats-ca` for TLS), the same options as the hub and the agents.
  */
-import { connectNats, natsSetup, subscribeUnified } from '@argus/bus';
+import { connectNats, jetStreamOf, natsSetup, subscribeUnified } from '@argus/bus';
 import { createLogger } from '@argus/runtime';
-import { jetstream } from '@nats-io/jetstream';
 import { previewAction } from './preview-plan.js';
 import { parseReactorOptions, reactorSpec } from './reactor-options.js';
 
@@ -30,7 +29,7 @@ const PREVIEW_REACTOR_OPTIONS = reactorSpec({
 const values = parseReactorOptions(PREVIEW_REACTOR_OPTIONS, process.argv.slice(2), process.env);
 const logger = createLogger({ service: 'preview-reactor', level: 'info' });
 const nc = await connectNats(natsSetup(values, 'preview-reactor', logger));
-const js = jetstream(nc);
+const js = jetStreamOf(nc);
 const handler = (e: Parameters<typeof previewAction>[0]) => {
   const action = previewAction(e);
   if (action !== undefined) console.log(action);

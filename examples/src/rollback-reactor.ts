@@ -8,11 +8,10 @@
  * With deploy/nats/accounts.conf: `--nats-user rollback-reactor --nats-password ... --nats-inbox-prefix
  * _INBOX_rollback-reactor` (and `--nats-ca` for TLS), the same options as the hub and the agents.
  */
-import { connectNats, natsSetup, subscribeUnified, type UnifiedEvent } from '@argus/bus';
+import { connectNats, jetStreamOf, natsSetup, subscribeUnified, type UnifiedEvent } from '@argus/bus';
 import { type GetServiceTimelineResponse, QueryServiceClient } from '@argus/query-api';
 import { createLogger } from '@argus/runtime';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { jetstream } from '@nats-io/jetstream';
 import { parseReactorOptions, reactorSpec } from './reactor-options.js';
 import { describePlan, planRollback } from './rollback-plan.js';
 
@@ -54,7 +53,7 @@ const serviceOf = (e: UnifiedEvent): string | undefined => {
   return typeof content?.service?.id === 'string' ? content.service.id : undefined;
 };
 
-const subscription = await subscribeUnified(nc, jetstream(nc), {
+const subscription = await subscribeUnified(nc, jetStreamOf(nc), {
   durable: values.durable,
   subjectType: 'incident',
   predicate: 'detected',

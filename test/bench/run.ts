@@ -20,7 +20,15 @@ console.log(
 );
 const results: BenchResult[] = [];
 for (const file of files) {
-  const module = (await import(new URL(file, `file://${here}`).href)) as { run: () => Promise<BenchResult> };
+  const module = (await import(new URL(file, `file://${here}`).href)) as {
+    run: () => Promise<BenchResult>;
+    byNameOnly?: boolean;
+  };
+  // Long runs (catch-up, soak) only when named: `pnpm bench soak`.
+  if (module.byNameOnly === true && !only.some((o) => file.startsWith(o))) {
+    console.log(`\n(${file} skipped: long; run it by name, pnpm bench ${file.replace('.bench.ts', '')})`);
+    continue;
+  }
   const result = await module.run();
   printResult(result);
   results.push(result);

@@ -135,7 +135,8 @@ describe('deploy/nats node configs', () => {
         .replaceAll(`nats-${i + 1}`, 'nats-N')
         .replaceAll(`${4222 + i}`, 'CLIENT')
         .replaceAll(`${8222 + i}`, 'MONITOR')
-        .replace(`0.0.0.0:${6222 + i}`, '0.0.0.0:ROUTE'),
+        .replace(`0.0.0.0:${6222 + i}`, '0.0.0.0:ROUTE')
+        .replace(`0.0.0.0:${7422 + i}`, '0.0.0.0:LEAF'),
     );
     expect(new Set(generic).size).toBe(1);
     expect(texts[0]).toContain('include accounts.conf');
@@ -410,8 +411,9 @@ describe('deploy/nats/accounts.conf after the migration rights are deleted', () 
       .filter((line) => !migrationRight.test(line))
       .join('\n')
       .replace('users: [', 'users: [\n      { user: earlier, password: earlier }');
-    // Four lines in each of the two agent blocks, and one user added.
-    expect(trimmed.split('\n').length).toBe(ACCOUNTS.split('\n').length - 8 + 1);
+    // Four lines in each of the two agent blocks and in the exports and imports of the leaf agent
+    // argo-eu, and one user added.
+    expect(trimmed.split('\n').length).toBe(ACCOUNTS.split('\n').length - 16 + 1);
     const server = await NatsServer.start({
       config: trimmed,
       env: PASSWORDS,
@@ -581,13 +583,17 @@ describe("deploy/nats/accounts.conf with the real hub: one agent cannot suppress
 const startDeployCluster = async () => {
   const dir = mkdtempSync(join(tmpdir(), 'argus-deploy-nats-'));
   cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  const shipped = [4222, 4223, 4224, 8222, 8223, 8224, 6222, 6223, 6224];
+  const shipped = [4222, 4223, 4224, 8222, 8223, 8224, 6222, 6223, 6224, 7422, 7423, 7424];
   const free = await freePorts(shipped.length);
   const portOf = new Map(shipped.map((port, i) => [String(port), String(free[i])]));
-  copyFileSync(join(NATS_DIR, 'accounts.conf'), join(dir, 'accounts.conf'));
+  for (const file of ['accounts.conf', 'leaf-users.conf'])
+    copyFileSync(join(NATS_DIR, file), join(dir, file));
   const nodes = [1, 2, 3].map((i) => {
     const text = readFileSync(join(NATS_DIR, `nats-${i}.conf`), 'utf8')
-      .replace(/\b(4222|4223|4224|8222|8223|8224|6222|6223|6224)\b/g, (port) => portOf.get(port) ?? port)
+      .replace(
+        /\b(4222|4223|4224|8222|8223|8224|6222|6223|6224|7422|7423|7424)\b/g,
+        (port) => portOf.get(port) ?? port,
+      )
       .replaceAll('0.0.0.0:', '127.0.0.1:');
     writeFileSync(join(dir, `nats-${i}.conf`), text);
     const output: string[] = [];

@@ -1,6 +1,6 @@
 import { appendFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { isPayloadTooLarge, publishRaw } from '@argus/bus';
+import { isPayloadTooLarge, jetStreamOf, publishRaw } from '@argus/bus';
 import {
   BindingError,
   type CDEvent,
@@ -10,7 +10,7 @@ import {
   ValidationError,
 } from '@argus/cdevents';
 import type { Logger } from '@argus/runtime';
-import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { isOlderResourceVersion } from './argocd/resource-version.js';
@@ -96,7 +96,7 @@ export class Agent {
   constructor(config: AgentConfig) {
     this.#config = config;
     this.#logger = config.logger.child({ component: 'agent' });
-    this.#js = jetstream(config.nc);
+    this.#js = jetStreamOf(config.nc);
   }
 
   /** Loads progress, replays the spool, then follows the source in the background. */

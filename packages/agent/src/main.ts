@@ -1,6 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertToken, connectNats, drainOrClose, natsNotReadyReason, natsSetup } from '@argus/bus';
+import {
+  assertToken,
+  connectNats,
+  drainOrClose,
+  jetStreamOf,
+  natsNotReadyReason,
+  natsSetup,
+} from '@argus/bus';
 import { TimeRange } from '@argus/cdevents';
 import {
   createLogger,
@@ -15,7 +22,6 @@ import {
   Shutdown,
   startHealthServer,
 } from '@argus/runtime';
-import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
 import { Agent } from './agent.js';
@@ -146,7 +152,7 @@ export const runAgent = async (
           maxBytes: options.maxEventBytes,
         }),
         webhookRoute({
-          js: jetstream(nc),
+          js: jetStreamOf(nc),
           logger,
           metrics,
           instance: options.instance,

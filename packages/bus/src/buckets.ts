@@ -4,16 +4,15 @@ import {
   JetStreamApiCodes,
   JetStreamApiError,
   type JetStreamManager,
-  jetstreamManager,
   RetentionPolicy,
   StorageType,
   type StreamConfig,
   type StreamInfo,
 } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { Kvm } from '@nats-io/kv';
 import { type NatsConnection, PermissionViolationError } from '@nats-io/nats-core';
 import { BucketMissingError, type StreamDrift, StreamDriftError } from './errors.js';
+import { jetStreamManagerOf, kvmOf } from './jetstream.js';
 import { STREAM_NAME_IN_USE } from './streams.js';
 import { assertToken } from './subjects.js';
 
@@ -216,7 +215,7 @@ export const openBucket = async (
   bucket: string,
   options: BucketOptions = {},
 ): Promise<KV> => {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetStreamManagerOf(nc);
   const stream = bucketStream(bucket);
   let info = await streamInfo(jsm, stream);
   if (info === undefined) {
@@ -231,7 +230,7 @@ export const openBucket = async (
   }
   const drift = bucketDrift(bucket, info.config);
   if (drift.length > 0) throw new StreamDriftError(stream, drift);
-  return new Kvm(nc).open(bucket, { allow_direct: info.config.allow_direct });
+  return kvmOf(nc).open(bucket, { allow_direct: info.config.allow_direct });
 };
 
 /**
@@ -239,9 +238,9 @@ export const openBucket = async (
  * as the legacy progress bucket); `undefined` when it is absent. A permission violation is thrown.
  */
 export const openExistingBucket = async (nc: NatsConnection, bucket: string): Promise<KV | undefined> => {
-  const info = await streamInfo(await jetstreamManager(nc), bucketStream(bucket));
+  const info = await streamInfo(await jetStreamManagerOf(nc), bucketStream(bucket));
   if (info === undefined) return undefined;
-  return new Kvm(nc).open(bucket, { allow_direct: info.config.allow_direct });
+  return kvmOf(nc).open(bucket, { allow_direct: info.config.allow_direct });
 };
 
 const MESSAGE_ID_KEY = 'msg-id-key';

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import { setJsDomain } from './jetstream.js';
 
 export interface NatsSetup {
   /** Comma-separated server URLs. */
@@ -20,6 +21,8 @@ export interface NatsSetup {
     | undefined;
   /** Reply subjects start with this (default `_INBOX`): per-user prefixes let permissions isolate replies. */
   readonly inboxPrefix?: string | undefined;
+  /** The hub's JetStream domain, for a process on a leaf node: every JetStream call goes to `$JS.<domain>.API`. */
+  readonly jsDomain?: string | undefined;
   readonly logger: Logger;
   /** While no server answers the first connection, a warning this often. @default 5000 */
   readonly waitingLogMs?: number;
@@ -35,6 +38,7 @@ export interface NatsClientOptions {
   readonly natsCert?: string | undefined;
   readonly natsKey?: string | undefined;
   readonly natsInboxPrefix?: string | undefined;
+  readonly natsJsDomain?: string | undefined;
 }
 
 /** A connection setup from the parsed NATS options of a process. */
@@ -46,6 +50,7 @@ export const natsSetup = (options: NatsClientOptions, name: string, logger: Logg
   password: options.natsPassword,
   tls: { caFile: options.natsCa, certFile: options.natsCert, keyFile: options.natsKey },
   inboxPrefix: options.natsInboxPrefix,
+  jsDomain: options.natsJsDomain,
   logger,
 });
 
@@ -111,7 +116,8 @@ export const connectNats = async (setup: NatsSetup): Promise<NatsConnection> => 
     clearInterval(stillWaiting);
   }
   if (setup.inboxPrefix !== undefined) inboxPrefixes.set(nc, setup.inboxPrefix);
-  logger.info({ server: nc.getServer() }, 'nats connected');
+  setJsDomain(nc, setup.jsDomain);
+  logger.info({ server: nc.getServer(), jsDomain: setup.jsDomain }, 'nats connected');
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect' || status.type === 'reconnecting') {

@@ -84,3 +84,30 @@ export class BucketMissingError extends BusError {
     this.bucket = bucket;
   }
 }
+
+/**
+ * No JetStream answers the connection's API check (`$JS.API.INFO`, or `$JS.<domain>.API.INFO` with a
+ * domain): a server without JetStream, a leaf nats-server reached without `--nats-js-domain`, or a
+ * domain that is not the hub's.
+ */
+export class JetStreamUnreachableError extends BusError {
+  override name = 'JetStreamUnreachableError';
+  readonly server: string;
+  readonly domain: string | undefined;
+  constructor(server: string, domain: string | undefined, cause: unknown) {
+    super(
+      domain === undefined
+        ? `JetStream is not reachable through the NATS server ${server}: nothing answers $JS.API.INFO. ` +
+            'On a leaf node nats-server (deploy/nats/leaf-agent.conf), set --nats-js-domain (ARGUS_NATS_JS_DOMAIN) ' +
+            "to the hub's JetStream domain (jetstream.domain of its nats-server config; hub in deploy/nats); " +
+            'otherwise enable JetStream on that server'
+        : `JetStream domain ${JSON.stringify(domain)} is not reachable through the NATS server ${server}: ` +
+            `nothing answers $JS.${domain}.API.INFO. Check that --nats-js-domain is the hub's jetstream.domain, ` +
+            "that the leaf node is connected to the hub (its leafnodes remote), and that the leaf user's account " +
+            'imports $JS.API.INFO (deploy/nats/accounts.conf)',
+      { cause },
+    );
+    this.server = server;
+    this.domain = domain;
+  }
+}

@@ -42,12 +42,14 @@ export {
   BusError,
   InvalidTokenError,
   isPayloadTooLarge,
+  JetStreamUnreachableError,
   StreamDriftError,
   StreamLimitError,
   SubjectSchemeError,
 } from './errors.js';
 export { HeaderList, isValidHeaderName } from './header-list.js';
 export { HEADERS, headerValue, MAX_HEADER_VALUE_LENGTH } from './headers.js';
+export { jetStreamManagerOf, jetStreamOf, jsDomainOf, kvmOf, setJsDomain } from './jetstream.js';
 export type { RawPublishOptions } from './publish.js';
 export { publishRaw, rawMessage, rawMessageId, typeTokens } from './publish.js';
 export type { HeaderReader } from './received-headers.js';

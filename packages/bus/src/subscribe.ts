@@ -6,11 +6,11 @@ import {
   JetStreamApiError,
   type JetStreamClient,
   type JsMsg,
-  jetstreamManager,
 } from '@nats-io/jetstream';
 import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import { BusError, InvalidTokenError } from './errors.js';
 import { HEADERS } from './headers.js';
+import { jetStreamManagerOf } from './jetstream.js';
 import { UNIFIED_STREAM } from './streams.js';
 import { clusterToken, isToken, UNIFIED_SUBJECT_PREFIX } from './subjects.js';
 
@@ -119,7 +119,7 @@ export const subscribeUnified = async (
     if (value !== undefined && !isToken(value)) throw new InvalidTokenError(what, value);
   }
   const filterSubject = unifiedFilter(options);
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetStreamManagerOf(nc);
   try {
     const info = await jsm.consumers.info(UNIFIED_STREAM, options.durable);
     if (info.config.filter_subject !== filterSubject) {

@@ -3,13 +3,13 @@ import {
   type BucketOptions,
   ensureBucket,
   HUB_BUCKET,
+  jetStreamManagerOf,
   MAX_HEARTBEAT_BYTES,
   messageIdKey,
   openBucket,
   progressBucket,
 } from '@argus/bus';
 import type { Logger } from '@argus/runtime';
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Registry } from './registry.js';
 
@@ -27,7 +27,7 @@ export const ensureAgentState = async (
   logger: Logger,
   progressMaxBytes?: number,
 ): Promise<{ ingestMsgIdKey: string }> => {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetStreamManagerOf(nc);
   const buckets: [string, BucketOptions][] = [
     [AGENTS_BUCKET, { replicas, maxValueBytes: MAX_HEARTBEAT_BYTES }],
     [HUB_BUCKET, { replicas }],

@@ -3,6 +3,8 @@ import {
   ensureHubConsumer,
   ensureStreams,
   HEADERS,
+  jetStreamManagerOf,
+  jetStreamOf,
   RAW_STREAM,
   receivedHeaderPairs,
   receivedHeaders,
@@ -11,14 +13,7 @@ import {
 import { metricTypeLabel, TimeRange } from '@argus/cdevents';
 import type { Logger } from '@argus/runtime';
 import { type Store, toEventRow } from '@argus/store';
-import {
-  type ConsumerMessages,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-  jetstream,
-  jetstreamManager,
-} from '@nats-io/jetstream';
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { RejectedMessage } from './errors.js';
 import { HubMetrics, type HubStats } from './metrics.js';
@@ -171,7 +166,7 @@ export class Hub {
 
   constructor(config: HubConfig) {
     this.#nc = config.nc;
-    this.#js = jetstream(config.nc);
+    this.#js = jetStreamOf(config.nc);
     this.#publisher = new BatchPublisher(config.nc);
     this.#store = config.store;
     this.#logger = config.logger.child({ component: 'hub' });
@@ -200,7 +195,7 @@ export class Hub {
 
   /** Creates missing streams and the consumer, then starts consuming in the background. */
   async start(): Promise<void> {
-    const jsm = await jetstreamManager(this.#nc);
+    const jsm = await jetStreamManagerOf(this.#nc);
     const report = await ensureStreams(jsm, this.#streams);
     if (report.created.length > 0) this.#logger.info({ streams: report.created }, 'streams created');
     if (report.limited.length > 0) {

@@ -1,6 +1,13 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { connectNats, drainOrClose, natsNotReadyReason, natsSetup } from '@argus/bus';
+import {
+  connectNats,
+  drainOrClose,
+  jetStreamManagerOf,
+  jetStreamOf,
+  natsNotReadyReason,
+  natsSetup,
+} from '@argus/bus';
 import { TimeRange } from '@argus/cdevents';
 import {
   createLogger,
@@ -17,7 +24,6 @@ import {
   TokenVerifier,
 } from '@argus/runtime';
 import { DEFAULT_SQL_LIMITS, Store } from '@argus/store';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
 import { ensureAgentState } from './agent-state.js';
@@ -162,8 +168,8 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
     shutdown.add('stop hub', () => hub.stop());
 
     const rawQuota = new RawQuota({
-      jsm: await jetstreamManager(nc),
-      js: jetstream(nc),
+      jsm: await jetStreamManagerOf(nc),
+      js: jetStreamOf(nc),
       consumer: options.consumer,
       logger,
       onTrim: (instance, bytes) => metrics.rawTrimmed.inc({ instance }, bytes),
@@ -227,7 +233,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       serveMetrics: options.metricsListen === undefined,
       routes: [
         ingestRoute({
-          js: jetstream(nc),
+          js: jetStreamOf(nc),
           logger,
           metrics,
           tokens,

@@ -13,6 +13,8 @@ interface OptionBase {
   readonly required?: boolean;
   /** Allowed values of a string option. */
   readonly choices?: readonly string[];
+  /** What a string option's value must match, and how the refusal describes it. */
+  readonly pattern?: { readonly regex: RegExp; readonly accepted: string };
   /** Smallest accepted integer or duration. */
   readonly min?: number;
   /**
@@ -106,6 +108,7 @@ const convert = (key: string, spec: OptionSpec, raw: string | boolean, where: st
       if (spec.choices !== undefined && !spec.choices.includes(s))
         return fail(`one of ${spec.choices.join(', ')}`);
       if (s === '' && spec.required === true) return fail(`a non-empty value for ${key}`);
+      if (spec.pattern !== undefined && !spec.pattern.regex.test(s)) return fail(spec.pattern.accepted);
       return s;
     }
   }
@@ -205,6 +208,9 @@ export const parseArgsConfig = (
     ]),
   );
 
+/** A JetStream domain as nats-server accepts it (`jetstream { domain }`): it becomes one token of `$JS.<domain>.API`. */
+const JS_DOMAIN = /^[^\s.*>]+$/;
+
 /** The NATS connection options every Argus process takes (hub, agent). */
 export const NATS_CLIENT_OPTIONS = {
   nats: {
@@ -236,6 +242,17 @@ export const NATS_CLIENT_OPTIONS = {
     description: 'prefix of reply subjects, so NATS permissions can keep each user to its own replies',
     default: '_INBOX',
     placeholder: '<prefix>',
+  },
+  natsJsDomain: {
+    kind: 'string',
+    description:
+      "JetStream domain of the hub's NATS (its jetstream.domain), for a process connected to a leaf nats-server: JetStream and KV calls then go to $JS.<domain>.API (deploy/nats/README.md, leaf nodes)",
+    placeholder: '<domain>',
+    pattern: {
+      regex: JS_DOMAIN,
+      accepted:
+        'a JetStream domain: one subject token, without ".", "*", ">" or spaces (nats-server refuses those)',
+    },
   },
 } as const satisfies OptionsSpec;
 

@@ -1,5 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import { envName, flagName, OptionsError, optionsHelp, parseDuration, parseOptions } from '../src/index.js';
+import {
+  envName,
+  flagName,
+  NATS_CLIENT_OPTIONS,
+  OptionsError,
+  optionsHelp,
+  parseDuration,
+  parseOptions,
+} from '../src/index.js';
 
 const spec = {
   nats: {
@@ -69,6 +77,21 @@ describe('parseOptions', () => {
     expect(() =>
       parseOptions(spec, { flags: { instance: 'x' }, env: { ARGUS_VERBOSE: 'maybe' } }),
     ).toThrowError(/true or false/);
+  });
+
+  test('--nats-js-domain takes one token, as nats-server does, and names what it accepts otherwise', () => {
+    expect(parseOptions(NATS_CLIENT_OPTIONS, { flags: { natsJsDomain: 'hub' } }).natsJsDomain).toBe('hub');
+    expect(
+      parseOptions(NATS_CLIENT_OPTIONS, { env: { ARGUS_NATS_JS_DOMAIN: 'hub-eu_1' } }).natsJsDomain,
+    ).toBe('hub-eu_1');
+    expect(parseOptions(NATS_CLIENT_OPTIONS, {}).natsJsDomain).toBeUndefined();
+    for (const bad of ['hub.eu', 'hub eu', 'hub*', 'hub>', '>', '']) {
+      expect(() => parseOptions(NATS_CLIENT_OPTIONS, { flags: { natsJsDomain: bad } })).toThrow(
+        new RegExp(
+          `--nats-js-domain ${JSON.stringify(bad).replace(/[.*>]/g, '\\$&')} is not valid: expected a JetStream domain`,
+        ),
+      );
+    }
   });
 
   test('lists and booleans from env', () => {

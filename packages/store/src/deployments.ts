@@ -60,8 +60,14 @@ export const currentDeployments = async (
               argMax(artifact_id, (timestamp, identity)) AS artifact_id,
               toString(max(timestamp)) AS time,
               argMax(id, (timestamp, identity)) AS event_id
-       FROM ${table}
-       WHERE concat(subject_type, '.', predicate) IN {kinds:Array(String)} ${where}
+       -- Filtered before grouping: in the outer WHERE, environment and instance would name the
+       -- argMax aliases (ClickHouse resolves aliases first) and fail as aggregates in WHERE.
+       FROM (
+         SELECT service_id, cluster, environment, instance, subject_type, predicate, artifact_id,
+                timestamp, identity, id
+         FROM ${table}
+         WHERE concat(subject_type, '.', predicate) IN {kinds:Array(String)} ${where}
+       )
        GROUP BY service, cluster
        ORDER BY service, cluster
        LIMIT {limit:UInt32}

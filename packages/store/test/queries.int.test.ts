@@ -3,6 +3,7 @@ import { captureLogs, clickHouseTarget, randomDatabase } from '@argus/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   countEvents,
+  currentDeployments,
   deliveryEvents,
   type EventCursor,
   instanceActivity,
@@ -182,5 +183,16 @@ describe('queries over stored events', () => {
       { instance: 'argo-eu', clusters: ['prod-eu'], eventsTotal: 8, eventsSince: 8 },
       { instance: 'argo-us', clusters: ['prod-us'], eventsTotal: 5, eventsSince: 5 },
     ]);
+  });
+
+  test('what runs where filters by instance and environment, columns the query also aggregates', async () => {
+    const eu = await currentDeployments(store, { instance: 'argo-eu', environment: '' }, 100);
+    expect(eu.map((d) => [d.service, d.cluster, d.instance, d.openIncidents])).toEqual([
+      ['guestbook', 'prod-eu', 'argo-eu', 0],
+      ['podinfo', 'prod-eu', 'argo-eu', 0],
+    ]);
+    expect(await currentDeployments(store, { instance: 'argo-us', environment: 'production' }, 100)).toEqual(
+      [],
+    );
   });
 });

@@ -13,6 +13,7 @@ export const DEPLOY_NATS_PASSWORDS = {
   NATS_ARGO_US_PASSWORD: 'us-secret',
   NATS_ROLLBACK_REACTOR_PASSWORD: 'rollback-secret',
   NATS_PREVIEW_REACTOR_PASSWORD: 'preview-secret',
+  NATS_ARGO_EU_LEAF_PASSWORD: 'eu-leaf-secret',
 } as const;
 
 const nodeConfig = readFileSync(join(DEPLOY_NATS_DIR, 'nats-1.conf'), 'utf8');

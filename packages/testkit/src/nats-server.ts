@@ -23,6 +23,8 @@ export interface NatsServerOptions {
    * @default { maxMem: '256MB', maxFile: '4GB' }
    */
   readonly jetstreamLimits?: { readonly maxMem: string; readonly maxFile: string };
+  /** JetStream domain of the server (`jetstream { domain }`), which leaf nodes' clients address. */
+  readonly jetstreamDomain?: string;
   /** Extra configuration text appended to the generated config (accounts, cluster, tls...). */
   readonly config?: string;
   readonly args?: readonly string[];
@@ -128,7 +130,7 @@ export class NatsServer {
     const limits = this.#options.jetstreamLimits ?? { maxMem: '256MB', maxFile: '4GB' };
     if (js)
       lines.push(
-        `jetstream { store_dir: ${JSON.stringify(join(this.storeDir, 'js'))}, max_mem: ${limits.maxMem}, max_file: ${limits.maxFile} }`,
+        `jetstream { store_dir: ${JSON.stringify(join(this.storeDir, 'js'))}, max_mem: ${limits.maxMem}, max_file: ${limits.maxFile}${this.#options.jetstreamDomain === undefined ? '' : `, domain: ${this.#options.jetstreamDomain}`} }`,
       );
     if (this.#options.config !== undefined) lines.push(this.#options.config);
     writeFileSync(this.configFile, `${lines.join('\n')}\n`);

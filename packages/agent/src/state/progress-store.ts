@@ -2,12 +2,13 @@ import {
   isPermissionViolation,
   isStreamNotFound,
   kvKeyPart,
+  kvmOf,
   LEGACY_PROGRESS_BUCKET,
   messageIdKey,
   openBucket,
   progressBucket,
 } from '@argus/bus';
-import { type KV, Kvm } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { EMPTY_ENVIRONMENTS, type EnvironmentsState } from '../transitions/environments.js';
 import { type AppProgress, readProgress } from '../transitions/progress.js';
@@ -105,7 +106,7 @@ const migrateLegacy = async (nc: NatsConnection, own: KV, instance: string): Pro
 const copyLegacy = async (nc: NatsConnection, own: KV, instance: string): Promise<number> => {
   // Opened without STREAM.INFO, which agents may not call on it: its subjects filter would list every
   // agent's keys. Buckets made by earlier versions on nats-server >= 2.9 allow direct gets.
-  const legacy = await new Kvm(nc).open(LEGACY_PROGRESS_BUCKET, { allow_direct: true });
+  const legacy = await kvmOf(nc).open(LEGACY_PROGRESS_BUCKET, { allow_direct: true });
   const prefix = `${kvKeyPart(instance)}.`;
   const keys: string[] = [];
   try {

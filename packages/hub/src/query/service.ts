@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { DLQ_STREAM, RAW_STREAM, readHeartbeatsChecked } from '@argus/bus';
+import { DLQ_STREAM, jetStreamManagerOf, jetStreamOf, RAW_STREAM, readHeartbeatsChecked } from '@argus/bus';
 import {
   DoraGroupBy,
   type GetDoraMetricsResponse,
@@ -38,7 +38,6 @@ import {
   type ServerErrorResponse,
   type ServerUnaryCall,
 } from '@grpc/grpc-js';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { HubStats } from '../metrics.js';
 import {
@@ -177,7 +176,7 @@ const incidentDescription = (e: StoredEvent): string => {
 /** The QueryService handlers over the store, the unified stream and the hub's counters. */
 export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
   const logger = deps.logger.child({ component: 'query' });
-  const js = jetstream(deps.nc);
+  const js = jetStreamOf(deps.nc);
   const tails = new Map<string, number>();
 
   /** Wraps a unary handler: authentication, errors as statuses, one debug line per call. */
@@ -374,17 +373,17 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
     }),
 
     listDeadLetters: unary('ListDeadLetters', async (request) =>
-      listDeadLetters(await jetstreamManager(deps.nc), request),
+      listDeadLetters(await jetStreamManagerOf(deps.nc), request),
     ),
 
     getDeadLetter: unary('GetDeadLetter', async (request) =>
-      getDeadLetter(await jetstreamManager(deps.nc), request.sequence),
+      getDeadLetter(await jetStreamManagerOf(deps.nc), request.sequence),
     ),
 
     replayDeadLetter: unary(
       'ReplayDeadLetter',
       async (request) => {
-        const response = await replayDeadLetter(js, await jetstreamManager(deps.nc), request.sequence);
+        const response = await replayDeadLetter(js, await jetStreamManagerOf(deps.nc), request.sequence);
         logger.info({ sequence: request.sequence, ...response }, 'dead letter replayed');
         return response;
       },
@@ -414,7 +413,7 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
     ),
 
     getStats: unary('GetStats', async (): Promise<GetStatsResponse> => {
-      const jsm = await jetstreamManager(deps.nc);
+      const jsm = await jetStreamManagerOf(deps.nc);
       const [consumer, dlq, stored] = await Promise.all([
         jsm.consumers.info(RAW_STREAM, deps.consumerName),
         jsm.streams.info(DLQ_STREAM),

@@ -1,0 +1,171 @@
+/**
+ * The hub as users run it, for the benchmarks: the compiled `argus hub` (packages/cli/dist, built here
+ * with `tsc -b`) in its own process with its default flags (only the addresses are chosen: NATS, a
+ * fresh data directory and free ports), its CPU and memory read from /proc, its stored count from its
+ * own HTTP JSON API. And a watch on the unified stream, which the hub writes after the insert: an
+ * event seen there is queryable.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UNIFIED_SUBJECT_PREFIX } from '@argus/bus';
+import { freePort, waitFor } from '@argus/testkit';
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ARGUS_DIST = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
+const TSC = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+
+/** Builds the CLI as `pnpm build` does, so the measured process is the shipped code of this checkout. */
+export const buildCli = (): void => {
+  const build = spawnSync(process.execPath, [TSC, '-b', 'packages/cli'], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`benchmark: tsc -b packages/cli failed:\n${build.stdout}`);
+};
+
+/** Kilobytes of a `/proc/<pid>/status` field (VmRSS: now, VmHWM: the peak so far). */
+export const procKb = (pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number => {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`));
+  return Number(line?.split(/\s+/)[1] ?? Number.NaN);
+};
+
+/** CPU seconds (user + system, all threads) a process has used so far. */
+export const procCpuSeconds = (pid: number | undefined): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
+export interface ShippedHub {
+  readonly pid: number;
+  readonly httpUrl: string;
+  /** Events the hub's store holds, from its own `GET /api/v1/query/stats`. */
+  storedEvents(): Promise<number>;
+  cpuSeconds(): number;
+  rssMb(): number;
+  peakRssMb(): number;
+  /** SIGTERM, then waits for the exit; the data directory is removed. */
+  stop(): Promise<void>;
+}
+
+/** Starts `argus hub` with its defaults on `natsUrl` and waits until `/readyz` says ready. */
+export const startShippedHub = async (
+  natsUrl: string,
+  extraArgs: readonly string[] = [],
+): Promise<ShippedHub> => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-shipped-'));
+  const http = `127.0.0.1:${await freePort()}`;
+  const grpc = `127.0.0.1:${await freePort()}`;
+  const output: string[] = [];
+  const args = [
+    'hub',
+    '--nats',
+    natsUrl,
+    '--data-dir',
+    dataDir,
+    '--http-listen',
+    http,
+    '--grpc-listen',
+    grpc,
+  ];
+  const child: ChildProcess = spawn(process.execPath, [ARGUS_DIST, ...args, ...extraArgs], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString('utf8'));
+    if (output.length > 200) output.shift();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const pid = child.pid ?? Number.NaN;
+  const httpUrl = `http://${http}`;
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`argus hub exited (${child.exitCode}):\n${output.join('')}`);
+        return (await fetch(`${httpUrl}/readyz`).catch(() => undefined))?.status === 200;
+      },
+      { what: 'the shipped hub to be ready', timeoutMs: 60_000, intervalMs: 50 },
+    );
+  } catch (error) {
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    pid,
+    httpUrl,
+    storedEvents: async () => {
+      const answer = await fetch(`${httpUrl}/api/v1/query/stats`);
+      const body = (await answer.json()) as { storedEvents?: string | number };
+      if (!answer.ok) throw new Error(`hub stats answered ${answer.status}: ${JSON.stringify(body)}`);
+      return Number(body.storedEvents ?? 0);
+    },
+    cpuSeconds: () => procCpuSeconds(pid),
+    rssMb: () => procKb(pid, 'VmRSS') / 1024,
+    peakRssMb: () => procKb(pid, 'VmHWM') / 1024,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+};
+
+/**
+ * Every event the hub republishes on the unified stream: distinct ids, repeats, the first and last
+ * arrival, and with `sentAt` filled in by the publisher, the publish-to-queryable latency of each.
+ */
+export class UnifiedWatch {
+  readonly sentAt = new Map<string, number>();
+  readonly latencies: { at: number; ms: number }[] = [];
+  readonly #seen = new Set<string>();
+  readonly #sub: Subscription;
+  repeats = 0;
+  first = 0;
+  last = 0;
+
+  constructor(nc: NatsConnection) {
+    this.#sub = nc.subscribe(`${UNIFIED_SUBJECT_PREFIX}.>`, {
+      callback: (_err, msg) => {
+        const now = performance.now();
+        const id = msg.headers?.get('ce-id') ?? '';
+        if (this.#seen.has(id)) {
+          this.repeats++;
+          return;
+        }
+        this.#seen.add(id);
+        if (this.first === 0) this.first = now;
+        this.last = now;
+        const sent = this.sentAt.get(id);
+        if (sent !== undefined) {
+          this.latencies.push({ at: now, ms: now - sent });
+          this.sentAt.delete(id);
+        }
+      },
+    });
+  }
+
+  get distinct(): number {
+    return this.#seen.size;
+  }
+
+  /** Events per second from the first arrival to the last. */
+  rate(): number {
+    return this.distinct / ((this.last - this.first) / 1000);
+  }
+
+  stop(): void {
+    this.#sub.unsubscribe();
+  }
+}
+
+export const percentile = (values: readonly number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+};
