@@ -24,6 +24,10 @@ const argus = (args: string[], token: string | null = ADMIN_TOKEN, input?: strin
     ...(input === undefined ? {} : { input }),
   });
 
+/** `GET /api/v1/query/sql?q=…` of the hub's HTTP listener. */
+const sqlUrl = (q: string, maxRows?: string): string =>
+  `http://127.0.0.1:${running.http.address.port}/api/v1/query/sql?${new URLSearchParams({ q, ...(maxRows === undefined ? {} : { maxRows }) })}`;
+
 const COUNT_BY_CLUSTER =
   'SELECT cluster, count() AS n FROM (SELECT * FROM argus.cdevents LIMIT 1 BY identity) GROUP BY cluster ORDER BY cluster';
 
@@ -72,7 +76,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('argus sql against a real hub, nats-server and embedded ClickHouse', () => {
+// Each test spawns argus a few times (2-4 s each on the shared two cores).
+describe('argus sql against a real hub, nats-server and embedded ClickHouse', { timeout: 90_000 }, () => {
   test('a SELECT over the stored events, as a table, JSON and TSV, and from stdin', async () => {
     const text = await argus(['sql', COUNT_BY_CLUSTER]);
     expect(text.code, text.stderr).toBe(0);
@@ -131,9 +136,22 @@ describe('argus sql against a real hub, nats-server and embedded ClickHouse', ()
       // Past the guard, ClickHouse's readonly = 1 refuses it.
       ["SELECT * FROM file('/etc/hostname', 'LineAsString')", 'ClickHouse refused the query'],
     ] as const) {
-      const refused = await argus(['sql', query]);
+      // The JSON API runs the same handler as the CLI's gRPC call, without a process per statement.
+      const refused = await fetch(sqlUrl(query), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const body = (await refused.json()) as { code: string; error: string };
+      expect([refused.status, body.code], query).toEqual([400, 'INVALID_ARGUMENT']);
+      expect(body.error, query).toContain(says);
+    }
+    // And through the CLI: a refusal before ClickHouse and one by its readonly.
+    for (const [query, says] of [
+      ['DROP TABLE argus.cdevents', 'INVALID_ARGUMENT: only statements that read may run'],
+      [
+        "SELECT * FROM url('http://127.0.0.1:9/', 'LineAsString')",
+        'INVALID_ARGUMENT: ClickHouse refused the query',
+      ],
+    ]) {
+      const refused = await argus(['sql', query ?? '']);
       expect(refused.code, query).toBe(1);
-      expect(refused.stderr, query).toContain('INVALID_ARGUMENT');
       expect(refused.stderr, query).toContain(says);
     }
     const after = await argus(['sql', 'SELECT count() FROM argus.cdevents', '--output', 'tsv']);
@@ -166,8 +184,7 @@ describe('argus sql against a real hub, nats-server and embedded ClickHouse', ()
   });
 
   test('the JSON API answers GET sql?q= the same way, admin only', async () => {
-    const url = (q: string) =>
-      `http://127.0.0.1:${running.http.address.port}/api/v1/query/sql?${new URLSearchParams({ q, maxRows: '1' })}`;
+    const url = (q: string) => sqlUrl(q, '1');
     const ok = await fetch(url(COUNT_BY_CLUSTER), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({
