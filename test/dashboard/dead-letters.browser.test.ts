@@ -129,11 +129,12 @@ describe('/dead-letters in chromium', () => {
 
     // Not UTF-8: hex (and base64 on demand), text not offered.
     await row(page, 3).getByRole('button').click();
-    await page.getByText('Not valid UTF-8').waitFor();
+    await page.getByRole('note').filter({ hasText: 'Not valid UTF-8: shown as hex' }).waitFor();
     expect(await bytes.textContent()).toContain('ff fe 00 41 80 0a');
     expect(await page.getByRole('button', { name: 'text', exact: true }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'base64', exact: true }).click();
-    expect(await bytes.textContent()).toBe(Buffer.from(BINARY).toString('base64'));
+    // Preact renders a state change after the click's event: poll, never read at once.
+    await expect.poll(() => bytes.textContent()).toBe(Buffer.from(BINARY).toString('base64'));
 
     // The fixable one, opened by keyboard: reason, detail, headers, the event as sent.
     await row(page, 1).getByRole('button').focus();
@@ -141,9 +142,11 @@ describe('/dead-letters in chromium', () => {
     const panel = page.getByRole('region', { name: 'Dead letter 1' });
     await panel.waitFor();
     expect(await row(page, 1).getByRole('button').getAttribute('aria-expanded')).toBe('true');
-    expect(await page.evaluate('document.activeElement?.id')).toBe('dead-letter-1');
-    expect(await panel.textContent()).toContain('cluster-not-allowed (RegistryPolicy)');
+    // Focus moves to the opened panel (an effect, after the paint).
+    await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe('dead-letter-1');
+    // The panel shows "Loading…" first; the detail's element waits for the answer.
     expect(await page.getByTestId('dead-letter-detail').textContent()).toContain('spoke-2');
+    expect(await panel.textContent()).toContain('cluster-not-allowed (RegistryPolicy)');
     const headers = page.getByRole('table', { name: 'Original headers' });
     expect(await headers.locator('tr', { hasText: HEADERS.cluster }).locator('td').textContent()).toBe(
       'spoke-2',
@@ -263,7 +266,8 @@ describe('/dead-letters in chromium', () => {
     const first = await rows.first().getAttribute('data-sequence');
     await page.getByRole('button', { name: 'Next page' }).click();
     await page.getByText('page 2').waitFor();
-    expect(await rows.count()).toBe(2);
+    // The next page loads after the click's render: wait for its rows.
+    await expect.poll(() => rows.count()).toBe(2);
     expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Previous page' }).click();
     await rows.nth(DEAD_LETTER_PAGE - 1).waitFor();
