@@ -1,15 +1,15 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { openAgentsBucket, publishRaw, writeHeartbeat } from '@argus/bus';
 import { type CDEvent, createEvent } from '@argus/cdevents';
 import { HUB_OPTIONS, type RunningHub, runHub } from '@argus/hub';
 import { parseOptions } from '@argus/runtime';
 import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
 import { jetstream } from '@nats-io/jetstream';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launchBrowser, openPage, shot } from './browser.js';
 
 /**
  * The dashboard in Debian's chromium (driven by playwright-core, no browser download) against a
@@ -18,12 +18,6 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
  * the README's copy in docs/images/ only with ARGUS_UPDATE_SCREENSHOTS=1, so a test run leaves the
  * work tree as it was.
  */
-const CHROMIUM = process.env.ARGUS_CHROMIUM ?? '/usr/bin/chromium';
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const IMAGES =
-  process.env.ARGUS_UPDATE_SCREENSHOTS === '1'
-    ? join(ROOT, 'docs/images')
-    : mkdtempSync(join(tmpdir(), 'argus-screenshots-'));
 const TOKEN = 'dashboard-secret';
 const logs = captureLogs({ level: 'info' });
 
@@ -120,17 +114,6 @@ const SCENARIO: { event: CDEvent; instance: string; cluster?: string }[] = [
   },
 ];
 
-/** A page that fails the test on any console error or uncaught exception. */
-const openPage = async (width = 1280, height = 860): Promise<{ page: Page; errors: string[] }> => {
-  const page = await browser.newPage({ viewport: { width, height } });
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  return { page, errors };
-};
-
 /** Opens `/`, answers the token prompt, and waits for the matrix. */
 const signIn = async (page: Page, errors: string[]): Promise<void> => {
   await page.goto(`${base}/`);
@@ -142,15 +125,7 @@ const signIn = async (page: Page, errors: string[]): Promise<void> => {
   errors.length = 0;
 };
 
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(IMAGES, `dashboard-${name}.png`), fullPage: true });
-
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: run deploy/scripts/setup.sh (it installs Debian's chromium)`);
-  if (!existsSync(join(ROOT, 'packages/web/dist/main.js')))
-    throw new Error('packages/web is not built: run pnpm build (tsc -b)');
-  mkdirSync(IMAGES, { recursive: true });
   server = await NatsServer.start();
   dataDir = mkdtempSync(join(tmpdir(), 'argus-dashboard-'));
   running = await runHub(
@@ -199,7 +174,7 @@ beforeAll(async () => {
     what: 'the scenario to be stored',
     timeoutMs: 20_000,
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM });
+  browser = await launchBrowser();
 });
 
 afterAll(async () => {
@@ -211,7 +186,7 @@ afterAll(async () => {
 
 describe('dashboard in chromium', () => {
   test('/ asks for the token, then shows what runs where with skew and the open incident', async () => {
-    const { page, errors } = await openPage();
+    const { page, errors } = await openPage(browser);
     await page.goto(`${base}/`);
     await page.getByRole('heading', { name: 'This hub needs an API token' }).waitFor();
     await shot(page, 'token');
@@ -270,7 +245,7 @@ describe('dashboard in chromium', () => {
   });
 
   test('/live shows an event published after the page opened within 2 s; pause holds the list', async () => {
-    const { page, errors } = await openPage();
+    const { page, errors } = await openPage(browser);
     await signIn(page, errors);
     await page.getByRole('link', { name: 'Live' }).click();
     await page.getByText('Waiting for events').waitFor();
@@ -306,7 +281,7 @@ describe('dashboard in chromium', () => {
   });
 
   test('/dora shows the metrics per cluster and a weekly trend chart; /instances marks the stale heartbeat', async () => {
-    const { page, errors } = await openPage();
+    const { page, errors } = await openPage(browser);
     await signIn(page, errors);
     await page.getByRole('link', { name: 'DORA' }).click();
     const table = page.getByRole('table', { name: 'DORA metrics by cluster' });
@@ -332,9 +307,9 @@ describe('dashboard in chromium', () => {
   });
 
   test('390 px wide: no horizontal scroll on any page', async () => {
-    const { page, errors } = await openPage(390, 844);
+    const { page, errors } = await openPage(browser, 390, 844);
     await signIn(page, errors);
-    for (const path of ['/', '/services/podinfo', '/live', '/dora', '/instances']) {
+    for (const path of ['/', '/services/podinfo', '/live', '/dora', '/instances', '/dead-letters']) {
       await page.evaluate(
         `history.pushState(null, '', '${path}'); dispatchEvent(new PopStateEvent('popstate'))`,
       );
@@ -350,7 +325,7 @@ describe('dashboard in chromium', () => {
   });
 
   test('honest states: hub unreachable, and no events yet', async () => {
-    const { page, errors } = await openPage();
+    const { page, errors } = await openPage(browser);
     await signIn(page, errors);
     // The hub gone (requests fail at the network level) ...
     await page.route('**/api/v1/query/**', (route) => route.abort('connectionrefused'));
@@ -371,7 +346,7 @@ describe('dashboard in chromium', () => {
 
   // Last: it stores 3,000 events the other pages' assertions do not expect.
   test('/live stays responsive at 1,000 events/s: bounded rows in the DOM, frames keep coming', async () => {
-    const { page, errors } = await openPage();
+    const { page, errors } = await openPage(browser);
     await signIn(page, errors);
     await page.getByRole('link', { name: 'Live' }).click();
     await page.getByText('Following').waitFor();

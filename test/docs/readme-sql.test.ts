@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createEvent } from '@argus/cdevents';
-import { Store, toEventRow } from '@argus/store';
+import { DEFAULT_SQL_LIMITS, runReadOnlySql, Store, toEventRow } from '@argus/store';
 import { captureLogs, clickHouseTarget, randomDatabase } from '@argus/testkit';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
@@ -73,17 +73,24 @@ afterAll(async () => {
   await store.close();
 });
 
-test('the README SQL examples run against the schema the hub creates and answer', async () => {
+/** What `argus sql` runs: the hub's guard and readonly = 1, rows as objects. */
+const argusSql = async (sql: string): Promise<Record<string, unknown>[]> => {
+  const answer = await runReadOnlySql(store, sql, DEFAULT_SQL_LIMITS);
+  return answer.rows.map((row) => {
+    const values = JSON.parse(row) as unknown[];
+    return Object.fromEntries(answer.columns.map((c, i) => [c.name, values[i]]));
+  });
+};
+
+test('the README SQL examples run as argus sql runs them (read-only) against the schema the hub creates', async () => {
   expect(statements).toHaveLength(2);
   const [running, incidents] = await Promise.all(
-    statements.map((sql) =>
-      store.rows<Record<string, unknown>>(sql.replaceAll('argus.cdevents', store.table('cdevents'))),
-    ),
+    statements.map((sql) => argusSql(sql.replaceAll('argus.cdevents', store.table('cdevents')))),
   );
   expect(running).toEqual([
     expect.objectContaining({ cluster: 'prod-eu', service: 'podinfo', running: 'pkg:oci/podinfo@1' }),
   ]);
   expect(incidents).toEqual([
-    expect.objectContaining({ service_id: 'podinfo', incident: 'inc-1', minutes: 30 }),
+    expect.objectContaining({ service_id: 'podinfo', incident: 'inc-1', minutes: '30' }),
   ]);
 });

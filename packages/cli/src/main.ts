@@ -63,6 +63,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/dlq.js')).dlqCommand,
   },
   {
+    name: 'sql',
+    summary:
+      "read-only SQL on the hub's ClickHouse (the embedded one too); needs an admin token when the hub has tokens",
+    load: async () => (await import('./commands/sql.js')).sqlCommand,
+  },
+  {
     name: 'send',
     summary: "publish a CDEvent through the hub's HTTP ingest (for CI pipelines): from a file or from flags",
     load: async () => (await import('./commands/send.js')).sendCommand,

@@ -23,7 +23,7 @@ import {
   startHealthServer,
   TokenVerifier,
 } from '@argus/runtime';
-import { Store } from '@argus/store';
+import { DEFAULT_SQL_LIMITS, Store } from '@argus/store';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
 import { ensureAgentState } from './agent-state.js';
@@ -114,6 +114,11 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       logger,
     });
     shutdown.add('close store', () => store.close());
+    const sqlLimits = Object.freeze({
+      ...DEFAULT_SQL_LIMITS,
+      maxRows: options.sqlMaxRows,
+      maxExecutionMs: options.sqlMaxTime,
+    });
     await store.applyRetention(retention);
 
     const nc = await connectNats(natsSetup(options, 'argus-hub', logger));
@@ -244,6 +249,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
           logger,
           tokens: apiTokens,
           adminTokens,
+          sqlLimits,
           stats: () => hub.stats(),
           consumerName: options.consumer,
         }),
@@ -271,6 +277,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       logger,
       tokens: apiTokens,
       adminTokens,
+      sqlLimits,
       stats: () => hub.stats(),
       consumerName: options.consumer,
     });

@@ -12,7 +12,7 @@ import {
   NATS_CLIENT_OPTIONS,
   type OptionsSpec,
 } from '@argus/runtime';
-import { DEFAULT_QUERY_LIMITS } from '@argus/store';
+import { DEFAULT_QUERY_LIMITS, DEFAULT_SQL_LIMITS } from '@argus/store';
 import { DEFAULT_MAX_IN_FLIGHT_BYTES } from './pipeline/budget.js';
 import { DEFAULT_MAX_CLUSTERS_PER_INSTANCE } from './pipeline/cluster-cap.js';
 import { DEFAULT_STALL_AFTER_MS } from './pipeline/health.js';
@@ -78,7 +78,8 @@ export const HUB_OPTIONS = {
   },
   adminTokens: {
     kind: 'list',
-    description: 'query API tokens that may also replay dead letters (argus dlq replay), as name=token',
+    description:
+      'query API tokens that may also replay dead letters (argus dlq replay) and run SQL (argus sql), as name=token',
     placeholder: '<n=t,...>',
   },
   adminTokensFile: {
@@ -143,6 +144,19 @@ export const HUB_OPTIONS = {
       'bytes of memory a query API read may use in ClickHouse (max_memory_usage); beyond it RESOURCE_EXHAUSTED',
     default: DEFAULT_QUERY_LIMITS.maxMemoryBytes,
     min: 1_048_576,
+  },
+  sqlMaxRows: {
+    kind: 'integer',
+    description: 'most rows one `argus sql` statement returns (RunSql); more are cut and the answer says so',
+    default: DEFAULT_SQL_LIMITS.maxRows,
+    min: 1,
+  },
+  sqlMaxTime: {
+    kind: 'duration',
+    description:
+      'longest one `argus sql` statement may run in ClickHouse (max_execution_time); beyond it RESOURCE_EXHAUSTED',
+    default: DEFAULT_SQL_LIMITS.maxExecutionMs,
+    min: 100,
   },
   stallAfter: {
     kind: 'duration',

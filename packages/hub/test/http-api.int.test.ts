@@ -193,6 +193,14 @@ describe('HTTP JSON query API', () => {
       ['events?pageToken=forged', TOKEN, 400, 'INVALID_ARGUMENT'],
       ['dora?groupBy=planet', TOKEN, 400, 'INVALID_ARGUMENT'],
       ['nothing-here', TOKEN, 404, 'NOT_FOUND'],
+      // Names of Object.prototype are no calls.
+      ['constructor', TOKEN, 404, 'NOT_FOUND'],
+      ['dead-letters?pageSize=5000', TOKEN, 400, 'INVALID_ARGUMENT'],
+      ['dead-letters?sequence=1', TOKEN, 400, 'INVALID_ARGUMENT'],
+      ['dead-letters/abc', TOKEN, 400, 'INVALID_ARGUMENT'],
+      ['dead-letters/0', TOKEN, 400, 'INVALID_ARGUMENT'],
+      ['dead-letters/99', TOKEN, 404, 'NOT_FOUND'],
+      ['dead-letters/1', null, 401, 'UNAUTHENTICATED'],
     ] as const) {
       const res = await get(path, token);
       expect(res.status, path).toBe(status);
@@ -202,6 +210,19 @@ describe('HTTP JSON query API', () => {
     }
     const post = await get('events', TOKEN, { method: 'POST' });
     expect(post.status).toBe(405);
+    // A replay is POST only, with a JSON content type (no cross-site form), and this is an API token.
+    expect((await get('dead-letters/1/replay', TOKEN)).status).toBe(405);
+    const replay = (contentType: string) =>
+      fetch(`${base}${QUERY_API_PREFIX}dead-letters/1/replay`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': contentType },
+        body: '{}',
+      });
+    expect((await replay('text/plain')).status).toBe(415);
+    const denied = await replay('application/json');
+    expect(denied.status).toBe(403);
+    expect(((await denied.json()) as { code: string }).code).toBe('PERMISSION_DENIED');
+    expect(((await json('dead-letters')) as { total?: unknown }).total ?? '0').toBe('0');
     // The token is never taken from the URL.
     expect((await get(`events?token=${TOKEN}`, null)).status).toBe(401);
   });

@@ -71,6 +71,7 @@ describe('generated query API', () => {
       'listDeadLetters',
       'getDeadLetter',
       'replayDeadLetter',
+      'runSql',
     ]);
     const event = Event.fromPartial({ id: 'a', type: 't', labels: { env: 'prod' }, timestamp: new Date(0) });
     expect(Event.decode(Event.encode(event).finish())).toEqual(event);

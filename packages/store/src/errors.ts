@@ -196,3 +196,27 @@ export class QueryLimitError extends StoreError {
     return reason === undefined ? undefined : new QueryLimitError(reason, limits[reason], error);
   }
 }
+
+/** Why a SQL statement was refused before it ran (see sql.ts). */
+export type SqlRefusal = 'empty' | 'too-long' | 'statement' | 'several-statements' | 'settings' | 'outfile';
+
+/** A SQL statement refused before it ran: it could write, change settings, or hide a second one. */
+export class SqlRefusedError extends StoreError {
+  override name = 'SqlRefusedError';
+  readonly reason: SqlRefusal;
+  constructor(reason: SqlRefusal, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** ClickHouse refused a read-only SQL statement (syntax, unknown table, a write under readonly=1). */
+export class SqlFailedError extends StoreError {
+  override name = 'SqlFailedError';
+  /** ClickHouse's error name, e.g. SYNTAX_ERROR, READONLY. */
+  readonly type: string;
+  constructor(type: string, message: string, cause: unknown) {
+    super(message, { cause });
+    this.type = type;
+  }
+}

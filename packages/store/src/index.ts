@@ -8,7 +8,7 @@ export {
 } from './activity.js';
 export type { CurrentDeployment, DeploymentsFilter } from './deployments.js';
 export { currentDeployments } from './deployments.js';
-export type { InsertErrorKind } from './errors.js';
+export type { InsertErrorKind, SqlRefusal } from './errors.js';
 export {
   CLICKHOUSE_ERROR_KINDS,
   classifyInsertError,
@@ -18,6 +18,8 @@ export {
   MigrationError,
   QueryLimitError,
   SchemaMismatchError,
+  SqlFailedError,
+  SqlRefusedError,
   StoreError,
   StoreOptionsError,
   StoreQueryError,
@@ -44,6 +46,8 @@ export {
   toClickHouseTime,
   toEventRow,
 } from './rows.js';
+export type { SqlAnswer, SqlLimits } from './sql.js';
+export { checkReadOnlySql, DEFAULT_SQL_LIMITS, READ_STATEMENTS, runReadOnlySql } from './sql.js';
 export type { DetachedPart, QueryLimits, RetentionChange, StoreKind, StoreOptions } from './store.js';
 export {
   DEFAULT_DATABASE,

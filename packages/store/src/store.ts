@@ -56,6 +56,9 @@ const readSignal = new AsyncLocalStorage<AbortSignal>();
 export const withQuerySignal = <T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> =>
   readSignal.run(signal, work);
 
+/** The cancellation of the call the current read serves, if any (set by withQuerySignal). */
+export const currentQuerySignal = (): AbortSignal | undefined => readSignal.getStore();
+
 const MIB = 1024 * 1024;
 
 export const DEFAULT_DATABASE = 'argus';

@@ -5,6 +5,8 @@ const TOKEN_KEY = 'argus.apiToken';
 
 /** The hub answered 401: the page asks for a token. */
 export class Unauthorized extends Error {}
+/** The hub answered 403: the token is known but may not make this call (replay needs an admin token). */
+export class Forbidden extends Error {}
 /** No answer from the hub at all. */
 export class Unreachable extends Error {}
 
@@ -28,7 +30,8 @@ const address = (path: string, params: Params): string => {
 const failure = async (res: Response): Promise<Error> => {
   const body = (await res.json().catch(() => ({}))) as { error?: string };
   const message = body.error ?? `the hub answered ${res.status}`;
-  return res.status === 401 ? new Unauthorized(message) : new Error(message);
+  if (res.status === 401) return new Unauthorized(message);
+  return res.status === 403 ? new Forbidden(message) : new Error(message);
 };
 
 export const query = async <T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> => {
@@ -37,6 +40,25 @@ export const query = async <T>(path: string, params: Params = {}, signal?: Abort
     res = await fetch(address(path, params), { headers: headers(), ...(signal ? { signal } : {}) });
   } catch (error) {
     if (signal?.aborted) throw error;
+    throw new Unreachable('hub unreachable: is the hub running, and is this its address?');
+  }
+  if (!res.ok) throw await failure(res);
+  return (await res.json()) as T;
+};
+
+/**
+ * A call that changes something (a replay): POST with a JSON content type, which the hub requires
+ * so that a cross-site form can never make it.
+ */
+export const post = async <T>(path: string): Promise<T> => {
+  let res: Response;
+  try {
+    res = await fetch(address(path, {}), {
+      method: 'POST',
+      headers: { ...headers(), 'content-type': 'application/json' },
+      body: '{}',
+    });
+  } catch {
     throw new Unreachable('hub unreachable: is the hub running, and is this its address?');
   }
   if (!res.ok) throw await failure(res);

@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { saveToken } from './api.js';
+import { DeadLetters } from './pages/dead-letters.js';
 import { Dora } from './pages/dora.js';
 import { Instances } from './pages/instances.js';
 import { Live } from './pages/live.js';
@@ -14,6 +15,7 @@ const PAGES = [
   ['/live', 'Live'],
   ['/dora', 'DORA'],
   ['/instances', 'Instances'],
+  ['/dead-letters', 'Dead letters'],
 ] as const;
 
 /** The token form: kept in sessionStorage (this tab only), sent as a bearer header, never in the address. */
@@ -30,7 +32,7 @@ const TokenForm = ({ reason, done }: { reason: string; done: () => void }) => {
     >
       <h1>This hub needs an API token</h1>
       <p role="alert">{reason}</p>
-      <label for="token">API token (one of the hub's --api-tokens)</label>
+      <label for="token">API token (one of the hub's --api-tokens, or an --admin-tokens one to replay)</label>
       <input
         id="token"
         type="password"
@@ -68,7 +70,7 @@ const App = () => {
     ) : path === '/instances' ? (
       <Instances />
     ) : path === '/dead-letters' ? (
-      <p class="state">Dead letters come with `argus dlq`: use the CLI until this page lands.</p>
+      <DeadLetters />
     ) : (
       <Overview url={url} />
     );

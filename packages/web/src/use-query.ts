@@ -7,10 +7,13 @@ export type Loaded<T> =
   | { readonly state: 'error'; readonly message: string }
   | { readonly state: 'ok'; readonly data: T };
 
-/** Loads one API answer; again when the path or parameters change. A 401 opens the token prompt. */
-export const useQuery = <T>(path: string, params: Params = {}): Loaded<T> => {
+/**
+ * Loads one API answer; again when the path, the parameters or `reload` (a counter a page bumps
+ * after a change) change. A 401 opens the token prompt.
+ */
+export const useQuery = <T>(path: string, params: Params = {}, reload = 0): Loaded<T> => {
   const [loaded, setLoaded] = useState<Loaded<T>>({ state: 'loading' });
-  const key = `${path}?${JSON.stringify(params)}`;
+  const key = `${path}?${JSON.stringify(params)}#${reload}`;
   useEffect(() => {
     const controller = new AbortController();
     setLoaded({ state: 'loading' });

@@ -3,6 +3,8 @@ import {
   type EventFilter,
   type GetDoraMetricsRequest,
   type GetServiceTimelineRequest,
+  type ListDeadLettersRequest,
+  type RunSqlRequest,
   type SearchEventsRequest,
 } from '@argus/query-api';
 import { FILTER_FIELDS } from '../query/convert.js';
@@ -118,6 +120,32 @@ export const deploymentParams = (
     if (value !== '') result[name] = value;
   }
   return result;
+};
+
+/** `producer`, `reason`, `pageSize`, `pageToken` of the dead letters' list. */
+export const deadLettersParams = (params: URLSearchParams): ListDeadLettersRequest => {
+  checkKnown(params, ['producer', 'reason', 'pageSize', 'pageToken']);
+  return {
+    producer: text(params, 'producer'),
+    reason: text(params, 'reason'),
+    pageSize: count(params, 'pageSize'),
+    pageToken: text(params, 'pageToken'),
+  };
+};
+
+/** `q` (the statement) and `maxRows` of RunSql. */
+export const sqlParams = (params: URLSearchParams): RunSqlRequest => {
+  checkKnown(params, ['q', 'maxRows']);
+  return { query: text(params, 'q'), maxRows: count(params, 'maxRows') };
+};
+
+/** The `<seq>` of `dead-letters/<seq>`: a CDEVENTS_DLQ sequence. */
+export const deadLetterSequence = (text: string): number => {
+  if (!/^[1-9]\d{0,15}$/.test(text) || !Number.isSafeInteger(Number(text)))
+    throw new QueryArgumentError(
+      `dead letter ${JSON.stringify(text)} is not a sequence: a whole number, as dead-letters lists them`,
+    );
+  return Number(text);
 };
 
 /** No parameters (instances, stats). */

@@ -1,10 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  GetDeadLetterResponse,
   GetDoraMetricsResponse,
   GetServiceTimelineResponse,
   GetStatsResponse,
+  ListDeadLettersResponse,
   ListInstancesResponse,
   type QueryServiceServer,
+  ReplayDeadLetterResponse,
+  RunSqlResponse,
   SearchEventsResponse,
 } from '@argus/query-api';
 import { type ExtraRoute, isLoopback, type Logger } from '@argus/runtime';
@@ -13,11 +17,14 @@ import type { ServerErrorResponse } from '@grpc/grpc-js';
 import { authorize, type QueryServiceDeps, queryService, toServiceError } from '../query/service.js';
 import { callMetadata, callStream, callUnary } from './grpc-bridge.js';
 import {
+  deadLetterSequence,
+  deadLettersParams,
   deploymentParams,
   doraParams,
   filterParams,
   noParams,
   searchParams,
+  sqlParams,
   timelineParams,
 } from './params.js';
 import { sseSink } from './sse.js';
@@ -34,11 +41,17 @@ const isStatus = (error: unknown): error is ServerErrorResponse =>
 
 type Answer = (params: URLSearchParams, req: IncomingMessage, res: ServerResponse) => Promise<unknown>;
 
+/** One dead letter (`dead-letters/<seq>`) and its replay (`dead-letters/<seq>/replay`). */
+const DEAD_LETTER_PATH = /^dead-letters\/([^/]+)(\/replay)?$/;
+
 /**
  * `GET /api/v1/query/…`: the query service as JSON over HTTP, for the dashboard and for scripts.
  * Each call runs the gRPC handler itself (see grpc-bridge.ts); tokens are the gRPC ones
- * (`--api-tokens`, `Authorization: Bearer`), errors the gRPC statuses as 400/401/429/500/503
- * with `{error, code}`. `stream` is the live tail as Server-Sent Events.
+ * (`--api-tokens`, `Authorization: Bearer`), errors the gRPC statuses as 400/401/403/404/409/429/
+ * 500/503 with `{error, code}`. `stream` is the live tail as Server-Sent Events. The one call that
+ * changes something, a dead letter's replay, is `POST` only (a prefetch or a link preview never
+ * replays) with `Content-Type: application/json`, which a cross-site form cannot send: a page
+ * elsewhere cannot make a browser on the hub's machine replay when the hub has no tokens.
  */
 export const queryApiRoute = (deps: QueryServiceDeps): ExtraRoute => {
   const logger: Logger = deps.logger.child({ component: 'query-http' });
@@ -64,6 +77,14 @@ export const queryApiRoute = (deps: QueryServiceDeps): ExtraRoute => {
       noParams(params);
       return GetStatsResponse.toJSON(await callUnary(service.getStats, {}, req.headers.authorization, res));
     },
+    'dead-letters': async (params, req, res) =>
+      ListDeadLettersResponse.toJSON(
+        await callUnary(service.listDeadLetters, deadLettersParams(params), req.headers.authorization, res),
+      ),
+    sql: async (params, req, res) =>
+      RunSqlResponse.toJSON(
+        await callUnary(service.runSql, sqlParams(params), req.headers.authorization, res),
+      ),
     deployments: async (params) => {
       const cells = await currentDeployments(deps.store, deploymentParams(params), MAX_DEPLOYMENT_CELLS + 1);
       return {
@@ -72,6 +93,23 @@ export const queryApiRoute = (deps: QueryServiceDeps): ExtraRoute => {
       };
     },
   };
+
+  const deadLetter =
+    (replay: boolean): Answer =>
+    async (params, req, res) => {
+      noParams(params);
+      const match = DEAD_LETTER_PATH.exec(
+        new URL(req.url ?? '/', 'http://hub').pathname.slice(QUERY_API_PREFIX.length),
+      );
+      const sequence = deadLetterSequence(match?.[1] ?? '');
+      return replay
+        ? ReplayDeadLetterResponse.toJSON(
+            await callUnary(service.replayDeadLetter, { sequence }, req.headers.authorization, res),
+          )
+        : GetDeadLetterResponse.toJSON(
+            await callUnary(service.getDeadLetter, { sequence }, req.headers.authorization, res),
+          );
+    };
 
   const timeline: Answer = async (params, req, res) => {
     const service_ = decodeURIComponent(
@@ -115,13 +153,36 @@ export const queryApiRoute = (deps: QueryServiceDeps): ExtraRoute => {
     if (!url.pathname.startsWith(QUERY_API_PREFIX)) return false;
     const name = url.pathname.slice(QUERY_API_PREFIX.length);
     const isTimeline = /^services\/[^/]+\/timeline$/.test(name);
-    const answer = isTimeline ? timeline : unary[name];
+    const deadLetterPath = DEAD_LETTER_PATH.exec(name);
+    const isReplay = deadLetterPath?.[2] !== undefined;
+    const answer = isTimeline
+      ? timeline
+      : deadLetterPath !== null
+        ? deadLetter(isReplay)
+        : Object.hasOwn(unary, name)
+          ? unary[name]
+          : undefined;
     if (answer === undefined && name !== 'stream') {
       send(res, { status: 404, body: { error: `no query call ${url.pathname}`, code: 'NOT_FOUND' } });
       return true;
     }
-    if (req.method !== 'GET') {
-      send(res, { status: 405, body: { error: `use GET for ${url.pathname}`, code: 'METHOD_NOT_ALLOWED' } });
+    const method = isReplay ? 'POST' : 'GET';
+    if (req.method !== method) {
+      res.setHeader('allow', method);
+      send(res, {
+        status: 405,
+        body: { error: `use ${method} for ${url.pathname}`, code: 'METHOD_NOT_ALLOWED' },
+      });
+      return true;
+    }
+    if (isReplay && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+      send(res, {
+        status: 415,
+        body: {
+          error: `POST ${url.pathname} with Content-Type: application/json (a cross-site form cannot send it)`,
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+        },
+      });
       return true;
     }
     if (

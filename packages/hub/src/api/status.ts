@@ -6,6 +6,7 @@ const HTTP_STATUS: Readonly<Partial<Record<GrpcStatus, number>>> = {
   [GrpcStatus.UNAUTHENTICATED]: 401,
   [GrpcStatus.PERMISSION_DENIED]: 403,
   [GrpcStatus.NOT_FOUND]: 404,
+  [GrpcStatus.FAILED_PRECONDITION]: 409,
   [GrpcStatus.RESOURCE_EXHAUSTED]: 429,
   [GrpcStatus.UNAVAILABLE]: 503,
   [GrpcStatus.DEADLINE_EXCEEDED]: 504,

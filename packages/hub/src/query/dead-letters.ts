@@ -15,7 +15,13 @@ import type {
   ListDeadLettersResponse,
   ReplayDeadLetterResponse,
 } from '@argus/query-api';
-import type { JetStreamClient, JetStreamManager, MsgRequest, StoredMsg } from '@nats-io/jetstream';
+import {
+  type JetStreamClient,
+  type JetStreamManager,
+  type MsgRequest,
+  PubHeaders,
+  type StoredMsg,
+} from '@nats-io/jetstream';
 import { checkValueLength } from './convert.js';
 import { QueryArgumentError } from './errors.js';
 
@@ -34,9 +40,15 @@ export class DeadLetterNotReplayableError extends Error {
   override name = 'DeadLetterNotReplayableError';
 }
 
-/** Headers the hub adds to a dead letter; everything else is the original's. */
+/**
+ * Headers the hub adds to a dead letter; everything else is the original's. The message id and
+ * expected stream are the DLQ publish's own (`dlq-<seq>`; the original's id is dropped when the
+ * dead letter is written): shown as the original's, they misled, and a replay carried them.
+ */
 const HUB_HEADERS: ReadonlySet<string> = new Set(
   [
+    PubHeaders.MsgIdHdr,
+    PubHeaders.ExpectedStreamHdr,
     HEADERS.errorClass,
     HEADERS.errorReason,
     HEADERS.errorDetail,

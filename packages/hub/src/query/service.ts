@@ -8,16 +8,22 @@ import {
   type Instance,
   type ListInstancesResponse,
   type QueryServiceServer,
+  type RunSqlResponse,
   type SearchEventsResponse,
 } from '@argus/query-api';
 import { bearerToken, type Logger, type TokenVerifier } from '@argus/runtime';
 import {
   clickHouseErrorName,
   countEvents,
+  DEFAULT_SQL_LIMITS,
   DEPLOYMENT_KINDS,
   deliveryEvents,
   instanceActivity,
   QueryLimitError,
+  runReadOnlySql,
+  SqlFailedError,
+  type SqlLimits,
+  SqlRefusedError,
   type Store,
   type StoredEvent,
   StoreQueryError,
@@ -63,8 +69,10 @@ export interface QueryServiceDeps {
   readonly stats: () => HubStats;
   /** The hub's durable consumer on CDEVENTS_RAW, for the lag. */
   readonly consumerName: string;
-  /** Tokens that may also replay dead letters (and make every other call). */
+  /** Tokens that may also replay dead letters and run SQL (and make every other call). */
   readonly adminTokens?: TokenVerifier | undefined;
+  /** Ceilings of RunSql (--sql-max-rows, --sql-max-time). @default DEFAULT_SQL_LIMITS */
+  readonly sqlLimits?: SqlLimits | undefined;
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -106,7 +114,12 @@ export const toServiceError = (error: unknown, logger: Logger): ServerErrorRespo
     return serviceError(GrpcStatus.FAILED_PRECONDITION, error.message);
   if (error instanceof TooManyTails) return serviceError(GrpcStatus.RESOURCE_EXHAUSTED, error.message);
   if (error instanceof QueryLimitError) return serviceError(GrpcStatus.RESOURCE_EXHAUSTED, error.message);
-  if (error instanceof QueryArgumentError || error instanceof StoreQueryError)
+  if (
+    error instanceof QueryArgumentError ||
+    error instanceof StoreQueryError ||
+    error instanceof SqlRefusedError ||
+    error instanceof SqlFailedError
+  )
     return serviceError(GrpcStatus.INVALID_ARGUMENT, error.message);
   const code = (error as { code?: unknown }).code;
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || (error as Error).name === 'ConnectionError') {
@@ -121,14 +134,15 @@ export const toServiceError = (error: unknown, logger: Logger): ServerErrorRespo
 };
 
 /**
- * The caller's token name. API tokens may make every call but replays; admin tokens every call.
+ * The caller's token name. API tokens may make every call but the admin ones (`adminFor` names
+ * what they do: replaying dead letters, running SQL); admin tokens every call.
  * No token configured at all: the server only listens on loopback (checked at start).
  */
 export const authorize = (
   tokens: TokenVerifier,
   metadata: Metadata,
   admin: TokenVerifier | undefined,
-  needsAdmin = false,
+  adminFor?: string,
 ): string => {
   if (tokens.empty && (admin === undefined || admin.empty)) return 'local';
   const [value] = metadata.get('authorization');
@@ -141,10 +155,8 @@ export const authorize = (
   if (adminName !== undefined) return adminName;
   const name = tokens.verify(token);
   if (name === undefined) throw new Unauthenticated('unknown token');
-  if (needsAdmin)
-    throw new PermissionDenied(
-      `${name} is a query token: replaying dead letters needs an admin token (--admin-tokens)`,
-    );
+  if (adminFor !== undefined)
+    throw new PermissionDenied(`${name} is a query token: ${adminFor} needs an admin token (--admin-tokens)`);
   return name;
 };
 
@@ -169,7 +181,7 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
 
   /** Wraps a unary handler: authentication, errors as statuses, one debug line per call. */
   const unary =
-    <Req, Res>(name: string, run: (request: Req) => Promise<Res>, needsAdmin = false) =>
+    <Req, Res>(name: string, run: (request: Req) => Promise<Res>, adminFor?: string) =>
     (
       call: ServerUnaryCall<Req, Res>,
       callback: (err: ServerErrorResponse | null, res?: Res) => void,
@@ -180,7 +192,7 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
       call.once('cancelled', () => abandoned.abort());
       void (async () => {
         try {
-          const caller = authorize(deps.tokens, call.metadata, deps.adminTokens, needsAdmin);
+          const caller = authorize(deps.tokens, call.metadata, deps.adminTokens, adminFor);
           const response = await withQuerySignal(abandoned.signal, () => run(call.request));
           logger.debug({ rpc: name, caller, ms: Math.round(performance.now() - started) }, 'query answered');
           callback(null, response);
@@ -375,7 +387,29 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
         logger.info({ sequence: request.sequence, ...response }, 'dead letter replayed');
         return response;
       },
-      true,
+      'replaying dead letters',
+    ),
+
+    runSql: unary(
+      'RunSql',
+      async (request): Promise<RunSqlResponse> => {
+        const limits = deps.sqlLimits ?? DEFAULT_SQL_LIMITS;
+        const maxRows = bounded('max_rows', request.maxRows, limits.maxRows, limits.maxRows);
+        const started = performance.now();
+        const answer = await runReadOnlySql(deps.store, request.query, { ...limits, maxRows });
+        // The statement is logged: it is an admin's, and it read every producer's rows.
+        logger.info(
+          {
+            query: request.query.slice(0, 2000),
+            rows: answer.rows.length,
+            truncated: answer.truncated,
+            ms: Math.round(performance.now() - started),
+          },
+          'SQL answered',
+        );
+        return { columns: [...answer.columns], rows: [...answer.rows], truncated: answer.truncated };
+      },
+      'running SQL',
     ),
 
     getStats: unary('GetStats', async (): Promise<GetStatsResponse> => {

@@ -349,6 +349,27 @@ export interface ReplayDeadLetterResponse {
   duplicate: boolean;
 }
 
+export interface RunSqlRequest {
+  /** One statement; a trailing `;` is allowed, any other `;` is refused (also inside strings). */
+  query: string;
+  /** At most this many rows (0: the hub's --sql-max-rows, which is also the most one may ask). */
+  maxRows: number;
+}
+
+export interface SqlColumn {
+  name: string;
+  /** The ClickHouse type, e.g. DateTime64(3, 'UTC'). */
+  type: string;
+}
+
+export interface RunSqlResponse {
+  columns: SqlColumn[];
+  /** One JSON array per row, its values as ClickHouse writes them in JSON (64-bit integers as strings). */
+  rows: string[];
+  /** More rows were there: only the first max_rows (or what fits in one answer) are sent. */
+  truncated: boolean;
+}
+
 function createBaseEvent(): Event {
   return {
     id: "",
@@ -3737,6 +3758,281 @@ export const ReplayDeadLetterResponse: MessageFns<ReplayDeadLetterResponse> = {
   },
 };
 
+function createBaseRunSqlRequest(): RunSqlRequest {
+  return { query: "", maxRows: 0 };
+}
+
+export const RunSqlRequest: MessageFns<RunSqlRequest> = {
+  encode(message: RunSqlRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.query !== "") {
+      writer.uint32(10).string(message.query);
+    }
+    if (message.maxRows !== 0) {
+      writer.uint32(16).uint32(message.maxRows);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunSqlRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunSqlRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.query = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxRows = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunSqlRequest {
+    return {
+      query: isSet(object.query) ? globalThis.String(object.query) : "",
+      maxRows: isSet(object.maxRows)
+        ? globalThis.Number(object.maxRows)
+        : isSet(object.max_rows)
+        ? globalThis.Number(object.max_rows)
+        : 0,
+    };
+  },
+
+  toJSON(message: RunSqlRequest): unknown {
+    const obj: any = {};
+    if (message.query !== "") {
+      obj.query = message.query;
+    }
+    if (message.maxRows !== 0) {
+      obj.maxRows = Math.round(message.maxRows);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RunSqlRequest>, I>>(base?: I): RunSqlRequest {
+    return RunSqlRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RunSqlRequest>, I>>(object: I): RunSqlRequest {
+    const message = createBaseRunSqlRequest();
+    message.query = object.query ?? "";
+    message.maxRows = object.maxRows ?? 0;
+    return message;
+  },
+};
+
+function createBaseSqlColumn(): SqlColumn {
+  return { name: "", type: "" };
+}
+
+export const SqlColumn: MessageFns<SqlColumn> = {
+  encode(message: SqlColumn, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.type !== "") {
+      writer.uint32(18).string(message.type);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SqlColumn {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSqlColumn();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SqlColumn {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+    };
+  },
+
+  toJSON(message: SqlColumn): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SqlColumn>, I>>(base?: I): SqlColumn {
+    return SqlColumn.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SqlColumn>, I>>(object: I): SqlColumn {
+    const message = createBaseSqlColumn();
+    message.name = object.name ?? "";
+    message.type = object.type ?? "";
+    return message;
+  },
+};
+
+function createBaseRunSqlResponse(): RunSqlResponse {
+  return { columns: [], rows: [], truncated: false };
+}
+
+export const RunSqlResponse: MessageFns<RunSqlResponse> = {
+  encode(message: RunSqlResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.columns) {
+      SqlColumn.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.rows) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.truncated !== false) {
+      writer.uint32(24).bool(message.truncated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunSqlResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunSqlResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.columns.push(SqlColumn.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rows.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.truncated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunSqlResponse {
+    return {
+      columns: globalThis.Array.isArray(object?.columns) ? object.columns.map((e: any) => SqlColumn.fromJSON(e)) : [],
+      rows: globalThis.Array.isArray(object?.rows) ? object.rows.map((e: any) => globalThis.String(e)) : [],
+      truncated: isSet(object.truncated) ? globalThis.Boolean(object.truncated) : false,
+    };
+  },
+
+  toJSON(message: RunSqlResponse): unknown {
+    const obj: any = {};
+    if (message.columns?.length) {
+      obj.columns = message.columns.map((e) => SqlColumn.toJSON(e));
+    }
+    if (message.rows?.length) {
+      obj.rows = message.rows;
+    }
+    if (message.truncated !== false) {
+      obj.truncated = message.truncated;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RunSqlResponse>, I>>(base?: I): RunSqlResponse {
+    return RunSqlResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RunSqlResponse>, I>>(object: I): RunSqlResponse {
+    const message = createBaseRunSqlResponse();
+    message.columns = object.columns?.map((e) => SqlColumn.fromPartial(e)) || [];
+    message.rows = object.rows?.map((e) => e) || [];
+    message.truncated = object.truncated ?? false;
+    return message;
+  },
+};
+
 /**
  * QueryService answers questions about the unified CDEvents stream of every Argo CD: what
  * happened where (search, tail), one service's story across clusters (timeline), how delivery
@@ -3854,6 +4150,22 @@ export const QueryServiceService = {
       Buffer.from(ReplayDeadLetterResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReplayDeadLetterResponse => ReplayDeadLetterResponse.decode(value),
   },
+  /**
+   * Runs one read-only SQL statement (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) on the hub's store,
+   * the only process that may open an embedded (chdb) data directory. ClickHouse runs it with
+   * readonly=1 within the hub's --sql-max-rows and --sql-max-time; a statement that could write,
+   * change settings or hold a second statement is INVALID_ARGUMENT before it runs. It sees every
+   * producer's rows: it needs an admin token (--admin-tokens) when the hub has tokens.
+   */
+  runSql: {
+    path: "/argus.v1.QueryService/RunSql" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RunSqlRequest): Buffer => Buffer.from(RunSqlRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RunSqlRequest => RunSqlRequest.decode(value),
+    responseSerialize: (value: RunSqlResponse): Buffer => Buffer.from(RunSqlResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RunSqlResponse => RunSqlResponse.decode(value),
+  },
 } as const;
 
 export interface QueryServiceServer extends UntypedServiceImplementation {
@@ -3880,6 +4192,14 @@ export interface QueryServiceServer extends UntypedServiceImplementation {
    * Needs an admin token (--admin-tokens) when the hub has tokens: PERMISSION_DENIED otherwise.
    */
   replayDeadLetter: handleUnaryCall<ReplayDeadLetterRequest, ReplayDeadLetterResponse>;
+  /**
+   * Runs one read-only SQL statement (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) on the hub's store,
+   * the only process that may open an embedded (chdb) data directory. ClickHouse runs it with
+   * readonly=1 within the hub's --sql-max-rows and --sql-max-time; a statement that could write,
+   * change settings or hold a second statement is INVALID_ARGUMENT before it runs. It sees every
+   * producer's rows: it needs an admin token (--admin-tokens) when the hub has tokens.
+   */
+  runSql: handleUnaryCall<RunSqlRequest, RunSqlResponse>;
 }
 
 export interface QueryServiceClient extends Client {
@@ -4022,6 +4342,28 @@ export interface QueryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReplayDeadLetterResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Runs one read-only SQL statement (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) on the hub's store,
+   * the only process that may open an embedded (chdb) data directory. ClickHouse runs it with
+   * readonly=1 within the hub's --sql-max-rows and --sql-max-time; a statement that could write,
+   * change settings or hold a second statement is INVALID_ARGUMENT before it runs. It sees every
+   * producer's rows: it needs an admin token (--admin-tokens) when the hub has tokens.
+   */
+  runSql(
+    request: RunSqlRequest,
+    callback: (error: ServiceError | null, response: RunSqlResponse) => void,
+  ): ClientUnaryCall;
+  runSql(
+    request: RunSqlRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RunSqlResponse) => void,
+  ): ClientUnaryCall;
+  runSql(
+    request: RunSqlRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RunSqlResponse) => void,
   ): ClientUnaryCall;
 }
 
