@@ -45,15 +45,31 @@ const Filter = ({
   </label>
 );
 
+/** The API's JSON leaves out empty strings, zeros and false (proto3 defaults). */
+type Answer = { deployments?: Partial<Deployment>[]; truncated?: boolean };
+const withDefaults = (d: Partial<Deployment>): Deployment => ({
+  service: '',
+  cluster: '',
+  environment: '',
+  instance: '',
+  kind: '',
+  artifactId: '',
+  time: '',
+  openIncidents: 0,
+  ...d,
+});
+
 /** `/`: what runs where, services by cluster. */
 export const Overview = ({ url }: { url: URL }) => {
-  const loaded = useQuery<{ deployments: Deployment[]; truncated: boolean }>('deployments');
+  const loaded = useQuery<Answer>('deployments');
   const chosen = (name: string) => url.searchParams.get(name) ?? '';
   return (
     <>
       <h1>What runs where</h1>
       <Status loaded={loaded}>
-        {({ deployments, truncated }) => {
+        {(answer) => {
+          const deployments = (answer.deployments ?? []).map(withDefaults);
+          const truncated = answer.truncated ?? false;
           if (deployments.length === 0) return <Empty>{NO_EVENTS}</Empty>;
           const shown = deployments.filter(
             (d) =>
