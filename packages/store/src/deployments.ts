@@ -52,12 +52,14 @@ export const currentDeployments = async (
     event_id: string;
     open_incidents: string | number;
   }>(
+    // The aggregates' aliases differ from the columns: ClickHouse resolves an alias before a column
+    // in WHERE, and `instance = …` would then compare an aggregate (ILLEGAL_AGGREGATION).
     `WITH last AS (
        SELECT service_id AS service, cluster,
-              argMax(environment, (timestamp, identity)) AS environment,
-              argMax(instance, (timestamp, identity)) AS instance,
+              argMax(environment, (timestamp, identity)) AS last_environment,
+              argMax(instance, (timestamp, identity)) AS last_instance,
               argMax(concat(subject_type, '.', predicate), (timestamp, identity)) AS kind,
-              argMax(artifact_id, (timestamp, identity)) AS artifact_id,
+              argMax(artifact_id, (timestamp, identity)) AS last_artifact_id,
               toString(max(timestamp)) AS time,
               argMax(id, (timestamp, identity)) AS event_id
        FROM ${table}
@@ -77,7 +79,9 @@ export const currentDeployments = async (
        )
        GROUP BY service, cluster
      )
-     SELECT last.*, ifNull(open.open_incidents, 0) AS open_incidents
+     SELECT last.service AS service, last.cluster AS cluster, last_environment AS environment,
+            last_instance AS instance, kind, last_artifact_id AS artifact_id, time, event_id,
+            ifNull(open.open_incidents, 0) AS open_incidents
      FROM last LEFT JOIN open ON last.service = open.service AND last.cluster = open.cluster
      ORDER BY service, cluster
      SETTINGS join_use_nulls = 1`,
