@@ -25,8 +25,8 @@ export interface DeploymentsFilter {
   readonly instance?: string;
 }
 
-/** The deployment kinds whose last one says what runs, removals included. */
-const CURRENT_KINDS = ['service.deployed', 'service.upgraded', 'service.rolledback', 'service.removed'];
+/** The service predicates whose last one says what runs, removals included. */
+const CURRENT_PREDICATES = ['deployed', 'upgraded', 'rolledback', 'removed'];
 
 /**
  * The last deployment of every service in every cluster (one row per pair, at most `limit`, by
@@ -52,21 +52,27 @@ export const currentDeployments = async (
     event_id: string;
     open_incidents: string | number;
   }>(
-    // The aggregates' aliases differ from the columns: ClickHouse resolves an alias before a column
-    // in WHERE, and `instance = …` would then compare an aggregate (ILLEGAL_AGGREGATION).
-    `WITH last AS (
-       SELECT service_id AS service, cluster,
-              argMax(environment, (timestamp, identity)) AS last_environment,
-              argMax(instance, (timestamp, identity)) AS last_instance,
-              argMax(concat(subject_type, '.', predicate), (timestamp, identity)) AS kind,
-              argMax(artifact_id, (timestamp, identity)) AS last_artifact_id,
-              toString(max(timestamp)) AS time,
-              argMax(id, (timestamp, identity)) AS event_id
+    // Two passes: each pair's last time, then the events at that time (the greatest identity on a
+    // tie). argMax of the columns copied strings on every row of a time-ordered table: 10x slower.
+    // The aliases differ from the columns: ClickHouse resolves an alias before a column in WHERE,
+    // and `instance = …` would then compare an aggregate or another value.
+    `WITH latest AS (
+       SELECT service_id AS service, cluster, max(timestamp) AS at
        FROM ${table}
-       WHERE concat(subject_type, '.', predicate) IN {kinds:Array(String)} ${where}
+       WHERE subject_type = 'service' AND predicate IN {predicates:Array(String)} ${where}
        GROUP BY service, cluster
        ORDER BY service, cluster
        LIMIT {limit:UInt32}
+     ),
+     last AS (
+       SELECT service_id AS service, cluster, environment AS last_environment, instance AS last_instance,
+              concat(subject_type, '.', predicate) AS kind, artifact_id AS last_artifact_id,
+              toString(timestamp) AS time, id AS event_id
+       FROM ${table}
+       WHERE subject_type = 'service' AND predicate IN {predicates:Array(String)} ${where}
+         AND (service_id, cluster, timestamp) IN (SELECT service, cluster, at FROM latest)
+       ORDER BY service, cluster, identity DESC
+       LIMIT 1 BY service, cluster
      ),
      open AS (
        SELECT service, cluster, countIf(state != 'resolved') AS open_incidents
@@ -85,7 +91,7 @@ export const currentDeployments = async (
      FROM last LEFT JOIN open ON last.service = open.service AND last.cluster = open.cluster
      ORDER BY service, cluster
      SETTINGS join_use_nulls = 1`,
-    { ...params, kinds: CURRENT_KINDS, limit },
+    { ...params, predicates: CURRENT_PREDICATES, limit },
   );
   return rows.map((r) => ({
     service: r.service,

@@ -65,7 +65,7 @@ const DEPLOYMENTS = quoted(DEPLOYMENT_KINDS);
  *   subject at or after it, in the same group and bucket.
  * Every event counts once per identity (`LIMIT 1 BY identity`), before merges or without them.
  */
-const doraSql = (table: string, where: string, key: string): string => `
+export const doraSql = (table: string, where: string, key: string): string => `
 WITH
   events AS (
     SELECT identity, id, concat(subject_type, '.', predicate) AS kind, subject_id, service_id, cluster,
@@ -83,33 +83,33 @@ WITH
       AND subject_id IN (SELECT artifact_id FROM deploys WHERE artifact_id != '')
     LIMIT 1 BY identity
   ),
-  shipped AS (
-    SELECT d.identity AS identity, d.ms AS ms, a.chain_id AS chain_id, a.linked_ids AS linked_ids
+  -- Each deployment's references: 'c:' + a chain id, 'i:' + a linked event id; its own and those of
+  -- the artifacts it shipped. Deployments with none (most) never reach the join below.
+  refs AS (
+    SELECT identity, ms, bucket, key,
+           arrayJoin(arrayConcat(if(chain_id = '', [], [concat('c:', chain_id)]),
+                                 arrayMap(x -> concat('i:', x), linked_ids))) AS ref
+    FROM deploys
+    WHERE chain_id != '' OR notEmpty(linked_ids)
+    UNION ALL
+    SELECT d.identity, d.ms, d.bucket, d.key,
+           arrayJoin(arrayConcat(if(a.chain_id = '', [], [concat('c:', a.chain_id)]),
+                                 arrayMap(x -> concat('i:', x), a.linked_ids)))
     FROM deploys AS d INNER JOIN artifacts AS a ON a.subject_id = d.artifact_id
   ),
-  refs AS (
-    SELECT identity, ms, 'chain' AS ref, chain_id AS value FROM deploys WHERE chain_id != ''
-    UNION ALL SELECT identity, ms, 'id', arrayJoin(linked_ids) FROM deploys WHERE notEmpty(linked_ids)
-    UNION ALL SELECT identity, ms, 'chain', chain_id FROM shipped WHERE chain_id != ''
-    UNION ALL SELECT identity, ms, 'id', arrayJoin(linked_ids) FROM shipped WHERE notEmpty(linked_ids)
-  ),
-  merges AS (
-    SELECT id, chain_id, toUnixTimestamp64Milli(timestamp) AS ms
-    FROM ${table}
-    WHERE subject_type = 'change' AND predicate = 'merged'
-      AND (chain_id IN (SELECT value FROM refs WHERE ref = 'chain')
-           OR id IN (SELECT value FROM refs WHERE ref = 'id'))
-    LIMIT 1 BY identity
-  ),
-  merge_refs AS (
-    SELECT 'chain' AS ref, chain_id AS value, ms FROM merges WHERE chain_id != ''
-    UNION ALL SELECT 'id', id, ms FROM merges
-  ),
+  -- A merge counts only before a deployment, so none at or after the window's end is read.
   lead AS (
-    SELECT r.identity AS identity, any(r.ms) - min(m.ms) AS lead_ms
-    FROM refs AS r INNER JOIN merge_refs AS m ON m.ref = r.ref AND m.value = r.value
-    WHERE m.ms <= r.ms
-    GROUP BY r.identity
+    SELECT r.bucket AS bucket, r.key AS key, r.identity AS identity, any(r.ms) - min(m.ms) AS lead_ms
+    FROM (
+      SELECT arrayJoin([concat('c:', chain_id), concat('i:', id)]) AS ref,
+             toUnixTimestamp64Milli(timestamp) AS ms
+      FROM ${table}
+      WHERE subject_type = 'change' AND predicate = 'merged' AND timestamp < {until:DateTime64(3, 'UTC')}
+      LIMIT 1 BY identity, ref
+    ) AS m
+    INNER JOIN refs AS r ON m.ref = r.ref
+    WHERE m.ms <= r.ms AND m.ref != 'c:'
+    GROUP BY r.bucket, r.key, r.identity
   ),
   verdicts AS (
     SELECT bucket, key, kind,
@@ -144,9 +144,9 @@ FROM (
          0, 0, 0, 0, 0
   FROM verdicts GROUP BY bucket, key
   UNION ALL
-  SELECT d.bucket, d.key, 0, 0, count(), quantileExactInclusive(0.5)(l.lead_ms / 1000), 0, 0, 0
-  FROM lead AS l INNER JOIN deploys AS d ON d.identity = l.identity
-  GROUP BY d.bucket, d.key
+  SELECT bucket, key, 0, 0, count(), quantileExactInclusive(0.5)(lead_ms / 1000), 0, 0, 0
+  FROM lead
+  GROUP BY bucket, key
   UNION ALL
   SELECT bucket, key, 0, 0, 0, 0, sum(length(detected)), sum(length(restore_ms)),
          if(empty(groupArrayArray(restore_ms)), 0,
