@@ -65,7 +65,7 @@ const DEPLOYMENTS = quoted(DEPLOYMENT_KINDS);
  *   subject at or after it, in the same group and bucket.
  * Every event counts once per identity (`LIMIT 1 BY identity`), before merges or without them.
  */
-export const doraSql = (table: string, where: string, key: string): string => `
+const doraSql = (table: string, where: string, key: string): string => `
 WITH
   events AS (
     SELECT identity, id, concat(subject_type, '.', predicate) AS kind, subject_id, service_id, cluster,
