@@ -168,7 +168,7 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
     expect(injected.stdout).toBe('');
   });
 
-  test('timeline, dora, instances and stats answer in tables and JSON', async () => {
+  test('timeline, dora, where, instances and stats answer in tables and JSON', async () => {
     const timeline = await argus(['timeline', 'podinfo']);
     expect(timeline.code).toBe(0);
     expect(timeline.stdout).toContain('service.deployed');
@@ -182,6 +182,14 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
       leadTimeMedianSeconds: 1500,
     });
     expect((await argus(['dora', '--group-by', 'cluster'])).stdout).toContain('LEAD TIME');
+
+    const where = await argus(['where']);
+    expect(where.code).toBe(0);
+    expect(where.stdout).toMatch(/SERVICE\s+CLUSTER\s+VERSION/);
+    expect(where.stdout).toMatch(/podinfo\s+prod-eu\s+pkg:oci\/podinfo@7\s+deployed\s+\S+Z\s+argo-eu\s+0/);
+    const whereJson = jsonLines((await argus(['where', '--cluster', 'prod-eu', '--output', 'json'])).stdout);
+    expect(whereJson).toEqual([expect.objectContaining({ service: 'podinfo', kind: 'service.deployed' })]);
+    expect(jsonLines((await argus(['where', '--cluster', 'nowhere', '--output', 'json'])).stdout)).toEqual([]);
 
     const instances = await argus(['instances']);
     expect(instances.code).toBe(0);
