@@ -189,7 +189,9 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
     expect(where.stdout).toMatch(/podinfo\s+prod-eu\s+pkg:oci\/podinfo@7\s+deployed\s+\S+Z\s+argo-eu\s+0/);
     const whereJson = jsonLines((await argus(['where', '--cluster', 'prod-eu', '--output', 'json'])).stdout);
     expect(whereJson).toEqual([expect.objectContaining({ service: 'podinfo', kind: 'service.deployed' })]);
-    expect(jsonLines((await argus(['where', '--cluster', 'nowhere', '--output', 'json'])).stdout)).toEqual([]);
+    expect(jsonLines((await argus(['where', '--cluster', 'nowhere', '--output', 'json'])).stdout)).toEqual(
+      [],
+    );
 
     const instances = await argus(['instances']);
     expect(instances.code).toBe(0);
