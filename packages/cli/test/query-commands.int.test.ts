@@ -168,7 +168,7 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
     expect(injected.stdout).toBe('');
   });
 
-  test('timeline, dora, where, instances and stats answer in tables and JSON', async () => {
+  test('timeline, dora, instances and stats answer in tables and JSON', async () => {
     const timeline = await argus(['timeline', 'podinfo']);
     expect(timeline.code).toBe(0);
     expect(timeline.stdout).toContain('service.deployed');
@@ -183,6 +183,16 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
     });
     expect((await argus(['dora', '--group-by', 'cluster'])).stdout).toContain('LEAD TIME');
 
+    const instances = await argus(['instances']);
+    expect(instances.code).toBe(0);
+    expect(instances.stdout).toMatch(/argo-eu\s+live\s+distributed\s+kubernetes\s+prod-eu/);
+    expect(instances.stdout).toMatch(/\nci\s/);
+
+    const stats = jsonLines((await argus(['stats', '--output', 'json'])).stdout)[0];
+    expect(stats).toMatchObject({ storedEvents: 2, consumerPending: 0 });
+  });
+
+  test('where: what runs where, as a table and as JSON, filtered', async () => {
     const where = await argus(['where']);
     expect(where.code).toBe(0);
     expect(where.stdout).toMatch(/SERVICE\s+CLUSTER\s+VERSION/);
@@ -192,14 +202,6 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
     expect(jsonLines((await argus(['where', '--cluster', 'nowhere', '--output', 'json'])).stdout)).toEqual(
       [],
     );
-
-    const instances = await argus(['instances']);
-    expect(instances.code).toBe(0);
-    expect(instances.stdout).toMatch(/argo-eu\s+live\s+distributed\s+kubernetes\s+prod-eu/);
-    expect(instances.stdout).toMatch(/\nci\s/);
-
-    const stats = jsonLines((await argus(['stats', '--output', 'json'])).stdout)[0];
-    expect(stats).toMatchObject({ storedEvents: 2, consumerPending: 0 });
   });
 
   test('refusals print the status and message, never a stack trace', async () => {
