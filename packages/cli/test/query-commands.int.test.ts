@@ -196,9 +196,16 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
     const where = await argus(['where']);
     expect(where.code).toBe(0);
     expect(where.stdout).toMatch(/SERVICE\s+CLUSTER\s+VERSION/);
-    expect(where.stdout).toMatch(/podinfo\s+prod-eu\s+pkg:oci\/podinfo@7\s+deployed\s+\S+Z\s+argo-eu\s+0/);
-    const whereJson = jsonLines((await argus(['where', '--cluster', 'prod-eu', '--output', 'json'])).stdout);
-    expect(whereJson).toEqual([expect.objectContaining({ service: 'podinfo', kind: 'service.deployed' })]);
+    // Sent through the HTTP ingest: no cluster (`-`).
+    expect(where.stdout).toMatch(/\npodinfo\s+-\s+pkg:oci\/podinfo@7\s+deployed\s+\S+Z\s+\S+\s+0\n/);
+    const whereJson = jsonLines((await argus(['where', '--output', 'json'])).stdout);
+    expect(whereJson).toEqual([
+      expect.objectContaining({
+        service: 'podinfo',
+        kind: 'service.deployed',
+        artifactId: 'pkg:oci/podinfo@7',
+      }),
+    ]);
     expect(jsonLines((await argus(['where', '--cluster', 'nowhere', '--output', 'json'])).stdout)).toEqual(
       [],
     );
