@@ -23,7 +23,8 @@ import type { BenchResult, Measurement } from './harness.js';
 const EVENTS = Number(process.env.ARGUS_BENCH_QUERY_EVENTS ?? 10_000_000);
 const SERVICES = 10_000;
 const CLUSTERS = 20;
-const QUERIES = 100;
+/** Rounds of the light queries (ARGUS_BENCH_QUERY_ROUNDS: fewer on a crowded machine). */
+const QUERIES = Number(process.env.ARGUS_BENCH_QUERY_ROUNDS ?? 100);
 /** Whole-store queries (what runs where, DORA) and page loads take longer: fewer rounds. */
 const HEAVY_QUERIES = 10;
 const PAGE_LOADS = 5;
