@@ -192,25 +192,6 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
     expect(stats).toMatchObject({ storedEvents: 2, consumerPending: 0 });
   });
 
-  test('where: what runs where, as a table and as JSON, filtered', async () => {
-    const where = await argus(['where']);
-    expect(where.code).toBe(0);
-    expect(where.stdout).toMatch(/SERVICE\s+CLUSTER\s+VERSION/);
-    // Sent through the HTTP ingest: no cluster (`-`).
-    expect(where.stdout).toMatch(/\npodinfo\s+-\s+pkg:oci\/podinfo@7\s+deployed\s+\S+Z\s+\S+\s+0\n/);
-    const whereJson = jsonLines((await argus(['where', '--output', 'json'])).stdout);
-    expect(whereJson).toEqual([
-      expect.objectContaining({
-        service: 'podinfo',
-        kind: 'service.deployed',
-        artifactId: 'pkg:oci/podinfo@7',
-      }),
-    ]);
-    expect(jsonLines((await argus(['where', '--cluster', 'nowhere', '--output', 'json'])).stdout)).toEqual(
-      [],
-    );
-  });
-
   test('refusals print the status and message, never a stack trace', async () => {
     const noToken = await argus(['query'], { env: { ARGUS_QUERY_TOKEN: '' } });
     expect(noToken.code).toBe(1);
@@ -373,6 +354,25 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
     expect(table.stdout).toMatch(/argo-eu\s+live\s/);
     const json = jsonLines((await argus(['instances', '--output', 'json', '--stale-after', '10m'])).stdout);
     expect(json.find((i) => i.instance === 'argo-gone')?.state).toBe('live');
+  });
+
+  test('where: what runs where, as a table and as JSON, filtered', async () => {
+    const where = await argus(['where']);
+    expect(where.code).toBe(0);
+    expect(where.stdout).toMatch(/SERVICE\s+CLUSTER\s+VERSION/);
+    // Sent through the HTTP ingest: no cluster (`-`).
+    expect(where.stdout).toMatch(/\npodinfo\s+-\s+pkg:oci\/podinfo@7\s+deployed\s+\S+Z\s+ci\s+\d+\n/);
+    const whereJson = jsonLines((await argus(['where', '--output', 'json'])).stdout);
+    expect(whereJson).toContainEqual(
+      expect.objectContaining({
+        service: 'podinfo',
+        kind: 'service.deployed',
+        artifactId: 'pkg:oci/podinfo@7',
+      }),
+    );
+    expect(jsonLines((await argus(['where', '--cluster', 'nowhere', '--output', 'json'])).stdout)).toEqual(
+      [],
+    );
   });
 
   test('tail without a hub says so on stderr, retries, and exits 1, never 0 in silence', async () => {
