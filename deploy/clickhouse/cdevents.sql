@@ -1,5 +1,6 @@
--- Argus on a ClickHouse cluster: the schema of packages/store/src/migrations.ts (migrations 1 and 2)
--- as a ReplicatedReplacingMergeTree table on every shard plus a Distributed table over them.
+-- Argus on a ClickHouse cluster: the schema of packages/store/src/migrations.ts (migrations 1 to 3)
+-- as a ReplicatedReplacingMergeTree table on every shard plus a Distributed table over them, and
+-- the what-runs-where aggregate (migration 3) the same way.
 --
 -- Run once, on any node, with a user allowed to run DDL ON CLUSTER:
 --   clickhouse client --multiquery < deploy/clickhouse/cdevents.sql
@@ -53,7 +54,35 @@ SETTINGS replicated_deduplication_window = 10000;
 CREATE TABLE IF NOT EXISTS argus.cdevents ON CLUSTER '{cluster}' AS argus.cdevents_local
 ENGINE = Distributed('{cluster}', argus, cdevents_local, cityHash64(identity));
 
--- The hub's migration record, replicated to every node, with migrations 1 and 2 marked as applied:
+-- Migration 3: the last deployment of each service in each cluster (per instance and environment),
+-- kept by ClickHouse at insert on each shard; the hub merges the shards' states through service_last.
+-- A cluster created before migration 3: run these three statements and the INSERT below, then
+--   INSERT INTO argus.service_last_local SELECT <the view's SELECT> FROM argus.cdevents_local
+-- on one replica of each shard (the backfill; the view has the statement).
+CREATE TABLE IF NOT EXISTS argus.service_last_local ON CLUSTER '{cluster}'
+(
+  service_id  String,
+  cluster     LowCardinality(String),
+  instance    LowCardinality(String),
+  environment LowCardinality(String),
+  latest      AggregateFunction(argMax, Tuple(LowCardinality(String), LowCardinality(String), String, String, String), Tuple(DateTime64(3, 'UTC'), String)) COMMENT '(environment, instance, kind, artifact_id, id) of the last deployment',
+  at          SimpleAggregateFunction(max, DateTime64(3, 'UTC')) COMMENT 'when the last deployment happened'
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+ORDER BY (service_id, cluster, instance, environment);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS argus.service_last_mv ON CLUSTER '{cluster}' TO argus.service_last_local AS
+SELECT service_id, cluster, instance, environment,
+       argMaxState((environment, instance, concat(subject_type, '.', predicate), artifact_id, id), (timestamp, identity)) AS latest,
+       max(timestamp) AS at
+FROM argus.cdevents_local
+WHERE subject_type = 'service' AND predicate IN ('deployed', 'upgraded', 'rolledback', 'removed')
+GROUP BY service_id, cluster, instance, environment;
+
+CREATE TABLE IF NOT EXISTS argus.service_last ON CLUSTER '{cluster}' AS argus.service_last_local
+ENGINE = Distributed('{cluster}', argus, service_last_local);
+
+-- The hub's migration record, replicated to every node, with migrations 1 to 3 marked as applied:
 -- the hub must not run them against the Distributed table (a Distributed table has no skipping
 -- indexes, so migration 2's ADD INDEX would fail there).
 CREATE TABLE IF NOT EXISTS argus.argus_migrations ON CLUSTER '{cluster}'
@@ -67,4 +96,5 @@ ORDER BY version;
 
 INSERT INTO argus.argus_migrations (version, name) VALUES
   (1, 'cdevents table'),
-  (2, 'service_id column for timelines and DORA');
+  (2, 'service_id column for timelines and DORA'),
+  (3, 'service_last: what runs where without reading every deployment');

@@ -112,6 +112,43 @@ const SCENARIO: { event: CDEvent; instance: string; cluster?: string }[] = [
     instance: 'argo-eu',
     cluster: 'prod-eu',
   },
+  // Restored in 10 minutes: a point on the time-to-restore trend.
+  {
+    event: createEvent({
+      type: 'incident.detected',
+      id: 'inc-4-detected',
+      source: '/argocd/prod-us/cart/cart',
+      timestamp: ago(80),
+      subject: {
+        id: 'inc-4',
+        content: {
+          description: 'cart Degraded',
+          environment: { id: 'prod-us/cart' },
+          service: { id: 'cart', source: '/argocd/prod-us/cart/cart' },
+        },
+      },
+    }),
+    instance: 'argo-us',
+    cluster: 'prod-us',
+  },
+  {
+    event: createEvent({
+      type: 'incident.resolved',
+      id: 'inc-4-resolved',
+      source: '/argocd/prod-us/cart/cart',
+      timestamp: ago(70),
+      subject: {
+        id: 'inc-4',
+        content: {
+          description: 'cart Degraded',
+          environment: { id: 'prod-us/cart' },
+          service: { id: 'cart', source: '/argocd/prod-us/cart/cart' },
+        },
+      },
+    }),
+    instance: 'argo-us',
+    cluster: 'prod-us',
+  },
 ];
 
 /** Opens `/`, answers the token prompt, and waits for the matrix. */
@@ -280,7 +317,7 @@ describe('dashboard in chromium', () => {
     await page.close();
   });
 
-  test('/dora shows the metrics per cluster and a weekly trend chart; /instances marks the stale heartbeat', async () => {
+  test('/dora shows the metrics per cluster and the weekly trend of each; /instances marks the stale heartbeat', async () => {
     const { page, errors } = await openPage(browser);
     await signIn(page, errors);
     await page.getByRole('link', { name: 'DORA' }).click();
@@ -290,8 +327,20 @@ describe('dashboard in chromium', () => {
     expect(
       await table.locator('tbody tr', { hasText: 'prod-eu' }).locator('td').first().textContent(),
     ).toMatch(/^4 /); // eu-1, eu-2, cart-eu and /live's live-1
-    await page.locator('.uplot canvas').waitFor();
-    expect(await page.locator('.uplot .u-legend').textContent()).toContain('deployments/day');
+    // One bucketed call draws four charts, each with a line per cluster and this week's points.
+    const charts = page.locator('figure.chart');
+    await charts.nth(3).locator('.uplot canvas').waitFor();
+    const titles = ['Deployments per day', 'Lead time', 'Change failure rate', 'Time to restore'];
+    for (const [i, title] of titles.entries()) {
+      const chart = charts.nth(i);
+      expect(await chart.getAttribute('aria-label')).toContain(title);
+      expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(0);
+      expect(await chart.locator('.u-legend').textContent()).toContain('prod-eu');
+    }
+    // Lead time traced for eu-2 only (pr-7, merged 240 min before it): prod-eu has a point, prod-us none.
+    expect(await charts.nth(1).getAttribute('data-points')).toBe('1');
+    // Restored: cart's incident on prod-us only.
+    expect(await charts.nth(3).getAttribute('data-points')).toBe('1');
     await shot(page, 'dora');
 
     await page.getByRole('link', { name: 'Instances' }).click();

@@ -28,12 +28,14 @@ const statements = (sql: string): string[] =>
 
 const DISTRIBUTED =
   /^CREATE TABLE IF NOT EXISTS argus\.cdevents ON CLUSTER '\{cluster\}' AS argus\.cdevents_local\s+ENGINE = Distributed\('\{cluster\}', argus, cdevents_local, cityHash64\(identity\)\)$/;
+const DISTRIBUTED_SERVICE_LAST =
+  /^CREATE TABLE IF NOT EXISTS argus\.service_last ON CLUSTER '\{cluster\}' AS argus\.service_last_local\s+ENGINE = Distributed\('\{cluster\}', argus, service_last_local\)$/;
 
 /** The cluster DDL as one server without Keeper runs it: no ON CLUSTER, no Replicated engines. */
 const forSingleServer = (statement: string, database: string): string =>
   statement
     .replaceAll(" ON CLUSTER '{cluster}'", '')
-    .replace(/ReplicatedReplacingMergeTree\('[^']*', '\{replica\}'\)/g, 'ReplacingMergeTree')
+    .replace(/Replicated(Replacing|Aggregating)MergeTree\('[^']*', '\{replica\}'\)/g, '$1MergeTree')
     .replace(new RegExp(`\\b${DDL_DATABASE}\\.`, 'g'), `${database}.`)
     .replace(
       new RegExp(`^CREATE DATABASE IF NOT EXISTS ${DDL_DATABASE}$`),
@@ -48,7 +50,9 @@ let store: Store;
 beforeAll(async () => {
   const target = clickHouseTarget();
   store = await Store.open({ ...target, database: migrated, logger: logs.logger });
-  for (const statement of statements(DDL).filter((s) => !DISTRIBUTED.test(s)))
+  for (const statement of statements(DDL).filter(
+    (s) => !DISTRIBUTED.test(s) && !DISTRIBUTED_SERVICE_LAST.test(s),
+  ))
     await store.command(forSingleServer(statement, cluster));
 });
 
@@ -89,6 +93,7 @@ test('the cluster DDL has a Distributed cdevents over a replicated cdevents_loca
   const all = statements(DDL);
   expect(all.filter((s) => s.includes('ON CLUSTER'))).toHaveLength(all.length - 1); // all but the INSERT
   expect(all.some((s) => DISTRIBUTED.test(s))).toBe(true);
+  expect(all.some((s) => DISTRIBUTED_SERVICE_LAST.test(s))).toBe(true);
   expect(DDL).toMatch(
     /CREATE TABLE IF NOT EXISTS argus\.cdevents_local ON CLUSTER[\s\S]*ENGINE = ReplicatedReplacingMergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/\{table\}', '\{replica\}'\)/,
   );
@@ -121,6 +126,30 @@ test('cdevents_local equals the table the migrations create: columns, codecs, in
   expect(await indexes(cluster, 'cdevents_local')).toEqual(expectedIndexes);
 });
 
+test('service_last_local equals the what-runs-where aggregate of migration 3, and its view selects alike', async () => {
+  const expectedColumns = await columns(migrated, 'service_last');
+  expect(expectedColumns.map((c) => c.name)).toEqual([
+    'service_id',
+    'cluster',
+    'instance',
+    'environment',
+    'latest',
+    'at',
+  ]);
+  expect(await columns(cluster, 'service_last_local')).toEqual(expectedColumns);
+  const expectedKeys = await keys(migrated, 'service_last');
+  expect(expectedKeys[0]).toMatchObject({ engine: 'AggregatingMergeTree' });
+  expect(await keys(cluster, 'service_last_local')).toEqual(expectedKeys);
+  const query = async (database: string, table: string) => {
+    const [row] = await store.rows<{ as_select: string }>(
+      'SELECT as_select FROM system.tables WHERE database = {database:String} AND name = {table:String}',
+      { database, table },
+    );
+    return row?.as_select.replaceAll(`${database}.`, '').replace('cdevents_local', 'cdevents');
+  };
+  expect(await query(cluster, 'service_last_mv')).toBe(await query(migrated, 'service_last_mv'));
+});
+
 test('the DDL records every migration, so the hub applies none of them to the Distributed table', async () => {
   const recorded = await store.rows<{ version: number; name: string }>(
     `SELECT DISTINCT version, name FROM ${cluster}.${MIGRATIONS_TABLE} ORDER BY version`,
@@ -132,7 +161,12 @@ test('the DDL records every migration, so the hub applies none of them to the Di
   const hubStore = await Store.open({ ...clickHouseTarget(), database: cluster, logger: logs.logger });
   try {
     expect(await hubStore.migrate()).toEqual([]);
-    expect(await tables(cluster)).toEqual([MIGRATIONS_TABLE, 'cdevents_local']);
+    expect(await tables(cluster)).toEqual([
+      MIGRATIONS_TABLE,
+      'cdevents_local',
+      'service_last_local',
+      'service_last_mv',
+    ]);
   } finally {
     await hubStore.close();
   }

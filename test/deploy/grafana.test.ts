@@ -2,19 +2,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXPECTED_CLUSTERS, EXPECTED_TYPES } from '@argus/demo';
-import { computeDora } from '@argus/hub';
 import {
   countEvents,
   currentDeployments,
-  DEPLOYMENT_KINDS,
-  type DeliveryEvent,
-  deliveryEvents,
+  doraFigures,
   type EventFilter,
   instanceActivity,
   Store,
   searchEvents,
   serviceTimeline,
-  upstreamEvents,
 } from '@argus/store';
 import { captureLogs, clickHouseTarget, randomDatabase } from '@argus/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -488,7 +484,7 @@ describe('deploy/grafana dashboards on the demo data', () => {
     }
   });
 
-  /** The hub's GetDoraMetrics for a window and filter (packages/hub/src/query/service.ts). */
+  /** The hub's GetDoraMetrics for a window and filter: the store's one DORA query, not bucketed. */
   const hubDora = async (filter: {
     since: Date;
     until: Date;
@@ -496,24 +492,8 @@ describe('deploy/grafana dashboards on the demo data', () => {
     cluster?: string;
     environment?: string;
   }) => {
-    const events = await deliveryEvents(store, filter);
-    const deployments = events.filter((e) => (DEPLOYMENT_KINDS as readonly string[]).includes(e.kind));
-    const first = await upstreamEvents(store, {
-      chainIds: deployments.map((d) => d.chainId),
-      ids: deployments.flatMap((d) => d.linkedIds),
-      artifactIds: deployments.map((d) => d.artifactId),
-    });
-    const artifacts = first.filter((e) => e.kind !== 'change.merged');
-    const second = await upstreamEvents(store, {
-      chainIds: artifacts.map((a) => a.chainId),
-      ids: artifacts.flatMap((a) => a.linkedIds),
-      artifactIds: [],
-    });
-    const upstream: DeliveryEvent[] = [
-      ...new Map([...first, ...second].map((e) => [e.identity, e])).values(),
-    ];
-    const [figures] = computeDora(events, upstream, filter, 'none');
-    if (figures === undefined) throw new Error('computeDora gave no figures');
+    const [figures] = await doraFigures(store, { ...filter, grouping: 'none' });
+    if (figures === undefined) throw new Error('doraFigures gave no figures');
     return figures;
   };
 

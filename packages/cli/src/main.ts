@@ -47,6 +47,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/dora.js')).doraCommand,
   },
   {
+    name: 'where',
+    summary: 'what runs where: the last deployment of every service in every cluster, with open incidents',
+    load: async () => (await import('./commands/where.js')).whereCommand,
+  },
+  {
     name: 'instances',
     summary: 'the Argo CD instances that report: agents, architecture, clusters, last heartbeat, events',
     load: async () => (await import('./commands/instances.js')).instancesCommand,

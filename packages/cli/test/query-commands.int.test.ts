@@ -356,6 +356,25 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
     expect(json.find((i) => i.instance === 'argo-gone')?.state).toBe('live');
   });
 
+  test('where: what runs where, as a table and as JSON, filtered', async () => {
+    const where = await argus(['where']);
+    expect(where.code).toBe(0);
+    expect(where.stdout).toMatch(/SERVICE\s+CLUSTER\s+VERSION/);
+    // Sent through the HTTP ingest: no cluster (`-`).
+    expect(where.stdout).toMatch(/\npodinfo\s+-\s+pkg:oci\/podinfo@7\s+deployed\s+\S+Z\s+ci\s+\d+\n/);
+    const whereJson = jsonLines((await argus(['where', '--output', 'json'])).stdout);
+    expect(whereJson).toContainEqual(
+      expect.objectContaining({
+        service: 'podinfo',
+        kind: 'service.deployed',
+        artifactId: 'pkg:oci/podinfo@7',
+      }),
+    );
+    expect(jsonLines((await argus(['where', '--cluster', 'nowhere', '--output', 'json'])).stdout)).toEqual(
+      [],
+    );
+  });
+
   test('tail without a hub says so on stderr, retries, and exits 1, never 0 in silence', async () => {
     const tail = await argus(['tail', '--hub', '127.0.0.1:1', '--reconnect-for', '2s']);
     expect(tail.code).toBe(1);

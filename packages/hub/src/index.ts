@@ -1,5 +1,5 @@
 export { ensureAgentState } from './agent-state.js';
-export { MAX_DEPLOYMENT_CELLS, QUERY_API_PREFIX, queryApiRoute } from './api/routes.js';
+export { QUERY_API_PREFIX, queryApiRoute } from './api/routes.js';
 export type { DeadLetterReason } from './errors.js';
 export { HubError, IngestProducerError, RegistryError, RejectedMessage } from './errors.js';
 export type { HubConfig } from './hub.js';
@@ -18,9 +18,8 @@ export { DEFAULT_STALL_AFTER_MS } from './pipeline/health.js';
 export { NO_CLUSTER_TOKEN, tagEvent } from './pipeline/tag.js';
 export type { IncomingMessage, ValidMessage } from './pipeline/validate.js';
 export { rejection, validateMessage } from './pipeline/validate.js';
-export type { DoraFigures, DoraGrouping } from './query/dora.js';
-export { computeDora } from './query/dora.js';
 export { QueryArgumentError } from './query/errors.js';
+export { MAX_DEPLOYMENT_CELLS } from './query/limits.js';
 export type { QueryServer, QueryServerOptions } from './query/server.js';
 export { startQueryServer } from './query/server.js';
 export type { QueryServiceDeps } from './query/service.js';

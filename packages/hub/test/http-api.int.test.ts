@@ -124,19 +124,28 @@ describe('HTTP JSON query API', () => {
         artifactId: string;
         kind: string;
         instance: string;
-        openIncidents: number;
+        openIncidents?: number;
       }[];
-      truncated: boolean;
+      truncated?: boolean;
     };
-    expect(body.truncated).toBe(false);
+    // The gRPC answer's JSON (GetDeployments): proto3 leaves out false and 0.
+    expect(body.truncated).toBeUndefined();
     expect(
-      body.deployments.map((d) => [d.cluster, d.artifactId, d.kind, d.instance, d.openIncidents]),
+      body.deployments.map((d) => [d.cluster, d.artifactId, d.kind, d.instance, d.openIncidents ?? 0]),
     ).toEqual([
       ['prod-eu', 'pkg:oci/podinfo@v2', 'service.upgraded', 'argo-eu', 1],
       ['prod-us', 'pkg:oci/podinfo@v1', 'service.deployed', 'argo-us', 0],
     ]);
+    expect(body.deployments[0]).toMatchObject({ service: 'podinfo', time: expect.stringMatching(/Z$/) });
     const us = (await json('deployments?cluster=prod-us')) as { deployments: { cluster: string }[] };
     expect(us.deployments.map((d) => d.cluster)).toEqual(['prod-us']);
+    const weekly = (await json(`dora?groupBy=cluster&bucket=week&since=${at(-60)}&until=${at(120)}`)) as {
+      metrics: { key: string; bucketStart: string; deployments?: number }[];
+    };
+    expect(weekly.metrics.map((m) => [m.key, m.bucketStart, m.deployments ?? 0])).toEqual([
+      ['prod-eu', at(-60), 2],
+      ['prod-us', at(-60), 1],
+    ]);
   });
 
   test('search, timeline, DORA and instances answer what the gRPC calls answer, as proto JSON', async () => {
@@ -192,6 +201,8 @@ describe('HTTP JSON query API', () => {
       ['events?pageSize=5000', TOKEN, 400, 'INVALID_ARGUMENT'],
       ['events?pageToken=forged', TOKEN, 400, 'INVALID_ARGUMENT'],
       ['dora?groupBy=planet', TOKEN, 400, 'INVALID_ARGUMENT'],
+      ['dora?bucket=month', TOKEN, 400, 'INVALID_ARGUMENT'],
+      ['deployments?service=podinfo', TOKEN, 400, 'INVALID_ARGUMENT'],
       ['nothing-here', TOKEN, 404, 'NOT_FOUND'],
       // Names of Object.prototype are no calls.
       ['constructor', TOKEN, 404, 'NOT_FOUND'],

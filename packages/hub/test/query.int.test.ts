@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { openAgentsBucket, publishRaw, RAW_STREAM, UNIFIED_STREAM, writeHeartbeat } from '@argus/bus';
 import { type CDEvent, createEvent } from '@argus/cdevents';
 import {
+  DoraBucket,
   DoraGroupBy,
   type Event,
   EventFilter,
@@ -312,6 +313,7 @@ describe('gRPC query API', () => {
       environment: '',
       ...window,
       groupBy: DoraGroupBy.DORA_GROUP_BY_UNSPECIFIED,
+      bucket: DoraBucket.DORA_BUCKET_UNSPECIFIED,
     });
     expect(overall.metrics).toEqual([
       {
@@ -333,6 +335,7 @@ describe('gRPC query API', () => {
       environment: '',
       ...window,
       groupBy: DoraGroupBy.DORA_GROUP_BY_CLUSTER,
+      bucket: DoraBucket.DORA_BUCKET_UNSPECIFIED,
     });
     expect(
       byCluster.metrics.map((m) => [m.key, m.deployments, m.leadTimeMedianSeconds, m.changeFailureRate]),
@@ -340,6 +343,59 @@ describe('gRPC query API', () => {
       ['prod-eu', 3, 1500, 1 / 3],
       ['prod-us', 1, 2700, 0],
     ]);
+  });
+
+  test('DORA by week: every bucket answered, its start given; the scenario in the second week', async () => {
+    const weekly = await call(client.getDoraMetrics, {
+      service: '',
+      cluster: '',
+      environment: '',
+      since: new Date(T0 - 7 * 86_400_000),
+      until: new Date(T0 + 7 * 86_400_000),
+      groupBy: DoraGroupBy.DORA_GROUP_BY_UNSPECIFIED,
+      bucket: DoraBucket.DORA_BUCKET_WEEK,
+    });
+    expect(
+      weekly.metrics.map((m) => [
+        m.bucketStart?.toISOString(),
+        m.deployments,
+        m.deploymentsPerDay,
+        m.leadTimeMedianSeconds,
+        m.changeFailureRate,
+        m.timeToRestoreMedianSeconds,
+      ]),
+    ).toEqual([
+      [new Date(T0 - 7 * 86_400_000).toISOString(), 0, 0, 0, 0, 0],
+      [at(0), 4, 4 / 7, 1800, 0.25, 1800],
+    ]);
+  });
+
+  test('what runs where: the last deployment per service and cluster, filtered', async () => {
+    const eu = await call(client.getDeployments, { cluster: 'prod-eu', environment: '', instance: '' });
+    expect(eu).toEqual({
+      deployments: [
+        {
+          service: 'podinfo',
+          cluster: 'prod-eu',
+          // The registry's tag: none configured here.
+          environment: '',
+          instance: 'argo-eu',
+          kind: 'service.rolledback',
+          artifactId: 'pkg:oci/podinfo@v0',
+          time: new Date(at(110)),
+          eventId: 'eu-3',
+          openIncidents: 0,
+        },
+      ],
+      truncated: false,
+    });
+    const us = await call(client.getDeployments, { cluster: '', environment: '', instance: 'argo-us' });
+    expect(us.deployments.map((d) => [d.cluster, d.kind, d.artifactId])).toEqual([
+      ['prod-us', 'service.deployed', 'pkg:oci/podinfo@v1'],
+    ]);
+    expect(
+      await codeOf(call(client.getDeployments, { cluster: 'x'.repeat(5000), environment: '', instance: '' })),
+    ).toBe(status.INVALID_ARGUMENT);
   });
 
   test('DORA over more than 366 days is refused with INVALID_ARGUMENT before any read', async () => {
@@ -351,6 +407,7 @@ describe('gRPC query API', () => {
       since: new Date(T0 - 367 * 86_400_000),
       until,
       groupBy: DoraGroupBy.DORA_GROUP_BY_UNSPECIFIED,
+      bucket: DoraBucket.DORA_BUCKET_UNSPECIFIED,
     }).catch((e: ServiceError) => e);
     expect(refused).toMatchObject({ code: status.INVALID_ARGUMENT });
     expect((refused as ServiceError).details).toMatch(/at most 366 days/);
@@ -550,6 +607,7 @@ describe('gRPC query API', () => {
       since: new Date(at(0)),
       until: new Date(T0 + 86_400_000),
       groupBy: DoraGroupBy.DORA_GROUP_BY_CLUSTER,
+      bucket: DoraBucket.DORA_BUCKET_UNSPECIFIED,
     });
     expect(byCluster.metrics).toHaveLength(1000);
     // The busiest groups are kept: prod-eu (several deployments) is in, among 1100 of one each.

@@ -66,6 +66,7 @@ describe('generated query API', () => {
       'tailEvents',
       'getServiceTimeline',
       'getDoraMetrics',
+      'getDeployments',
       'listInstances',
       'getStats',
       'listDeadLetters',

@@ -25,9 +25,6 @@ export interface DeploymentsFilter {
   readonly instance?: string;
 }
 
-/** The deployment kinds whose last one says what runs, removals included. */
-const CURRENT_KINDS = ['service.deployed', 'service.upgraded', 'service.rolledback', 'service.removed'];
-
 /**
  * The last deployment of every service in every cluster (one row per pair, at most `limit`, by
  * service then cluster), with the incidents still open there. `argMax` over (timestamp, identity)
@@ -52,42 +49,40 @@ export const currentDeployments = async (
     event_id: string;
     open_incidents: string | number;
   }>(
+    // From service_last (migration 3): one aggregate state per service, cluster, instance and
+    // environment, merged here, rather than every deployment event.
     `WITH last AS (
-       SELECT service_id AS service, cluster,
-              argMax(environment, (timestamp, identity)) AS environment,
-              argMax(instance, (timestamp, identity)) AS instance,
-              argMax(concat(subject_type, '.', predicate), (timestamp, identity)) AS kind,
-              argMax(artifact_id, (timestamp, identity)) AS artifact_id,
-              toString(max(timestamp)) AS time,
-              argMax(id, (timestamp, identity)) AS event_id
-       -- Filtered before grouping: in the outer WHERE, environment and instance would name the
-       -- argMax aliases (ClickHouse resolves aliases first) and fail as aggregates in WHERE.
+       SELECT service, cluster, time, latest.1 AS last_environment, latest.2 AS last_instance,
+              latest.3 AS kind, latest.4 AS last_artifact_id, latest.5 AS event_id
        FROM (
-         SELECT service_id, cluster, environment, instance, subject_type, predicate, artifact_id,
-                timestamp, identity, id
-         FROM ${table}
-         WHERE concat(subject_type, '.', predicate) IN {kinds:Array(String)} ${where}
+         SELECT service_id AS service, cluster, argMaxMerge(latest) AS latest, toString(max(at)) AS time
+         FROM ${store.table('service_last')}
+         ${where === '' ? '' : `WHERE ${conditions.join(' AND ')}`}
+         GROUP BY service, cluster
+         ORDER BY service, cluster
+         LIMIT {limit:UInt32}
        )
-       GROUP BY service, cluster
-       ORDER BY service, cluster
-       LIMIT {limit:UInt32}
      ),
      open AS (
        SELECT service, cluster, countIf(state != 'resolved') AS open_incidents
        FROM (
+         -- Resolved or not at its last time (a resolution wins a tie): a small state per incident,
+         -- where a string tuple per incident went over the hub's 256 MiB with 1M incidents.
          SELECT service_id AS service, cluster, subject_id,
-                argMax(predicate, (timestamp, identity)) AS state
+                if(argMax(predicate = 'resolved', (timestamp, predicate = 'resolved')), 'resolved', 'open') AS state
          FROM ${table}
          WHERE subject_type = 'incident' AND service_id != '' ${where}
          GROUP BY service, cluster, subject_id
        )
        GROUP BY service, cluster
      )
-     SELECT last.*, ifNull(open.open_incidents, 0) AS open_incidents
+     SELECT last.service AS service, last.cluster AS cluster, last_environment AS environment,
+            last_instance AS instance, kind, last_artifact_id AS artifact_id, time, event_id,
+            ifNull(open.open_incidents, 0) AS open_incidents
      FROM last LEFT JOIN open ON last.service = open.service AND last.cluster = open.cluster
      ORDER BY service, cluster
      SETTINGS join_use_nulls = 1`,
-    { ...params, kinds: CURRENT_KINDS, limit },
+    { ...params, limit },
   );
   return rows.map((r) => ({
     service: r.service,

@@ -1,13 +1,9 @@
-export type { DeliveryEvent, DeliveryFilter, InstanceActivity } from './activity.js';
-export {
-  DEPLOYMENT_KINDS,
-  deliveryEvents,
-  INCIDENT_KINDS,
-  instanceActivity,
-  upstreamEvents,
-} from './activity.js';
+export type { InstanceActivity } from './activity.js';
+export { DEPLOYMENT_KINDS, INCIDENT_KINDS, instanceActivity } from './activity.js';
 export type { CurrentDeployment, DeploymentsFilter } from './deployments.js';
 export { currentDeployments } from './deployments.js';
+export type { DoraFigures, DoraGrouping, DoraQuery } from './dora.js';
+export { doraFigures } from './dora.js';
 export type { InsertErrorKind, SqlRefusal } from './errors.js';
 export {
   CLICKHOUSE_ERROR_KINDS,

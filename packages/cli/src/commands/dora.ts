@@ -1,4 +1,9 @@
-import { DoraGroupBy, type GetDoraMetricsRequest, type GetDoraMetricsResponse } from '@argus/query-api';
+import {
+  DoraBucket,
+  DoraGroupBy,
+  type GetDoraMetricsRequest,
+  type GetDoraMetricsResponse,
+} from '@argus/query-api';
 import { clientCommand } from '../client/command.js';
 import { CLIENT_OPTIONS, unary } from '../client/connection.js';
 import { seconds, table, terminalSafeJson } from '../client/render.js';
@@ -70,6 +75,7 @@ export const doraCommand = clientCommand({
         since: parseTime(options.since, '--since', now),
         ...(options.until === undefined ? {} : { until: parseTime(options.until, '--until', now) }),
         groupBy: GROUPS[options.groupBy] ?? DoraGroupBy.DORA_GROUP_BY_UNSPECIFIED,
+        bucket: DoraBucket.DORA_BUCKET_UNSPECIFIED,
       },
     );
     if (options.output === 'json') {

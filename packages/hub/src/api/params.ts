@@ -1,6 +1,8 @@
 import {
+  DoraBucket,
   DoraGroupBy,
   type EventFilter,
+  type GetDeploymentsRequest,
   type GetDoraMetricsRequest,
   type GetServiceTimelineRequest,
   type ListDeadLettersRequest,
@@ -90,13 +92,22 @@ const GROUP_BY: Readonly<Record<string, DoraGroupBy>> = {
   environment: DoraGroupBy.DORA_GROUP_BY_ENVIRONMENT,
 };
 
+const BUCKET: Readonly<Record<string, DoraBucket>> = {
+  '': DoraBucket.DORA_BUCKET_UNSPECIFIED,
+  day: DoraBucket.DORA_BUCKET_DAY,
+  week: DoraBucket.DORA_BUCKET_WEEK,
+};
+
 export const doraParams = (params: URLSearchParams): GetDoraMetricsRequest => {
-  checkKnown(params, ['service', 'cluster', 'environment', ...WINDOW_PARAMS, 'groupBy']);
+  checkKnown(params, ['service', 'cluster', 'environment', ...WINDOW_PARAMS, 'groupBy', 'bucket']);
   const groupBy = GROUP_BY[text(params, 'groupBy')];
   if (groupBy === undefined)
     throw new QueryArgumentError(
       `groupBy ${JSON.stringify(params.get('groupBy'))} is not known: service, cluster or environment`,
     );
+  const bucket = BUCKET[text(params, 'bucket')];
+  if (bucket === undefined)
+    throw new QueryArgumentError(`bucket ${JSON.stringify(params.get('bucket'))} is not known: week or day`);
   const since = time(params, 'since');
   const until = time(params, 'until');
   return {
@@ -104,22 +115,20 @@ export const doraParams = (params: URLSearchParams): GetDoraMetricsRequest => {
     cluster: text(params, 'cluster'),
     environment: text(params, 'environment'),
     groupBy,
+    bucket,
     ...(since === undefined ? {} : { since }),
     ...(until === undefined ? {} : { until }),
   };
 };
 
 /** `cluster`, `environment`, `instance` of the what-runs-where matrix. */
-export const deploymentParams = (
-  params: URLSearchParams,
-): { cluster?: string; environment?: string; instance?: string } => {
+export const deploymentParams = (params: URLSearchParams): GetDeploymentsRequest => {
   checkKnown(params, ['cluster', 'environment', 'instance']);
-  const result: { cluster?: string; environment?: string; instance?: string } = {};
-  for (const name of ['cluster', 'environment', 'instance'] as const) {
-    const value = text(params, name);
-    if (value !== '') result[name] = value;
-  }
-  return result;
+  return {
+    cluster: text(params, 'cluster'),
+    environment: text(params, 'environment'),
+    instance: text(params, 'instance'),
+  };
 };
 
 /** `producer`, `reason`, `pageSize`, `pageToken` of the dead letters' list. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   GetDeadLetterResponse,
+  GetDeploymentsResponse,
   GetDoraMetricsResponse,
   GetServiceTimelineResponse,
   GetStatsResponse,
@@ -12,7 +13,6 @@ import {
   SearchEventsResponse,
 } from '@argus/query-api';
 import { type ExtraRoute, isLoopback, type Logger } from '@argus/runtime';
-import { currentDeployments } from '@argus/store';
 import type { ServerErrorResponse } from '@grpc/grpc-js';
 import { authorize, type QueryServiceDeps, queryService, toServiceError } from '../query/service.js';
 import { callMetadata, callStream, callUnary } from './grpc-bridge.js';
@@ -32,8 +32,6 @@ import { httpError } from './status.js';
 
 /** Where the HTTP JSON query API lives (the ingest is `POST /api/v1/events`). */
 export const QUERY_API_PREFIX = '/api/v1/query/';
-/** Cells of the what-runs-where matrix in one answer (service x cluster pairs). */
-export const MAX_DEPLOYMENT_CELLS = 10_000;
 
 /** An error the query service raised as a gRPC status (its `code` a number, with metadata). */
 const isStatus = (error: unknown): error is ServerErrorResponse =>
@@ -85,13 +83,10 @@ export const queryApiRoute = (deps: QueryServiceDeps): ExtraRoute => {
       RunSqlResponse.toJSON(
         await callUnary(service.runSql, sqlParams(params), req.headers.authorization, res),
       ),
-    deployments: async (params) => {
-      const cells = await currentDeployments(deps.store, deploymentParams(params), MAX_DEPLOYMENT_CELLS + 1);
-      return {
-        deployments: cells.slice(0, MAX_DEPLOYMENT_CELLS),
-        truncated: cells.length > MAX_DEPLOYMENT_CELLS,
-      };
-    },
+    deployments: async (params, req, res) =>
+      GetDeploymentsResponse.toJSON(
+        await callUnary(service.getDeployments, deploymentParams(params), req.headers.authorization, res),
+      ),
   };
 
   const deadLetter =

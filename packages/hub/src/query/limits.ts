@@ -8,6 +8,10 @@ export const MAX_CLUSTERS_LISTED = 50;
 export const MAX_LISTED_VALUE_CHARS = 128;
 /** DORA groups in one answer, those with the most deployments first (about 200 bytes each). */
 export const MAX_DORA_GROUPS = 1000;
+/** DORA figures (groups x buckets) in one bucketed answer: 2 MB with the longest keys. */
+export const MAX_DORA_FIGURES = 10_000;
+/** Cells of the what-runs-where matrix in one answer (service x cluster pairs, ~150 bytes each). */
+export const MAX_DEPLOYMENT_CELLS = 10_000;
 
 /** A name cut to MAX_LISTED_VALUE_CHARS, marked when cut. */
 export const listedValue = (value: string): string =>
@@ -24,15 +28,25 @@ export const listedClusters = (clusters: readonly string[]): string[] => {
   return more > 0 ? [...listed, `(+${more} more)`] : listed;
 };
 
-/** At most MAX_DORA_GROUPS groups, the busiest first, keys cut; `left` says how many were dropped. */
+/**
+ * The figures of at most MAX_DORA_GROUPS groups, and of at most MAX_DORA_FIGURES figures when each
+ * group has one per bucket: the groups with the most deployments first, keys cut. `left` says how
+ * many groups were dropped.
+ */
 export const listedGroups = <T extends { readonly key: string; readonly deployments: number }>(
-  groups: readonly T[],
+  figures: readonly T[],
 ): { readonly groups: T[]; readonly left: number } => {
-  if (groups.length <= MAX_DORA_GROUPS)
-    return { groups: groups.map((g) => ({ ...g, key: listedValue(g.key) })), left: 0 };
-  const kept = new Set([...groups].sort((a, b) => b.deployments - a.deployments).slice(0, MAX_DORA_GROUPS));
-  return {
-    groups: groups.filter((g) => kept.has(g)).map((g) => ({ ...g, key: listedValue(g.key) })),
-    left: groups.length - MAX_DORA_GROUPS,
-  };
+  const totals = new Map<string, number>();
+  for (const f of figures) totals.set(f.key, (totals.get(f.key) ?? 0) + f.deployments);
+  const perGroup = totals.size === 0 ? 1 : figures.length / totals.size;
+  const most = Math.max(1, Math.min(MAX_DORA_GROUPS, Math.floor(MAX_DORA_FIGURES / perGroup)));
+  const cut = (list: readonly T[]) => list.map((f) => ({ ...f, key: listedValue(f.key) }));
+  if (totals.size <= most) return { groups: cut(figures), left: 0 };
+  const kept = new Set(
+    [...totals]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, most)
+      .map(([key]) => key),
+  );
+  return { groups: cut(figures.filter((f) => kept.has(f.key))), left: totals.size - most };
 };

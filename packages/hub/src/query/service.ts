@@ -1,7 +1,9 @@
 import { once } from 'node:events';
 import { DLQ_STREAM, jetStreamManagerOf, jetStreamOf, RAW_STREAM, readHeartbeatsChecked } from '@argus/bus';
 import {
+  DoraBucket,
   DoraGroupBy,
+  type GetDeploymentsResponse,
   type GetDoraMetricsResponse,
   type GetServiceTimelineResponse,
   type GetStatsResponse,
@@ -15,9 +17,10 @@ import { bearerToken, type Logger, type TokenVerifier } from '@argus/runtime';
 import {
   clickHouseErrorName,
   countEvents,
+  currentDeployments,
   DEFAULT_SQL_LIMITS,
-  DEPLOYMENT_KINDS,
-  deliveryEvents,
+  type DoraGrouping,
+  doraFigures,
   instanceActivity,
   QueryLimitError,
   runReadOnlySql,
@@ -29,7 +32,6 @@ import {
   StoreQueryError,
   searchPage,
   serviceTimeline,
-  upstreamEvents,
   withQuerySignal,
 } from '@argus/store';
 import {
@@ -55,9 +57,8 @@ import {
   listDeadLetters,
   replayDeadLetter,
 } from './dead-letters.js';
-import { computeDora, type DoraGrouping } from './dora.js';
 import { QueryArgumentError } from './errors.js';
-import { listedClusters, listedGroups } from './limits.js';
+import { listedClusters, listedGroups, MAX_DEPLOYMENT_CELLS } from './limits.js';
 import { tailUnified } from './tail.js';
 
 export interface QueryServiceDeps {
@@ -100,6 +101,13 @@ const GROUPINGS: Record<number, DoraGrouping> = {
   [DoraGroupBy.DORA_GROUP_BY_SERVICE]: 'service',
   [DoraGroupBy.DORA_GROUP_BY_CLUSTER]: 'cluster',
   [DoraGroupBy.DORA_GROUP_BY_ENVIRONMENT]: 'environment',
+};
+
+/** Bucket lengths of a DORA trend; absent: the whole window. */
+const BUCKETS: Record<number, number | undefined> = {
+  [DoraBucket.DORA_BUCKET_UNSPECIFIED]: undefined,
+  [DoraBucket.DORA_BUCKET_DAY]: DAY_MS,
+  [DoraBucket.DORA_BUCKET_WEEK]: 7 * DAY_MS,
 };
 
 const serviceError = (code: GrpcStatus, message: string): ServerErrorResponse =>
@@ -307,30 +315,52 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
         throw new QueryArgumentError('the DORA window may span at most 366 days');
       const grouping = GROUPINGS[request.groupBy];
       if (grouping === undefined) throw new QueryArgumentError(`group_by ${request.groupBy} is not known`);
-      const events = await deliveryEvents(deps.store, {
+      if (!(request.bucket in BUCKETS)) throw new QueryArgumentError(`bucket ${request.bucket} is not known`);
+      const bucketMs = BUCKETS[request.bucket];
+      const figures = await doraFigures(deps.store, {
         since,
         until,
+        grouping,
         ...(request.service === '' ? {} : { service: request.service }),
         ...(request.cluster === '' ? {} : { cluster: request.cluster }),
         ...(request.environment === '' ? {} : { environment: request.environment }),
+        ...(bucketMs === undefined ? {} : { bucketMs }),
       });
-      const deployments = events.filter((e) => (DEPLOYMENT_KINDS as readonly string[]).includes(e.kind));
-      // Two hops back from deployments: to changes and artifacts, then from artifacts to changes.
-      const first = await upstreamEvents(deps.store, {
-        chainIds: deployments.map((d) => d.chainId),
-        ids: deployments.flatMap((d) => d.linkedIds),
-        artifactIds: deployments.map((d) => d.artifactId),
-      });
-      const artifacts = first.filter((e) => e.kind !== 'change.merged');
-      const second = await upstreamEvents(deps.store, {
-        chainIds: artifacts.map((a) => a.chainId),
-        ids: artifacts.flatMap((a) => a.linkedIds),
-        artifactIds: [],
-      });
-      const upstream = [...new Map([...first, ...second].map((e) => [e.identity, e])).values()];
-      const { groups, left } = listedGroups(computeDora(events, upstream, { since, until }, grouping));
+      const { groups, left } = listedGroups(figures);
       if (left > 0) logger.info({ grouping, left }, 'DORA groups beyond the answer limit left out');
-      return { since, until, metrics: groups };
+      return {
+        since,
+        until,
+        metrics: groups.map(({ bucketStart, ...m }) => (bucketMs === undefined ? m : { ...m, bucketStart })),
+      };
+    }),
+
+    getDeployments: unary('GetDeployments', async (request): Promise<GetDeploymentsResponse> => {
+      for (const field of ['cluster', 'environment', 'instance'] as const)
+        checkValueLength(field, request[field]);
+      const cells = await currentDeployments(
+        deps.store,
+        {
+          ...(request.cluster === '' ? {} : { cluster: request.cluster }),
+          ...(request.environment === '' ? {} : { environment: request.environment }),
+          ...(request.instance === '' ? {} : { instance: request.instance }),
+        },
+        MAX_DEPLOYMENT_CELLS + 1,
+      );
+      return {
+        deployments: cells.slice(0, MAX_DEPLOYMENT_CELLS).map((c) => ({
+          service: c.service,
+          cluster: c.cluster,
+          environment: c.environment,
+          instance: c.instance,
+          kind: c.kind,
+          artifactId: c.artifactId,
+          time: new Date(c.time),
+          eventId: c.eventId,
+          openIncidents: c.openIncidents,
+        })),
+        truncated: cells.length > MAX_DEPLOYMENT_CELLS,
+      };
     }),
 
     listInstances: unary('ListInstances', async (): Promise<ListInstancesResponse> => {

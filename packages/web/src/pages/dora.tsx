@@ -1,6 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
-import { query } from '../api.js';
 import { duration } from '../format.js';
 import { setParam } from '../router.js';
 import { Empty, Status } from '../states.js';
@@ -8,6 +7,7 @@ import { useQuery } from '../use-query.js';
 
 interface Metrics {
   key?: string;
+  bucketStart?: string;
   deployments?: number;
   deploymentsPerDay?: number;
   leadTimeSamples?: number;
@@ -20,59 +20,115 @@ interface Metrics {
 
 const WEEKS = 12;
 const WEEK_MS = 7 * 86_400_000;
+/** Groups drawn in the trend charts (the most deployments first): more lines are unreadable. */
+const TREND_GROUPS = 6;
+const COLOURS = ['#0b57d0', '#8c1d18', '#146c2e', '#7c4dff', '#b26a00', '#00696f'];
 
-/** Deployments per day and median lead time (hours) of each of the last WEEKS weeks. */
-const Trend = ({ filter }: { filter: Record<string, string> }) => {
+/** One metric of a bucket, or null where it has no sample (a gap, not a zero). */
+const TREND_METRICS: readonly { title: string; value: (m: Metrics) => number | null }[] = [
+  { title: 'Deployments per day', value: (m) => m.deploymentsPerDay ?? 0 },
+  {
+    title: 'Lead time, median (hours)',
+    value: (m) => (m.leadTimeSamples ? (m.leadTimeMedianSeconds ?? 0) / 3600 : null),
+  },
+  {
+    title: 'Change failure rate (%)',
+    value: (m) => (m.deployments ? (m.changeFailureRate ?? 0) * 100 : null),
+  },
+  {
+    title: 'Time to restore, median (hours)',
+    value: (m) => (m.restoredIncidents ? (m.timeToRestoreMedianSeconds ?? 0) / 3600 : null),
+  },
+];
+
+/** One metric's weekly trend, a line per group; `data-points` counts the points drawn. */
+const TrendChart = ({
+  title,
+  weeks,
+  series,
+}: {
+  title: string;
+  weeks: number[];
+  series: { key: string; values: (number | null)[] }[];
+}) => {
   const box = useRef<HTMLDivElement>(null);
-  const [state, setState] = useState<string>('Loading the weekly trend…');
-  const key = JSON.stringify(filter);
+  const key = JSON.stringify([title, weeks, series]);
   useEffect(() => {
-    let plot: uPlot | undefined;
-    const now = Date.now();
-    const weeks = Array.from({ length: WEEKS }, (_, i) => now - (WEEKS - i) * WEEK_MS);
-    void Promise.all(
-      weeks.map((start) =>
-        query<{ metrics?: Metrics[] }>('dora', {
-          ...filter,
-          since: new Date(start).toISOString(),
-          until: new Date(start + WEEK_MS).toISOString(),
-        }),
-      ),
-    ).then(
-      (answers) => {
-        if (box.current === null) return;
-        const perDay = answers.map((a) => a.metrics?.[0]?.deploymentsPerDay ?? 0);
-        const lead = answers.map((a) => (a.metrics?.[0]?.leadTimeMedianSeconds ?? 0) / 3600);
-        setState('');
-        plot = new uPlot(
-          {
-            width: Math.min(box.current.clientWidth || 600, 900),
-            height: 240,
-            title: 'Weekly trend',
-            series: [
-              {},
-              { label: 'deployments/day', stroke: '#0b57d0', points: { show: true } },
-              { label: 'median lead time (h)', stroke: '#8c1d18', points: { show: true }, scale: 'h' },
-            ],
-            axes: [{}, {}, { side: 1, scale: 'h' }],
-          },
-          [weeks.map((w) => (w + WEEK_MS) / 1000), perDay, lead],
-          box.current,
-        );
+    if (box.current === null) return;
+    const plot = new uPlot(
+      {
+        width: Math.min(box.current.clientWidth || 440, 440),
+        height: 200,
+        title,
+        series: [
+          {},
+          ...series.map((s, i) => ({
+            label: s.key || '(none)',
+            stroke: COLOURS[i % COLOURS.length] ?? '#0b57d0',
+            points: { show: true },
+          })),
+        ],
       },
-      (error: Error) => setState(error.message),
+      [weeks, ...series.map((s) => s.values)],
+      box.current,
     );
-    return () => plot?.destroy();
+    return () => plot.destroy();
   }, [key]);
+  const points = series.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0);
   return (
-    <figure class="chart" aria-label="Weekly trend of deployments per day and median lead time">
-      {state !== '' && <p class="state">{state}</p>}
+    <figure class="chart" aria-label={`Weekly trend: ${title}`} data-points={points}>
       <div ref={box} />
     </figure>
   );
 };
 
-/** `/dora`: the four DORA metrics over 30 days, grouped, with a weekly trend chart. */
+/** The four metrics of each of the last WEEKS weeks, per group, from one bucketed call. */
+const Trend = ({ groupBy }: { groupBy: string }) => {
+  // The window is fixed when the page opens, so a re-render does not ask again.
+  const [range] = useState(() => {
+    const until = Date.now();
+    return { since: new Date(until - WEEKS * WEEK_MS).toISOString(), until: new Date(until).toISOString() };
+  });
+  const loaded = useQuery<{ metrics?: Metrics[] }>('dora', { groupBy, bucket: 'week', ...range });
+  return (
+    <Status loaded={loaded}>
+      {({ metrics = [] }) => {
+        const byKey = new Map<string, Metrics[]>();
+        for (const m of metrics) byKey.set(m.key ?? '', [...(byKey.get(m.key ?? '') ?? []), m]);
+        const total = (list: Metrics[]) => list.reduce((n, m) => n + (m.deployments ?? 0), 0);
+        const groups = [...byKey]
+          .sort((a, b) => total(b[1]) - total(a[1]) || a[0].localeCompare(b[0]))
+          .slice(0, TREND_GROUPS);
+        const weeks = (groups[0]?.[1] ?? []).map((m) => new Date(m.bucketStart ?? 0).getTime() / 1000);
+        if (weeks.length === 0) return <Empty>No deployments in the last {WEEKS} weeks.</Empty>;
+        return (
+          <>
+            <h2>
+              Weekly trend by {groupBy}
+              {byKey.size > TREND_GROUPS && (
+                <span class="meta">
+                  {' '}
+                  the {TREND_GROUPS} of {byKey.size} with the most deployments
+                </span>
+              )}
+            </h2>
+            <div class="charts">
+              {TREND_METRICS.map(({ title, value }) => (
+                <TrendChart
+                  title={title}
+                  weeks={weeks}
+                  series={groups.map(([key, list]) => ({ key, values: list.map(value) }))}
+                />
+              ))}
+            </div>
+          </>
+        );
+      }}
+    </Status>
+  );
+};
+
+/** `/dora`: the four DORA metrics over 30 days, grouped, with their weekly trends. */
 export const Dora = ({ url }: { url: URL }) => {
   const groupBy = url.searchParams.get('groupBy') ?? 'cluster';
   const loaded = useQuery<{ metrics?: Metrics[] }>('dora', { groupBy });
@@ -136,7 +192,7 @@ export const Dora = ({ url }: { url: URL }) => {
           )
         }
       </Status>
-      <Trend filter={{}} />
+      <Trend groupBy={groupBy} />
     </>
   );
 };

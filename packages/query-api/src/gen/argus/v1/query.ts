@@ -72,6 +72,50 @@ export function doraGroupByToJSON(object: DoraGroupBy): string {
   }
 }
 
+/**
+ * Buckets of a DORA trend: counted from the window's since; the last ends at until and may be
+ * shorter. Each bucket's figures are those of a window that is the bucket.
+ */
+export enum DoraBucket {
+  /** DORA_BUCKET_UNSPECIFIED - One bucket: the whole window. */
+  DORA_BUCKET_UNSPECIFIED = 0,
+  DORA_BUCKET_DAY = 1,
+  DORA_BUCKET_WEEK = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function doraBucketFromJSON(object: any): DoraBucket {
+  switch (object) {
+    case 0:
+    case "DORA_BUCKET_UNSPECIFIED":
+      return DoraBucket.DORA_BUCKET_UNSPECIFIED;
+    case 1:
+    case "DORA_BUCKET_DAY":
+      return DoraBucket.DORA_BUCKET_DAY;
+    case 2:
+    case "DORA_BUCKET_WEEK":
+      return DoraBucket.DORA_BUCKET_WEEK;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return DoraBucket.UNRECOGNIZED;
+  }
+}
+
+export function doraBucketToJSON(object: DoraBucket): string {
+  switch (object) {
+    case DoraBucket.DORA_BUCKET_UNSPECIFIED:
+      return "DORA_BUCKET_UNSPECIFIED";
+    case DoraBucket.DORA_BUCKET_DAY:
+      return "DORA_BUCKET_DAY";
+    case DoraBucket.DORA_BUCKET_WEEK:
+      return "DORA_BUCKET_WEEK";
+    case DoraBucket.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** One stored CDEvent with the tags the hub gave it. */
 export interface Event {
   /** context.id */
@@ -206,6 +250,8 @@ export interface GetDoraMetricsRequest {
   since?: Date | undefined;
   until?: Date | undefined;
   groupBy: DoraGroupBy;
+  /** Figures per bucket of the window instead of one for all of it. */
+  bucket: DoraBucket;
 }
 
 export interface DoraMetrics {
@@ -224,12 +270,50 @@ export interface DoraMetrics {
   incidents: number;
   restoredIncidents: number;
   timeToRestoreMedianSeconds: number;
+  /** Start of the bucket these figures are of (since when not bucketed). */
+  bucketStart?: Date | undefined;
 }
 
 export interface GetDoraMetricsResponse {
   since?: Date | undefined;
-  until?: Date | undefined;
+  until?:
+    | Date
+    | undefined;
+  /** By key, then bucket start; bucketed, every bucket of every key (zeros where it had no event). */
   metrics: DoraMetrics[];
+}
+
+/** Every set field must match; an empty field matches everything. */
+export interface GetDeploymentsRequest {
+  cluster: string;
+  environment: string;
+  instance: string;
+}
+
+/** The last deployment (or removal) of one service in one cluster. */
+export interface Deployment {
+  service: string;
+  cluster: string;
+  environment: string;
+  /** The instance that reported it. */
+  instance: string;
+  /** service.deployed, service.upgraded, service.rolledback or service.removed. */
+  kind: string;
+  artifactId: string;
+  time?:
+    | Date
+    | undefined;
+  /** context.id of its event. */
+  eventId: string;
+  /** Incidents about the service in the cluster whose last event is not a resolution. */
+  openIncidents: number;
+}
+
+export interface GetDeploymentsResponse {
+  /** By service, then cluster. */
+  deployments: Deployment[];
+  /** More pairs matched than one answer holds: filter by cluster, environment or instance. */
+  truncated: boolean;
 }
 
 export interface ListInstancesRequest {
@@ -1735,7 +1819,7 @@ export const GetServiceTimelineResponse: MessageFns<GetServiceTimelineResponse> 
 };
 
 function createBaseGetDoraMetricsRequest(): GetDoraMetricsRequest {
-  return { service: "", cluster: "", environment: "", since: undefined, until: undefined, groupBy: 0 };
+  return { service: "", cluster: "", environment: "", since: undefined, until: undefined, groupBy: 0, bucket: 0 };
 }
 
 export const GetDoraMetricsRequest: MessageFns<GetDoraMetricsRequest> = {
@@ -1757,6 +1841,9 @@ export const GetDoraMetricsRequest: MessageFns<GetDoraMetricsRequest> = {
     }
     if (message.groupBy !== 0) {
       writer.uint32(48).int32(message.groupBy);
+    }
+    if (message.bucket !== 0) {
+      writer.uint32(56).int32(message.bucket);
     }
     return writer;
   },
@@ -1822,6 +1909,14 @@ export const GetDoraMetricsRequest: MessageFns<GetDoraMetricsRequest> = {
             message.groupBy = reader.int32() as any;
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.bucket = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1846,6 +1941,7 @@ export const GetDoraMetricsRequest: MessageFns<GetDoraMetricsRequest> = {
         : isSet(object.group_by)
         ? doraGroupByFromJSON(object.group_by)
         : 0,
+      bucket: isSet(object.bucket) ? doraBucketFromJSON(object.bucket) : 0,
     };
   },
 
@@ -1869,6 +1965,9 @@ export const GetDoraMetricsRequest: MessageFns<GetDoraMetricsRequest> = {
     if (message.groupBy !== 0) {
       obj.groupBy = doraGroupByToJSON(message.groupBy);
     }
+    if (message.bucket !== 0) {
+      obj.bucket = doraBucketToJSON(message.bucket);
+    }
     return obj;
   },
 
@@ -1883,6 +1982,7 @@ export const GetDoraMetricsRequest: MessageFns<GetDoraMetricsRequest> = {
     message.since = object.since ?? undefined;
     message.until = object.until ?? undefined;
     message.groupBy = object.groupBy ?? 0;
+    message.bucket = object.bucket ?? 0;
     return message;
   },
 };
@@ -1899,6 +1999,7 @@ function createBaseDoraMetrics(): DoraMetrics {
     incidents: 0,
     restoredIncidents: 0,
     timeToRestoreMedianSeconds: 0,
+    bucketStart: undefined,
   };
 }
 
@@ -1933,6 +2034,9 @@ export const DoraMetrics: MessageFns<DoraMetrics> = {
     }
     if (message.timeToRestoreMedianSeconds !== 0) {
       writer.uint32(81).double(message.timeToRestoreMedianSeconds);
+    }
+    if (message.bucketStart !== undefined) {
+      Timestamp.encode(toTimestamp(message.bucketStart), writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -2030,6 +2134,14 @@ export const DoraMetrics: MessageFns<DoraMetrics> = {
             message.timeToRestoreMedianSeconds = reader.double();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.bucketStart = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2082,6 +2194,11 @@ export const DoraMetrics: MessageFns<DoraMetrics> = {
         : isSet(object.time_to_restore_median_seconds)
         ? globalThis.Number(object.time_to_restore_median_seconds)
         : 0,
+      bucketStart: isSet(object.bucketStart)
+        ? fromJsonTimestamp(object.bucketStart)
+        : isSet(object.bucket_start)
+        ? fromJsonTimestamp(object.bucket_start)
+        : undefined,
     };
   },
 
@@ -2117,6 +2234,9 @@ export const DoraMetrics: MessageFns<DoraMetrics> = {
     if (message.timeToRestoreMedianSeconds !== 0) {
       obj.timeToRestoreMedianSeconds = floatToJson(message.timeToRestoreMedianSeconds);
     }
+    if (message.bucketStart !== undefined) {
+      obj.bucketStart = message.bucketStart.toISOString();
+    }
     return obj;
   },
 
@@ -2135,6 +2255,7 @@ export const DoraMetrics: MessageFns<DoraMetrics> = {
     message.incidents = object.incidents ?? 0;
     message.restoredIncidents = object.restoredIncidents ?? 0;
     message.timeToRestoreMedianSeconds = object.timeToRestoreMedianSeconds ?? 0;
+    message.bucketStart = object.bucketStart ?? undefined;
     return message;
   },
 };
@@ -2236,6 +2357,413 @@ export const GetDoraMetricsResponse: MessageFns<GetDoraMetricsResponse> = {
     message.since = object.since ?? undefined;
     message.until = object.until ?? undefined;
     message.metrics = object.metrics?.map((e) => DoraMetrics.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetDeploymentsRequest(): GetDeploymentsRequest {
+  return { cluster: "", environment: "", instance: "" };
+}
+
+export const GetDeploymentsRequest: MessageFns<GetDeploymentsRequest> = {
+  encode(message: GetDeploymentsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cluster !== "") {
+      writer.uint32(10).string(message.cluster);
+    }
+    if (message.environment !== "") {
+      writer.uint32(18).string(message.environment);
+    }
+    if (message.instance !== "") {
+      writer.uint32(26).string(message.instance);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetDeploymentsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetDeploymentsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.environment = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetDeploymentsRequest {
+    return {
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      environment: isSet(object.environment) ? globalThis.String(object.environment) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+    };
+  },
+
+  toJSON(message: GetDeploymentsRequest): unknown {
+    const obj: any = {};
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.environment !== "") {
+      obj.environment = message.environment;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetDeploymentsRequest>, I>>(base?: I): GetDeploymentsRequest {
+    return GetDeploymentsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetDeploymentsRequest>, I>>(object: I): GetDeploymentsRequest {
+    const message = createBaseGetDeploymentsRequest();
+    message.cluster = object.cluster ?? "";
+    message.environment = object.environment ?? "";
+    message.instance = object.instance ?? "";
+    return message;
+  },
+};
+
+function createBaseDeployment(): Deployment {
+  return {
+    service: "",
+    cluster: "",
+    environment: "",
+    instance: "",
+    kind: "",
+    artifactId: "",
+    time: undefined,
+    eventId: "",
+    openIncidents: 0,
+  };
+}
+
+export const Deployment: MessageFns<Deployment> = {
+  encode(message: Deployment, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== "") {
+      writer.uint32(10).string(message.service);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(18).string(message.cluster);
+    }
+    if (message.environment !== "") {
+      writer.uint32(26).string(message.environment);
+    }
+    if (message.instance !== "") {
+      writer.uint32(34).string(message.instance);
+    }
+    if (message.kind !== "") {
+      writer.uint32(42).string(message.kind);
+    }
+    if (message.artifactId !== "") {
+      writer.uint32(50).string(message.artifactId);
+    }
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(58).fork()).join();
+    }
+    if (message.eventId !== "") {
+      writer.uint32(66).string(message.eventId);
+    }
+    if (message.openIncidents !== 0) {
+      writer.uint32(72).uint32(message.openIncidents);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Deployment {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeployment();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.environment = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.instance = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.artifactId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.openIncidents = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Deployment {
+    return {
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      environment: isSet(object.environment) ? globalThis.String(object.environment) : "",
+      instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      artifactId: isSet(object.artifactId)
+        ? globalThis.String(object.artifactId)
+        : isSet(object.artifact_id)
+        ? globalThis.String(object.artifact_id)
+        : "",
+      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      openIncidents: isSet(object.openIncidents)
+        ? globalThis.Number(object.openIncidents)
+        : isSet(object.open_incidents)
+        ? globalThis.Number(object.open_incidents)
+        : 0,
+    };
+  },
+
+  toJSON(message: Deployment): unknown {
+    const obj: any = {};
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.environment !== "") {
+      obj.environment = message.environment;
+    }
+    if (message.instance !== "") {
+      obj.instance = message.instance;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.artifactId !== "") {
+      obj.artifactId = message.artifactId;
+    }
+    if (message.time !== undefined) {
+      obj.time = message.time.toISOString();
+    }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.openIncidents !== 0) {
+      obj.openIncidents = Math.round(message.openIncidents);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Deployment>, I>>(base?: I): Deployment {
+    return Deployment.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Deployment>, I>>(object: I): Deployment {
+    const message = createBaseDeployment();
+    message.service = object.service ?? "";
+    message.cluster = object.cluster ?? "";
+    message.environment = object.environment ?? "";
+    message.instance = object.instance ?? "";
+    message.kind = object.kind ?? "";
+    message.artifactId = object.artifactId ?? "";
+    message.time = object.time ?? undefined;
+    message.eventId = object.eventId ?? "";
+    message.openIncidents = object.openIncidents ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetDeploymentsResponse(): GetDeploymentsResponse {
+  return { deployments: [], truncated: false };
+}
+
+export const GetDeploymentsResponse: MessageFns<GetDeploymentsResponse> = {
+  encode(message: GetDeploymentsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.deployments) {
+      Deployment.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.truncated !== false) {
+      writer.uint32(16).bool(message.truncated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetDeploymentsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetDeploymentsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deployments.push(Deployment.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.truncated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetDeploymentsResponse {
+    return {
+      deployments: globalThis.Array.isArray(object?.deployments)
+        ? object.deployments.map((e: any) => Deployment.fromJSON(e))
+        : [],
+      truncated: isSet(object.truncated) ? globalThis.Boolean(object.truncated) : false,
+    };
+  },
+
+  toJSON(message: GetDeploymentsResponse): unknown {
+    const obj: any = {};
+    if (message.deployments?.length) {
+      obj.deployments = message.deployments.map((e) => Deployment.toJSON(e));
+    }
+    if (message.truncated !== false) {
+      obj.truncated = message.truncated;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetDeploymentsResponse>, I>>(base?: I): GetDeploymentsResponse {
+    return GetDeploymentsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetDeploymentsResponse>, I>>(object: I): GetDeploymentsResponse {
+    const message = createBaseGetDeploymentsResponse();
+    message.deployments = object.deployments?.map((e) => Deployment.fromPartial(e)) || [];
+    message.truncated = object.truncated ?? false;
     return message;
   },
 };
@@ -4077,7 +4605,10 @@ export const QueryServiceService = {
       Buffer.from(GetServiceTimelineResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetServiceTimelineResponse => GetServiceTimelineResponse.decode(value),
   },
-  /** DORA metrics over a window, for everything or grouped by service, cluster or environment. */
+  /**
+   * DORA metrics over a window, for everything or grouped by service, cluster or environment,
+   * for the whole window or per week or day (a trend).
+   */
   getDoraMetrics: {
     path: "/argus.v1.QueryService/GetDoraMetrics" as const,
     requestStream: false as const,
@@ -4088,6 +4619,18 @@ export const QueryServiceService = {
     responseSerialize: (value: GetDoraMetricsResponse): Buffer =>
       Buffer.from(GetDoraMetricsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetDoraMetricsResponse => GetDoraMetricsResponse.decode(value),
+  },
+  /** What runs where: the last deployment of every service in every cluster, with its open incidents. */
+  getDeployments: {
+    path: "/argus.v1.QueryService/GetDeployments" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetDeploymentsRequest): Buffer =>
+      Buffer.from(GetDeploymentsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetDeploymentsRequest => GetDeploymentsRequest.decode(value),
+    responseSerialize: (value: GetDeploymentsResponse): Buffer =>
+      Buffer.from(GetDeploymentsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetDeploymentsResponse => GetDeploymentsResponse.decode(value),
   },
   /** The agents that report (from their heartbeats) and every instance with events. */
   listInstances: {
@@ -4175,8 +4718,13 @@ export interface QueryServiceServer extends UntypedServiceImplementation {
   tailEvents: handleServerStreamingCall<TailEventsRequest, TailEventsResponse>;
   /** One service's deployments, upgrades, rollbacks and incidents across clusters, oldest first. */
   getServiceTimeline: handleUnaryCall<GetServiceTimelineRequest, GetServiceTimelineResponse>;
-  /** DORA metrics over a window, for everything or grouped by service, cluster or environment. */
+  /**
+   * DORA metrics over a window, for everything or grouped by service, cluster or environment,
+   * for the whole window or per week or day (a trend).
+   */
   getDoraMetrics: handleUnaryCall<GetDoraMetricsRequest, GetDoraMetricsResponse>;
+  /** What runs where: the last deployment of every service in every cluster, with its open incidents. */
+  getDeployments: handleUnaryCall<GetDeploymentsRequest, GetDeploymentsResponse>;
   /** The agents that report (from their heartbeats) and every instance with events. */
   listInstances: handleUnaryCall<ListInstancesRequest, ListInstancesResponse>;
   /** Ingest counters of this hub, the consumer lag and what the store holds. */
@@ -4242,7 +4790,10 @@ export interface QueryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetServiceTimelineResponse) => void,
   ): ClientUnaryCall;
-  /** DORA metrics over a window, for everything or grouped by service, cluster or environment. */
+  /**
+   * DORA metrics over a window, for everything or grouped by service, cluster or environment,
+   * for the whole window or per week or day (a trend).
+   */
   getDoraMetrics(
     request: GetDoraMetricsRequest,
     callback: (error: ServiceError | null, response: GetDoraMetricsResponse) => void,
@@ -4257,6 +4808,22 @@ export interface QueryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetDoraMetricsResponse) => void,
+  ): ClientUnaryCall;
+  /** What runs where: the last deployment of every service in every cluster, with its open incidents. */
+  getDeployments(
+    request: GetDeploymentsRequest,
+    callback: (error: ServiceError | null, response: GetDeploymentsResponse) => void,
+  ): ClientUnaryCall;
+  getDeployments(
+    request: GetDeploymentsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetDeploymentsResponse) => void,
+  ): ClientUnaryCall;
+  getDeployments(
+    request: GetDeploymentsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetDeploymentsResponse) => void,
   ): ClientUnaryCall;
   /** The agents that report (from their heartbeats) and every instance with events. */
   listInstances(

@@ -1,0 +1,212 @@
+import { type CDEvent, createEvent } from '@argus/cdevents';
+import { captureLogs, clickHouseTarget, randomDatabase } from '@argus/testkit';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { doraFigures, Store, toEventRow } from '../src/index.js';
+
+/** Monday 2026-01-05 00:00 UTC: week 1 of the window starts here, week 2 seven days later. */
+const T = Date.UTC(2026, 0, 5);
+const DAY = 86_400_000;
+const WEEK = 7 * DAY;
+const MIN = 60_000;
+const at = (ms: number): string => new Date(T + ms).toISOString();
+
+let store: Store;
+let n = 0;
+
+const service = (
+  type: 'service.deployed' | 'service.upgraded' | 'service.rolledback',
+  app: string,
+  ms: number,
+  extra: { artifactId?: string; chainId?: string; link?: string } = {},
+): CDEvent =>
+  createEvent({
+    type,
+    id: `${app}-${++n}`,
+    source: `/argocd/${app}`,
+    timestamp: at(ms),
+    ...(extra.chainId === undefined ? {} : { chainId: extra.chainId }),
+    ...(extra.link === undefined
+      ? {}
+      : {
+          links: [{ linkType: 'RELATION' as const, linkKind: 'TRIGGER', target: { contextId: extra.link } }],
+        }),
+    subject: {
+      id: app,
+      content: { environment: { id: 'env' }, artifactId: extra.artifactId ?? `pkg:oci/${app}@${n}` },
+    },
+  });
+
+const incident = (predicate: 'detected' | 'resolved', id: string, app: string, ms: number): CDEvent =>
+  createEvent({
+    type: predicate === 'detected' ? 'incident.detected' : 'incident.resolved',
+    id: `${id}-${predicate}-${++n}`,
+    source: `/argocd/${app}`,
+    timestamp: at(ms),
+    subject: { id, content: { environment: { id: 'env' }, service: { id: app, source: `/argocd/${app}` } } },
+  });
+
+const merged = (id: string, ms: number, chainId?: string): CDEvent =>
+  createEvent({
+    type: 'change.merged',
+    id,
+    source: '/github/acme',
+    timestamp: at(ms),
+    ...(chainId === undefined ? {} : { chainId }),
+    subject: { id: `acme/${id}`, content: {} },
+  });
+
+const published = (artifact: string, ms: number, chainId: string): CDEvent =>
+  createEvent({
+    type: 'artifact.published',
+    id: `pub-${artifact}`,
+    source: '/ci',
+    timestamp: at(ms),
+    chainId,
+    subject: { id: artifact, content: {} },
+  });
+
+const insert = async (events: { event: CDEvent; cluster: string }[], token: string) => {
+  await store.insertEvents(
+    events.map(({ event, cluster }) => {
+      const [, , subjectType = '', predicate = ''] = event.context.type.split('.');
+      return toEventRow({
+        event,
+        subjectType,
+        predicate,
+        specVersion: '0.4.1',
+        raw: JSON.stringify(event),
+        tags: { instance: 'i', cluster, environment: cluster === '' ? '' : `${cluster}-env`, labels: {} },
+        receivedAt: new Date(),
+      });
+    }),
+    token,
+  );
+};
+
+/**
+ * Week 1: podinfo on prod deployed, upgraded (failed by inc-a, restored in 10 min), upgraded (failed
+ * by the rollback), rolled back (failed by inc-c, detected at the end of week 1 and resolved 30 min
+ * later, in week 2); podinfo on staging deployed and failed by inc-b, never resolved.
+ * Week 2: api on prod deployed with artifact api@1 (published in chain c1, whose merge pr-1 is an
+ * hour before the window: lead 7 d 1.5 h = 610200 s; pr-2 of c1 came after the deployment), upgraded
+ * with a link to pr-3 (lead 30 min), upgraded with an untraced chain.
+ */
+const FIRST = service('service.deployed', 'podinfo', 0);
+const EVENTS: { event: CDEvent; cluster: string }[] = [
+  { event: merged('pr-1', -60 * MIN, 'c1'), cluster: '' },
+  { event: FIRST, cluster: 'prod' },
+  { event: service('service.upgraded', 'podinfo', 10 * MIN), cluster: 'prod' },
+  { event: incident('detected', 'inc-a', 'podinfo', 12 * MIN), cluster: 'prod' },
+  { event: incident('resolved', 'inc-a', 'podinfo', 22 * MIN), cluster: 'prod' },
+  { event: service('service.upgraded', 'podinfo', 30 * MIN), cluster: 'prod' },
+  { event: service('service.rolledback', 'podinfo', 40 * MIN), cluster: 'prod' },
+  { event: service('service.deployed', 'podinfo', 0), cluster: 'staging' },
+  { event: incident('detected', 'inc-b', 'podinfo', 5 * MIN), cluster: 'staging' },
+  { event: incident('detected', 'inc-c', 'podinfo', WEEK - 10 * MIN), cluster: 'prod' },
+  { event: incident('resolved', 'inc-c', 'podinfo', WEEK + 20 * MIN), cluster: 'prod' },
+  { event: published('pkg:oci/api@1', WEEK + 5 * MIN, 'c1'), cluster: '' },
+  { event: merged('pr-3', WEEK + 10 * MIN), cluster: '' },
+  {
+    event: service('service.deployed', 'api', WEEK + 30 * MIN, { artifactId: 'pkg:oci/api@1' }),
+    cluster: 'prod',
+  },
+  { event: service('service.upgraded', 'api', WEEK + 40 * MIN, { link: 'pr-3' }), cluster: 'prod' },
+  { event: merged('pr-2', WEEK + 50 * MIN, 'c1'), cluster: '' },
+  { event: service('service.upgraded', 'api', WEEK + 60 * MIN, { chainId: 'c9' }), cluster: 'prod' },
+];
+
+const window = { since: new Date(T), until: new Date(T + 2 * WEEK) };
+const figures = (
+  r: Awaited<ReturnType<typeof doraFigures>>,
+): [string, number, number, number, number, number, number, number][] =>
+  r.map((f) => [
+    f.key,
+    f.bucketStart.getTime() - T,
+    f.deployments,
+    f.failedDeployments,
+    f.leadTimeSamples,
+    f.leadTimeMedianSeconds,
+    f.incidents,
+    f.restoredIncidents,
+  ]);
+
+beforeAll(async () => {
+  store = await Store.open({
+    ...clickHouseTarget(),
+    database: randomDatabase(),
+    logger: captureLogs().logger,
+  });
+  await insert(EVENTS, 'all');
+  // A repeat that reached the table (another insert, another token): counted once.
+  await insert([{ event: FIRST, cluster: 'prod' }], 'repeat');
+});
+afterAll(async () => {
+  await store.command(`DROP DATABASE IF EXISTS ${store.database}`);
+  await store.close();
+});
+
+describe('DORA figures computed by ClickHouse', () => {
+  test('the whole window, overall and by cluster', async () => {
+    const [all, ...more] = await doraFigures(store, { ...window, grouping: 'none' });
+    expect(more).toEqual([]);
+    expect(all).toEqual({
+      key: '',
+      bucketStart: new Date(T),
+      deployments: 8,
+      deploymentsPerDay: 8 / 14,
+      leadTimeSamples: 2,
+      leadTimeMedianSeconds: (610_200 + 1_800) / 2,
+      failedDeployments: 4,
+      changeFailureRate: 0.5,
+      incidents: 3,
+      restoredIncidents: 2,
+      timeToRestoreMedianSeconds: (600 + 1_800) / 2,
+    });
+    expect(figures(await doraFigures(store, { ...window, grouping: 'cluster' }))).toEqual([
+      ['prod', 0, 7, 3, 2, 306_000, 2, 2],
+      ['staging', 0, 1, 1, 0, 0, 1, 0],
+    ]);
+    expect(figures(await doraFigures(store, { ...window, grouping: 'service', service: 'api' }))).toEqual([
+      ['api', 0, 3, 0, 2, 306_000, 0, 0],
+    ]);
+  });
+
+  test('weekly buckets: each week is its own window, every week answered for every group', async () => {
+    const weekly = await doraFigures(store, { ...window, grouping: 'cluster', bucketMs: WEEK });
+    expect(figures(weekly)).toEqual([
+      // inc-c is detected in week 1 (failing the rollback) but resolved in week 2.
+      ['prod', 0, 4, 3, 0, 0, 2, 1],
+      ['prod', WEEK, 3, 0, 2, 306_000, 0, 0],
+      ['staging', 0, 1, 1, 0, 0, 1, 0],
+      ['staging', WEEK, 0, 0, 0, 0, 0, 0],
+    ]);
+    expect(weekly[0]).toMatchObject({ deploymentsPerDay: 4 / 7, changeFailureRate: 0.75 });
+    expect(weekly[0]?.timeToRestoreMedianSeconds).toBe(600);
+    // A bucket answers what the whole-window call answers for that week alone.
+    const [week2] = await doraFigures(store, {
+      since: new Date(T + WEEK),
+      until: new Date(T + 2 * WEEK),
+      grouping: 'cluster',
+      cluster: 'prod',
+    });
+    expect({ ...week2, bucketStart: undefined }).toEqual({ ...weekly[1], bucketStart: undefined });
+  });
+
+  test('daily buckets, the last one shorter; empty windows', async () => {
+    const daily = await doraFigures(store, {
+      since: new Date(T),
+      until: new Date(T + 7 * DAY + 12 * 3_600_000),
+      grouping: 'none',
+      bucketMs: DAY,
+    });
+    expect(daily).toHaveLength(8);
+    expect(daily.map((d) => d.deployments)).toEqual([5, 0, 0, 0, 0, 0, 0, 3]);
+    expect(daily.map((d) => d.incidents)).toEqual([2, 0, 0, 0, 0, 0, 1, 0]);
+    expect(daily[7]?.deploymentsPerDay).toBe(6);
+    const empty = { since: new Date(T - 2 * WEEK), until: new Date(T - WEEK) };
+    expect(await doraFigures(store, { ...empty, grouping: 'none' })).toEqual([
+      expect.objectContaining({ key: '', deployments: 0, changeFailureRate: 0, deploymentsPerDay: 0 }),
+    ]);
+    expect(await doraFigures(store, { ...empty, grouping: 'service' })).toEqual([]);
+  });
+});
