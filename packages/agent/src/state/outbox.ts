@@ -43,10 +43,11 @@ const READ_AHEAD_BYTES = 64 * 1024;
  * kept; entries leave it only after their publish (and progress) is acknowledged.
  *
  * The file is append-only JSON lines: an entry per line, and an ack marker (`{"ack":1}`) after each
- * acknowledged publish, which retires the oldest entry still waiting. So the acknowledgement is on
- * disk before the next publish starts, and a restarted process (even after SIGKILL) resumes with the
- * entries whose acknowledgement was not yet recorded: at most the one whose publish was in flight,
- * which the JetStream duplicate window (`Nats-Msg-Id`) and the progress in KV make harmless.
+ * acknowledged publish, which retires the oldest entry still waiting. So the acknowledgements are on
+ * disk before the next publish (or batch of publishes) starts, and a restarted process (even after
+ * SIGKILL) resumes with the entries whose acknowledgement was not yet recorded: at most the batch whose
+ * publishes were in flight, which the JetStream duplicate window (`Nats-Msg-Id`) and the progress in KV
+ * make harmless.
  * Appends and markers are not fsynced: a process crash keeps them (the page cache survives it); a
  * machine crash may lose the last ones, which costs repeats (markers) or re-detection from Argo CD's
  * state with the progress in KV (entries). The whole-file rewrites (at open, and when acknowledged
