@@ -1,9 +1,15 @@
 /**
- * The agent watching 5,000 applications: a simulated Argo CD (argocd-sim CLI, its own process) serves
- * 5,000 apps, each synced once; an `argus agent --source api` process lists them, detects the first
- * deployments and environments, spools and publishes them. Reported: time to catch up, events/s, and the
- * agent's peak RSS (VmHWM) against the 100 MB target; baselines from the same run: the RSS of a bare node
- * process and of the same agent watching no apps, and serial acknowledged JetStream publishes of the same events.
+ * The agent at a large instance (20,000 applications by default, ARGUS_BENCH_AGENT_APPS=<n> for another
+ * size): a simulated Argo CD (argocd-sim CLI, its own process) serves the apps, each synced once; a fresh
+ * `argus agent` process lists them, detects the first deployments and environments, spools and publishes
+ * them. Reported, as deployed (AGENT_NODE_OPTIONS) and with node's defaults: catch-up (process start -> last
+ * event acknowledged) against 30 s, events/s, and the agent's peak RSS (VmHWM) against 120 MB; the same
+ * through the Kubernetes source. Baselines from the same run: the RSS of a bare node process and of the same
+ * agent watching no apps, serial acknowledged JetStream publishes of the same events, and the simulator
+ * alone serving the list and the stream's opening burst to a reader that only counts lines.
+ *
+ * ARGUS_BENCH_AGENT_NODE=<node binary> runs the agents with another Node (the image's, say: deploy/images
+ * ships Node 24); ARGUS_BENCH_AGENT_PROFILE=<dir> writes a V8 CPU profile of the as-deployed API run there.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,8 +26,16 @@ import type { BenchResult } from './harness.js';
 /** NODE_OPTIONS of every agent in deploy/k8s (test/deploy/k8s.test.ts checks they are these). */
 const AS_DEPLOYED = AGENT_NODE_OPTIONS.split(' ');
 
-const APPS = Number(process.env.ARGUS_BENCH_AGENT_APPS ?? 5000);
-const RSS_TARGET_MB = 100;
+const APPS = Number(process.env.ARGUS_BENCH_AGENT_APPS ?? 20_000);
+if (!Number.isInteger(APPS) || APPS < 1)
+  throw new Error(
+    `ARGUS_BENCH_AGENT_APPS=${process.env.ARGUS_BENCH_AGENT_APPS}: a positive integer is accepted`,
+  );
+const AGENT_NODE = process.env.ARGUS_BENCH_AGENT_NODE ?? process.execPath;
+const PROFILE_DIR = process.env.ARGUS_BENCH_AGENT_PROFILE;
+/** Issue 14: an agent watching 20,000 apps, as deployed. */
+const RSS_TARGET_MB = 120;
+const CATCH_UP_TARGET_S = 30;
 const TOKEN = 'bench-token';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SIM = fileURLToPath(new URL('../../packages/argocd-sim/src/cli.ts', import.meta.url));
@@ -40,11 +54,20 @@ const procKb = (pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number => {
     .find((l) => l.startsWith(`${field}:`));
   return Number(line?.split(/\s+/)[1] ?? Number.NaN);
 };
+/** USER_HZ: the unit of `/proc/<pid>/stat` times on Linux. */
+const CLOCK_TICKS = 100;
 const mb = (kb: number) => kb / 1024;
+/** CPU seconds (user + system) a process has used so far, from `/proc/<pid>/stat`. */
+const procCpuS = (pid: number | undefined): number => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces), from the third on: utime is 14th, stime 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+};
 
 const children = new Set<ChildProcess>();
-const launch = (args: readonly string[], output: string[] = []) => {
-  const child = spawn(process.execPath, [...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+const launch = (args: readonly string[], output: string[] = [], node = process.execPath) => {
+  const child = spawn(node, [...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -86,19 +109,42 @@ const startSim = async (dir: string, name: string, generate: number) => {
     if (message.api !== undefined) api = message.api;
     if (message.done === true) done = true;
   });
+  let kube = '';
+  lines.on('line', (line) => {
+    const message = JSON.parse(line) as { kube?: string };
+    if (message.kube !== undefined) kube = message.kube;
+  });
   await waitFor(
     () => {
       if (sim.child.exitCode !== null) throw new Error(`argocd-sim exited: ${errors.join('')}`);
       return done;
     },
-    { what: `argocd-sim to play ${name}`, timeoutMs: 120_000 },
+    { what: `argocd-sim to play ${name}`, timeoutMs: 300_000 },
   );
-  return { api, stop: sim.stop };
+  return { api, kube, stop: sim.stop, pid: sim.child.pid };
 };
+
+type Source = 'api' | 'kubernetes';
+
+/** What the agent is told to watch: the simulator's Argo CD API, or its Kubernetes API. */
+const sourceArgs = (source: Source, sim: { api: string; kube: string }) =>
+  source === 'api'
+    ? ['--source', 'api', '--argocd-url', sim.api, '--argocd-token', TOKEN]
+    : [
+        '--source',
+        'kubernetes',
+        '--kube-server',
+        sim.kube,
+        '--kube-token',
+        TOKEN,
+        '--cluster-names',
+        CLUSTERS.map((c) => `${c.server}=${c.name}`).join(','),
+      ];
 
 const startAgent = async (options: {
   instance: string;
-  api: string;
+  sim: { api: string; kube: string };
+  source: Source;
   nats: string;
   spoolDir: string;
   nodeFlags?: readonly string[];
@@ -112,14 +158,9 @@ const startAgent = async (options: {
       'agent',
       '--instance',
       options.instance,
-      '--source',
-      'api',
+      ...sourceArgs(options.source, options.sim),
       '--cluster',
       'hub',
-      '--argocd-url',
-      options.api,
-      '--argocd-token',
-      TOKEN,
       '--nats',
       options.nats,
       '--spool-dir',
@@ -130,6 +171,7 @@ const startAgent = async (options: {
       'warn',
     ],
     errors,
+    AGENT_NODE,
   );
   agent.child.stdout?.resume();
   const ready = async () => {
@@ -140,10 +182,37 @@ const startAgent = async (options: {
   return { ...agent, ready, pid: agent.child.pid };
 };
 
+/**
+ * The simulator alone: seconds until a reader that only splits lines has the whole list, and the stream's
+ * opening burst of `apps` lines (the agent reads both).
+ */
+const serveTimes = async (api: string, apps: number) => {
+  const headers = { authorization: `Bearer ${TOKEN}` };
+  let started = performance.now();
+  const list = await fetch(`${api}/api/v1/applications`, { headers });
+  let bytes = 0;
+  for await (const chunk of list.body as AsyncIterable<Uint8Array>) bytes += chunk.length;
+  const listS = (performance.now() - started) / 1000;
+  started = performance.now();
+  const stop = new AbortController();
+  const stream = await fetch(`${api}/api/v1/stream/applications`, { headers, signal: stop.signal });
+  let lines = 0;
+  try {
+    for await (const chunk of stream.body as AsyncIterable<Uint8Array>) {
+      for (const byte of chunk) if (byte === 0x0a) lines++;
+      if (lines >= apps) break;
+    }
+  } finally {
+    stop.abort();
+  }
+  return { listS, listMB: bytes / 2 ** 20, burstS: (performance.now() - started) / 1000 };
+};
+
 export const run = async (): Promise<BenchResult> => {
   // The agent runs compiled, as `pnpm argus` and production do: tsx would add ~30 MB of its own.
   const build = spawnSync(process.execPath, [TSC, '-b', 'packages/cli'], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`agent benchmark: tsc -b packages/cli failed:\n${build.stdout}`);
+  const agentNode = spawnSync(AGENT_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const server = await NatsServer.start();
   const dir = mkdtempSync(join(tmpdir(), 'argus-bench-agent-'));
   const nc = await server.connect();
@@ -154,18 +223,20 @@ export const run = async (): Promise<BenchResult> => {
       APPS + new Set(Array.from({ length: APPS }, (_, i) => `${i % CLUSTERS.length}/${i % 50}`)).size;
 
     // Baseline 1: a bare node process.
-    const bare = launch(['-e', 'setInterval(() => {}, 1000)']);
+    const bare = launch(['-e', 'setInterval(() => {}, 1000)'], [], AGENT_NODE);
     await new Promise((r) => setTimeout(r, 500));
     const bareKb = procKb(bare.child.pid, 'VmHWM');
     await bare.stop();
 
-    // Baseline 2: the same agent process watching an Argo CD without applications.
+    // Baseline 2: the same agent process, as deployed, watching an Argo CD without applications.
     const empty = await startSim(dir, 'bench-empty', 0);
     const idle = await startAgent({
       instance: 'bench-idle',
-      api: empty.api,
+      sim: empty,
+      source: 'api',
       nats: server.url,
       spoolDir: dir,
+      nodeFlags: AS_DEPLOYED,
     });
     await waitFor(idle.ready, { what: 'the idle agent to be ready', timeoutMs: 60_000 });
     await new Promise((r) => setTimeout(r, 2000));
@@ -173,14 +244,19 @@ export const run = async (): Promise<BenchResult> => {
     await idle.stop();
     await empty.stop();
 
-    // The measured runs: 5,000 apps, each synced once, listed by a fresh agent (its own instance and an
+    // The measured runs: the apps, each synced once, listed by a fresh agent (its own instance and an
     // empty stream each time: the ids do not depend on the observer, so a second run would be all duplicates).
+    const simStarted = performance.now();
     const sim = await startSim(dir, 'bench-load', APPS);
-    const load = async (instance: string, nodeFlags: readonly string[] = []) => {
+    const simStartS = (performance.now() - simStarted) / 1000;
+    // Baseline 3: what the simulator alone takes to serve what the agent reads.
+    const served = await serveTimes(sim.api, APPS);
+    const load = async (instance: string, source: Source, nodeFlags: readonly string[]) => {
       await jsm.streams.delete(RAW_STREAM);
       await ensureStreams(jsm);
+      const simCpuBefore = procCpuS(sim.pid);
       const started = performance.now();
-      const agent = await startAgent({ instance, api: sim.api, nats: server.url, spoolDir: dir, nodeFlags });
+      const agent = await startAgent({ instance, sim, source, nats: server.url, spoolDir: dir, nodeFlags });
       let firstAt: number | undefined;
       let sampledKb = 0;
       await waitFor(
@@ -193,6 +269,8 @@ export const run = async (): Promise<BenchResult> => {
         { what: `${expected} events from the agent`, timeoutMs: 600_000, intervalMs: 50 },
       );
       const doneAt = performance.now();
+      const agentCpuS = procCpuS(agent.pid);
+      const simCpuS = procCpuS(sim.pid) - simCpuBefore;
       await waitFor(agent.ready, { what: 'the agent to report ready', timeoutMs: 30_000 });
       // Settled: the peak so far, and what stays resident once everything is published.
       await new Promise((r) => setTimeout(r, 3000));
@@ -203,22 +281,28 @@ export const run = async (): Promise<BenchResult> => {
       if (stored !== expected)
         throw new Error(`agent benchmark: ${stored} events stored, expected ${expected}`);
       const publishing = (doneAt - (firstAt ?? started)) / 1000;
+      const catchUp = (doneAt - started) / 1000;
       return {
         rate: expected / publishing,
-        catchUp: (doneAt - started) / 1000,
+        catchUp,
         publishing,
         hwm: mb(hwmKb),
         settled: mb(settledKb),
         sampled: mb(sampledKb),
+        agentCpuS,
+        simCpuS,
       };
     };
+    const profileFlags =
+      PROFILE_DIR === undefined || PROFILE_DIR === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`];
     // Node as deploy/k8s runs every agent (NODE_OPTIONS): a capped young generation (V8 otherwise grows
     // it to 2 x 16 MB under this load) and V8's memory-over-speed mode.
-    const smallYoung = await load('bench-semi', AS_DEPLOYED);
-    const measured = await load('bench');
+    const deployed = await load('bench-deployed', 'api', [...AS_DEPLOYED, ...profileFlags]);
+    const defaults = await load('bench-defaults', 'api', []);
+    const kubernetes = await load('bench-kubernetes', 'kubernetes', AS_DEPLOYED);
     await sim.stop();
 
-    // Baseline 3: the same messages published one at a time, each awaiting its ack, as the agent's loop does.
+    // Baseline 4: the same messages published one at a time, each awaiting its ack, as the agent's loop does.
     await jsm.streams.add({ name: 'BENCH_AGENT', subjects: ['bench.agent.>'] });
     const messages = [];
     for (let seq = 1; seq <= expected; seq++) {
@@ -233,27 +317,46 @@ export const run = async (): Promise<BenchResult> => {
     const baselineRate = messages.length / ((performance.now() - publishStart) / 1000);
     await jsm.streams.delete('BENCH_AGENT');
 
+    const flags = AS_DEPLOYED.join(' ');
+    const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
     return {
-      benchmark: `agent: ${APPS} Argo CD apps over ${CLUSTERS.length} clusters, listed through the API source, ${expected} first events published`,
+      benchmark: `agent: ${APPS} Argo CD apps over ${CLUSTERS.length} clusters, ${expected} first events published, agent on node ${agentNode}`,
       baseline:
-        'serial acked JetStream publishes of the same events; RSS of a bare node and of an idle agent, same run',
+        'serial acked JetStream publishes of the same events; RSS of a bare node and of an idle agent; the simulator serving alone; same run',
       measurements: [
         { name: 'serial js.publish + ack (baseline)', opsPerSec: baselineRate, ratio: 1 },
         {
-          name: 'agent: detect, spool, publish, save progress',
-          opsPerSec: measured.rate,
-          ratio: measured.rate / baselineRate,
+          name: `api source, as deployed (${flags}): events/s, first -> last ack`,
+          opsPerSec: deployed.rate,
+          ratio: deployed.rate / baselineRate,
         },
-        { name: 'catch-up: process start -> last event acked', opsPerSec: measured.catchUp, unit: 's' },
-        { name: 'agent peak RSS (VmHWM)', opsPerSec: measured.hwm, unit: 'MB' },
-        { name: 'agent RSS once caught up', opsPerSec: measured.settled, unit: 'MB' },
-        { name: `same, node ${AS_DEPLOYED.join(' ')}: peak RSS`, opsPerSec: smallYoung.hwm, unit: 'MB' },
-        { name: 'idle agent, no apps, peak RSS (baseline)', opsPerSec: mb(idleKb), unit: 'MB' },
+        { name: 'same: catch-up, process start -> last event acked', opsPerSec: deployed.catchUp, unit: 's' },
+        { name: 'same: peak RSS (VmHWM)', opsPerSec: deployed.hwm, unit: 'MB' },
+        { name: 'same: RSS once caught up', opsPerSec: deployed.settled, unit: 'MB' },
+        { name: 'same: agent CPU', opsPerSec: deployed.agentCpuS, unit: 's' },
+        {
+          name: "api source, node's defaults: events/s",
+          opsPerSec: defaults.rate,
+          ratio: defaults.rate / baselineRate,
+        },
+        { name: 'same: catch-up', opsPerSec: defaults.catchUp, unit: 's' },
+        { name: 'same: peak RSS (VmHWM)', opsPerSec: defaults.hwm, unit: 'MB' },
+        {
+          name: 'kubernetes source, as deployed: events/s',
+          opsPerSec: kubernetes.rate,
+          ratio: kubernetes.rate / baselineRate,
+        },
+        { name: 'same: catch-up', opsPerSec: kubernetes.catchUp, unit: 's' },
+        { name: 'same: peak RSS (VmHWM)', opsPerSec: kubernetes.hwm, unit: 'MB' },
+        { name: 'idle agent as deployed, no apps, peak RSS (baseline)', opsPerSec: mb(idleKb), unit: 'MB' },
         { name: 'bare node process RSS (baseline)', opsPerSec: mb(bareKb), unit: 'MB' },
+        { name: `simulator alone: list of ${APPS} apps (baseline)`, opsPerSec: served.listS, unit: 's' },
+        { name: 'simulator alone: stream opening burst (baseline)', opsPerSec: served.burstS, unit: 's' },
       ],
       notes: [
-        `target: agent peak RSS <= ${RSS_TARGET_MB} MB with ${APPS} apps: ${measured.hwm <= RSS_TARGET_MB ? 'met' : 'NOT met'} with node's defaults (${measured.hwm.toFixed(1)} MB), ${smallYoung.hwm <= RSS_TARGET_MB ? 'met' : 'NOT met'} as deploy/k8s runs it (${smallYoung.hwm.toFixed(1)} MB, at ${smallYoung.rate.toFixed(0)} events/s)`,
-        `publishing took ${measured.publishing.toFixed(2)} s of the ${measured.catchUp.toFixed(2)} s catch-up; the rest is process start, NATS, KV and the first list`,
+        `targets with ${APPS} apps, as deployed: peak RSS <= ${RSS_TARGET_MB} MB ${met(deployed.hwm <= RSS_TARGET_MB)} (${deployed.hwm.toFixed(1)} MB; kubernetes source ${kubernetes.hwm.toFixed(1)} MB), catch-up <= ${CATCH_UP_TARGET_S} s ${met(deployed.catchUp <= CATCH_UP_TARGET_S)} (${deployed.catchUp.toFixed(1)} s; kubernetes source ${kubernetes.catchUp.toFixed(1)} s)`,
+        `api source as deployed: publishing took ${deployed.publishing.toFixed(1)} s of the ${deployed.catchUp.toFixed(1)} s catch-up; CPU meanwhile: agent ${deployed.agentCpuS.toFixed(1)} s, simulator ${deployed.simCpuS.toFixed(1)} s (kubernetes source: agent ${kubernetes.agentCpuS.toFixed(1)} s, simulator ${kubernetes.simCpuS.toFixed(1)} s)`,
+        `the simulator generated the ${APPS} apps in ${simStartS.toFixed(1)} s; alone it serves the list (${served.listMB.toFixed(0)} MB) in ${served.listS.toFixed(1)} s and the stream's opening burst in ${served.burstS.toFixed(1)} s`,
         'the agent runs compiled (packages/cli/dist, built by this benchmark with tsc -b); nats-server, the simulator (tsx), the agent and this process share the cores',
       ],
     };

@@ -47,6 +47,22 @@ describe('Outbox', () => {
     expect(await second.peek()).toEqual(entry(137));
   });
 
+  test('batches: peekMany gives the oldest entries in order, ack(n) retires them with one write', async () => {
+    const file = spoolFile();
+    const first = await openOutbox(file);
+    for (const n of range(0, 40)) await first.append(entry(n));
+    expect(await first.peekMany(16)).toEqual(range(0, 16).map(entry));
+    await first.ack(16);
+    expect(await first.peekMany(100)).toEqual(range(16, 40).map(entry));
+    await first.ack(5);
+    // Killed here: the reopened spool resumes right after the last batch acknowledged.
+    const second = await openOutbox(file);
+    expect(await numbers(second)).toEqual(range(21, 40));
+    await second.ack(1000);
+    expect(second.depth).toBe(0);
+    expect(await second.peekMany(8)).toEqual([]);
+  });
+
   test('appends and acknowledgements not awaited one by one keep their order on disk', async () => {
     const file = spoolFile();
     const first = await openOutbox(file);

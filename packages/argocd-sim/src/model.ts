@@ -165,6 +165,11 @@ export class SimulatedArgoCD {
     this.#clusters = this.#clusters.map((c) => (c.server === server ? { ...c, name } : c));
   }
 
+  /** How many apps there are (without copying them, as `list()` does). */
+  get appCount(): number {
+    return this.#apps.size;
+  }
+
   /** A consistent list: every app and the resourceVersion it is valid at. */
   list(): { resourceVersion: string; items: Application[] } {
     return { resourceVersion: String(this.#resourceVersion), items: [...this.#apps.values()].map(clone) };

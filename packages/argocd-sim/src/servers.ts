@@ -158,6 +158,8 @@ export const startArgoCdApi = async (
     }
     if (req.method === 'GET' && url.pathname === '/api/v1/clusters') {
       const clusters = (options.canGetClusters?.() ?? true) ? sim.clusters : [];
+      // Counted, not listed: a list copies every app (4.5 s per call with 20,000 apps, 3 clusters).
+      const applicationsCount = sim.appCount;
       json(res, 200, {
         metadata: {},
         items: clusters.map((c) => ({
@@ -169,7 +171,7 @@ export const startArgoCdApi = async (
           info: {
             connectionState: { status: 'Successful' },
             serverVersion: '1.31',
-            applicationsCount: sim.list().items.length,
+            applicationsCount,
           },
         })),
       });

@@ -43,10 +43,11 @@ const READ_AHEAD_BYTES = 64 * 1024;
  * kept; entries leave it only after their publish (and progress) is acknowledged.
  *
  * The file is append-only JSON lines: an entry per line, and an ack marker (`{"ack":1}`) after each
- * acknowledged publish, which retires the oldest entry still waiting. So the acknowledgement is on
- * disk before the next publish starts, and a restarted process (even after SIGKILL) resumes with the
- * entries whose acknowledgement was not yet recorded: at most the one whose publish was in flight,
- * which the JetStream duplicate window (`Nats-Msg-Id`) and the progress in KV make harmless.
+ * acknowledged publish, which retires the oldest entry still waiting. So the acknowledgements are on
+ * disk before the next publish (or batch of publishes) starts, and a restarted process (even after
+ * SIGKILL) resumes with the entries whose acknowledgement was not yet recorded: at most the batch whose
+ * publishes were in flight, which the JetStream duplicate window (`Nats-Msg-Id`) and the progress in KV
+ * make harmless.
  * Appends and markers are not fsynced: a process crash keeps them (the page cache survives it); a
  * machine crash may lose the last ones, which costs repeats (markers) or re-detection from Argo CD's
  * state with the progress in KV (entries). The whole-file rewrites (at open, and when acknowledged
@@ -128,11 +129,20 @@ export class Outbox {
 
   /** The oldest unacknowledged entry. */
   async peek(): Promise<OutboxEntry | undefined> {
-    if (this.depth === 0) return undefined;
-    // Its append may still be queued; appends queued later only add to the end of the file.
+    return (await this.peekMany(1))[0];
+  }
+
+  /** Up to `max` of the oldest unacknowledged entries, oldest first, for one batch of publishes. */
+  async peekMany(max: number): Promise<OutboxEntry[]> {
     const head = this.#head;
-    if ((this.#offsets[head] ?? 0) + (this.#lengths[head] ?? 0) > this.#writtenEnd) await this.#writing;
-    return this.#read(head);
+    const count = Math.min(max, this.depth);
+    if (count === 0) return [];
+    // Their appends may still be queued; appends queued later only add to the end of the file.
+    const last = head + count - 1;
+    if ((this.#offsets[last] ?? 0) + (this.#lengths[last] ?? 0) > this.#writtenEnd) await this.#writing;
+    const entries: OutboxEntry[] = [];
+    for (let i = head; i <= last; i++) entries.push(await this.#read(i));
+    return entries;
   }
 
   async append(entry: OutboxEntry): Promise<void> {
@@ -144,11 +154,12 @@ export class Outbox {
     await this.#write(bytes);
   }
 
-  /** Marks the oldest entry as done, on disk before it resolves. */
-  async ack(): Promise<void> {
-    if (this.depth === 0) return;
-    this.#head++;
-    this.#retiredLines += 2;
+  /** Marks the oldest `count` entries as done (one marker each, in one write), on disk before it resolves. */
+  async ack(count = 1): Promise<void> {
+    const retired = Math.min(count, this.depth);
+    if (retired <= 0) return;
+    this.#head += retired;
+    this.#retiredLines += 2 * retired;
     if (this.depth === 0) {
       // Drained: the whole file is acknowledged; empty it rather than let it grow.
       this.#offsets = [];
@@ -167,8 +178,8 @@ export class Outbox {
       await this.#rewrite();
       return;
     }
-    this.#end += ACK_BYTES;
-    await this.#write(Buffer.from(`${ACK_LINE}\n`));
+    this.#end += ACK_BYTES * retired;
+    await this.#write(Buffer.from(`${ACK_LINE}\n`.repeat(retired)));
   }
 
   /** Waits for queued writes and closes the file. */

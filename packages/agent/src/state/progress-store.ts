@@ -80,6 +80,11 @@ export class ProgressStore {
     await this.#kv.put(`${APP_PREFIX}${kvKeyPart(progress.uid)}`, encoder.encode(JSON.stringify(progress)));
   }
 
+  /** Several apps' progress at once: the writes are pipelined, and it resolves once all are stored. */
+  async saveApps(progress: Iterable<AppProgress>): Promise<void> {
+    await Promise.all(Array.from(progress, (p) => this.saveApp(p)));
+  }
+
   async saveEnvironments(state: EnvironmentsState): Promise<void> {
     await this.#kv.put(ENVIRONMENTS_KEY, encoder.encode(JSON.stringify(state)));
   }
