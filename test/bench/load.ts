@@ -57,7 +57,7 @@ export const publishAll = async (
   }
 };
 
-/** Publishes `rate` events/s (round robin over `publishers`) for `seconds` (ids prefixed by `run`), noting when each was sent in `watch`. */
+/** Publishes `rate` events/s (round robin over `publishers`), returns how many it sent; refusals land in `watch.refused` for `seconds` (ids prefixed by `run`), noting when each was sent in `watch`. */
 export const publishSteady = async (
   js: JetStreamClient,
   watch: UnifiedWatch,
@@ -75,7 +75,11 @@ export const publishSteady = async (
     const e = event(i, run);
     const m = rawMessage(e, publishers[i % publishers.length] ?? BENCH_PUBLISHER);
     watch.sentAt.set(e.context.id, performance.now());
-    void js.publish(m.subject, m.data, { headers: m.headers, msgID: m.msgId });
+    js.publish(m.subject, m.data, { headers: m.headers, msgID: m.msgId }).catch((error: unknown) => {
+      // Refused (CDEVENTS_RAW full: the hub is behind): an agent would retry; the run reports it.
+      watch.sentAt.delete(e.context.id);
+      watch.refused.push(error instanceof Error ? error.message : String(error));
+    });
   }
   return total;
 };

@@ -124,6 +124,8 @@ export const startShippedHub = async (
 export class UnifiedWatch {
   readonly sentAt = new Map<string, number>();
   readonly latencies: { at: number; ms: number }[] = [];
+  /** Publishes the stream refused (why), when the publisher noted them here. */
+  readonly refused: string[] = [];
   readonly #seen = new Set<string>();
   readonly #sub: Subscription;
   repeats = 0;

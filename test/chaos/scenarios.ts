@@ -285,6 +285,9 @@ const agentScenario = async (
   const port = await freePort();
   try {
     const hub = hubProcess(nats.url, f.dataDir);
+    // Streams exist before the fault, as in production: the fault is meant for the agent, and a hub
+    // still starting (migrations, from source, on loaded cores) when NATS went away exited instead.
+    await waitHubReady(f.nc, hub);
     let agent = agentProcess(api.url, nats.url, port, spool);
     let backAt = Date.now();
     await playRounds(world, rounds, 20, async () => {
