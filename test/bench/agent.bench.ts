@@ -12,7 +12,7 @@
  * ships Node 24); ARGUS_BENCH_AGENT_PROFILE=<dir> writes a V8 CPU profile of the as-deployed API run there.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,6 +22,7 @@ import { ensureStreams, RAW_STREAM } from '@argus/bus';
 import { freePort, NatsServer, waitFor } from '@argus/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { BenchResult } from './harness.js';
+import { procCpuSeconds, procKb } from './proc.js';
 
 /** NODE_OPTIONS of every agent in deploy/k8s (test/deploy/k8s.test.ts checks they are these). */
 const AS_DEPLOYED = AGENT_NODE_OPTIONS.split(' ');
@@ -47,23 +48,7 @@ const CLUSTERS = [
   { name: 'prod-us', server: 'https://prod-us.k8s.example.com:6443' },
 ];
 
-/** Kilobytes of a `/proc/<pid>/status` field (VmRSS: now, VmHWM: the peak so far). */
-const procKb = (pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${field}:`));
-  return Number(line?.split(/\s+/)[1] ?? Number.NaN);
-};
-/** USER_HZ: the unit of `/proc/<pid>/stat` times on Linux. */
-const CLOCK_TICKS = 100;
 const mb = (kb: number) => kb / 1024;
-/** CPU seconds (user + system) a process has used so far, from `/proc/<pid>/stat`. */
-const procCpuS = (pid: number | undefined): number => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces), from the third on: utime is 14th, stime 15th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-};
 
 const children = new Set<ChildProcess>();
 const launch = (args: readonly string[], output: string[] = [], node = process.execPath) => {
@@ -254,7 +239,7 @@ export const run = async (): Promise<BenchResult> => {
     const load = async (instance: string, source: Source, nodeFlags: readonly string[]) => {
       await jsm.streams.delete(RAW_STREAM);
       await ensureStreams(jsm);
-      const simCpuBefore = procCpuS(sim.pid);
+      const simCpuBefore = procCpuSeconds(sim.pid);
       const started = performance.now();
       const agent = await startAgent({ instance, sim, source, nats: server.url, spoolDir: dir, nodeFlags });
       let firstAt: number | undefined;
@@ -269,8 +254,8 @@ export const run = async (): Promise<BenchResult> => {
         { what: `${expected} events from the agent`, timeoutMs: 600_000, intervalMs: 50 },
       );
       const doneAt = performance.now();
-      const agentCpuS = procCpuS(agent.pid);
-      const simCpuS = procCpuS(sim.pid) - simCpuBefore;
+      const agentCpuS = procCpuSeconds(agent.pid);
+      const simCpuS = procCpuSeconds(sim.pid) - simCpuBefore;
       await waitFor(agent.ready, { what: 'the agent to report ready', timeoutMs: 30_000 });
       // Settled: the peak so far, and what stays resident once everything is published.
       await new Promise((r) => setTimeout(r, 3000));

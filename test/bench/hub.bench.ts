@@ -19,7 +19,8 @@ import { AckPolicy, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jet
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { BenchResult } from './harness.js';
 import { event, publishAll, publishSteady } from './load.js';
-import { buildCli, percentile, procCpuSeconds, startShippedHub, UnifiedWatch } from './shipped-hub.js';
+import { procCpuSeconds } from './proc.js';
+import { buildCli, percentile, startShippedHub, UnifiedWatch } from './shipped-hub.js';
 
 const decoder = new TextDecoder();
 const EVENTS = Number(process.env.ARGUS_BENCH_HUB_EVENTS ?? 30_000);

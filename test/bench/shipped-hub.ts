@@ -6,13 +6,14 @@
  * event seen there is queryable.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UNIFIED_SUBJECT_PREFIX } from '@argus/bus';
 import { freePort, waitFor } from '@argus/testkit';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import { procCpuSeconds, procKb } from './proc.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARGUS_DIST = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
@@ -22,20 +23,6 @@ const TSC = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', impor
 export const buildCli = (): void => {
   const build = spawnSync(process.execPath, [TSC, '-b', 'packages/cli'], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`benchmark: tsc -b packages/cli failed:\n${build.stdout}`);
-};
-
-/** Kilobytes of a `/proc/<pid>/status` field (VmRSS: now, VmHWM: the peak so far). */
-export const procKb = (pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${field}:`));
-  return Number(line?.split(/\s+/)[1] ?? Number.NaN);
-};
-
-/** CPU seconds (user + system, all threads) a process has used so far. */
-export const procCpuSeconds = (pid: number | undefined): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 };
 
 export interface ShippedHub {
