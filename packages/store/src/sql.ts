@@ -154,6 +154,8 @@ export const runUnderReadonly = async (
     });
     text = await result.text();
   } catch (error) {
+    // Not awaited: queued now, it runs before later queries; the caller is not held.
+    void store.discardFailedOutput();
     const limit = QueryLimitError.of(error, {
       time: `${limits.maxExecutionMs} ms`,
       memory: `${Math.round(store.queryLimits.maxMemoryBytes / 1024 / 1024)} MiB`,
