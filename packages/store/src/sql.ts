@@ -144,6 +144,7 @@ export const runUnderReadonly = async (
   ].join(', ');
   const signal = currentQuerySignal();
   let text: string;
+  await store.beforeQuery();
   try {
     // The newline ends a trailing `--` comment; an unclosed `/*` is a syntax error, never a way
     // to comment the settings out (measured).

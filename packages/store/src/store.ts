@@ -156,6 +156,8 @@ export class Store {
   readonly kind: StoreKind;
   readonly queryLimits: QueryLimits;
   readonly #logger: Logger;
+  /** The throwaway query after the last failed one (discardFailedOutput); settled when none. */
+  #discarding: Promise<void> = Promise.resolve();
 
   private constructor(
     client: ClickHouseClient,
@@ -220,6 +222,7 @@ export class Store {
   }
 
   async command(sql: string): Promise<void> {
+    await this.beforeQuery();
     await this.client.command({ query: sql });
   }
 
@@ -268,6 +271,7 @@ export class Store {
     // In the SQL text rather than clickhouse_settings: chdb turns those into session-wide SETs.
     const settings = `SETTINGS max_execution_time = ${limits.maxExecutionMs / 1000}, max_memory_usage = ${limits.maxMemoryBytes}`;
     const signal = readSignal.getStore();
+    await this.beforeQuery();
     try {
       const result = await this.client.query({
         query: `${query}\n${settings}`,
@@ -294,16 +298,27 @@ export class Store {
    * connection, whose caller would read another query's rows as its own (measured:
    * packages/store/test/failed-output.int.test.ts). One throwaway query, sent at once (the failed
    * query may still be running, aborted by its caller: chdb runs it to its end, then the throwaway),
-   * takes that output. A query sent between the failure and the throwaway can still receive it: a
-   * narrower window, not a guarantee, until chdb clears it itself.
+   * takes that output, and every query sent after the failure waits for it (`beforeQuery`): sent
+   * only queued behind it, a later query could still overtake it under load (measured, 1 run in a
+   * few on a crowded machine). Queries already in flight at the failure are beyond reach until chdb
+   * clears the output itself.
    */
-  async discardFailedOutput(): Promise<void> {
-    if (this.kind !== 'chdb') return;
-    try {
-      await (await this.client.query({ query: 'SELECT 1 AS discarded', format: 'JSONEachRow' })).text();
-    } catch {
-      // Nothing more to do: the store's own trouble surfaces in the next query and in readiness.
-    }
+  discardFailedOutput(): Promise<void> {
+    if (this.kind !== 'chdb') return Promise.resolve();
+    const discarding = (async () => {
+      try {
+        await (await this.client.query({ query: 'SELECT 1 AS discarded', format: 'JSONEachRow' })).text();
+      } catch {
+        // Nothing more to do: the store's own trouble surfaces in the next query and in readiness.
+      }
+    })();
+    this.#discarding = discarding;
+    return discarding;
+  }
+
+  /** Waits until the output of the last failed query was discarded: every query calls it first. */
+  async beforeQuery(): Promise<void> {
+    await this.#discarding;
   }
 
   /**
@@ -316,6 +331,7 @@ export class Store {
     // own splits with partitionChunks first.
     const chunks = partitionChunks(rows.map((row) => ({ row })));
     for (const [i, chunk] of chunks.entries()) {
+      await this.beforeQuery();
       await this.client.insert({
         table: this.table('cdevents'),
         columns: [...EVENT_COLUMNS],
