@@ -1,4 +1,4 @@
--- Argus on a ClickHouse cluster: the schema of packages/store/src/migrations.ts (migrations 1 to 3)
+-- Argus on a ClickHouse cluster: the schema of packages/store/src/migrations.ts (migrations 1 to 4)
 -- as a ReplicatedReplacingMergeTree table on every shard plus a Distributed table over them, and
 -- the what-runs-where aggregate (migration 3) the same way.
 --
@@ -82,7 +82,58 @@ GROUP BY service_id, cluster, instance, environment;
 CREATE TABLE IF NOT EXISTS argus.service_last ON CLUSTER '{cluster}' AS argus.service_last_local
 ENGINE = Distributed('{cluster}', argus, service_last_local);
 
--- The hub's migration record, replicated to every node, with migrations 1 to 3 marked as applied:
+-- Migration 4: each incident's last opening and resolution, and a service's timeline index.
+-- An incident's events land on shards by their identities, so the view sends its rows through the
+-- Distributed incident_state, sharded by the incident: each shard then holds whole incidents, and
+-- the hub's FINAL read on each shard is right. The timeline index stays beside its events (the view
+-- writes the local table); the hub looks the newest up with GLOBAL IN.
+-- A cluster created before migration 4: run the statements below, then on one replica of each shard
+--   INSERT INTO argus.incident_state SELECT <the view's SELECT> FROM argus.cdevents_local
+--   INSERT INTO argus.timeline_index_local SELECT <the view's SELECT> FROM argus.cdevents_local
+CREATE TABLE IF NOT EXISTS argus.incident_state_local ON CLUSTER '{cluster}'
+(
+  service_id    String,
+  cluster       LowCardinality(String),
+  subject_id    String COMMENT 'the incident',
+  last_opened   SimpleAggregateFunction(max, DateTime64(3, 'UTC')) COMMENT 'the last detection or report; 1970 if none',
+  last_resolved SimpleAggregateFunction(max, DateTime64(3, 'UTC')) COMMENT 'the last resolution; 1970 if none'
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+ORDER BY (service_id, cluster, subject_id);
+
+CREATE TABLE IF NOT EXISTS argus.incident_state ON CLUSTER '{cluster}' AS argus.incident_state_local
+ENGINE = Distributed('{cluster}', argus, incident_state_local, cityHash64(service_id, cluster, subject_id));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS argus.incident_state_mv ON CLUSTER '{cluster}' TO argus.incident_state AS
+SELECT service_id, cluster, subject_id,
+       maxIf(timestamp, predicate != 'resolved') AS last_opened,
+       maxIf(timestamp, predicate = 'resolved') AS last_resolved
+FROM argus.cdevents_local
+WHERE subject_type = 'incident' AND service_id != ''
+GROUP BY service_id, cluster, subject_id;
+
+CREATE TABLE IF NOT EXISTS argus.timeline_index_local ON CLUSTER '{cluster}'
+(
+  service_id   String,
+  timestamp    DateTime64(3, 'UTC'),
+  identity     String,
+  cluster      LowCardinality(String),
+  subject_type LowCardinality(String)
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+PARTITION BY toYYYYMM(timestamp)
+ORDER BY (service_id, timestamp, identity);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS argus.timeline_index_mv ON CLUSTER '{cluster}' TO argus.timeline_index_local AS
+SELECT service_id, timestamp, identity, cluster, subject_type
+FROM argus.cdevents_local
+WHERE service_id != '' AND concat(subject_type, '.', predicate) IN ('service.deployed', 'service.upgraded', 'service.rolledback', 'service.removed',
+                                                      'incident.detected', 'incident.reported', 'incident.resolved');
+
+CREATE TABLE IF NOT EXISTS argus.timeline_index ON CLUSTER '{cluster}' AS argus.timeline_index_local
+ENGINE = Distributed('{cluster}', argus, timeline_index_local);
+
+-- The hub's migration record, replicated to every node, with migrations 1 to 4 marked as applied:
 -- the hub must not run them against the Distributed table (a Distributed table has no skipping
 -- indexes, so migration 2's ADD INDEX would fail there).
 CREATE TABLE IF NOT EXISTS argus.argus_migrations ON CLUSTER '{cluster}'
@@ -97,4 +148,5 @@ ORDER BY version;
 INSERT INTO argus.argus_migrations (version, name) VALUES
   (1, 'cdevents table'),
   (2, 'service_id column for timelines and DORA'),
-  (3, 'service_last: what runs where without reading every deployment');
+  (3, 'service_last: what runs where without reading every deployment'),
+  (4, 'incident_state and timeline_index: open incidents and a service''s timeline without reading every event');

@@ -28,14 +28,21 @@ const statements = (sql: string): string[] =>
 
 const DISTRIBUTED =
   /^CREATE TABLE IF NOT EXISTS argus\.cdevents ON CLUSTER '\{cluster\}' AS argus\.cdevents_local\s+ENGINE = Distributed\('\{cluster\}', argus, cdevents_local, cityHash64\(identity\)\)$/;
-const DISTRIBUTED_SERVICE_LAST =
-  /^CREATE TABLE IF NOT EXISTS argus\.service_last ON CLUSTER '\{cluster\}' AS argus\.service_last_local\s+ENGINE = Distributed\('\{cluster\}', argus, service_last_local\)$/;
+/** A Distributed table over its `_local` twin, with an optional sharding key. */
+const DISTRIBUTED_TWIN =
+  /^CREATE TABLE IF NOT EXISTS argus\.(\w+) ON CLUSTER '\{cluster\}' AS argus\.\1_local\s+ENGINE = Distributed\('\{cluster\}', argus, \1_local(?:, [^;]+)?\)$/;
+const distributedTwins = (all: readonly string[]): string[] =>
+  all.flatMap((s) => DISTRIBUTED_TWIN.exec(s)?.[1] ?? []);
 
 /** The cluster DDL as one server without Keeper runs it: no ON CLUSTER, no Replicated engines. */
 const forSingleServer = (statement: string, database: string): string =>
   statement
     .replaceAll(" ON CLUSTER '{cluster}'", '')
     .replace(/Replicated(Replacing|Aggregating)MergeTree\('[^']*', '\{replica\}'\)/g, '$1MergeTree')
+    // A view writing through a Distributed table (skipped here) writes its local twin.
+    .replace(/ TO argus\.(\w+) AS\b/, (to, table: string) =>
+      table.endsWith('_local') ? to : ` TO argus.${table}_local AS`,
+    )
     .replace(new RegExp(`\\b${DDL_DATABASE}\\.`, 'g'), `${database}.`)
     .replace(
       new RegExp(`^CREATE DATABASE IF NOT EXISTS ${DDL_DATABASE}$`),
@@ -50,9 +57,7 @@ let store: Store;
 beforeAll(async () => {
   const target = clickHouseTarget();
   store = await Store.open({ ...target, database: migrated, logger: logs.logger });
-  for (const statement of statements(DDL).filter(
-    (s) => !DISTRIBUTED.test(s) && !DISTRIBUTED_SERVICE_LAST.test(s),
-  ))
+  for (const statement of statements(DDL).filter((s) => !DISTRIBUTED.test(s) && !DISTRIBUTED_TWIN.test(s)))
     await store.command(forSingleServer(statement, cluster));
 });
 
@@ -81,6 +86,14 @@ const indexes = (database: string, table: string) =>
      FROM system.data_skipping_indices WHERE database = {database:String} AND table = {table:String} ORDER BY name`,
     { database, table },
   );
+/** A view's SELECT, with the database and the local twin's name taken out. */
+const viewQuery = async (database: string, view: string) => {
+  const [row] = await store.rows<{ as_select: string }>(
+    'SELECT as_select FROM system.tables WHERE database = {database:String} AND name = {view:String}',
+    { database, view },
+  );
+  return row?.as_select.replaceAll(`${database}.`, '').replace('cdevents_local', 'cdevents');
+};
 const tables = async (database: string) =>
   (
     await store.rows<{ name: string }>(
@@ -93,7 +106,14 @@ test('the cluster DDL has a Distributed cdevents over a replicated cdevents_loca
   const all = statements(DDL);
   expect(all.filter((s) => s.includes('ON CLUSTER'))).toHaveLength(all.length - 1); // all but the INSERT
   expect(all.some((s) => DISTRIBUTED.test(s))).toBe(true);
-  expect(all.some((s) => DISTRIBUTED_SERVICE_LAST.test(s))).toBe(true);
+  expect(distributedTwins(all)).toEqual(['cdevents', 'service_last', 'incident_state', 'timeline_index']);
+  // Each incident on one shard, whatever shards its events went to: the hub reads it FINAL per shard.
+  expect(DDL).toMatch(
+    /ENGINE = Distributed\('\{cluster\}', argus, incident_state_local, cityHash64\(service_id, cluster, subject_id\)\)/,
+  );
+  expect(DDL).toMatch(
+    /CREATE MATERIALIZED VIEW IF NOT EXISTS argus\.incident_state_mv ON CLUSTER '\{cluster\}' TO argus\.incident_state AS/,
+  );
   expect(DDL).toMatch(
     /CREATE TABLE IF NOT EXISTS argus\.cdevents_local ON CLUSTER[\s\S]*ENGINE = ReplicatedReplacingMergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/\{table\}', '\{replica\}'\)/,
   );
@@ -140,14 +160,30 @@ test('service_last_local equals the what-runs-where aggregate of migration 3, an
   const expectedKeys = await keys(migrated, 'service_last');
   expect(expectedKeys[0]).toMatchObject({ engine: 'AggregatingMergeTree' });
   expect(await keys(cluster, 'service_last_local')).toEqual(expectedKeys);
-  const query = async (database: string, table: string) => {
-    const [row] = await store.rows<{ as_select: string }>(
-      'SELECT as_select FROM system.tables WHERE database = {database:String} AND name = {table:String}',
-      { database, table },
-    );
-    return row?.as_select.replaceAll(`${database}.`, '').replace('cdevents_local', 'cdevents');
-  };
-  expect(await query(cluster, 'service_last_mv')).toBe(await query(migrated, 'service_last_mv'));
+  expect(await viewQuery(cluster, 'service_last_mv')).toBe(await viewQuery(migrated, 'service_last_mv'));
+});
+
+test('incident_state_local and timeline_index_local equal the tables of migration 4, and their views select alike', async () => {
+  for (const [table, engine, names] of [
+    [
+      'incident_state',
+      'AggregatingMergeTree',
+      ['service_id', 'cluster', 'subject_id', 'last_opened', 'last_resolved'],
+    ],
+    [
+      'timeline_index',
+      'ReplacingMergeTree',
+      ['service_id', 'timestamp', 'identity', 'cluster', 'subject_type'],
+    ],
+  ] as const) {
+    const expectedColumns = await columns(migrated, table);
+    expect(expectedColumns.map((c) => c.name)).toEqual(names);
+    expect(await columns(cluster, `${table}_local`)).toEqual(expectedColumns);
+    const expectedKeys = await keys(migrated, table);
+    expect(expectedKeys[0]).toMatchObject({ engine });
+    expect(await keys(cluster, `${table}_local`)).toEqual(expectedKeys);
+    expect(await viewQuery(cluster, `${table}_mv`)).toBe(await viewQuery(migrated, `${table}_mv`));
+  }
 });
 
 test('the DDL records every migration, so the hub applies none of them to the Distributed table', async () => {
@@ -164,8 +200,12 @@ test('the DDL records every migration, so the hub applies none of them to the Di
     expect(await tables(cluster)).toEqual([
       MIGRATIONS_TABLE,
       'cdevents_local',
+      'incident_state_local',
+      'incident_state_mv',
       'service_last_local',
       'service_last_mv',
+      'timeline_index_local',
+      'timeline_index_mv',
     ]);
   } finally {
     await hubStore.close();

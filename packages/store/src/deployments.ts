@@ -15,7 +15,10 @@ export interface CurrentDeployment {
   readonly time: string;
   /** context.id of the last deployment event (to show its CDEvent). */
   readonly eventId: string;
-  /** Incidents about the service in the cluster whose last event is not a resolution. */
+  /**
+   * Incidents about the service in the cluster whose last event is not a resolution, whichever
+   * instance reported them (the filters choose the cells, not the incidents).
+   */
   readonly openIncidents: number;
 }
 
@@ -36,8 +39,6 @@ export const currentDeployments = async (
   limit: number,
 ): Promise<CurrentDeployment[]> => {
   const { conditions, params } = filterConditions(filter);
-  const where = conditions.length === 0 ? '' : `AND ${conditions.join(' AND ')}`;
-  const table = store.table('cdevents');
   const rows = await store.rows<{
     service: string;
     cluster: string;
@@ -57,23 +58,19 @@ export const currentDeployments = async (
        FROM (
          SELECT service_id AS service, cluster, argMaxMerge(latest) AS latest, toString(max(at)) AS time
          FROM ${store.table('service_last')}
-         ${where === '' ? '' : `WHERE ${conditions.join(' AND ')}`}
+         ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`}
          GROUP BY service, cluster
          ORDER BY service, cluster
          LIMIT {limit:UInt32}
        )
      ),
      open AS (
-       SELECT service, cluster, countIf(state != 'resolved') AS open_incidents
-       FROM (
-         -- Resolved or not at its last time (a resolution wins a tie): a small state per incident,
-         -- where a string tuple per incident went over the hub's 256 MiB with 1M incidents.
-         SELECT service_id AS service, cluster, subject_id,
-                if(argMax(predicate = 'resolved', (timestamp, predicate = 'resolved')), 'resolved', 'open') AS state
-         FROM ${table}
-         WHERE subject_type = 'incident' AND service_id != '' ${where}
-         GROUP BY service, cluster, subject_id
-       )
+       -- From incident_state (migration 4): one row per incident once merged, FINAL merges the rest
+       -- before the condition, so reading costs what the open incidents cost (0.02 s with 10,000 open
+       -- of 1M; grouping all took 0.1 s). An incident counts in its cell whoever reported it.
+       SELECT service_id AS service, cluster, count() AS open_incidents
+       FROM ${store.table('incident_state')} FINAL
+       WHERE last_opened > last_resolved
        GROUP BY service, cluster
      )
      SELECT last.service AS service, last.cluster AS cluster, last_environment AS environment,

@@ -51,6 +51,7 @@ const KEY_COLUMNS: Record<DoraGrouping, string> = {
 
 const quoted = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ');
 const DEPLOYMENTS = quoted(DEPLOYMENT_KINDS);
+const INCIDENTS = quoted(INCIDENT_KINDS);
 
 /**
  * The DORA definitions, in one query (the events of a 30-day window never leave ClickHouse):
@@ -65,41 +66,47 @@ const DEPLOYMENTS = quoted(DEPLOYMENT_KINDS);
  *   subject at or after it, in the same group and bucket.
  * Every event counts once per identity (`LIMIT 1 BY` its digest), before merges or without them.
  */
-const doraSql = (table: string, where: string, key: string): string => `
-WITH
-  events AS (
-    SELECT identity, id, concat(subject_type, '.', predicate) AS kind, subject_id, service_id, cluster,
-           timestamp, toUnixTimestamp64Milli(timestamp) AS ms, chain_id, artifact_id, linked_ids,
-           ${key} AS key, intDiv(ms - {sinceMs:Int64}, {bucketMs:Int64}) AS bucket
+const doraSql = (table: string, where: string, key: string): string => {
+  // The events of the window of some kinds, with their group key and bucket.
+  const windowed = (kinds: string, columns: string) => `
+    SELECT ${columns}, toUnixTimestamp64Milli(timestamp) AS ms, ${key} AS key,
+           intDiv(ms - {sinceMs:Int64}, {bucketMs:Int64}) AS bucket
     FROM ${table}
-    WHERE ${where} AND kind IN {kinds:Array(String)}
-    -- A 128-bit digest of the identity keeps the set of seen identities a fifth of the strings' size
-    -- (a month of the 10M benchmark went over the hub's 256 MiB with the strings).
-    LIMIT 1 BY sipHash128(identity)
-  ),
-  deploys AS (SELECT * FROM events WHERE kind IN (${DEPLOYMENTS})),
+    WHERE ${where} AND concat(subject_type, '.', predicate) IN (${kinds})`;
+  // Counting needs each event once: a repeat that reached the table (two observers, a crash before
+  // ack) is dropped by a 128-bit digest of its identity, a fifth of the strings' size (a month of the
+  // 10M benchmark went over the hub's 256 MiB with the strings).
+  const once = 'LIMIT 1 BY sipHash128(identity)';
+  return `
+WITH
+  -- The artifacts that can lead to a merge (a chain id or links), published before the window's end.
   artifacts AS (
     SELECT subject_id, chain_id, linked_ids
     FROM ${table}
     WHERE subject_type = 'artifact' AND predicate IN ('published', 'packaged')
-      AND subject_id IN (SELECT artifact_id FROM deploys WHERE artifact_id != '')
-    LIMIT 1 BY sipHash128(identity)
+      AND timestamp < {until:DateTime64(3, 'UTC')} AND (chain_id != '' OR notEmpty(linked_ids))
   ),
   -- Each deployment's references: 'c:' + a chain id, 'i:' + a linked event id; its own and those of
-  -- the artifacts it shipped. Deployments with none (most) never reach the join below.
+  -- the artifact it shipped. Only deployments that have some are read further. Repeats of a
+  -- deployment, an artifact or a merge only repeat rows of the minimum below: no dedupe here.
   refs AS (
-    SELECT identity, ms, bucket, key,
-           arrayJoin(arrayConcat(if(chain_id = '', [], [concat('c:', chain_id)]),
-                                 arrayMap(x -> concat('i:', x), linked_ids))) AS ref
-    FROM deploys
-    WHERE chain_id != '' OR notEmpty(linked_ids)
-    UNION ALL
-    SELECT d.identity, d.ms, d.bucket, d.key,
-           arrayJoin(arrayConcat(if(a.chain_id = '', [], [concat('c:', a.chain_id)]),
-                                 arrayMap(x -> concat('i:', x), a.linked_ids)))
-    FROM deploys AS d INNER JOIN artifacts AS a ON a.subject_id = d.artifact_id
+    SELECT identity, ms, bucket, key, arrayJoin(refs) AS ref
+    FROM (
+      SELECT d.identity AS identity, d.ms AS ms, d.bucket AS bucket, d.key AS key,
+             arrayConcat(if(d.chain_id = '', [], [concat('c:', d.chain_id)]),
+                         arrayMap(x -> concat('i:', x), d.linked_ids),
+                         if(a.chain_id = '', [], [concat('c:', a.chain_id)]),
+                         arrayMap(x -> concat('i:', x), a.linked_ids)) AS refs
+      FROM (
+        ${windowed(DEPLOYMENTS, 'identity, chain_id, linked_ids, artifact_id')}
+          AND (chain_id != '' OR notEmpty(linked_ids) OR artifact_id IN (SELECT subject_id FROM artifacts))
+      ) AS d
+      LEFT JOIN artifacts AS a ON a.subject_id = d.artifact_id
+    )
+    WHERE notEmpty(refs)
   ),
-  -- A merge counts only before a deployment, so none at or after the window's end is read.
+  -- Lead time per deployment: from the earliest merge it references, before it (so no merge at or
+  -- after the window's end is read).
   lead AS (
     SELECT r.bucket AS bucket, r.key AS key, r.identity AS identity, any(r.ms) - min(m.ms) AS lead_ms
     FROM (
@@ -107,19 +114,22 @@ WITH
              toUnixTimestamp64Milli(timestamp) AS ms
       FROM ${table}
       WHERE subject_type = 'change' AND predicate = 'merged' AND timestamp < {until:DateTime64(3, 'UTC')}
-      LIMIT 1 BY sipHash128(identity), ref
     ) AS m
     INNER JOIN refs AS r ON m.ref = r.ref
     WHERE m.ms <= r.ms AND m.ref != 'c:'
     GROUP BY r.bucket, r.key, r.identity
   ),
+  -- A deployment failed when the next deployment or detection on its service and cluster is a
+  -- detection or a rollback.
   verdicts AS (
     SELECT bucket, key, kind,
            leadInFrame(kind) OVER (PARTITION BY bucket, key, service_id, cluster
                                    ORDER BY timestamp, identity
                                    ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING) AS next_kind
-    FROM events
-    WHERE kind IN (${DEPLOYMENTS}, 'incident.detected')
+    FROM (
+      ${windowed(`${DEPLOYMENTS}, 'incident.detected'`, "identity, concat(subject_type, '.', predicate) AS kind, service_id, cluster, timestamp")}
+      ${once}
+    )
   ),
   restores AS (
     SELECT bucket, key,
@@ -128,22 +138,21 @@ WITH
            arrayFilter(x -> x >= 0,
              arrayMap(t -> if(arrayExists(r -> r >= t, resolved),
                               arrayMin(arrayFilter(r -> r >= t, resolved)) - t, -1), detected)) AS restore_ms
-    FROM events
-    WHERE kind IN ('incident.detected', 'incident.resolved')
+    FROM (
+      ${windowed(INCIDENTS, "identity, concat(subject_type, '.', predicate) AS kind, subject_id")}
+      ${once}
+    )
     GROUP BY bucket, key, subject_id
   )
 SELECT bucket, key, sum(deployments) AS deployments, sum(failed) AS failed,
        sum(lead_samples) AS lead_samples, sum(lead_median) AS lead_median,
        sum(incidents) AS incidents, sum(restored) AS restored, sum(restore_median) AS restore_median
 FROM (
-  SELECT bucket, key, toUInt64(0) AS deployments, toUInt64(0) AS failed, toUInt64(0) AS lead_samples,
-         toFloat64(0) AS lead_median, toUInt64(0) AS incidents, toUInt64(0) AS restored,
-         toFloat64(0) AS restore_median
-  FROM events GROUP BY bucket, key
-  UNION ALL
-  SELECT bucket, key, countIf(kind IN (${DEPLOYMENTS})),
-         countIf(kind IN (${DEPLOYMENTS}) AND next_kind IN ('incident.detected', 'service.rolledback')),
-         0, 0, 0, 0, 0
+  -- Every group with an event has a verdict (deployments, detections) or a restore row (incidents).
+  SELECT bucket, key, countIf(kind IN (${DEPLOYMENTS})) AS deployments,
+         countIf(kind IN (${DEPLOYMENTS}) AND next_kind IN ('incident.detected', 'service.rolledback')) AS failed,
+         toUInt64(0) AS lead_samples, toFloat64(0) AS lead_median, toUInt64(0) AS incidents,
+         toUInt64(0) AS restored, toFloat64(0) AS restore_median
   FROM verdicts GROUP BY bucket, key
   UNION ALL
   SELECT bucket, key, 0, 0, count(), quantileExactInclusive(0.5)(lead_ms / 1000), 0, 0, 0
@@ -157,6 +166,7 @@ FROM (
 )
 GROUP BY bucket, key
 ORDER BY key, bucket`;
+};
 
 interface DoraRecord {
   bucket: string | number;
@@ -191,7 +201,7 @@ export const doraFigures = async (store: Store, query: DoraQuery): Promise<DoraF
   });
   const rows = await store.rows<DoraRecord>(
     doraSql(store.table('cdevents'), conditions.join(' AND '), KEY_COLUMNS[query.grouping]),
-    { ...params, sinceMs, bucketMs, kinds: [...DEPLOYMENT_KINDS, ...INCIDENT_KINDS] },
+    { ...params, sinceMs, bucketMs },
   );
   const buckets = Math.ceil(windowMs / bucketMs);
   const found = new Map(rows.map((r) => [`${r.key}\u0000${Number(r.bucket)}`, r]));

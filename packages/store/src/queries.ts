@@ -178,7 +178,8 @@ export const TIMELINE_TYPES: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * One service's deployments and incidents across every cluster and instance, oldest first: the
- * newest `limit` of them in the window.
+ * newest `limit` of them in the window. The newest are found in timeline_index (ordered by service
+ * and time, migration 4), then read from cdevents by its sorting key.
  */
 export const serviceTimeline = async (
   store: Store,
@@ -187,17 +188,20 @@ export const serviceTimeline = async (
   limit = 200,
 ): Promise<StoredEvent[]> => {
   const { conditions, params } = filterConditions({ ...window, service });
-  const kinds = Object.entries(TIMELINE_TYPES).flatMap(([subject, predicates]) =>
-    predicates.map((p) => `${subject}.${p}`),
-  );
+  const newest = `SELECT cluster, subject_type, timestamp, identity
+     FROM ${store.table('timeline_index')}
+     WHERE ${conditions.join(' AND ')}
+     ORDER BY timestamp DESC, identity DESC
+     LIMIT 1 BY identity
+     LIMIT {limit:UInt32}`;
   const rows = await store.rows<EventRecord>(
     `${SELECT_EVENT}
      FROM ${store.table('cdevents')}
-     WHERE ${conditions.join(' AND ')} AND concat(subject_type, '.', predicate) IN {kinds:Array(String)}
+     WHERE (cluster, subject_type, timestamp, identity) GLOBAL IN (${newest})
      ORDER BY timestamp DESC, identity DESC
      LIMIT 1 BY identity
      LIMIT {limit:UInt32}`,
-    { ...params, kinds, limit: checkLimit(limit) },
+    { ...params, limit: checkLimit(limit) },
   );
   return rows.reverse().map(toStoredEvent);
 };

@@ -73,6 +73,9 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
  */
 export const MAX_PARTITIONS_PER_INSERT = 100;
 
+/** The tables --retention applies to: the events, and the index that points at them. */
+const RETAINED_TABLES = ['cdevents', 'timeline_index'] as const;
+
 /**
  * Settings of every insert: a retried batch with the same token is a no-op; the partition limit is
  * the one `partitionChunks` splits for.
@@ -373,45 +376,48 @@ export class Store {
    * Sets how long the events table keeps events (by `timestamp`, whole days), or keeps them for ever
    * (`undefined`). ClickHouse drops whole monthly parts once every row of one is past it
    * (`ttl_only_drop_parts`: no rewrite of parts), so an event may stay up to a month longer.
-   * Applied at every start, and only changed when it differs: one statement for a running server.
+   * The timeline index (migration 4) keeps its entries as long. Applied at every start, and only
+   * changed when it differs: one statement for a running server.
    */
   async applyRetention(days: number | undefined): Promise<RetentionChange> {
     if (days !== undefined && (!Number.isSafeInteger(days) || days < 1))
       throw new StoreOptionsError(`retention must be a whole number of days >= 1, got ${days}`);
     const wanted = days === undefined ? undefined : `toDateTime(timestamp) + toIntervalDay(${days})`;
-    const { engine, ttl: current } = await this.#eventsTableTtl();
+    const { engine, ttl: current } = await this.#tableTtl('cdevents');
     if (engine === 'Distributed' && wanted !== undefined) {
       throw new StoreOptionsError(
-        `${this.table('cdevents')} is a Distributed table (deploy/clickhouse): set the retention on the shards instead, ALTER TABLE ${this.database}.cdevents_local ON CLUSTER '{cluster}' MODIFY TTL ${wanted}, and start the hub without --retention`,
+        `${this.table('cdevents')} is a Distributed table (deploy/clickhouse): set the retention on the shards instead, ALTER TABLE ${this.database}.cdevents_local ON CLUSTER '{cluster}' MODIFY TTL ${wanted} (and the same on timeline_index_local), and start the hub without --retention`,
       );
     }
     if (engine === 'Distributed') return { changed: false, ttl: undefined };
     const normalized = (ttl: string | undefined) => ttl?.replace(/\s+/g, '');
-    if (normalized(current) === normalized(wanted)) return { changed: false, ttl: current };
-    const table = this.table('cdevents');
-    if (wanted === undefined) {
-      await this.command(`ALTER TABLE ${table} REMOVE TTL`);
-    } else {
-      await this.command(`ALTER TABLE ${table} MODIFY SETTING ttl_only_drop_parts = 1`);
-      await this.command(`ALTER TABLE ${table} MODIFY TTL ${wanted}`);
+    let changed = false;
+    for (const name of RETAINED_TABLES) {
+      const ttl = name === 'cdevents' ? current : (await this.#tableTtl(name)).ttl;
+      if (normalized(ttl) === normalized(wanted)) continue;
+      const table = this.table(name);
+      if (wanted === undefined) {
+        await this.command(`ALTER TABLE ${table} REMOVE TTL`);
+      } else {
+        await this.command(`ALTER TABLE ${table} MODIFY SETTING ttl_only_drop_parts = 1`);
+        await this.command(`ALTER TABLE ${table} MODIFY TTL ${wanted}`);
+      }
+      this.#logger.info({ table, from: ttl ?? 'none', to: wanted ?? 'none' }, 'retention changed');
+      changed = true;
     }
-    this.#logger.info(
-      { table, from: current ?? 'none', to: wanted ?? 'none' },
-      'events table retention changed',
-    );
-    return { changed: true, ttl: await this.retentionTtl() };
+    return changed ? { changed, ttl: await this.retentionTtl() } : { changed, ttl: current };
   }
 
   /** The events table's TTL expression as ClickHouse shows it, if any. */
   async retentionTtl(): Promise<string | undefined> {
-    return (await this.#eventsTableTtl()).ttl;
+    return (await this.#tableTtl('cdevents')).ttl;
   }
 
-  /** The events table's engine and TTL, from one read of system.tables. */
-  async #eventsTableTtl(): Promise<{ engine: string | undefined; ttl: string | undefined }> {
+  /** A table's engine and TTL, from one read of system.tables. */
+  async #tableTtl(name: string): Promise<{ engine: string | undefined; ttl: string | undefined }> {
     const [row] = await this.rows<{ engine: string; create: string }>(
-      "SELECT engine, create_table_query AS create FROM system.tables WHERE database = {db:String} AND name = 'cdevents'",
-      { db: this.database },
+      'SELECT engine, create_table_query AS create FROM system.tables WHERE database = {db:String} AND name = {name:String}',
+      { db: this.database, name },
     );
     const ttl = / TTL (.+?)(?: SETTINGS |$)/s.exec(row?.create ?? '')?.[1]?.trim();
     return { engine: row?.engine, ttl };

@@ -61,6 +61,24 @@ describe('Store.applyRetention', () => {
     expect((await countEvents(store, {})).events).toBe(5);
   });
 
+  test('the timeline index keeps its entries as long as the events, and loses the TTL with them', async () => {
+    const ttlOf = async (table: string) => {
+      const [row] = await store.rows<{ create: string }>(
+        'SELECT create_table_query AS create FROM system.tables WHERE database = {db:String} AND name = {table:String}',
+        { db: store.database, table },
+      );
+      return / TTL (.+?)(?: SETTINGS |$)/s.exec(row?.create ?? '')?.[1]?.trim();
+    };
+    expect((await store.applyRetention(30)).changed).toBe(true);
+    expect(await ttlOf('timeline_index')).toBe('toDateTime(timestamp) + toIntervalDay(30)');
+    // An index without the TTL (a hub of before) gets it though the events table already has it.
+    await store.command(`ALTER TABLE ${store.table('timeline_index')} REMOVE TTL`);
+    expect((await store.applyRetention(30)).changed).toBe(true);
+    expect(await ttlOf('timeline_index')).toBe('toDateTime(timestamp) + toIntervalDay(30)');
+    expect((await store.applyRetention(undefined)).changed).toBe(true);
+    expect(await ttlOf('timeline_index')).toBeUndefined();
+  });
+
   test('a retention that is not a whole number of days >= 1 is refused', async () => {
     await expect(store.applyRetention(0)).rejects.toThrow(StoreOptionsError);
     await expect(store.applyRetention(1.5)).rejects.toThrow(/whole number of days/);
