@@ -102,4 +102,4 @@ export type {
   UnifiedSubscription,
   UnifiedTags,
 } from './subscribe.js';
-export { subscribeUnified, unifiedFilter, unifiedTags } from './subscribe.js';
+export { HandlerFailedError, subscribeUnified, unifiedFilter, unifiedTags } from './subscribe.js';
