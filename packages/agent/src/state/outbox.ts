@@ -3,10 +3,19 @@ import { type FileHandle, mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 
+/** The NATS message of a spooled event, made when it was spooled: the body is the entry's `event`. */
+export interface SpooledMessage {
+  readonly subject: string;
+  /** Header name/value pairs, in order. */
+  readonly headers: readonly (readonly [string, string])[];
+}
+
 /** One event waiting to be published, with what must be recorded once it is. */
 export interface OutboxEntry {
-  /** The serialized CDEvent; absent for a checkpoint (progress to save in its turn, nothing to publish). */
+  /** The CDEvent's JSON, as published; absent for a checkpoint (progress to save in its turn, nothing to publish). */
   readonly event?: string;
+  /** Absent in entries spooled by earlier versions (the message is then made from `event` when published). */
+  readonly message?: SpooledMessage;
   readonly cluster: string;
   /** Progress documents to save after the publish is acknowledged. */
   readonly progress?: unknown;
