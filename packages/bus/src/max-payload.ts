@@ -6,6 +6,7 @@ import type { ServerInfo } from '@nats-io/nats-core';
 export interface ServerInfoHolder {
   readonly info?: ServerInfo | undefined;
 }
+
 import { PayloadTooLargeError } from './errors.js';
 
 /** What the size rule looks at: the subject (for the error), the body and the headers as they are sent. */

@@ -106,5 +106,8 @@ export const publishRawMessage = async (
  * Publishes one event onto CDEVENTS_RAW and waits for the JetStream ack. A repeat of an event
  * already stored within the duplicate window is acknowledged with `duplicate: true` and not stored twice.
  */
-export const publishRaw = (js: JetStreamClient, event: CDEvent, options: RawPublishOptions): Promise<PubAck> =>
-  publishRawMessage(js, rawMessage(event, options), options.timeoutMs);
+export const publishRaw = (
+  js: JetStreamClient,
+  event: CDEvent,
+  options: RawPublishOptions,
+): Promise<PubAck> => publishRawMessage(js, rawMessage(event, options), options.timeoutMs);

@@ -74,7 +74,9 @@ test('the rule counts the headers as the client does: the largest message it let
   // The client refuses the same message (its own error, whose wording nothing here depends on).
   expect(() => nc.publish(subject, sized(fits + 1).data, { headers })).toThrow();
   // The body alone over the limit is refused without looking at headers.
-  expect(maxPayloadProblem(nc, { subject, data: new Uint8Array(MAX_PAYLOAD + 1) })?.bytes).toBe(MAX_PAYLOAD + 1);
+  expect(maxPayloadProblem(nc, { subject, data: new Uint8Array(MAX_PAYLOAD + 1) })?.bytes).toBe(
+    MAX_PAYLOAD + 1,
+  );
   // Before a server has said its limit, there is nothing to check against.
   expect(maxPayloadProblem({}, sized(10 * MAX_PAYLOAD))).toBeUndefined();
 });

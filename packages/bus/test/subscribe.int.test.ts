@@ -136,7 +136,7 @@ describe('subscribeUnified', () => {
         ['cdevents.unified.prod-ap.service.deployed', sequence, 2, 50],
       ]);
       expect(errors[0]).toBeInstanceOf(HandlerFailedError);
-      expect((errors[0]?.cause as Error).message).toBe('downstream refused');
+      expect(errors[0]?.cause).toEqual(new Error('downstream refused'));
       expect(errors[0]?.message).toContain(
         `failed on cdevents.unified.prod-ap.service.deployed (stream sequence ${sequence}, delivery 1): downstream refused`,
       );

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
+import { OutboxFullError, SpoolDamagedError } from '../errors.js';
 
 /** The NATS message of a spooled event, made when it was spooled: the body is the entry's `event`. */
 export interface SpooledMessage {
@@ -22,15 +23,7 @@ export interface OutboxEntry {
   readonly environments?: unknown;
 }
 
-/** The outbox is full: the oldest waiting entries stay; this one cannot be accepted. */
-export class OutboxFullError extends Error {
-  override name = 'OutboxFullError';
-  readonly depth: number;
-  constructor(depth: number) {
-    super(`the on-disk spool holds ${depth} events, its limit: NATS has been unreachable too long`);
-    this.depth = depth;
-  }
-}
+export { OutboxFullError };
 
 /** The line that records, after the entries it follows, that the oldest waiting entry is done. */
 const ACK_LINE = '{"ack":1}';
@@ -242,7 +235,7 @@ export class Outbox {
       this.#readHandle ??= await open(this.#file, 'r');
       const buffer = Buffer.allocUnsafe(Math.max(READ_AHEAD_BYTES, length));
       const { bytesRead } = await this.#readHandle.read(buffer, 0, buffer.length, offset);
-      if (bytesRead < length) throw new Error(`spool ${this.#file}: entry at byte ${offset} is cut short`);
+      if (bytesRead < length) throw new SpoolDamagedError(this.#file, offset);
       this.#cache = buffer.subarray(0, bytesRead);
       this.#cacheAt = offset;
     }
@@ -306,7 +299,7 @@ export class Outbox {
   async #readInto(target: Buffer, length: number, offset: number): Promise<void> {
     this.#readHandle ??= await open(this.#file, 'r');
     const { bytesRead } = await this.#readHandle.read(target, 0, length, offset);
-    if (bytesRead < length) throw new Error(`spool ${this.#file}: entry at byte ${offset} is cut short`);
+    if (bytesRead < length) throw new SpoolDamagedError(this.#file, offset);
   }
 }
 
