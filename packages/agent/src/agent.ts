@@ -17,13 +17,13 @@ export interface AgentConfig {
   readonly architecture: string;
   readonly source: AppSource;
   readonly detector: Omit<DetectorContext, 'clusterNames' | 'argocdAgent'>;
-  /** How long an app may be missing from the API source's lists before it counts as removed. @default 900000 */
+  /** How long an app may be missing from the API source's lists before it counts as removed, in ms. @default DEFAULT_ABSENT_REMOVAL_MS (15 min) */
   readonly absentRemovalMs?: number;
   /** File of the on-disk spool. */
   readonly spoolFile: string;
-  /** @default 100000 */
+  /** Most entries the spool keeps. @default DEFAULT_MAX_SPOOL (100,000) */
   readonly maxSpool?: number;
-  /** @default 15000 */
+  /** Heartbeat interval, in ms. @default DEFAULT_HEARTBEAT_MS (15 s) */
   readonly heartbeatMs?: number;
   readonly version: string;
   /** JetStream replicas of the KV buckets the agent creates. @default 1 */

@@ -1,10 +1,8 @@
 import type { AgentHeartbeat } from '@argus/bus';
 import type { Logger } from '@argus/runtime';
 import type { KV } from '@nats-io/kv';
+import { DEFAULT_HEARTBEAT_MS } from './options.js';
 import { writeHeartbeat } from './state/progress-store.js';
-
-/** The agent's heartbeat every this many ms. @default 15000 */
-export const DEFAULT_HEARTBEAT_MS = 15_000;
 
 export interface HeartbeatConfig {
   /** The agents bucket (`openAgentsBucket`): one key per instance. */

@@ -26,7 +26,13 @@ export type { AgentOptions, RunningAgent } from './main.js';
 export { AGENT_VERSION, runAgent } from './main.js';
 export { AgentMetrics } from './metrics.js';
 export type { AgentOptionsSpec } from './options.js';
-export { AGENT_NODE_OPTIONS, AGENT_OPTIONS } from './options.js';
+export {
+  AGENT_NODE_OPTIONS,
+  AGENT_OPTIONS,
+  DEFAULT_ABSENT_REMOVAL_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_SPOOL,
+} from './options.js';
 export type { ArgoCdApiSourceOptions } from './sources/argocd-api.js';
 export { ArgoCdApiSource } from './sources/argocd-api.js';
 export { getJson, streamJsonLines } from './sources/http.js';
@@ -68,3 +74,5 @@ export { operationKey, operationOutcome } from './transitions/operations.js';
 export type { AppProgress } from './transitions/progress.js';
 export { MAX_REMEMBERED_DEPLOYMENTS, readProgress } from './transitions/progress.js';
 export { artifactPurl, isPurl } from './transitions/purl.js';
+export type { WebhookRunner, WebhookRunnerConfig } from './webhook-runner.js';
+export { webhookRunner } from './webhook-runner.js';

@@ -23,6 +23,7 @@ import type { Logger } from '@argus/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { AgentMetrics } from './metrics.js';
+import { DEFAULT_MAX_SPOOL } from './options.js';
 import { Outbox, type OutboxEntry, OutboxFullError, type SpooledMessage } from './state/outbox.js';
 import type { ProgressStore } from './state/progress-store.js';
 import type { EnvironmentsState } from './transitions/environments.js';
@@ -38,9 +39,6 @@ export const PUBLISH_BATCH_MAX = 256;
 
 /** JetStream ack timeout of a publish, alone or in a batch. */
 const PUBLISH_TIMEOUT_MS = 5000;
-
-/** The spool's size limit, in entries. @default 100000 */
-export const DEFAULT_MAX_SPOOL = 100_000;
 
 /** The CloudEvents type attribute's header in NATS binary mode (`toNatsBinary`): the event's type without parsing it. */
 const CE_TYPE_HEADER = 'ce-type';
