@@ -233,7 +233,10 @@ export class Publisher {
       try {
         const message = this.#messageOf({ ...entry, event });
         const started = performance.now();
-        const ack = await publishRawMessage(this.#js, message, PUBLISH_TIMEOUT_MS);
+        const ack = await publishRawMessage(this.#js, message, {
+          timeoutMs: PUBLISH_TIMEOUT_MS,
+          connection: this.#config.nc,
+        });
         this.#config.metrics.publishSeconds.observe((performance.now() - started) / 1000);
         if (ack.duplicate) this.#config.metrics.duplicates.inc();
         await this.#retire([entry]);

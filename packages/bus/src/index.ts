@@ -51,7 +51,7 @@ export {
 export { HeaderList, isValidHeaderName } from './header-list.js';
 export { HEADERS, headerValue, MAX_HEADER_VALUE_LENGTH } from './headers.js';
 export { jetStreamManagerOf, jetStreamOf, jsDomainOf, kvmOf, setJsDomain } from './jetstream.js';
-export type { SizedMessage } from './max-payload.js';
+export type { ServerInfoHolder, SizedMessage } from './max-payload.js';
 export { maxPayloadProblem } from './max-payload.js';
 export type { RawMessage, RawPublishOptions } from './publish.js';
 export { publishRaw, publishRawMessage, rawMessage, rawMessageId, typeTokens } from './publish.js';

@@ -3,7 +3,7 @@ import { type CDEvent, classifyEventType, toNatsBinary } from '@argus/cdevents';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { HeaderList } from './header-list.js';
 import { HEADERS, headerValue } from './headers.js';
-import { connectionOf, maxPayloadProblem } from './max-payload.js';
+import { connectionOf, maxPayloadProblem, type ServerInfoHolder } from './max-payload.js';
 import { rawSubject, toToken } from './subjects.js';
 
 export interface RawPublishOptions {
@@ -85,20 +85,21 @@ export interface RawMessage {
 
 /**
  * Publishes a prepared raw message and waits for the JetStream ack. A message larger than the
- * server's max_payload is refused with `PayloadTooLargeError` before it is sent.
+ * server's max_payload is refused with `PayloadTooLargeError` before it is sent, measured against
+ * `connection` (by default the connection behind `js`).
  */
 export const publishRawMessage = async (
   js: JetStreamClient,
   message: RawMessage,
-  timeoutMs = 5000,
+  options: { readonly timeoutMs?: number | undefined; readonly connection?: ServerInfoHolder } = {},
 ): Promise<PubAck> => {
-  const nc = connectionOf(js);
-  const tooLarge = nc === undefined ? undefined : maxPayloadProblem(nc, message);
+  const connection = options.connection ?? connectionOf(js);
+  const tooLarge = connection === undefined ? undefined : maxPayloadProblem(connection, message);
   if (tooLarge !== undefined) throw tooLarge;
   return js.publish(message.subject, message.data, {
     headers: message.headers,
     msgID: message.msgId,
-    timeout: timeoutMs,
+    timeout: options.timeoutMs ?? 5000,
   });
 };
 
@@ -110,4 +111,4 @@ export const publishRaw = (
   js: JetStreamClient,
   event: CDEvent,
   options: RawPublishOptions,
-): Promise<PubAck> => publishRawMessage(js, rawMessage(event, options), options.timeoutMs);
+): Promise<PubAck> => publishRawMessage(js, rawMessage(event, options), { timeoutMs: options.timeoutMs });
