@@ -57,6 +57,7 @@ const subscription = await subscribeUnified(nc, jetStreamOf(nc), {
   durable: values.durable,
   subjectType: 'incident',
   predicate: 'detected',
+  onError: (err) => logger.warn({ err }, 'planning a rollback failed; the incident comes back'),
   handler: async (e) => {
     const service = serviceOf(e);
     if (service === undefined) {

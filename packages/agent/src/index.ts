@@ -9,14 +9,33 @@ export type {
   RevisionHistory,
 } from './argocd/types.js';
 export { entryRevision, logicalUid, SOURCE_UID_ANNOTATION, sourcesOf } from './argocd/types.js';
+export type { SourceProtocolReason } from './errors.js';
+export {
+  AgentError,
+  AgentStoppingError,
+  HttpStatusError,
+  KubeconfigError,
+  NotAnApplicationError,
+  OutboxFullError,
+  ResourceVersionExpiredError,
+  SourceProtocolError,
+  SpoolDamagedError,
+  TlsVerificationError,
+} from './errors.js';
 export type { AgentOptions, RunningAgent } from './main.js';
 export { AGENT_VERSION, runAgent } from './main.js';
 export { AgentMetrics } from './metrics.js';
 export type { AgentOptionsSpec } from './options.js';
-export { AGENT_NODE_OPTIONS, AGENT_OPTIONS } from './options.js';
+export {
+  AGENT_NODE_OPTIONS,
+  AGENT_OPTIONS,
+  DEFAULT_ABSENT_REMOVAL_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_SPOOL,
+} from './options.js';
 export type { ArgoCdApiSourceOptions } from './sources/argocd-api.js';
 export { ArgoCdApiSource } from './sources/argocd-api.js';
-export { getJson, HttpStatusError, streamJsonLines } from './sources/http.js';
+export { getJson, streamJsonLines } from './sources/http.js';
 export type { KubernetesSourceOptions } from './sources/kubernetes.js';
 export { KubernetesSource } from './sources/kubernetes.js';
 export type { ApplicationWebhookConfig } from './sources/notifications.js';
@@ -24,13 +43,12 @@ export {
   APPLICATION_WEBHOOK_PATH,
   applicationOf,
   applicationWebhookRoute,
-  NotAnApplicationError,
   NotificationsAppSource,
 } from './sources/notifications.js';
 export type { AppSource, SourceEvent } from './sources/source.js';
 export { WEBHOOK_PATH, webhookRoute } from './sources/webhook.js';
 export type { OutboxEntry } from './state/outbox.js';
-export { Outbox, OutboxFullError } from './state/outbox.js';
+export { Outbox } from './state/outbox.js';
 export type { AgentHeartbeat } from './state/progress-store.js';
 export { AGENTS_BUCKET, PROGRESS_BUCKET, ProgressStore } from './state/progress-store.js';
 export type { DetectorContext } from './transitions/context.js';
@@ -56,3 +74,5 @@ export { operationKey, operationOutcome } from './transitions/operations.js';
 export type { AppProgress } from './transitions/progress.js';
 export { MAX_REMEMBERED_DEPLOYMENTS, readProgress } from './transitions/progress.js';
 export { artifactPurl, isPurl } from './transitions/purl.js';
+export type { WebhookRunner, WebhookRunnerConfig } from './webhook-runner.js';
+export { webhookRunner } from './webhook-runner.js';

@@ -1,13 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  assertToken,
-  connectNats,
-  drainOrClose,
-  jetStreamOf,
-  natsNotReadyReason,
-  natsSetup,
-} from '@argus/bus';
+import { assertToken, connectNats, drainOrClose, natsNotReadyReason, natsSetup } from '@argus/bus';
 import { TimeRange } from '@argus/cdevents';
 import {
   createLogger,
@@ -29,10 +22,8 @@ import { AGENT_READY_METRIC, AgentMetrics } from './metrics.js';
 import type { AgentOptionsSpec } from './options.js';
 import { ArgoCdApiSource } from './sources/argocd-api.js';
 import { KubernetesSource } from './sources/kubernetes.js';
-import { applicationWebhookRoute, NotificationsAppSource } from './sources/notifications.js';
 import type { AppSource } from './sources/source.js';
-import { webhookRoute } from './sources/webhook.js';
-import { ProgressStore } from './state/progress-store.js';
+import { webhookRunner } from './webhook-runner.js';
 
 export type AgentOptions = ParsedOptions<AgentOptionsSpec>;
 
@@ -139,31 +130,20 @@ export const runAgent = async (
     const routes: ExtraRoute[] = [];
     let source: AppSource;
     if (options.source === 'webhook') {
-      // Two receivers: Applications (the shipped templates), followed by the agent with its progress,
-      // and ready CDEvents (templates that render them, other producers), forwarded as they are.
-      const store = await ProgressStore.open(nc, options.instance, options.replicas);
-      const notifications = new NotificationsAppSource();
-      source = notifications;
-      routes.push(
-        applicationWebhookRoute({
-          source: notifications,
-          logger,
-          token: options.webhookToken,
-          maxBytes: options.maxEventBytes,
-        }),
-        webhookRoute({
-          js: jetStreamOf(nc),
-          logger,
-          metrics,
-          instance: options.instance,
-          architecture: options.architecture,
-          token: options.webhookToken,
-          inClusterName: cluster,
-          maxEventBytes: options.maxEventBytes,
-          timeRange: new TimeRange({ maxAgeMs: options.maxEventAge, maxLeadMs: options.maxEventLead }),
-          msgIdKey: store.messageIdKey,
-        }),
-      );
+      const webhook = await webhookRunner({
+        nc,
+        logger,
+        metrics,
+        instance: options.instance,
+        architecture: options.architecture,
+        token: options.webhookToken,
+        inClusterName: cluster,
+        maxEventBytes: options.maxEventBytes,
+        timeRange: new TimeRange({ maxAgeMs: options.maxEventAge, maxLeadMs: options.maxEventLead }),
+        replicas: options.replicas,
+      });
+      source = webhook.source;
+      routes.push(...webhook.routes);
     } else {
       source = await buildSource(options, logger);
     }

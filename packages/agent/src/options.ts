@@ -24,6 +24,12 @@ export const AGENT_NODE_OPTIONS = '--max-semi-space-size=4 --optimize-for-size';
  */
 export const DEFAULT_ABSENT_REMOVAL_MS = 15 * 60_000;
 
+/** Most entries the on-disk spool keeps while NATS is unreachable. */
+export const DEFAULT_MAX_SPOOL = 100_000;
+
+/** The heartbeat into KV argus_agents, every this many ms. */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+
 export const AGENT_OPTIONS = {
   instance: {
     kind: 'string',
@@ -106,7 +112,7 @@ export const AGENT_OPTIONS = {
   maxSpool: {
     kind: 'integer',
     description: 'most events kept in the spool while NATS is unreachable',
-    default: 100_000,
+    default: DEFAULT_MAX_SPOOL,
     min: 100,
   },
   specVersion: {
@@ -129,7 +135,7 @@ export const AGENT_OPTIONS = {
   heartbeat: {
     kind: 'duration',
     description: 'heartbeat interval into KV argus_agents',
-    default: 15_000,
+    default: DEFAULT_HEARTBEAT_MS,
     min: 1000,
   },
   absentRemoval: {

@@ -21,8 +21,8 @@ import { ArgusProcess, freePort, NatsServer, waitFor } from '@argus/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { expect, test } from 'vitest';
-import { PUBLISH_BATCH_MAX } from '../src/agent.js';
 import { ProgressStore } from '../src/index.js';
+import { PUBLISH_BATCH_MAX } from '../src/publishing.js';
 import {
   BASIC_EXPECTED,
   BASIC_GUESTBOOK,

@@ -1,12 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ensureStreams } from '@argus/bus';
+import { ensureStreams, HEADERS, rawMessageId } from '@argus/bus';
 import { type CDEvent, createEvent, serialize } from '@argus/cdevents';
 import { captureLogs, NatsServer, postRaw, waitFor } from '@argus/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type AppSource, Outbox, type SourceEvent, WEBHOOK_PATH } from '../src/index.js';
+import {
+  AgentMetrics,
+  type AppSource,
+  Outbox,
+  ProgressStore,
+  type SourceEvent,
+  WEBHOOK_PATH,
+} from '../src/index.js';
+import { Publisher } from '../src/publishing.js';
 import { rawMessages, startWebhookReceiver, tempSpool, testAgent } from './fixtures.js';
 
 // A server that takes messages of at most 8 KiB, headers included: easy to exceed on purpose.
@@ -91,6 +99,47 @@ test('a spooled event larger than max_payload is moved to the dead letters; the 
     ).toBeDefined();
   } finally {
     await agent.stop();
+  }
+});
+
+test('events spooled by the agent go out as spooled (the body is the serialized event, the headers those of rawMessage); one over max_payload is dead-lettered by size', async () => {
+  const instance = 'argo-spooled';
+  const spoolFile = tempSpool('argus-spooled-');
+  const store = await ProgressStore.open(nc, instance);
+  const publisher = await Publisher.open({
+    nc,
+    logger: logs.logger,
+    metrics: new AgentMetrics(),
+    instance,
+    architecture: 'distributed',
+    spoolFile,
+    store,
+  });
+  const events = [deployed(), deployed(), deployed(2 * MAX_PAYLOAD), deployed(), deployed()];
+  for (const event of events) await publisher.spool(event, 'prod-eu', undefined, undefined);
+  publisher.start();
+  try {
+    await waitFor(() => publisher.depth === 0, { what: 'the spool to drain', timeoutMs: 10_000 });
+    const published = (await rawMessages(nc)).filter((m) =>
+      m.subject.startsWith(`cdevents.raw.${instance}.`),
+    );
+    const expected = events.filter((_, i) => i !== 2);
+    expect(published.map((m) => m.string())).toEqual(expected.map((e) => serialize(e)));
+    expect(published.map((m) => m.header.get(HEADERS.msgId))).toEqual(
+      expected.map((e) => rawMessageId(instance, e.context.source, e.context.id, store.messageIdKey)),
+    );
+    expect(published.map((m) => m.header.get('ce-id'))).toEqual(expected.map((e) => e.context.id));
+    expect(published.every((m) => m.header.get(HEADERS.cluster) === 'prod-eu')).toBe(true);
+    const deadLetters = readFileSync(join(dirname(spoolFile), 'dead-letters.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { reason: string; detail: string; entry: { event: string } });
+    expect(deadLetters.map((d) => d.reason)).toEqual(['too-large-for-nats']);
+    expect(deadLetters[0]?.detail).toContain(`max_payload of ${MAX_PAYLOAD}`);
+    expect(deadLetters[0]?.entry.event).toBe(serialize(events[2] as CDEvent));
+    expect(publisher.published).toBe(4);
+  } finally {
+    await publisher.stop();
   }
 });
 

@@ -1,6 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { RAW_STREAM } from '@argus/bus';
-import { createEvent, serialize } from '@argus/cdevents';
+import { createEvent, serialize, TimeRange } from '@argus/cdevents';
 import type { HealthServer } from '@argus/runtime';
 import { captureLogs, postRaw } from '@argus/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -110,5 +110,38 @@ describe('webhook receiver: refusals a client can act on', () => {
     expect((await (await jetstreamManager(nats.nc)).streams.info(RAW_STREAM)).state.messages).toBe(
       before + 1,
     );
+  });
+  test('with the widest range an operator can give, a time ClickHouse cannot store (before 1900, from 2300) is still refused', async () => {
+    const wide = await startWebhookReceiver({
+      nc: nats.nc,
+      logger: logs.logger,
+      instance: 'receiver-wide',
+      inClusterName: 'prod-eu',
+      maxEventBytes: MAX_EVENT_BYTES,
+      timeRange: new TimeRange({ maxAgeMs: Number.MAX_VALUE, maxLeadMs: Number.MAX_VALUE }),
+    });
+    try {
+      const agent = new HttpAgent({ keepAlive: false });
+      const url = `http://127.0.0.1:${wide.address.port}${WEBHOOK_PATH}`;
+      const before = (await (await jetstreamManager(nats.nc)).streams.info(RAW_STREAM)).state.messages;
+      for (const timestamp of ['1899-12-31T23:59:59Z', '2300-01-01T00:00:00Z']) {
+        const refused = await postRaw(url, eventBody(timestamp), { agent, headers: JSON_TYPE });
+        expect(refused.status).toBe(400);
+        const body = JSON.parse(refused.text) as { reason: string; earliest: string; latest: string };
+        expect(body).toMatchObject({
+          reason: 'timestamp-out-of-range',
+          earliest: '1900-01-01T00:00:00.000Z',
+          latest: '2299-12-31T23:59:59.999Z',
+        });
+      }
+      // The storable ends themselves are accepted.
+      for (const timestamp of ['1900-01-01T00:00:00Z', '2299-12-31T23:59:59Z'])
+        expect((await postRaw(url, eventBody(timestamp), { agent, headers: JSON_TYPE })).status).toBe(202);
+      expect((await (await jetstreamManager(nats.nc)).streams.info(RAW_STREAM)).state.messages).toBe(
+        before + 2,
+      );
+    } finally {
+      await wide.close();
+    }
   });
 });

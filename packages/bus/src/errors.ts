@@ -64,11 +64,31 @@ export interface StreamDrift {
 }
 
 /**
- * `true` for the client's refusal of a message larger than the server's max_payload (headers
- * included). It is refused before it is sent, the same way every time: retrying cannot help.
+ * A message larger than the NATS server's `max_payload` (headers included). nats.js refuses it before
+ * sending, the same way every time: retrying cannot help. Decided from sizes (`maxPayloadProblem`),
+ * never from the client's wording.
  */
-export const isPayloadTooLarge = (error: unknown): boolean =>
-  error instanceof Error && error.name === 'InvalidArgumentError' && error.message.includes('max_payload');
+export class PayloadTooLargeError extends BusError {
+  override name = 'PayloadTooLargeError';
+  readonly reason = 'too-large-for-nats' as const;
+  readonly subject: string;
+  /** Body plus encoded headers. */
+  readonly bytes: number;
+  readonly maxPayload: number;
+  constructor(subject: string, bytes: number, maxPayload: number) {
+    super(
+      `the message for ${subject} is ${bytes} bytes with its headers, more than the NATS server's max_payload of ${maxPayload}: ` +
+        "it can never be published as it is; make the event smaller (customData) or raise max_payload in nats-server's config",
+    );
+    this.subject = subject;
+    this.bytes = bytes;
+    this.maxPayload = maxPayload;
+  }
+}
+
+/** `true` for a message refused for being larger than the server's max_payload (`PayloadTooLargeError`). */
+export const isPayloadTooLarge = (error: unknown): error is PayloadTooLargeError =>
+  error instanceof PayloadTooLargeError;
 
 /** A KV bucket Argus needs does not exist, and these credentials may not create it. */
 export class BucketMissingError extends BusError {

@@ -43,6 +43,7 @@ export {
   InvalidTokenError,
   isPayloadTooLarge,
   JetStreamUnreachableError,
+  PayloadTooLargeError,
   StreamDriftError,
   StreamLimitError,
   SubjectSchemeError,
@@ -50,8 +51,10 @@ export {
 export { HeaderList, isValidHeaderName } from './header-list.js';
 export { HEADERS, headerValue, MAX_HEADER_VALUE_LENGTH } from './headers.js';
 export { jetStreamManagerOf, jetStreamOf, jsDomainOf, kvmOf, setJsDomain } from './jetstream.js';
-export type { RawPublishOptions } from './publish.js';
-export { publishRaw, rawMessage, rawMessageId, typeTokens } from './publish.js';
+export type { ServerInfoHolder, SizedMessage } from './max-payload.js';
+export { maxPayloadProblem } from './max-payload.js';
+export type { RawMessage, RawPublishOptions } from './publish.js';
+export { publishRaw, publishRawMessage, rawMessage, rawMessageId, typeTokens } from './publish.js';
 export type { HeaderReader } from './received-headers.js';
 export { receivedHeaderPairs, receivedHeaders } from './received-headers.js';
 export type { ConsumerOptions, EnsureReport, StreamOptions } from './streams.js';
@@ -99,4 +102,4 @@ export type {
   UnifiedSubscription,
   UnifiedTags,
 } from './subscribe.js';
-export { subscribeUnified, unifiedFilter, unifiedTags } from './subscribe.js';
+export { HandlerFailedError, subscribeUnified, unifiedFilter, unifiedTags } from './subscribe.js';

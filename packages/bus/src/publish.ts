@@ -1,9 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import { type CDEvent, classifyEventType, toNatsBinary } from '@argus/cdevents';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
-import type { MsgHdrs } from '@nats-io/nats-core';
 import { HeaderList } from './header-list.js';
 import { HEADERS, headerValue } from './headers.js';
+import { connectionOf, maxPayloadProblem, type ServerInfoHolder } from './max-payload.js';
 import { rawSubject, toToken } from './subjects.js';
 
 export interface RawPublishOptions {
@@ -55,7 +55,7 @@ export const typeTokens = (type: string): { subjectType: string; predicate: stri
 export const rawMessage = (
   event: CDEvent,
   options: Pick<RawPublishOptions, 'instance' | 'cluster' | 'architecture' | 'msgIdKey'>,
-): { subject: string; headers: MsgHdrs; data: Uint8Array; msgId: string } => {
+): RawMessage => {
   const { subjectType, predicate } = typeTokens(event.context.type);
   const binary = toNatsBinary(event);
   const h = new HeaderList();
@@ -75,19 +75,40 @@ export const rawMessage = (
   };
 };
 
+/** A message as `rawMessage` prepares it, ready to publish as many times as it takes. */
+export interface RawMessage {
+  readonly subject: string;
+  readonly headers: HeaderList;
+  readonly data: Uint8Array;
+  readonly msgId: string;
+}
+
 /**
- * Publishes one event onto CDEVENTS_RAW and waits for the JetStream ack. A repeat of an event
- * already stored within the duplicate window is acknowledged with `duplicate: true` and not stored twice.
+ * Publishes a prepared raw message and waits for the JetStream ack. A message larger than the
+ * server's max_payload is refused with `PayloadTooLargeError` before it is sent, measured against
+ * `connection` (by default the connection behind `js`).
  */
-export const publishRaw = async (
+export const publishRawMessage = async (
   js: JetStreamClient,
-  event: CDEvent,
-  options: RawPublishOptions,
+  message: RawMessage,
+  options: { readonly timeoutMs?: number | undefined; readonly connection?: ServerInfoHolder } = {},
 ): Promise<PubAck> => {
-  const message = rawMessage(event, options);
+  const connection = options.connection ?? connectionOf(js);
+  const tooLarge = connection === undefined ? undefined : maxPayloadProblem(connection, message);
+  if (tooLarge !== undefined) throw tooLarge;
   return js.publish(message.subject, message.data, {
     headers: message.headers,
     msgID: message.msgId,
     timeout: options.timeoutMs ?? 5000,
   });
 };
+
+/**
+ * Publishes one event onto CDEVENTS_RAW and waits for the JetStream ack. A repeat of an event
+ * already stored within the duplicate window is acknowledged with `duplicate: true` and not stored twice.
+ */
+export const publishRaw = (
+  js: JetStreamClient,
+  event: CDEvent,
+  options: RawPublishOptions,
+): Promise<PubAck> => publishRawMessage(js, rawMessage(event, options), { timeoutMs: options.timeoutMs });

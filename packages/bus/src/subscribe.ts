@@ -41,6 +41,38 @@ export interface SubscribeOptions extends UnifiedSelector {
   readonly retryDelayMs?: number;
   /** Called with messages that are not CDEvents (they are terminated, not retried). */
   readonly onInvalid?: (subject: string, error: Error) => void;
+  /**
+   * Called when the handler throws, with the message's subject and stream sequence; the message is
+   * nak'd and comes back after `retryDelayMs`. Without it the failure is a process warning
+   * (`process.emitWarning`), never silent.
+   */
+  readonly onError?: (error: HandlerFailedError) => void;
+}
+
+/** A `subscribeUnified` handler threw: the event is redelivered after `retryInMs`. */
+export class HandlerFailedError extends BusError {
+  override name = 'HandlerFailedError';
+  readonly durable: string;
+  readonly subject: string;
+  readonly streamSequence: number;
+  /** How many times JetStream has delivered it, this time included. */
+  readonly deliveries: number;
+  readonly retryInMs: number;
+  constructor(
+    where: { durable: string; subject: string; streamSequence: number; deliveries: number },
+    retryInMs: number,
+    cause: unknown,
+  ) {
+    super(
+      `the handler of durable ${where.durable} failed on ${where.subject} (stream sequence ${where.streamSequence}, delivery ${where.deliveries}): ${cause instanceof Error ? cause.message : String(cause)}; it is redelivered in ${retryInMs} ms`,
+      { cause },
+    );
+    this.durable = where.durable;
+    this.subject = where.subject;
+    this.streamSequence = where.streamSequence;
+    this.deliveries = where.deliveries;
+    this.retryInMs = retryInMs;
+  }
 }
 
 export interface UnifiedSubscription {
@@ -145,6 +177,14 @@ export const subscribeUnified = async (
   const consumer = await js.consumers.get(UNIFIED_STREAM, options.durable);
   const messages = await consumer.consume({ max_messages: 100 });
   const retryDelayMs = options.retryDelayMs ?? 5000;
+  const reportError = (error: HandlerFailedError): void => {
+    try {
+      if (options.onError === undefined) process.emitWarning(error);
+      else options.onError(error);
+    } catch {
+      // A failing error callback must not stop the consume loop.
+    }
+  };
   const closed = (async () => {
     for await (const msg of messages) {
       let event: CDEvent;
@@ -159,8 +199,21 @@ export const subscribeUnified = async (
       try {
         await options.handler({ event, ...tagsOf(msg) });
         msg.ack();
-      } catch {
+      } catch (error) {
+        // "Throw to have it redelivered": nak'd with the delay, and the failure reported.
         msg.nak(retryDelayMs);
+        reportError(
+          new HandlerFailedError(
+            {
+              durable: options.durable,
+              subject: msg.subject,
+              streamSequence: msg.seq,
+              deliveries: msg.info.deliveryCount,
+            },
+            retryDelayMs,
+            error,
+          ),
+        );
       }
     }
   })();

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   connectNats,
   ensureStreams,
+  HandlerFailedError,
   HEADERS,
   InvalidTokenError,
   subscribeUnified,
@@ -107,6 +108,69 @@ describe('subscribeUnified', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(seen.map((e) => e.event.context.id)).toEqual([a, b]);
     await again.stop();
+  });
+
+  test("a handler's error is reported with the message's subject and sequence, and the event comes back", async () => {
+    const errors: HandlerFailedError[] = [];
+    const handled: string[] = [];
+    let failures = 2;
+    const subscription = await subscribeUnified(nc, jetstream(nc), {
+      durable: 'error-reporter',
+      cluster: 'prod-ap',
+      retryDelayMs: 50,
+      onError: (error) => errors.push(error),
+      handler: (e) => {
+        if (failures-- > 0) throw new Error('downstream refused');
+        handled.push(e.event.context.id);
+      },
+    });
+    try {
+      const id = await publishUnified('prod-ap', 'service.deployed');
+      await waitFor(() => handled.length === 1, { what: 'the event after two failures' });
+      expect(handled).toEqual([id]);
+      expect(errors).toHaveLength(2);
+      const sequence = errors[0]?.streamSequence ?? 0;
+      expect(sequence).toBeGreaterThan(0);
+      expect(errors.map((e) => [e.subject, e.streamSequence, e.deliveries, e.retryInMs])).toEqual([
+        ['cdevents.unified.prod-ap.service.deployed', sequence, 1, 50],
+        ['cdevents.unified.prod-ap.service.deployed', sequence, 2, 50],
+      ]);
+      expect(errors[0]).toBeInstanceOf(HandlerFailedError);
+      expect(errors[0]?.cause).toEqual(new Error('downstream refused'));
+      expect(errors[0]?.message).toContain(
+        `failed on cdevents.unified.prod-ap.service.deployed (stream sequence ${sequence}, delivery 1): downstream refused`,
+      );
+    } finally {
+      await subscription.stop();
+    }
+  });
+
+  test('without onError a failing handler is a process warning, not silence', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    let failed = false;
+    const subscription = await subscribeUnified(nc, jetstream(nc), {
+      durable: 'warning-reporter',
+      cluster: 'prod-sa',
+      retryDelayMs: 50,
+      handler: () => {
+        if (!failed) {
+          failed = true;
+          throw new Error('no onError given');
+        }
+      },
+    });
+    try {
+      await publishUnified('prod-sa', 'incident.detected');
+      await waitFor(() => warnings.some((w) => w instanceof HandlerFailedError), {
+        what: 'the handler failure as a process warning',
+      });
+      expect(warnings.find((w) => w instanceof HandlerFailedError)?.message).toContain('no onError given');
+    } finally {
+      process.off('warning', onWarning);
+      await subscription.stop();
+    }
   });
 
   test('names are checked and a durable is not silently re-pointed', async () => {

@@ -1,5 +1,6 @@
 import type { Logger } from '@argus/runtime';
 import type { Application } from '../argocd/types.js';
+import { SourceProtocolError } from '../errors.js';
 import { Backoff, sleep } from './backoff.js';
 import {
   getJson,
@@ -171,7 +172,11 @@ export class ArgoCdApiSource implements AppSource {
           for (;;) {
             const read = await lines.next(subscribed ? 0 : STREAM_SETTLE_MS);
             if ('idle' in read) break;
-            if ('done' in read) throw new Error('the application stream ended before the list was taken');
+            if ('done' in read)
+              throw new SourceProtocolError(
+                'stream-ended-before-list',
+                'the application stream ended before the list was taken',
+              );
             const line = read.value as StreamLine;
             if (line.result?.type !== 'ADDED') subscribed = true;
             const event = this.#toEvent(line);
@@ -185,7 +190,8 @@ export class ArgoCdApiSource implements AppSource {
             apps: list.items as AsyncIterable<Application>,
             ...(clusterNames === undefined ? {} : { clusterNames }),
           };
-          if (list.envelope === undefined) throw new Error('the application list was not read to its end');
+          if (list.envelope === undefined)
+            throw new SourceProtocolError('list-cut-short', 'the application list was not read to its end');
           const metadata = list.envelope.metadata as { resourceVersion?: string } | undefined;
           this.#logger.info(
             { apps: list.count, streamed: burst, resourceVersion: metadata?.resourceVersion },
@@ -224,7 +230,11 @@ export class ArgoCdApiSource implements AppSource {
   /** A stream line as a source event; throws the error a line reports (grpc-gateway writes it after the 200). */
   #toEvent(line: StreamLine): SourceEvent | undefined {
     const { result, error } = line;
-    if (error !== undefined) throw new Error(`stream error: ${error.message ?? JSON.stringify(error)}`);
+    if (error !== undefined)
+      throw new SourceProtocolError(
+        'stream-error',
+        `stream error: ${error.message ?? JSON.stringify(error)}`,
+      );
     if (result?.application === undefined) return undefined;
     return result.type === 'DELETED'
       ? { type: 'delete', app: result.application }

@@ -1,5 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { HttpStatusError, SourceProtocolError, TlsVerificationError } from '../errors.js';
+
+export { HttpStatusError, TlsVerificationError };
 
 export interface HttpClientOptions {
   /** Sent as `Authorization: Bearer <token>`. */
@@ -11,32 +14,6 @@ export interface HttpClientOptions {
   /** Client certificate and key (kubeconfig users). */
   readonly cert?: string | Buffer | undefined;
   readonly key?: string | Buffer | undefined;
-}
-
-/** An HTTP status other than 2xx, with the server's message. */
-export class HttpStatusError extends Error {
-  override name = 'HttpStatusError';
-  readonly status: number;
-  readonly url: string;
-  constructor(status: number, url: string, body: string) {
-    super(`${url} answered ${status}: ${body.slice(0, 300)}`);
-    this.status = status;
-    this.url = url;
-  }
-}
-
-/** The server's certificate could not be verified: says which flag fixes it. */
-export class TlsVerificationError extends Error {
-  override name = 'TlsVerificationError';
-  readonly code: string;
-  constructor(url: URL, cause: NodeJS.ErrnoException) {
-    super(
-      `cannot verify the TLS certificate of ${url.origin} (${cause.code ?? 'TLS'}: ${cause.message}): ` +
-        'trust the CA that signed it with --argocd-ca <pem file>, or use --insecure in a lab',
-      { cause },
-    );
-    this.code = cause.code ?? '';
-  }
 }
 
 const CERTIFICATE_ERRORS = new Set([
@@ -193,7 +170,7 @@ export class JsonListSplitter {
   /** The document without its items (`"items": []`); throws if the document was cut short. */
   end(): Record<string, unknown> {
     if (this.#depth !== 0 || this.#inString || this.#envelope.length === 0) {
-      throw new Error('the list response ended before its JSON document did');
+      throw new SourceProtocolError('list-cut-short', 'the list response ended before its JSON document did');
     }
     return JSON.parse(Buffer.concat(this.#envelope).toString('utf8')) as Record<string, unknown>;
   }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from '@argus/runtime';
 import { parse as parseYaml } from 'yaml';
 import type { Application } from '../argocd/types.js';
+import { KubeconfigError, ResourceVersionExpiredError, SourceProtocolError } from '../errors.js';
 import { Backoff, sleep } from './backoff.js';
 import { type HttpClientOptions, HttpStatusError, openJsonList, streamJsonLines } from './http.js';
 import type { AppSource, SourceEvent } from './source.js';
@@ -30,11 +31,6 @@ interface WatchLine {
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-/** Expired resourceVersion: the watch cannot resume, a relist is needed. */
-class ExpiredError extends Error {
-  override name = 'ExpiredError';
-}
-
 /**
  * Watches `applications.argoproj.io` through the Kubernetes API: list, then watch from the list's
  * resourceVersion with bookmarks; resumes from the last seen resourceVersion after a timeout or a
@@ -62,7 +58,8 @@ export class KubernetesSource implements AppSource {
     const host = process.env.KUBERNETES_SERVICE_HOST;
     const port = process.env.KUBERNETES_SERVICE_PORT ?? '443';
     if (host === undefined) {
-      throw new Error(
+      throw new KubeconfigError(
+        'not-in-pod',
         'not running in a Kubernetes pod (KUBERNETES_SERVICE_HOST is unset): pass --kubeconfig',
       );
     }
@@ -101,7 +98,12 @@ export class KubernetesSource implements AppSource {
     const context = (doc.contexts ?? []).find((c) => c.name === contextName)?.context as
       | { cluster?: string; user?: string; namespace?: string }
       | undefined;
-    if (context === undefined) throw new Error(`${file}: no context ${JSON.stringify(contextName)}`);
+    if (context === undefined)
+      throw new KubeconfigError(
+        'no-context',
+        `${file}: no context ${JSON.stringify(contextName)}: name one of ${JSON.stringify((doc.contexts ?? []).map((c) => c.name))} with --kube-context`,
+        file,
+      );
     const cluster = (doc.clusters ?? []).find((c) => c.name === context.cluster)?.cluster as
       | {
           server?: string;
@@ -111,7 +113,11 @@ export class KubernetesSource implements AppSource {
         }
       | undefined;
     if (cluster?.server === undefined)
-      throw new Error(`${file}: context ${contextName} names no cluster with a server`);
+      throw new KubeconfigError(
+        'no-server',
+        `${file}: context ${contextName} names no cluster with a server: add the cluster's server URL to the kubeconfig`,
+        file,
+      );
     const user = ((doc.users ?? []).find((u) => u.name === context.user)?.user ?? {}) as {
       token?: string;
       'client-certificate-data'?: string;
@@ -171,7 +177,8 @@ export class KubernetesSource implements AppSource {
         if (resourceVersion === undefined) {
           const list = await openJsonList(this.#path(), this.#options, this.#stop.signal);
           yield { type: 'snapshot', apps: list.items as AsyncIterable<Application> };
-          if (list.envelope === undefined) throw new Error('the application list was not read to its end');
+          if (list.envelope === undefined)
+            throw new SourceProtocolError('list-cut-short', 'the application list was not read to its end');
           resourceVersion = (list.envelope as ListResponse).metadata?.resourceVersion;
           this.#logger.info({ apps: list.count, resourceVersion }, 'listed applications');
           this.#lastError = undefined;
@@ -185,8 +192,12 @@ export class KubernetesSource implements AppSource {
           const { type, object } = raw as WatchLine;
           if (object === undefined) continue;
           if (type === 'ERROR') {
-            if (object.code === 410) throw new ExpiredError(object.message ?? 'resourceVersion expired');
-            throw new Error(`watch error ${object.code ?? ''}: ${object.message ?? ''}`);
+            if (object.code === 410)
+              throw new ResourceVersionExpiredError(object.message ?? 'resourceVersion expired');
+            throw new SourceProtocolError(
+              'watch-error',
+              `watch error ${object.code ?? ''}: ${object.message ?? ''}`,
+            );
           }
           resourceVersion = object.metadata?.resourceVersion ?? resourceVersion;
           if (type === 'BOOKMARK') continue;
@@ -198,7 +209,10 @@ export class KubernetesSource implements AppSource {
         // The server ended the watch (timeoutSeconds): resume from the last resourceVersion.
       } catch (err) {
         if (this.#stop.signal.aborted) break;
-        if (err instanceof ExpiredError || (err instanceof HttpStatusError && err.status === 410)) {
+        if (
+          err instanceof ResourceVersionExpiredError ||
+          (err instanceof HttpStatusError && err.status === 410)
+        ) {
           this.#logger.info({ resourceVersion }, 'resourceVersion expired (410 Gone): relisting');
           resourceVersion = undefined;
           continue;

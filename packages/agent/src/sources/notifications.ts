@@ -1,21 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import type { ExtraRoute, Logger } from '@argus/runtime';
 import type { Application } from '../argocd/types.js';
+import { AgentStoppingError, NotAnApplicationError } from '../errors.js';
 import { answer, notificationsVerifier, receive } from './receiver.js';
 import type { AppSource, SourceEvent } from './source.js';
 
 /** Where Argo CD Notifications posts Applications (deploy/argocd-notifications: the `argus` webhook). */
-export const APPLICATION_WEBHOOK_PATH = '/api/v1/notifications/applications';
+export { NotAnApplicationError };
 
-/** A post that carries no Application: the reason, for the 400 and the log. */
-export class NotAnApplicationError extends Error {
-  override name = 'NotAnApplicationError';
-  readonly reason: 'not-json' | 'not-an-application';
-  constructor(reason: 'not-json' | 'not-an-application', message: string) {
-    super(message);
-    this.reason = reason;
-  }
-}
+export const APPLICATION_WEBHOOK_PATH = '/api/v1/notifications/applications';
 
 /**
  * The Application in a Notifications post: `{"app": <Application>, ...}` as the shipped template
@@ -72,7 +65,7 @@ export class NotificationsAppSource implements AppSource {
 
   /** Hands a posted app to the agent; resolves once the agent has handled it (its events are in the spool). */
   push(app: Application): Promise<void> {
-    if (this.#stopped) return Promise.reject(new Error('the agent is stopping'));
+    if (this.#stopped) return Promise.reject(new AgentStoppingError());
     return new Promise((resolve) => {
       this.#queue.push({ app, handled: resolve });
       this.#wake?.();
@@ -133,7 +126,8 @@ export const applicationWebhookRoute = (config: ApplicationWebhookConfig): Extra
     try {
       await config.source.push(app);
     } catch (err) {
-      answer(res, 503, { error: `not accepted now: ${(err as Error).message}; retry later` });
+      if (!(err instanceof AgentStoppingError)) throw err;
+      answer(res, 503, { error: `not accepted now: ${err.message}; retry later` });
       return true;
     }
     answer(res, 202, { accepted: app.metadata.name });

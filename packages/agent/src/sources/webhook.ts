@@ -117,11 +117,11 @@ export const webhookRoute = (config: WebhookReceiverConfig): ExtraRoute => {
     } catch (err) {
       config.metrics.publishErrors.inc();
       if (isPayloadTooLarge(err)) {
-        logger.info({ events: events.length }, 'notification refused: larger than the NATS max_payload');
-        answer(res, 413, {
-          error: "the event is larger than the NATS server's max_payload: it cannot be published",
-          reason: 'too-large',
-        });
+        logger.info(
+          { events: events.length, bytes: err.bytes, maxPayload: err.maxPayload },
+          'notification refused: larger than the NATS max_payload',
+        );
+        answer(res, 413, { error: err.message, reason: 'too-large', maxPayload: err.maxPayload });
         return true;
       }
       logger.warn({ err }, 'notification not published: JetStream unavailable');

@@ -2,26 +2,28 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
+import { OutboxFullError, SpoolDamagedError } from '../errors.js';
+
+/** The NATS message of a spooled event, made when it was spooled: the body is the entry's `event`. */
+export interface SpooledMessage {
+  readonly subject: string;
+  /** Header name/value pairs, in order. */
+  readonly headers: readonly (readonly [string, string])[];
+}
 
 /** One event waiting to be published, with what must be recorded once it is. */
 export interface OutboxEntry {
-  /** The serialized CDEvent; absent for a checkpoint (progress to save in its turn, nothing to publish). */
+  /** The CDEvent's JSON, as published; absent for a checkpoint (progress to save in its turn, nothing to publish). */
   readonly event?: string;
+  /** Absent in entries spooled by earlier versions (the message is then made from `event` when published). */
+  readonly message?: SpooledMessage;
   readonly cluster: string;
   /** Progress documents to save after the publish is acknowledged. */
   readonly progress?: unknown;
   readonly environments?: unknown;
 }
 
-/** The outbox is full: the oldest waiting entries stay; this one cannot be accepted. */
-export class OutboxFullError extends Error {
-  override name = 'OutboxFullError';
-  readonly depth: number;
-  constructor(depth: number) {
-    super(`the on-disk spool holds ${depth} events, its limit: NATS has been unreachable too long`);
-    this.depth = depth;
-  }
-}
+export { OutboxFullError };
 
 /** The line that records, after the entries it follows, that the oldest waiting entry is done. */
 const ACK_LINE = '{"ack":1}';
@@ -233,7 +235,7 @@ export class Outbox {
       this.#readHandle ??= await open(this.#file, 'r');
       const buffer = Buffer.allocUnsafe(Math.max(READ_AHEAD_BYTES, length));
       const { bytesRead } = await this.#readHandle.read(buffer, 0, buffer.length, offset);
-      if (bytesRead < length) throw new Error(`spool ${this.#file}: entry at byte ${offset} is cut short`);
+      if (bytesRead < length) throw new SpoolDamagedError(this.#file, offset);
       this.#cache = buffer.subarray(0, bytesRead);
       this.#cacheAt = offset;
     }
@@ -297,7 +299,7 @@ export class Outbox {
   async #readInto(target: Buffer, length: number, offset: number): Promise<void> {
     this.#readHandle ??= await open(this.#file, 'r');
     const { bytesRead } = await this.#readHandle.read(target, 0, length, offset);
-    if (bytesRead < length) throw new Error(`spool ${this.#file}: entry at byte ${offset} is cut short`);
+    if (bytesRead < length) throw new SpoolDamagedError(this.#file, offset);
   }
 }
 
