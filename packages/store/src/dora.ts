@@ -54,30 +54,55 @@ const DEPLOYMENTS = quoted(DEPLOYMENT_KINDS);
 const INCIDENTS = quoted(INCIDENT_KINDS);
 
 /**
- * The DORA definitions, in one query (the events of a 30-day window never leave ClickHouse):
+ * The DORA definitions (the events of a window never leave ClickHouse):
  * - deployments: service.deployed, upgraded and rolledback;
  * - a deployment failed when, on its service and cluster, the next deployment or detected incident
- *   after it (oldest first) is an incident or a rollback (a rollback is itself a deployment);
+ *   after it (oldest first; ties in time by the identity's digest) is an incident or a rollback (a
+ *   rollback is itself a deployment);
  * - lead time: from the earliest `change.merged` not after the deployment, traced through the
  *   deployment's chain id or links, or those of the artifact events whose subject is the artifact it
  *   deployed (merges and artifacts may be older than the window); medians are exact (the mean of the
  *   two middle samples for an even count);
  * - time to restore: from each incident.detected to the first incident.resolved of the same incident
  *   subject at or after it, in the same group and bucket.
- * Every event counts once per identity (`LIMIT 1 BY` its digest), before merges or without them.
+ * Every event counts once per identity, before merges or without them.
+ *
+ * Three queries, one per family of figures, run one after the other: in one query ClickHouse ran
+ * them at once and their memory added up (84 days of the 10M benchmark needed more than the hub's
+ * 256 MiB; each alone fits). Each reads only the kinds it needs.
  */
-const doraSql = (table: string, where: string, key: string): string => {
+const doraQueries = (table: string, where: string, key: string) => {
   // The events of the window of some kinds, with their group key and bucket.
   const windowed = (kinds: string, columns: string) => `
     SELECT ${columns}, toUnixTimestamp64Milli(timestamp) AS ms, ${key} AS key,
            intDiv(ms - {sinceMs:Int64}, {bucketMs:Int64}) AS bucket
     FROM ${table}
     WHERE ${where} AND concat(subject_type, '.', predicate) IN (${kinds})`;
-  // Counting needs each event once: a repeat that reached the table (two observers, a crash before
-  // ack) is dropped by a 128-bit digest of its identity, a fifth of the strings' size (a month of the
-  // 10M benchmark went over the hub's 256 MiB with the strings).
-  const once = 'LIMIT 1 BY sipHash128(identity)';
-  return `
+  return {
+    verdicts: `
+WITH
+  -- A deployment failed when the next deployment or detection on its service and cluster is a
+  -- detection or a rollback. Each pair's events as one sorted array of numbers (the time, the
+  -- identity's digest, and the step: 1 a deployment, 2 a rollback, 3 a detection), repeats dropped
+  -- from the sorted array: a window over the strings, or a set of every identity, held 84 days of the
+  -- 10M benchmark over the hub's 256 MiB. Ties in time are ordered by the identity's digest.
+  verdicts AS (
+    SELECT bucket, key,
+           arrayMap(x -> x.3, arrayDistinct(arraySort(groupArray((ms, digest, step))))) AS steps,
+           arrayCount(s -> s != 3, steps) AS deployments,
+           arrayCount((s, next) -> s != 3 AND next >= 2, steps, arrayPushBack(arrayPopFront(steps), 0)) AS failed
+    FROM (
+      ${windowed(
+        `${DEPLOYMENTS}, 'incident.detected'`,
+        `sipHash128(identity) AS digest, sipHash64(service_id, cluster) AS pair,
+         toUInt8(multiIf(subject_type = 'incident', 3, predicate = 'rolledback', 2, 1)) AS step`,
+      )}
+    )
+    GROUP BY bucket, key, pair
+  )
+SELECT bucket, key, sum(deployments) AS deployments, sum(failed) AS failed
+FROM verdicts GROUP BY bucket, key`,
+    lead: `
 WITH
   -- The artifacts that can lead to a merge (a chain id or links), published before the window's end.
   artifacts AS (
@@ -118,19 +143,11 @@ WITH
     INNER JOIN refs AS r ON m.ref = r.ref
     WHERE m.ms <= r.ms AND m.ref != 'c:'
     GROUP BY r.bucket, r.key, r.identity
-  ),
-  -- A deployment failed when the next deployment or detection on its service and cluster is a
-  -- detection or a rollback.
-  verdicts AS (
-    SELECT bucket, key, kind,
-           leadInFrame(kind) OVER (PARTITION BY bucket, key, service_id, cluster
-                                   ORDER BY timestamp, identity
-                                   ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING) AS next_kind
-    FROM (
-      ${windowed(`${DEPLOYMENTS}, 'incident.detected'`, "identity, concat(subject_type, '.', predicate) AS kind, service_id, cluster, timestamp")}
-      ${once}
-    )
-  ),
+  )
+SELECT bucket, key, count() AS lead_samples, quantileExactInclusive(0.5)(lead_ms / 1000) AS lead_median
+FROM lead GROUP BY bucket, key`,
+    restores: `
+WITH
   restores AS (
     SELECT bucket, key,
            groupArrayIf(ms, kind = 'incident.detected') AS detected,
@@ -140,48 +157,39 @@ WITH
                               arrayMin(arrayFilter(r -> r >= t, resolved)) - t, -1), detected)) AS restore_ms
     FROM (
       ${windowed(INCIDENTS, "identity, concat(subject_type, '.', predicate) AS kind, subject_id")}
-      ${once}
+      -- Each detection and resolution once: a repeat dropped by a 128-bit digest of its identity.
+      LIMIT 1 BY sipHash128(identity)
     )
     GROUP BY bucket, key, subject_id
   )
-SELECT bucket, key, sum(deployments) AS deployments, sum(failed) AS failed,
-       sum(lead_samples) AS lead_samples, sum(lead_median) AS lead_median,
-       sum(incidents) AS incidents, sum(restored) AS restored, sum(restore_median) AS restore_median
-FROM (
-  -- Every group with an event has a verdict (deployments, detections) or a restore row (incidents).
-  SELECT bucket, key, countIf(kind IN (${DEPLOYMENTS})) AS deployments,
-         countIf(kind IN (${DEPLOYMENTS}) AND next_kind IN ('incident.detected', 'service.rolledback')) AS failed,
-         toUInt64(0) AS lead_samples, toFloat64(0) AS lead_median, toUInt64(0) AS incidents,
-         toUInt64(0) AS restored, toFloat64(0) AS restore_median
-  FROM verdicts GROUP BY bucket, key
-  UNION ALL
-  SELECT bucket, key, 0, 0, count(), quantileExactInclusive(0.5)(lead_ms / 1000), 0, 0, 0
-  FROM lead
-  GROUP BY bucket, key
-  UNION ALL
-  SELECT bucket, key, 0, 0, 0, 0, sum(length(detected)), sum(length(restore_ms)),
-         if(empty(groupArrayArray(restore_ms)), 0,
-            arrayReduce('quantileExactInclusive(0.5)', groupArrayArray(restore_ms)) / 1000)
-  FROM restores GROUP BY bucket, key
-)
-GROUP BY bucket, key
-ORDER BY key, bucket`;
+SELECT bucket, key, sum(length(detected)) AS incidents, sum(length(restore_ms)) AS restored,
+       if(empty(groupArrayArray(restore_ms)), 0,
+          arrayReduce('quantileExactInclusive(0.5)', groupArrayArray(restore_ms)) / 1000) AS restore_median
+FROM restores GROUP BY bucket, key`,
+  };
 };
 
-interface DoraRecord {
+interface GroupBucket {
   bucket: string | number;
   key: string;
+}
+interface VerdictRecord extends GroupBucket {
   deployments: string | number;
   failed: string | number;
+}
+interface LeadRecord extends GroupBucket {
   lead_samples: string | number;
   lead_median: number;
+}
+interface RestoreRecord extends GroupBucket {
   incidents: string | number;
   restored: string | number;
   restore_median: number;
 }
+type DoraRecord = Partial<VerdictRecord & LeadRecord & RestoreRecord>;
 
 /**
- * DORA figures per group and bucket, computed by ClickHouse in one query. Every bucket of the
+ * DORA figures per group and bucket, computed by ClickHouse (doraQueries). Every bucket of the
  * window is answered for every group that has an event in any bucket (zeros where it has none), so
  * a trend has no gaps; not grouped, an empty window is zeros (one row per bucket).
  */
@@ -199,13 +207,19 @@ export const doraFigures = async (store: Store, query: DoraQuery): Promise<DoraF
     ...(query.cluster === undefined ? {} : { cluster: query.cluster }),
     ...(query.environment === undefined ? {} : { environment: query.environment }),
   });
-  const rows = await store.rows<DoraRecord>(
-    doraSql(store.table('cdevents'), conditions.join(' AND '), KEY_COLUMNS[query.grouping]),
-    { ...params, sinceMs, bucketMs },
-  );
+  const sql = doraQueries(store.table('cdevents'), conditions.join(' AND '), KEY_COLUMNS[query.grouping]);
+  const queryParams = { ...params, sinceMs, bucketMs };
+  const verdicts = await store.rows<VerdictRecord>(sql.verdicts, queryParams);
+  const lead = await store.rows<LeadRecord>(sql.lead, queryParams);
+  const restores = await store.rows<RestoreRecord>(sql.restores, queryParams);
+  // Every group with an event has a verdict row (deployments, detections) or a restore row (incidents).
+  const found = new Map<string, DoraRecord>();
+  for (const r of [...verdicts, ...lead, ...restores]) {
+    const at = `${r.key}\u0000${Number(r.bucket)}`;
+    found.set(at, { ...found.get(at), ...r });
+  }
   const buckets = Math.ceil(windowMs / bucketMs);
-  const found = new Map(rows.map((r) => [`${r.key}\u0000${Number(r.bucket)}`, r]));
-  const keys = [...new Set(rows.map((r) => r.key))].sort((a, b) => a.localeCompare(b));
+  const keys = [...new Set([...found.values()].map((r) => r.key ?? ''))].sort((a, b) => a.localeCompare(b));
   if (keys.length === 0 && query.grouping === 'none') keys.push('');
   return keys.flatMap((key) =>
     Array.from({ length: buckets }, (_, bucket) => {
