@@ -35,37 +35,48 @@ const SPAN_MS = 365 * DAY_MS;
 const CHROMIUM = process.env.ARGUS_CHROMIUM ?? '/usr/bin/chromium';
 const MAX_MEMORY = process.env.ARGUS_BENCH_QUERY_MAX_MEMORY;
 
-/** Rows made by ClickHouse itself (INSERT ... SELECT FROM numbers): 10M rows in seconds, not minutes. */
-const fill = async (store: Store, start: number): Promise<void> => {
-  const stepMs = Math.floor(SPAN_MS / EVENTS);
-  for (let offset = 0; offset < EVENTS; offset += CHUNK) {
-    const count = Math.min(CHUNK, EVENTS - offset);
+/**
+ * Rows made by ClickHouse itself (INSERT ... SELECT FROM numbers): 10M rows in seconds, not minutes.
+ * A tenth are incidents; 99 in 100 are resolved 10 minutes to 2 hours later (a second row), as in a
+ * store that people use: an incident open for months is the exception.
+ */
+export const fill = async (store: Store, start: number, events = EVENTS): Promise<void> => {
+  const stepMs = Math.floor(SPAN_MS / events);
+  for (let offset = 0; offset < events; offset += CHUNK) {
+    const count = Math.min(CHUNK, events - offset);
     await store.command(`
       INSERT INTO ${store.table('cdevents')}
         (identity, id, source, type, spec_version, subject_type, predicate, subject_id, subject_source,
          timestamp, chain_id, links, linked_ids, instance, cluster, environment, artifact_id, labels,
          received_at, raw)
       SELECT
-        lower(hex(MD5(toString(n)))) AS identity,
-        concat('ev-', toString(n)) AS id,
+        lower(hex(MD5(concat(toString(n), suffix)))) AS identity,
+        concat('ev-', toString(n), suffix) AS id,
         concat('/argocd/', cl, '/apps/', svc) AS source,
         concat('dev.cdevents.', st, '.', pr, '.0.3.0') AS type,
         '0.5.1', st, pr,
         multiIf(st = 'service', svc, st = 'incident', concat('inc-', toString(n)), concat('x-', toString(n))) AS subject_id,
         '', ts, '', '', [], concat('argo-', toString(n % ${CLUSTERS})), cl, concat(cl, '/apps'),
         if(st = 'service', concat('pkg:oci/', svc, '@', toString(n)), ''), map(), ts,
-        concat('{"context":{"id":"ev-', toString(n), '"},"subject":{"id":"', subject_id,
+        concat('{"context":{"id":"ev-', toString(n), suffix, '"},"subject":{"id":"', subject_id,
                '","content":{"service":{"id":"', svc, '"}}}}') AS raw
       FROM (
-        SELECT number + ${offset} AS n,
-               -- the kind of event, independent of the service (n decides both otherwise)
-               cityHash64(n) % 10 AS k,
-               concat('svc-', toString((n * 7919) % ${SERVICES})) AS svc,
-               concat('cluster-', toString(n % ${CLUSTERS})) AS cl,
-               ['service', 'service', 'service', 'service', 'service', 'service', 'incident', 'change', 'build', 'artifact'][k + 1] AS st,
-               ['deployed', 'upgraded', 'upgraded', 'upgraded', 'upgraded', 'rolledback', 'detected', 'merged', 'finished', 'published'][k + 1] AS pr,
-               toDateTime64(${start / 1000}, 3, 'UTC') + toIntervalMillisecond(n * ${stepMs}) AS ts
-        FROM numbers(${count})
+        SELECT n, k, svc, cl, st,
+               if(resolution, 'resolved', pr0) AS pr,
+               if(resolution, '-resolved', '') AS suffix,
+               if(resolution, at + toIntervalSecond(600 + cityHash64(n, 2) % 6600), at) AS ts
+        FROM (
+          SELECT number + ${offset} AS n,
+                 -- the kind of event, independent of the service (n decides both otherwise)
+                 cityHash64(n) % 10 AS k,
+                 concat('svc-', toString((n * 7919) % ${SERVICES})) AS svc,
+                 concat('cluster-', toString(n % ${CLUSTERS})) AS cl,
+                 ['service', 'service', 'service', 'service', 'service', 'service', 'incident', 'change', 'build', 'artifact'][k + 1] AS st,
+                 ['deployed', 'upgraded', 'upgraded', 'upgraded', 'upgraded', 'rolledback', 'detected', 'merged', 'finished', 'published'][k + 1] AS pr0,
+                 toDateTime64(${start / 1000}, 3, 'UTC') + toIntervalMillisecond(n * ${stepMs}) AS at
+          FROM numbers(${count})
+        )
+        ARRAY JOIN if(st = 'incident' AND cityHash64(n, 1) % 100 != 0, [false, true], [false]) AS resolution
       )`);
   }
 };
