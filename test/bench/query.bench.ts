@@ -245,6 +245,7 @@ export const run = async (): Promise<BenchResult> => {
     );
 
     // The dashboard's calls, page by page, through the hub's HTTP JSON API (what the browser fetches).
+    const statsApi = await heavy('page /instances stats call', () => getJson(base, 'stats'), HEAVY_QUERIES);
     const overviewApi = await heavy('page / calls', () => getJson(base, 'deployments'), HEAVY_QUERIES);
     const servicePageApi = await heavy(
       'page /services calls',
@@ -338,6 +339,7 @@ export const run = async (): Promise<BenchResult> => {
         ms('DORA 30 days by cluster, weekly p50 (store)', doraWeekly.p50, baseline.p50),
         ms('DORA 30 days by cluster, weekly p99 (store)', doraWeekly.p99, baseline.p50),
         ms('page / calls: deployments p50 (HTTP JSON)', overviewApi.p50, baseline.p50),
+        ms('page /instances stats call: stored events p50 (HTTP JSON)', statsApi.p50, baseline.p50),
         ms(
           'page /services/<id> calls: timeline + 20 artifact searches p50 (HTTP JSON)',
           servicePageApi.p50,
