@@ -15,6 +15,7 @@ import {
 import { DEFAULT_QUERY_LIMITS, DEFAULT_SQL_LIMITS } from '@argus/store';
 import { DEFAULT_MAX_IN_FLIGHT_BYTES } from './pipeline/budget.js';
 import { DEFAULT_MAX_CLUSTERS_PER_INSTANCE } from './pipeline/cluster-cap.js';
+import { FAILPOINT_PATTERN } from './pipeline/failpoints.js';
 import { DEFAULT_STALL_AFTER_MS } from './pipeline/health.js';
 
 /** Every hub option: the CLI flag, its `ARGUS_*` env var and its help line come from here. */
@@ -240,6 +241,13 @@ export const HUB_OPTIONS = {
     description: 'durable consumer name shared by hub replicas',
     default: 'argus-hub',
     placeholder: '<name>',
+  },
+  failpoint: {
+    kind: 'string',
+    description:
+      'fault injection for tests, never in production: kill-after-insert (SIGKILL after a batch is stored, before it is acked) or fail-inserts-for=<duration> (every insert fails from the start until then)',
+    pattern: FAILPOINT_PATTERN,
+    placeholder: '<failpoint>',
   },
   ...LOG_LEVEL_OPTION,
 } as const satisfies OptionsSpec;
