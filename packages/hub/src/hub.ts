@@ -194,7 +194,7 @@ export class Hub implements LongRunning {
       this.#logger.warn(d, `stream ${d.stream} differs from the Argus defaults (left as is)`);
     }
     await this.#primeClusterCap();
-    // max_ack_pending keeps the bus default: the byte budget bounds what this hub holds.
+    // max_ack_pending stays the bus's DEFAULT_MAX_ACK_PENDING: the byte budget bounds what a hub holds.
     await ensureHubConsumer(jsm, { durableName: this.#consumerName, ackWaitMs: this.#ackWaitMs });
     this.#consume.start();
     this.#lagPoll = PeriodicTask.every(LAG_POLL_MS, () => this.#pollLag(jsm));

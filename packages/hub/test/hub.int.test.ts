@@ -1,4 +1,5 @@
 import {
+  DEFAULT_MAX_ACK_PENDING,
   DLQ_STREAM,
   HEADERS,
   HUB_CONSUMER,
@@ -85,6 +86,14 @@ const settled = async (expectedConsumed: number) => {
 };
 
 describe('hub pipeline', () => {
+  test('the consumer it creates takes the one max_ack_pending default, whatever the batch size (the byte budget bounds what a hub holds)', async () => {
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.delete(RAW_STREAM, HUB_CONSUMER).catch(() => undefined);
+    await startHub({ batchSize: 100 });
+    const info = await jsm.consumers.info(RAW_STREAM, HUB_CONSUMER);
+    expect(info.config.max_ack_pending).toBe(DEFAULT_MAX_ACK_PENDING);
+  });
+
   test('stores each event once, republishes it tagged, and acks after storing', async () => {
     await startHub();
     const events = Array.from({ length: 50 }, () => deployed());
