@@ -1,13 +1,15 @@
 import {
   BatchPublisher,
+  DEFAULT_ACK_WAIT_MS,
   ensureHubConsumer,
   ensureStreams,
+  HUB_CONSUMER,
   jetStreamManagerOf,
   jetStreamOf,
   RAW_STREAM,
   type StreamOptions,
 } from '@argus/bus';
-import { TimeRange } from '@argus/cdevents';
+import { DEFAULT_MAX_EVENT_BYTES, TimeRange } from '@argus/cdevents';
 import { type Logger, type LongRunning, PeriodicTask, type Readiness, statusOf } from '@argus/runtime';
 import type { Store } from '@argus/store';
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
@@ -16,8 +18,8 @@ import { HubMetrics, type HubStats, PipelineCounts } from './metrics.js';
 import { type Accepted, admitBatch, type Refused } from './pipeline/admit.js';
 import { ByteBudget, DEFAULT_MAX_IN_FLIGHT_BYTES } from './pipeline/budget.js';
 import { ClusterCap } from './pipeline/cluster-cap.js';
-import { ConsumeLoop } from './pipeline/consume.js';
-import { Dedupe } from './pipeline/dedupe.js';
+import { ConsumeLoop, DEFAULT_BATCH_MAX_WAIT_MS, DEFAULT_BATCH_SIZE } from './pipeline/consume.js';
+import { DEFAULT_DEDUPE_CACHE_SIZE, Dedupe } from './pipeline/dedupe.js';
 import { deadLetterBatch } from './pipeline/dlq.js';
 import { type Failpoints, NO_FAILPOINTS } from './pipeline/failpoints.js';
 import { PipelineHealth } from './pipeline/health.js';
@@ -31,11 +33,11 @@ export interface HubConfig {
   readonly store: Store;
   readonly logger: Logger;
   readonly registry?: Registry;
-  /** @default 2000 */
+  /** @default DEFAULT_BATCH_SIZE (2000) */
   readonly batchSize?: number;
-  /** @default 100 */
+  /** @default DEFAULT_BATCH_MAX_WAIT_MS (100 ms) */
   readonly batchMaxWaitMs?: number;
-  /** @default 1048576 */
+  /** @default DEFAULT_MAX_EVENT_BYTES (1 MiB) */
   readonly maxEventBytes?: number;
   /** Accepted `context.timestamp` range; events outside are dead-lettered as timestamp-out-of-range. @default 400 days back, 1 day ahead */
   readonly timeRange?: TimeRange;
@@ -46,13 +48,13 @@ export interface HubConfig {
   readonly maxInFlightBytes?: number;
   /** A stage failing this long (ms) makes the hub not ready; a schema problem does at once. @default 30000 */
   readonly stallAfterMs?: number;
-  /** @default 200000 */
+  /** @default DEFAULT_DEDUPE_CACHE_SIZE (200000) */
   readonly dedupeCacheSize?: number;
-  /** @default 'argus-hub' */
+  /** @default HUB_CONSUMER ('argus-hub') */
   readonly consumerName?: string;
   /** Distinct clusters one instance may report; events for more are dead-lettered too-many-clusters. @default 64 */
   readonly maxClustersPerInstance?: number;
-  /** @default 30000 */
+  /** @default DEFAULT_ACK_WAIT_MS (30 s) */
   readonly ackWaitMs?: number;
   readonly streams?: StreamOptions;
   readonly metrics?: HubMetrics;
@@ -85,6 +87,8 @@ const PULL_EXPIRES_MS = 5000;
  */
 const pullMaxBytes = (budget: number, maxPayload: number): number =>
   Math.max(4 * maxPayload, Math.floor(budget / 4));
+/** nats-server's max_payload when it does not say (1 MiB). */
+const NATS_DEFAULT_MAX_PAYLOAD = 1_048_576;
 /** What a message costs in the budget: its payload (headers are a few hundred bytes at most). */
 const messageBytes = (msg: JsMsg): number => msg.data.length;
 
@@ -138,12 +142,12 @@ export class Hub implements LongRunning {
     this.#store = config.store;
     this.#logger = config.logger.child({ component: 'hub' });
     this.#registry = config.registry ?? EMPTY_REGISTRY;
-    this.#dedupe = new Dedupe(config.dedupeCacheSize ?? 200_000);
-    this.#batchSize = config.batchSize ?? 2000;
-    this.#batchMaxWaitMs = config.batchMaxWaitMs ?? 100;
-    this.#maxEventBytes = config.maxEventBytes ?? 1_048_576;
-    this.#consumerName = config.consumerName ?? 'argus-hub';
-    this.#ackWaitMs = config.ackWaitMs ?? 30_000;
+    this.#dedupe = new Dedupe(config.dedupeCacheSize ?? DEFAULT_DEDUPE_CACHE_SIZE);
+    this.#batchSize = config.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.#batchMaxWaitMs = config.batchMaxWaitMs ?? DEFAULT_BATCH_MAX_WAIT_MS;
+    this.#maxEventBytes = config.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.#consumerName = config.consumerName ?? HUB_CONSUMER;
+    this.#ackWaitMs = config.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
     this.#streams = config.streams ?? {};
     this.metrics = config.metrics ?? new HubMetrics();
     this.#counts = new PipelineCounts(this.metrics);
@@ -165,7 +169,7 @@ export class Hub implements LongRunning {
         const consumer = await this.#js.consumers.get(RAW_STREAM, this.#consumerName);
         // Pulls bounded by bytes (see ConsumeLoop on why they are read as an iterator).
         return consumer.consume({
-          max_bytes: pullMaxBytes(this.#budget.limit, this.#nc.info?.max_payload ?? 1_048_576),
+          max_bytes: pullMaxBytes(this.#budget.limit, this.#nc.info?.max_payload ?? NATS_DEFAULT_MAX_PAYLOAD),
           expires: PULL_EXPIRES_MS,
         });
       },

@@ -4,6 +4,11 @@ import type { ByteBudget } from './budget.js';
 import { BatchCollector } from './collect.js';
 import { hubBackoff } from './retry.js';
 
+/** Default most messages per batch, and so per ClickHouse insert (`--batch-size`). */
+export const DEFAULT_BATCH_SIZE = 2000;
+/** Default longest wait to fill a batch, in ms (`--batch-max-wait`): what a lone event waits before it is stored. */
+export const DEFAULT_BATCH_MAX_WAIT_MS = 100;
+
 /** What the loop needs of a JetStream `ConsumerMessages`: the messages, their end, and a way to end them. */
 export interface MessageStream<T> extends AsyncIterable<T> {
   /** Resolves when the messages end: with an Error when they ended on a failure. */

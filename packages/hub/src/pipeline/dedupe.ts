@@ -1,3 +1,6 @@
+/** Default event identities remembered (`--dedupe-cache-size`). */
+export const DEFAULT_DEDUPE_CACHE_SIZE = 200_000;
+
 /**
  * A bounded set of recently seen event identities, oldest evicted first. Catches repeats that
  * arrive after JetStream's duplicate window (or from a second agent) without a store round trip.
