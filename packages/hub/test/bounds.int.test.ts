@@ -201,6 +201,26 @@ describe('one batch cannot stop storage for everyone', () => {
     expect(hub.status().reasons).toEqual([]);
   });
 
+  test('a hub stopped while a failing insert waits seconds before its next attempt stops at once; the event stays for redelivery', async () => {
+    const hub = await startHub({ stallAfterMs: 1000, failpoints: failInsertsUntil(Date.now() + 600_000) });
+    hubs.splice(hubs.indexOf(hub), 1);
+    await publishRaw(js, deployed(now()), { instance: 'argo-eu' });
+    // Five failed attempts: the next wait is about 4 s (250 ms doubling), then 8 s.
+    await waitFor(
+      () => hub.status().reasons.some((r) => /^insert into ClickHouse: .* [5-9] attempts/.test(r)),
+      {
+        what: 'five failed inserts',
+        timeoutMs: 20_000,
+      },
+    );
+    const started = Date.now();
+    await hub.stop();
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(hub.stats().stored).toBe(0);
+    const info = await (await jetstreamManager(nc)).consumers.info(RAW_STREAM, HUB_CONSUMER);
+    expect(info.num_ack_pending + info.num_pending).toBe(1);
+  });
+
   test('a flood of 900 KB messages is held within the byte budget; another agent is stored meanwhile (finding 4)', async () => {
     const budget = 8 * 1024 * 1024;
     const hub = await startHub({ maxInFlightBytes: budget, batchSize: 2000 });
