@@ -229,8 +229,9 @@ export class Hub implements LongRunning {
    */
   async stop(): Promise<void> {
     this.#stopping.abort();
-    await this.#lagPoll?.stop();
+    const lagPoll = this.#lagPoll?.stop();
     await this.#consume.stop();
+    await lagPoll;
     this.#publisher.close();
     this.#logger.info(this.stats(), 'hub stopped');
   }

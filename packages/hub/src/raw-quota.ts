@@ -98,6 +98,8 @@ export class RawQuota extends PeriodicTask implements LongRunning {
       return undefined;
     }
     const held = await this.#scan(info.state.first_seq, floor);
+    // A scan cut short by a stop counted only part of the stream: trim nothing on it.
+    if (this.stopping.aborted) return undefined;
     let consumedBytes = 0;
     for (const h of held.values()) consumedBytes += h.bytes;
     const excess = info.state.bytes - RAW_LOW_WATER * max;
@@ -135,6 +137,9 @@ export class RawQuota extends PeriodicTask implements LongRunning {
     });
     const messages = await consumer.consume();
     const timer = setTimeout(() => messages.stop(), SCAN_TIMEOUT_MS);
+    // A stop ends the scan at once (it may read for up to SCAN_TIMEOUT_MS).
+    const stop = () => messages.stop();
+    this.stopping.addEventListener('abort', stop, { once: true });
     try {
       for await (const msg of messages) {
         if (msg.seq > floor) break;
@@ -158,6 +163,7 @@ export class RawQuota extends PeriodicTask implements LongRunning {
       }
     } finally {
       clearTimeout(timer);
+      this.stopping.removeEventListener('abort', stop);
       await messages.close();
     }
     return held;

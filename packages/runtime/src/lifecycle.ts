@@ -27,14 +27,14 @@ export const readinessOf = (parts: readonly Pick<LongRunning, 'status'>[]): Read
 /**
  * A task run every `intervalMs` in the background, never two at once: `run()` runs it now (the
  * caller may await a first result), `start` schedules it, `stop` clears the schedule and waits for
- * a run in progress. The timer is unref'd: it never keeps a process alive by itself. Parts that
+ * a run in progress (which `stopping` asks to end early). The timer is unref'd: it never keeps a process alive by itself. Parts that
  * poll (the store probe, the raw-stream quota) extend it and add their `status`.
  */
 export abstract class PeriodicTask implements Omit<LongRunning, 'status'> {
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
   #current: Promise<void> | undefined;
-  #stopped = false;
+  readonly #stopping = new AbortController();
   readonly #ended: Promise<void>;
   #end: () => void = () => undefined;
 
@@ -54,8 +54,16 @@ export abstract class PeriodicTask implements Omit<LongRunning, 'status'> {
     });
   }
 
-  /** One run of the task; a rejection is ignored (a task reports its own failures). */
+  /**
+   * One run of the task; a rejection is ignored (a task reports its own failures). A long run ends
+   * early when `stopping` aborts, so `stop` stays prompt.
+   */
   protected abstract tick(): Promise<void>;
+
+  /** Aborted by `stop`. */
+  protected get stopping(): AbortSignal {
+    return this.#stopping.signal;
+  }
 
   /** Runs the task unless a run is in progress (then waits for that one). */
   run(): Promise<void> {
@@ -68,13 +76,13 @@ export abstract class PeriodicTask implements Omit<LongRunning, 'status'> {
   }
 
   start(): void {
-    if (this.#timer !== undefined || this.#stopped) return;
+    if (this.#timer !== undefined || this.#stopping.signal.aborted) return;
     this.#timer = setInterval(() => void this.run(), this.#intervalMs);
     this.#timer.unref();
   }
 
   stop(): Promise<void> {
-    this.#stopped = true;
+    this.#stopping.abort();
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#end();

@@ -68,6 +68,23 @@ describe('PeriodicTask', () => {
     expect(finished).toBe(after);
   });
 
+  test('stop() asks a long run to end early, and waits for it', async () => {
+    let ended = false;
+    class LongScan extends PeriodicTask {
+      protected async tick(): Promise<void> {
+        await sleep(10_000, this.stopping);
+        ended = true;
+      }
+    }
+    const task = new LongScan(60_000);
+    void task.run();
+    await sleep(20);
+    const started = Date.now();
+    await task.stop();
+    expect(ended).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   test('closed() resolves only once stopped', async () => {
     const task = PeriodicTask.every(1000, async () => undefined);
     task.start();
