@@ -15,16 +15,16 @@ import type { Store } from '@argus/store';
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { HubMetrics, type HubStats, PipelineCounts } from './metrics.js';
-import { type Accepted, admitBatch, type Refused } from './pipeline/admit.js';
+import { type Accepted, type AdmitConfig, admitBatch, type Refused } from './pipeline/admit.js';
 import { ByteBudget, DEFAULT_MAX_IN_FLIGHT_BYTES } from './pipeline/budget.js';
 import { ClusterCap } from './pipeline/cluster-cap.js';
 import { ConsumeLoop, DEFAULT_BATCH_MAX_WAIT_MS, DEFAULT_BATCH_SIZE } from './pipeline/consume.js';
 import { DEFAULT_DEDUPE_CACHE_SIZE, Dedupe } from './pipeline/dedupe.js';
-import { deadLetterBatch } from './pipeline/dlq.js';
+import { type DeadLetterStageConfig, deadLetterBatch } from './pipeline/dlq.js';
 import { type Failpoints, NO_FAILPOINTS } from './pipeline/failpoints.js';
 import { PipelineHealth } from './pipeline/health.js';
 import { republishBatch } from './pipeline/republish.js';
-import { stageRetry } from './pipeline/retry.js';
+import { type StageRetry, stageRetry } from './pipeline/retry.js';
 import { StoreStage } from './pipeline/store.js';
 import { EMPTY_REGISTRY, type Registry } from './registry.js';
 
@@ -107,17 +107,17 @@ export class Hub implements LongRunning {
   #registry: Registry;
   readonly #batchSize: number;
   readonly #batchMaxWaitMs: number;
-  readonly #maxEventBytes: number;
   readonly #consumerName: string;
   readonly #ackWaitMs: number;
   readonly #streams: StreamOptions;
-  readonly #timeRange: TimeRange;
   readonly #counts: PipelineCounts;
   readonly #dedupe: Dedupe;
   readonly #budget: ByteBudget;
   readonly #clusterCap: ClusterCap;
   readonly #health: PipelineHealth;
+  readonly #admit: AdmitConfig;
   readonly #storeStage: StoreStage;
+  readonly #deadLetters: DeadLetterStageConfig;
   readonly #consume: ConsumeLoop<JsMsg>;
   readonly #storing = new Serial();
   readonly #publishing = new Serial();
@@ -145,18 +145,24 @@ export class Hub implements LongRunning {
     this.#dedupe = new Dedupe(config.dedupeCacheSize ?? DEFAULT_DEDUPE_CACHE_SIZE);
     this.#batchSize = config.batchSize ?? DEFAULT_BATCH_SIZE;
     this.#batchMaxWaitMs = config.batchMaxWaitMs ?? DEFAULT_BATCH_MAX_WAIT_MS;
-    this.#maxEventBytes = config.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     this.#consumerName = config.consumerName ?? HUB_CONSUMER;
     this.#ackWaitMs = config.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
     this.#streams = config.streams ?? {};
     this.metrics = config.metrics ?? new HubMetrics();
     this.#counts = new PipelineCounts(this.metrics);
-    this.#timeRange = config.timeRange ?? new TimeRange();
     this.#budget = new ByteBudget(config.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES);
     this.#clusterCap = new ClusterCap(config.maxClustersPerInstance);
     this.#health = new PipelineHealth(
       config.stallAfterMs === undefined ? {} : { stallAfterMs: config.stallAfterMs },
     );
+    this.#admit = {
+      maxEventBytes: config.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES,
+      timeRange: config.timeRange ?? new TimeRange(),
+      dedupe: this.#dedupe,
+      clusterCap: this.#clusterCap,
+      registry: () => this.#registry,
+      logger: this.#logger,
+    };
     this.#storeStage = new StoreStage({
       store: this.#store,
       logger: this.#logger,
@@ -164,6 +170,12 @@ export class Hub implements LongRunning {
       counts: this.#counts,
       failpoints: config.failpoints ?? NO_FAILPOINTS,
     });
+    this.#deadLetters = {
+      js: this.#js,
+      maxPayload: () => this.#nc.info?.max_payload,
+      counts: this.#counts,
+      logger: this.#logger,
+    };
     this.#consume = new ConsumeLoop<JsMsg>({
       open: async () => {
         const consumer = await this.#js.consumers.get(RAW_STREAM, this.#consumerName);
@@ -294,18 +306,7 @@ export class Hub implements LongRunning {
     );
 
     const admitting = this.metrics.stageSeconds.startTimer({ stage: 'validate' });
-    const { accepted, refused, repeats } = admitBatch(
-      {
-        maxEventBytes: this.#maxEventBytes,
-        timeRange: this.#timeRange,
-        dedupe: this.#dedupe,
-        clusterCap: this.#clusterCap,
-        registry: () => this.#registry,
-        logger: this.#logger,
-      },
-      batch,
-      new Date(),
-    );
+    const { accepted, refused, repeats } = admitBatch(this.#admit, batch, new Date());
     this.#counts.duplicates('recent', repeats);
     admitting();
 
@@ -340,20 +341,11 @@ export class Hub implements LongRunning {
   async #publish(
     deadLetters: readonly Refused[],
     stored: readonly Accepted[],
-    retry: ReturnType<typeof stageRetry>,
+    retry: StageRetry,
   ): Promise<void> {
     if (deadLetters.length > 0) {
       const timer = this.metrics.stageSeconds.startTimer({ stage: 'dead-letter' });
-      await deadLetterBatch(
-        {
-          js: this.#js,
-          maxPayload: () => this.#nc.info?.max_payload,
-          counts: this.#counts,
-          logger: this.#logger,
-        },
-        deadLetters,
-        retry,
-      );
+      await deadLetterBatch(this.#deadLetters, deadLetters, retry);
       timer();
     }
     if (stored.length === 0) return;
