@@ -220,7 +220,7 @@ describe('hub pipeline', () => {
     expect(dead?.header.get(HEADERS.errorReason)).toBe('store-rejected');
     expect(dead?.header.get(HEADERS.errorClass)).toBe('CANNOT_PARSE_ESCAPE_SEQUENCE');
     // The driver's error under ClickHouse's name: its class and message.
-    expect(dead?.header.get(HEADERS.errorCause)).toMatch(/^\w+: .*CANNOT_PARSE_ESCAPE_SEQUENCE|Cannot parse/);
+    expect(dead?.header.get(HEADERS.errorCause)).toMatch(/^\w*Error: Cannot parse escape sequence/);
     expect(dead?.header.get(HEADERS.errorDetail)).toContain('surrogate');
     expect(dead?.string()).toBe(new TextDecoder().decode(messages[4]?.data));
     expect(await streamCount(DLQ_STREAM)).toBe(1);
@@ -242,7 +242,7 @@ describe('hub pipeline', () => {
     const dead = await (await jetstreamManager(nc)).streams.getMessage(DLQ_STREAM, { seq: 1 });
     expect(dead?.header.get(HEADERS.errorClass)).toBe('CANNOT_PARSE_ESCAPE_SEQUENCE');
     // The driver's error under ClickHouse's name: its class and message.
-    expect(dead?.header.get(HEADERS.errorCause)).toMatch(/^\w+: .*CANNOT_PARSE_ESCAPE_SEQUENCE|Cannot parse/);
+    expect(dead?.header.get(HEADERS.errorCause)).toMatch(/^\w*Error: Cannot parse escape sequence/);
     expect(dead?.header.get(HEADERS.errorDetail)).toContain('(code 25)');
     expect(hub.stats().deadLetters).toBe(3);
     expect(hub.status().reasons).toEqual([]);
