@@ -18,6 +18,12 @@ export const HEADERS = {
   storedAt: 'Argus-Stored-At',
   /** Dead letters: which error class refused the message. */
   errorClass: 'Argus-Error-Class',
+  /**
+   * Dead letters: what lay beneath the error class, as `Class: message` (its own cause after ` <- `):
+   * the `SyntaxError` under a `MalformedJsonError`, the driver's error under a refused row. Absent when
+   * the error had no cause.
+   */
+  errorCause: 'Argus-Error-Cause',
   /** Dead letters: the machine-readable reason (`malformed-json`, `schema`, `spoofed-cluster`, ...). */
   errorReason: 'Argus-Error-Reason',
   /** Dead letters: the human-readable detail, with paths of schema issues. */

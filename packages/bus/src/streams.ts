@@ -47,6 +47,14 @@ export const DEFAULT_UNIFIED_MAX_BYTES = 2048 * MIB;
 export const DEFAULT_DLQ_MAX_BYTES = 256 * MIB;
 /** How long the hub may hold a message before JetStream redelivers it (the hub sends progress meanwhile). */
 export const DEFAULT_ACK_WAIT_MS = 30_000;
+/**
+ * The hub consumer's max_ack_pending: a backstop, not the bound. What a hub holds is bounded in bytes
+ * by its budget (`--max-in-flight-bytes`): a count cannot bound memory (8,000 unacked messages of
+ * 900 KB took a hub to 2.9 GB). And the count is shared by every replica bound to the consumer: a
+ * hub holds up to four batches (three in flight, one filling), 8,000 messages at the default batch
+ * size, which was the whole of the hub's former max(batch x 4, 1000), so a second replica got
+ * nothing while the first was busy. 20,000 leaves room for two and a half hubs at full batches.
+ */
 export const DEFAULT_MAX_ACK_PENDING = 20_000;
 
 export interface StreamOptions {
@@ -125,7 +133,7 @@ export interface ConsumerOptions {
   readonly durableName?: string;
   /** @default 30000 */
   readonly ackWaitMs?: number;
-  /** @default 20000 */
+  /** @default DEFAULT_MAX_ACK_PENDING (20000) */
   readonly maxAckPending?: number;
 }
 

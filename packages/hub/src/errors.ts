@@ -46,14 +46,46 @@ export type DeadLetterReason =
   | 'store-rejected'
   | 'internal-error';
 
-/** A message the hub will not store, with the reason and a detail a person can act on. */
+/**
+ * A message the hub will not store, with the reason and a detail a person can act on. `errorClass`
+ * names the error that refused it (`MalformedJsonError`, ClickHouse's `TYPE_MISMATCH`); `cause` keeps
+ * what lay beneath that error (the `SyntaxError` of a malformed body, the driver's error of a refused
+ * row), so the dead letter can say it too.
+ */
 export class RejectedMessage extends HubError {
   override name = 'RejectedMessage';
   readonly reason: DeadLetterReason;
   readonly errorClass: string;
-  constructor(reason: DeadLetterReason, errorClass: string, detail: string) {
-    super(detail);
+  constructor(reason: DeadLetterReason, errorClass: string, detail: string, cause?: unknown) {
+    super(detail, cause === undefined ? undefined : { cause });
     this.reason = reason;
     this.errorClass = errorClass;
   }
+
+  /** The refusal of `error`: its class name, its message (unless `detail` is given) and its cause. */
+  static of(reason: DeadLetterReason, error: Error, detail: string = error.message): RejectedMessage {
+    return new RejectedMessage(reason, error.name, detail, error.cause);
+  }
 }
+
+/** Causes followed at most, so a cycle or a deep chain cannot grow a dead letter. */
+const MAX_CAUSES = 3;
+
+/**
+ * The chain beneath a refusal, as `Class: message` joined by ` <- ` (the cause first, then its own
+ * cause), or undefined when there is none.
+ */
+export const describeCauses = (rejected: RejectedMessage): string | undefined => {
+  const parts: string[] = [];
+  let cause: unknown = rejected.cause;
+  while (cause !== undefined && cause !== null && parts.length < MAX_CAUSES) {
+    if (cause instanceof Error) {
+      parts.push(`${cause.name}: ${cause.message}`);
+      cause = cause.cause;
+    } else {
+      parts.push(`${typeof cause}: ${String(cause)}`);
+      break;
+    }
+  }
+  return parts.length === 0 ? undefined : parts.join(' <- ');
+};

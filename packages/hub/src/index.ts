@@ -14,6 +14,7 @@ export type { HubOptionsSpec } from './options.js';
 export { HUB_OPTIONS } from './options.js';
 export { DEFAULT_MAX_IN_FLIGHT_BYTES } from './pipeline/budget.js';
 export { RecentIdentities } from './pipeline/dedupe.js';
+export type { Failpoints } from './pipeline/failpoints.js';
 export { DEFAULT_STALL_AFTER_MS } from './pipeline/health.js';
 export { NO_CLUSTER_TOKEN, tagEvent } from './pipeline/tag.js';
 export type { IncomingMessage, ValidMessage } from './pipeline/validate.js';

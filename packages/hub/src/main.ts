@@ -16,11 +16,12 @@ import {
   loadListenerTls,
   OptionsError,
   type ParsedOptions,
-  parseDuration,
   parseListen,
   parseTokens,
+  readinessOf,
   Shutdown,
   startHealthServer,
+  statusOf,
   TokenVerifier,
 } from '@argus/runtime';
 import { DEFAULT_SQL_LIMITS, Store } from '@argus/store';
@@ -35,19 +36,13 @@ import { Hub } from './hub.js';
 import { assertProducersAreNotInstances, ingestRoute, parseIngestTokens } from './ingest.js';
 import { HUB_READY_METRIC, HubMetrics } from './metrics.js';
 import type { HubOptionsSpec } from './options.js';
+import { failpoints } from './pipeline/failpoints.js';
 import { type QueryServer, startQueryServer } from './query/server.js';
 import { RawQuota } from './raw-quota.js';
 import { EMPTY_REGISTRY, loadRegistry } from './registry.js';
 import { StoreProbe } from './store-probe.js';
 
 export type HubOptions = ParsedOptions<HubOptionsSpec>;
-
-/** `fail-inserts-for=<duration>` (tests): inserts fail from start until then. */
-const failInsertsUntil = (failpoint: string | undefined): number | undefined => {
-  const m = /^fail-inserts-for=(.+)$/.exec(failpoint ?? '');
-  const ms = m?.[1] === undefined ? undefined : parseDuration(m[1]);
-  return ms === undefined ? undefined : Date.now() + ms;
-};
 
 /** Token entries from a flag (or env) list and a file of lines. */
 const tokenEntries = async (
@@ -90,6 +85,8 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
     ...(destination === undefined ? {} : { destination }),
   });
   const shutdown = new Shutdown(logger);
+  // Read first: a fail-inserts-for duration counts from the process's start.
+  const faults = failpoints(options.failpoint, logger);
   try {
     const registry = options.registry === undefined ? EMPTY_REGISTRY : await loadRegistry(options.registry);
     const tokens = parseIngestTokens(await tokenEntries(options.ingestTokens, options.ingestTokensFile));
@@ -150,8 +147,7 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       dedupeCacheSize: options.dedupeCacheSize,
       maxClustersPerInstance: options.maxClustersPerInstance,
       consumerName: options.consumer,
-      failpoint: process.env.ARGUS_FAILPOINT === 'kill-after-insert' ? 'kill-after-insert' : undefined,
-      failInsertsUntil: failInsertsUntil(process.env.ARGUS_FAILPOINT),
+      failpoints: faults,
       ackWaitMs: options.ackWait,
       streams: {
         replicas: options.replicas,
@@ -212,16 +208,14 @@ export const runHub = async (options: HubOptions, destination?: DestinationStrea
       });
     }
 
-    const readiness = () => {
-      const reasons: string[] = [];
-      const natsDown = natsNotReadyReason(nc);
-      if (natsDown !== undefined) reasons.push(natsDown);
-      else if (!hub.consuming) reasons.push('hub: not consuming (nats unavailable?)');
-      const storeDown = storeProbe.notReadyReason;
-      if (storeDown !== undefined) reasons.push(storeDown);
-      reasons.push(...hub.readiness());
-      return { ready: reasons.length === 0, reasons };
+    const nats = {
+      status: () => {
+        const down = natsNotReadyReason(nc);
+        return statusOf(down === undefined ? [] : [down]);
+      },
     };
+    // Every long-running part says whether it is ready the same way (LongRunning.status).
+    const readiness = () => readinessOf([nats, hub, storeProbe, rawQuota]);
     const http = await startHealthServer({
       listen: parseListen(options.httpListen, '--http-listen'),
       tls,

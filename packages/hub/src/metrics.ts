@@ -97,3 +97,61 @@ export interface HubStats {
   readonly republished: number;
   readonly storeErrors: number;
 }
+
+/**
+ * The pipeline's counts: each goes to the plain snapshot (`stats`) and to its Prometheus counter in
+ * one call, so the two cannot disagree.
+ */
+export class PipelineCounts {
+  readonly #metrics: HubMetrics;
+  readonly #counts = {
+    consumed: 0,
+    stored: 0,
+    duplicates: 0,
+    deadLetters: 0,
+    republished: 0,
+    storeErrors: 0,
+  };
+
+  constructor(metrics: HubMetrics) {
+    this.#metrics = metrics;
+  }
+
+  consumed(messages: number): void {
+    this.#counts.consumed += messages;
+    this.#metrics.consumed.inc(messages);
+  }
+
+  /** Stored rows by metric type label: one labelled increment per type and batch (prom-client hashes the labels on every call). */
+  stored(byType: ReadonlyMap<string, number>): void {
+    for (const [type, n] of byType) {
+      this.#counts.stored += n;
+      this.#metrics.stored.inc({ type }, n);
+    }
+  }
+
+  duplicates(layer: 'recent' | 'store', n: number): void {
+    if (n === 0) return;
+    this.#counts.duplicates += n;
+    this.#metrics.duplicates.inc({ layer }, n);
+  }
+
+  deadLetter(reason: string): void {
+    this.#counts.deadLetters++;
+    this.#metrics.deadLetters.inc({ reason });
+  }
+
+  republished(events: number): void {
+    this.#counts.republished += events;
+    this.#metrics.republished.inc(events);
+  }
+
+  storeError(): void {
+    this.#counts.storeErrors++;
+    this.#metrics.storeErrors.inc();
+  }
+
+  snapshot(): HubStats {
+    return { ...this.#counts };
+  }
+}

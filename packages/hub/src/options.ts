@@ -1,10 +1,17 @@
 import {
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_DLQ_MAX_AGE_MS,
   DEFAULT_DLQ_MAX_BYTES,
+  DEFAULT_DUPLICATE_WINDOW_MS,
   DEFAULT_PROGRESS_BUCKET_MAX_BYTES,
+  DEFAULT_RAW_MAX_AGE_MS,
   DEFAULT_RAW_MAX_BYTES,
+  DEFAULT_UNIFIED_MAX_AGE_MS,
   DEFAULT_UNIFIED_MAX_BYTES,
+  HUB_CONSUMER,
+  MIN_DUPLICATE_WINDOW_MS,
 } from '@argus/bus';
-import { EVENT_TIME_OPTIONS } from '@argus/cdevents';
+import { DEFAULT_MAX_EVENT_BYTES, EVENT_TIME_OPTIONS } from '@argus/cdevents';
 import {
   HTTP_REQUEST_TIMEOUT_MS,
   LISTENER_TLS_OPTIONS,
@@ -15,6 +22,9 @@ import {
 import { DEFAULT_QUERY_LIMITS, DEFAULT_SQL_LIMITS } from '@argus/store';
 import { DEFAULT_MAX_IN_FLIGHT_BYTES } from './pipeline/budget.js';
 import { DEFAULT_MAX_CLUSTERS_PER_INSTANCE } from './pipeline/cluster-cap.js';
+import { DEFAULT_BATCH_MAX_WAIT_MS, DEFAULT_BATCH_SIZE } from './pipeline/consume.js';
+import { DEFAULT_DEDUPE_CACHE_SIZE } from './pipeline/dedupe.js';
+import { FAILPOINT_PATTERN } from './pipeline/failpoints.js';
 import { DEFAULT_STALL_AFTER_MS } from './pipeline/health.js';
 
 /** Every hub option: the CLI flag, its `ARGUS_*` env var and its help line come from here. */
@@ -116,12 +126,22 @@ export const HUB_OPTIONS = {
     default: 10_485_760,
     min: 1024,
   },
-  batchSize: { kind: 'integer', description: 'most events per ClickHouse insert', default: 2000, min: 1 },
-  batchMaxWait: { kind: 'duration', description: 'longest wait to fill a batch', default: 100, min: 1 },
+  batchSize: {
+    kind: 'integer',
+    description: 'most events per ClickHouse insert',
+    default: DEFAULT_BATCH_SIZE,
+    min: 1,
+  },
+  batchMaxWait: {
+    kind: 'duration',
+    description: 'longest wait to fill a batch',
+    default: DEFAULT_BATCH_MAX_WAIT_MS,
+    min: 1,
+  },
   maxEventBytes: {
     kind: 'integer',
     description: 'largest accepted event in bytes',
-    default: 1_048_576,
+    default: DEFAULT_MAX_EVENT_BYTES,
     min: 1024,
   },
   ...EVENT_TIME_OPTIONS,
@@ -175,7 +195,7 @@ export const HUB_OPTIONS = {
   dedupeCacheSize: {
     kind: 'integer',
     description: 'event identities remembered for de-duplication',
-    default: 200_000,
+    default: DEFAULT_DEDUPE_CACHE_SIZE,
     min: 1,
   },
   replicas: {
@@ -191,13 +211,13 @@ export const HUB_OPTIONS = {
     placeholder: '<days>d',
     min: 86_400_000,
   },
-  rawMaxAge: { kind: 'duration', description: 'retention of CDEVENTS_RAW', default: 7 * 86_400_000 },
+  rawMaxAge: { kind: 'duration', description: 'retention of CDEVENTS_RAW', default: DEFAULT_RAW_MAX_AGE_MS },
   unifiedMaxAge: {
     kind: 'duration',
     description: 'retention of the unified stream CDEVENTS',
-    default: 30 * 86_400_000,
+    default: DEFAULT_UNIFIED_MAX_AGE_MS,
   },
-  dlqMaxAge: { kind: 'duration', description: 'retention of CDEVENTS_DLQ', default: 30 * 86_400_000 },
+  dlqMaxAge: { kind: 'duration', description: 'retention of CDEVENTS_DLQ', default: DEFAULT_DLQ_MAX_AGE_MS },
   rawMaxBytes: {
     kind: 'integer',
     description:
@@ -226,20 +246,27 @@ export const HUB_OPTIONS = {
   duplicateWindow: {
     kind: 'duration',
     description: 'JetStream duplicate window (>= 10m)',
-    default: 15 * 60_000,
-    min: 10 * 60_000,
+    default: DEFAULT_DUPLICATE_WINDOW_MS,
+    min: MIN_DUPLICATE_WINDOW_MS,
   },
   ackWait: {
     kind: 'duration',
     description: 'time a batch may take before JetStream redelivers it',
-    default: 30_000,
+    default: DEFAULT_ACK_WAIT_MS,
     min: 1000,
   },
   consumer: {
     kind: 'string',
     description: 'durable consumer name shared by hub replicas',
-    default: 'argus-hub',
+    default: HUB_CONSUMER,
     placeholder: '<name>',
+  },
+  failpoint: {
+    kind: 'string',
+    description:
+      'fault injection for tests, never in production: kill-after-insert (SIGKILL after a batch is stored, before it is acked) or fail-inserts-for=<duration> (every insert fails from the start until then)',
+    pattern: FAILPOINT_PATTERN,
+    placeholder: '<failpoint>',
   },
   ...LOG_LEVEL_OPTION,
 } as const satisfies OptionsSpec;

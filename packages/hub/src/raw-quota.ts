@@ -1,5 +1,5 @@
 import { RAW_STREAM, RAW_SUBJECT_PREFIX } from '@argus/bus';
-import type { Logger } from '@argus/runtime';
+import { type Logger, type LongRunning, PeriodicTask, READY, type Readiness } from '@argus/runtime';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { fairShareTrim } from './fair-share.js';
 
@@ -37,13 +37,12 @@ export interface TrimReport {
  * fair, down to RAW_LOW_WATER. Instances under the level keep all their history. NATS 2.9 cannot do this
  * itself: `max_msgs_per_subject` counts exact subjects, and an instance publishes on many.
  */
-export class RawQuota {
+export class RawQuota extends PeriodicTask implements LongRunning {
   readonly #jsm: JetStreamManager;
   readonly #js: JetStreamClient;
   readonly #consumer: string;
   readonly #logger: Logger;
   readonly #onTrim: ((instance: string, bytes: number) => void) | undefined;
-  #timer: NodeJS.Timeout | undefined;
   #running = false;
 
   constructor(options: {
@@ -52,7 +51,10 @@ export class RawQuota {
     consumer: string;
     logger: Logger;
     onTrim?: (instance: string, bytes: number) => void;
+    /** @default RAW_QUOTA_INTERVAL_MS */
+    intervalMs?: number;
   }) {
+    super(options.intervalMs ?? RAW_QUOTA_INTERVAL_MS);
     this.#jsm = options.jsm;
     this.#js = options.js;
     this.#consumer = options.consumer;
@@ -60,19 +62,15 @@ export class RawQuota {
     this.#onTrim = options.onTrim;
   }
 
-  start(intervalMs = RAW_QUOTA_INTERVAL_MS): void {
-    if (this.#timer !== undefined) return;
-    this.#timer = setInterval(() => {
-      this.check().catch((err: unknown) =>
-        this.#logger.warn({ err }, 'raw stream quota check failed; trying again'),
-      );
-    }, intervalMs);
-    this.#timer.unref();
+  protected async tick(): Promise<void> {
+    await this.check().catch((err: unknown) =>
+      this.#logger.warn({ err }, 'raw stream quota check failed; trying again'),
+    );
   }
 
-  stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+  /** Trimming is housekeeping: the raw stream being full shows in the publishers' errors, not here. */
+  status(): Readiness {
+    return READY;
   }
 
   /** Trims the raw stream if it is above the high-water mark; undefined when there was nothing to do. */
@@ -100,6 +98,8 @@ export class RawQuota {
       return undefined;
     }
     const held = await this.#scan(info.state.first_seq, floor);
+    // A scan cut short by a stop counted only part of the stream: trim nothing on it.
+    if (this.stopping.aborted) return undefined;
     let consumedBytes = 0;
     for (const h of held.values()) consumedBytes += h.bytes;
     const excess = info.state.bytes - RAW_LOW_WATER * max;
@@ -137,6 +137,9 @@ export class RawQuota {
     });
     const messages = await consumer.consume();
     const timer = setTimeout(() => messages.stop(), SCAN_TIMEOUT_MS);
+    // A stop ends the scan at once (it may read for up to SCAN_TIMEOUT_MS).
+    const stop = () => messages.stop();
+    this.stopping.addEventListener('abort', stop, { once: true });
     try {
       for await (const msg of messages) {
         if (msg.seq > floor) break;
@@ -160,6 +163,7 @@ export class RawQuota {
       }
     } finally {
       clearTimeout(timer);
+      this.stopping.removeEventListener('abort', stop);
       await messages.close();
     }
     return held;

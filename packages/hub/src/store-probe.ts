@@ -1,3 +1,4 @@
+import { type LongRunning, PeriodicTask, type Readiness, statusOf } from '@argus/runtime';
 import type { Store } from '@argus/store';
 
 /** How often /readyz's view of ClickHouse is refreshed, in ms: "within seconds" of an outage. */
@@ -10,28 +11,28 @@ export const STORE_PROBE_TIMEOUT_MS = 3_000;
  * must answer at once) knows whether the store answers: a server that is down, or an embedded chdb
  * whose table is gone, makes the hub not ready even while no event arrives to fail an insert.
  */
-export class StoreProbe {
+export class StoreProbe extends PeriodicTask implements LongRunning {
   readonly #store: Store;
-  readonly #intervalMs: number;
   readonly #timeoutMs: number;
   #failure: string | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #running = false;
 
   constructor(store: Store, options: { intervalMs?: number; timeoutMs?: number } = {}) {
+    super(options.intervalMs ?? STORE_PROBE_INTERVAL_MS);
     this.#store = store;
-    this.#intervalMs = options.intervalMs ?? STORE_PROBE_INTERVAL_MS;
     this.#timeoutMs = options.timeoutMs ?? STORE_PROBE_TIMEOUT_MS;
   }
 
-  /** Why ClickHouse is not usable (undefined: the last probe succeeded). */
-  get notReadyReason(): string | undefined {
-    return this.#failure === undefined ? undefined : `clickhouse: ${this.#failure}`;
+  /** Ready when the last probe succeeded; otherwise what ClickHouse answered (or did not). */
+  status(): Readiness {
+    return statusOf(this.#failure === undefined ? [] : [`clickhouse: ${this.#failure}`]);
   }
 
-  async probe(): Promise<void> {
-    if (this.#running) return;
-    this.#running = true;
+  /** Probes now (or waits for the probe in progress). */
+  probe(): Promise<void> {
+    return this.run();
+  }
+
+  protected async tick(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
       const answered = this.#store
@@ -45,18 +46,6 @@ export class StoreProbe {
       this.#failure = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     } finally {
       clearTimeout(timer);
-      this.#running = false;
     }
-  }
-
-  start(): void {
-    if (this.#timer !== undefined) return;
-    this.#timer = setInterval(() => void this.probe(), this.#intervalMs);
-    this.#timer.unref();
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
   }
 }

@@ -19,6 +19,7 @@ import { DiscardPolicy, type JetStreamClient, jetstream, jetstreamManager } from
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { Hub, type HubConfig } from '../src/index.js';
+import { failInsertsUntil } from '../src/pipeline/failpoints.js';
 
 const DAY_MS = 86_400_000;
 let server: NatsServer;
@@ -116,7 +117,7 @@ describe('one batch cannot stop storage for everyone', () => {
       logs.find((l) => (l.msg ?? '').startsWith('batch spans more months than one insert may')),
     ).toBeDefined();
     expect(logs.find((l) => String((l.err as { type?: string })?.type) === 'TOO_MANY_PARTS')).toBeUndefined();
-    expect(hub.readiness()).toEqual([]);
+    expect(hub.status().reasons).toEqual([]);
   });
 
   test('events dated beyond the accepted range are dead-lettered as timestamp-out-of-range; the rest is stored (finding 17)', async () => {
@@ -147,12 +148,12 @@ describe('one batch cannot stop storage for everyone', () => {
     const hub = await startHub({ stallAfterMs: 60_000 });
     await store.command(`DROP TABLE ${store.table('cdevents')}`);
     await publishRaw(js, deployed(now()), { instance: 'argo-eu' });
-    await waitFor(() => hub.readiness().some((r) => r.includes('UNKNOWN_TABLE')), {
+    await waitFor(() => hub.status().reasons.some((r) => r.includes('UNKNOWN_TABLE')), {
       what: 'readiness to report the missing table',
       timeoutMs: 15_000,
     });
     // The first stage to reach ClickHouse (the lookup of repeats, then the insert) reports it.
-    expect(hub.readiness()[0]).toMatch(
+    expect(hub.status().reasons[0]).toMatch(
       /^(look up repeated events|insert into ClickHouse): refused by ClickHouse for a schema.*UNKNOWN_TABLE.*an operator must act$/,
     );
     expect(
@@ -164,7 +165,7 @@ describe('one batch cannot stop storage for everyone', () => {
     await recreateTable();
     await settled(1);
     expect(await countEvents(store)).toEqual({ events: 1, rows: 1 });
-    expect(hub.readiness()).toEqual([]);
+    expect(hub.status().reasons).toEqual([]);
   });
 
   test('a column altered under the hub is a schema problem, not bad events: nothing is dead-lettered, readiness says so', async () => {
@@ -172,29 +173,52 @@ describe('one batch cannot stop storage for everyone', () => {
     // Every row now fails to parse (a data error code): only the table check tells it is the table.
     await store.command(`ALTER TABLE ${store.table('cdevents')} MODIFY COLUMN artifact_id UInt64`);
     await Promise.all([1, 2, 3].map(() => publishRaw(js, deployed(now()), { instance: 'argo-eu' })));
-    await waitFor(() => hub.readiness().some((r) => r.includes('SchemaMismatchError')), {
+    await waitFor(() => hub.status().reasons.some((r) => r.includes('SchemaMismatchError')), {
       what: 'readiness to report the altered column',
       timeoutMs: 15_000,
     });
-    expect(hub.readiness()[0]).toContain('column artifact_id is UInt64, expected String');
+    expect(hub.status().reasons[0]).toContain('column artifact_id is UInt64, expected String');
     expect(await streamCount(DLQ_STREAM)).toBe(0);
     await store.command(`ALTER TABLE ${store.table('cdevents')} MODIFY COLUMN artifact_id String`);
     await settled(3);
     expect(await countEvents(store)).toEqual({ events: 3, rows: 3 });
     expect(await streamCount(DLQ_STREAM)).toBe(0);
-    expect(hub.readiness()).toEqual([]);
+    expect(hub.status().reasons).toEqual([]);
   });
 
   test('inserts failing for longer than stallAfterMs make the hub not ready; it is ready again when they succeed (finding 13)', async () => {
-    const hub = await startHub({ stallAfterMs: 1000, failInsertsUntil: Date.now() + 4000 });
+    const hub = await startHub({ stallAfterMs: 1000, failpoints: failInsertsUntil(Date.now() + 4000) });
     await publishRaw(js, deployed(now()), { instance: 'argo-eu' });
-    await waitFor(() => hub.readiness().some((r) => /^insert into ClickHouse: failing for \d+ s/.test(r)), {
-      what: 'readiness to report failing inserts',
-      timeoutMs: 10_000,
-    });
+    await waitFor(
+      () => hub.status().reasons.some((r) => /^insert into ClickHouse: failing for \d+ s/.test(r)),
+      {
+        what: 'readiness to report failing inserts',
+        timeoutMs: 10_000,
+      },
+    );
     await settled(1);
     expect(await countEvents(store)).toEqual({ events: 1, rows: 1 });
-    expect(hub.readiness()).toEqual([]);
+    expect(hub.status().reasons).toEqual([]);
+  });
+
+  test('a hub stopped while a failing insert waits seconds before its next attempt stops at once; the event stays for redelivery', async () => {
+    const hub = await startHub({ stallAfterMs: 1000, failpoints: failInsertsUntil(Date.now() + 600_000) });
+    hubs.splice(hubs.indexOf(hub), 1);
+    await publishRaw(js, deployed(now()), { instance: 'argo-eu' });
+    // Five failed attempts: the next wait is about 4 s (250 ms doubling), then 8 s.
+    await waitFor(
+      () => hub.status().reasons.some((r) => /^insert into ClickHouse: .* [5-9] attempts/.test(r)),
+      {
+        what: 'five failed inserts',
+        timeoutMs: 20_000,
+      },
+    );
+    const started = Date.now();
+    await hub.stop();
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(hub.stats().stored).toBe(0);
+    const info = await (await jetstreamManager(nc)).consumers.info(RAW_STREAM, HUB_CONSUMER);
+    expect(info.num_ack_pending + info.num_pending).toBe(1);
   });
 
   test('a flood of 900 KB messages is held within the byte budget; another agent is stored meanwhile (finding 4)', async () => {
@@ -273,16 +297,19 @@ describe('one batch cannot stop storage for everyone', () => {
     // Full: JetStream refuses new messages, as when the store or an account limit is reached.
     await full(1);
     await Promise.all([1, 2, 3].map(() => publishRaw(js, deployed(now()), { instance: 'argo-eu' })));
-    await waitFor(() => hub.readiness().some((r) => r.startsWith('republish on CDEVENTS: failing for')), {
-      what: 'readiness to report the republish failing',
-      timeoutMs: 15_000,
-    });
+    await waitFor(
+      () => hub.status().reasons.some((r) => r.startsWith('republish on CDEVENTS: failing for')),
+      {
+        what: 'readiness to report the republish failing',
+        timeoutMs: 15_000,
+      },
+    );
     expect(await countEvents(store)).toEqual({ events: 4, rows: 4 });
     expect(await streamCount(UNIFIED_STREAM)).toBe(1);
     await full(-1);
     await settled(4);
     expect(await streamCount(UNIFIED_STREAM)).toBe(4);
-    expect(hub.readiness()).toEqual([]);
+    expect(hub.status().reasons).toEqual([]);
     expect(hub.stats()).toMatchObject({ stored: 4, republished: 4 });
   });
 });

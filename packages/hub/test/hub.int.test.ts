@@ -1,4 +1,5 @@
 import {
+  DEFAULT_MAX_ACK_PENDING,
   DLQ_STREAM,
   HEADERS,
   HUB_CONSUMER,
@@ -85,6 +86,14 @@ const settled = async (expectedConsumed: number) => {
 };
 
 describe('hub pipeline', () => {
+  test('the consumer it creates takes the one max_ack_pending default, whatever the batch size (the byte budget bounds what a hub holds)', async () => {
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.delete(RAW_STREAM, HUB_CONSUMER).catch(() => undefined);
+    await startHub({ batchSize: 100 });
+    const info = await jsm.consumers.info(RAW_STREAM, HUB_CONSUMER);
+    expect(info.config.max_ack_pending).toBe(DEFAULT_MAX_ACK_PENDING);
+  });
+
   test('stores each event once, republishes it tagged, and acks after storing', async () => {
     await startHub();
     const events = Array.from({ length: 50 }, () => deployed());
@@ -171,6 +180,15 @@ describe('hub pipeline', () => {
     expect(reasons).toEqual([...bad.map(([reason]) => reason), 'subject-mismatch']);
     const first = await jsm.streams.getMessage(DLQ_STREAM, { seq: 1 });
     expect(first?.string()).toBe('{"context": ');
+    // The dead letter names the error's class and its cause's (the parser's own error), not just a reason.
+    expect(first?.header.get(HEADERS.errorClass)).toBe('MalformedJsonError');
+    expect(first?.header.get(HEADERS.errorCause)).toMatch(/^SyntaxError: /);
+    const notUtf8 = await jsm.streams.getMessage(DLQ_STREAM, { seq: 2 });
+    expect(notUtf8?.header.get(HEADERS.errorClass)).toBe('MalformedJsonError');
+    expect(notUtf8?.header.get(HEADERS.errorCause)).toMatch(/^TypeError: /);
+    // An error without a cause adds no cause header.
+    const notAnEvent = await jsm.streams.getMessage(DLQ_STREAM, { seq: 3 });
+    expect(notAnEvent?.header.has(HEADERS.errorCause)).toBe(false);
     const lineBreak = await jsm.streams.getMessage(DLQ_STREAM, { seq: bad.length });
     expect(lineBreak?.header.get(HEADERS.errorDetail)).toBe(
       'context.id "a\\r\\nb" contains a line break, which a NATS header (ce-id) cannot carry',
@@ -201,6 +219,8 @@ describe('hub pipeline', () => {
     const dead = await (await jetstreamManager(nc)).streams.getMessage(DLQ_STREAM, { seq: 1 });
     expect(dead?.header.get(HEADERS.errorReason)).toBe('store-rejected');
     expect(dead?.header.get(HEADERS.errorClass)).toBe('CANNOT_PARSE_ESCAPE_SEQUENCE');
+    // The driver's error under ClickHouse's name: its class and message.
+    expect(dead?.header.get(HEADERS.errorCause)).toMatch(/^\w*Error: Cannot parse escape sequence/);
     expect(dead?.header.get(HEADERS.errorDetail)).toContain('surrogate');
     expect(dead?.string()).toBe(new TextDecoder().decode(messages[4]?.data));
     expect(await streamCount(DLQ_STREAM)).toBe(1);
@@ -221,9 +241,11 @@ describe('hub pipeline', () => {
     expect(await streamCount(DLQ_STREAM)).toBe(3);
     const dead = await (await jetstreamManager(nc)).streams.getMessage(DLQ_STREAM, { seq: 1 });
     expect(dead?.header.get(HEADERS.errorClass)).toBe('CANNOT_PARSE_ESCAPE_SEQUENCE');
+    // The driver's error under ClickHouse's name: its class and message.
+    expect(dead?.header.get(HEADERS.errorCause)).toMatch(/^\w*Error: Cannot parse escape sequence/);
     expect(dead?.header.get(HEADERS.errorDetail)).toContain('(code 25)');
     expect(hub.stats().deadLetters).toBe(3);
-    expect(hub.readiness()).toEqual([]);
+    expect(hub.status().reasons).toEqual([]);
     expect(
       logs.find((l) =>
         (l.msg ?? '').startsWith(

@@ -1,7 +1,6 @@
-import type { Logger } from '@argus/runtime';
+import { Backoff, type Logger, sleep } from '@argus/runtime';
 import type { Application } from '../argocd/types.js';
 import { SourceProtocolError } from '../errors.js';
-import { Backoff, sleep } from './backoff.js';
 import {
   getJson,
   type HttpClientOptions,

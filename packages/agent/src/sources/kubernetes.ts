@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import type { Logger } from '@argus/runtime';
+import { Backoff, type Logger, sleep } from '@argus/runtime';
 import { parse as parseYaml } from 'yaml';
 import type { Application } from '../argocd/types.js';
 import { KubeconfigError, ResourceVersionExpiredError, SourceProtocolError } from '../errors.js';
-import { Backoff, sleep } from './backoff.js';
 import { type HttpClientOptions, HttpStatusError, openJsonList, streamJsonLines } from './http.js';
 import type { AppSource, SourceEvent } from './source.js';
 

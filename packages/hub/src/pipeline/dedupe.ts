@@ -1,3 +1,6 @@
+/** Default event identities remembered (`--dedupe-cache-size`). */
+export const DEFAULT_DEDUPE_CACHE_SIZE = 200_000;
+
 /**
  * A bounded set of recently seen event identities, oldest evicted first. Catches repeats that
  * arrive after JetStream's duplicate window (or from a second agent) without a store round trip.
@@ -29,4 +32,50 @@ export class RecentIdentities {
   get size(): number {
     return this.#seen.size;
   }
+}
+
+/**
+ * The dedupe stage: an identity is a repeat when it was stored recently, belongs to a batch still
+ * in flight (its message stays unacked until that batch is stored), or came earlier in the same
+ * batch. The three sets live here; the store stage's lookup catches what they have forgotten.
+ */
+export class Dedupe {
+  readonly #recent: RecentIdentities;
+  /** Identities of batches still being processed. */
+  readonly #inFlight = new Set<string>();
+
+  constructor(capacity: number) {
+    this.#recent = new RecentIdentities(capacity);
+  }
+
+  /** A new batch's view: `isRepeat` and `admit` for the identities of one batch. */
+  batch(): BatchDedupe {
+    const inBatch = new Set<string>();
+    return {
+      isRepeat: (identity) =>
+        this.#recent.has(identity) || this.#inFlight.has(identity) || inBatch.has(identity),
+      admit: (identity) => {
+        inBatch.add(identity);
+      },
+    };
+  }
+
+  /** The batch's admitted identities are being stored: repeats of them wait for the outcome. */
+  hold(identities: readonly string[]): void {
+    for (const identity of identities) this.#inFlight.add(identity);
+  }
+
+  release(identities: readonly string[]): void {
+    for (const identity of identities) this.#inFlight.delete(identity);
+  }
+
+  /** Stored (and acked): later deliveries are repeats. */
+  remember(identities: readonly string[]): void {
+    for (const identity of identities) this.#recent.add(identity);
+  }
+}
+
+export interface BatchDedupe {
+  isRepeat(identity: string): boolean;
+  admit(identity: string): void;
 }

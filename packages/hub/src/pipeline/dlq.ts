@@ -1,6 +1,18 @@
-import { DLQ_STREAM, dlqSubject, HEADERS, HeaderList, headerValue, isValidHeaderName } from '@argus/bus';
+import {
+  DLQ_STREAM,
+  dlqSubject,
+  HEADERS,
+  HeaderList,
+  headerValue,
+  isValidHeaderName,
+  receivedHeaderPairs,
+} from '@argus/bus';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import type { RejectedMessage } from '../errors.js';
+import type { Logger } from 'pino';
+import { describeCauses, type RejectedMessage } from '../errors.js';
+import type { PipelineCounts } from '../metrics.js';
+import type { Refused } from './admit.js';
+import type { StageRetry } from './retry.js';
 
 export interface DeadLetterSource {
   readonly subject: string;
@@ -18,7 +30,7 @@ const instanceOf = (subject: string): string => subject.split('.')[2] ?? 'unknow
 
 /**
  * Records a refused message on CDEVENTS_DLQ: the original bytes and headers, plus the error class,
- * reason and detail. Resolves after the JetStream ack, so the original may then be acked.
+ * its cause, the reason and the detail. Resolves after the JetStream ack, so the original may then be acked.
  */
 export const publishDeadLetter = async (
   js: JetStreamClient,
@@ -39,6 +51,8 @@ export const publishDeadLetter = async (
   }
   if (dropped.length > 0) h.set(HEADERS.droppedHeaders, headerValue(JSON.stringify(dropped)));
   h.set(HEADERS.errorClass, headerValue(rejected.errorClass));
+  const causes = describeCauses(rejected);
+  if (causes !== undefined) h.set(HEADERS.errorCause, headerValue(causes));
   h.set(HEADERS.errorReason, rejected.reason);
   h.set(HEADERS.errorDetail, headerValue(rejected.message));
   h.set(HEADERS.originalSubject, headerValue(source.subject));
@@ -55,4 +69,52 @@ export const publishDeadLetter = async (
     msgID: `dlq-${source.sequence}`,
     expect: { streamName: DLQ_STREAM },
   });
+};
+
+export interface DeadLetterStageConfig {
+  readonly js: JetStreamClient;
+  /** The server's max_payload, when known. */
+  readonly maxPayload: () => number | undefined;
+  readonly counts: PipelineCounts;
+  readonly logger: Logger;
+}
+
+/** The dead-letter stage: records a batch's refused messages (all acked by JetStream before their originals are acked). */
+export const deadLetterBatch = async (
+  config: DeadLetterStageConfig,
+  refused: readonly Refused[],
+  retry: StageRetry,
+): Promise<void> => {
+  if (refused.length === 0) return;
+  await retry('publish dead letters', () =>
+    Promise.all(
+      refused.map(({ msg, rejection }) =>
+        publishDeadLetter(
+          config.js,
+          {
+            subject: msg.subject,
+            data: msg.data,
+            headers: receivedHeaderPairs(msg),
+            sequence: msg.info.streamSequence,
+          },
+          rejection,
+          config.maxPayload(),
+        ),
+      ),
+    ),
+  );
+  for (const { msg, rejection } of refused) {
+    config.counts.deadLetter(rejection.reason);
+    config.logger.warn(
+      {
+        reason: rejection.reason,
+        errorClass: rejection.errorClass,
+        cause: describeCauses(rejection),
+        detail: rejection.message,
+        subject: msg.subject,
+        seq: msg.info.streamSequence,
+      },
+      'message refused; sent to CDEVENTS_DLQ',
+    );
+  }
 };

@@ -1,3 +1,4 @@
+import { DEFAULT_ACK_WAIT_MS } from '@argus/bus';
 import { classifyInsertError, clickHouseErrorName, SchemaMismatchError } from '@argus/store';
 
 /**
@@ -5,7 +6,7 @@ import { classifyInsertError, clickHouseErrorName, SchemaMismatchError } from '@
  * wait, so a ClickHouse restart (8 s in the chaos runs) stays ready while a full disk, a missing
  * table or a stuck republish does not.
  */
-export const DEFAULT_STALL_AFTER_MS = 30_000;
+export const DEFAULT_STALL_AFTER_MS = DEFAULT_ACK_WAIT_MS;
 
 /** `schema`: no retry can succeed until an operator acts; `transient`: retrying may succeed. */
 export type FailureKind = 'transient' | 'schema';

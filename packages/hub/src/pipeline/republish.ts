@@ -8,27 +8,22 @@ import {
   unifiedSubject,
 } from '@argus/bus';
 import { cloudEventAttributes, natsBinaryProblem } from '@argus/cdevents';
-import type { EventRow } from '@argus/store';
 import { RejectedMessage } from '../errors.js';
-import type { ValidMessage } from './validate.js';
-
-/** An accepted event: its row for ClickHouse and its message for the unified stream (stored-at added when sent). */
-export interface StoredEvent {
-  readonly identity: string;
-  readonly row: EventRow;
-  readonly unified: OutgoingMessage & { readonly headers: HeaderList };
-}
+import type { PipelineCounts } from '../metrics.js';
+import type { AdmittedEvent, StoredEvent } from './admitted.js';
+import type { StageRetry } from './retry.js';
 
 /**
- * The unified-stream message of an accepted event: binary mode, the hub's tags as headers. Built when
- * the event is admitted, so an event that cannot travel in NATS headers (a line break in its id, source
- * or subject id) is dead-lettered before it is stored, instead of failing at republish for ever, and the
- * parsed event need not be kept until then.
+ * The unified-stream message of an admitted event: binary mode, the hub's tags as headers, the
+ * identity as message id; or the refusal of an event NATS headers cannot carry.
  */
-export const prepareStoredEvent = (message: ValidMessage, row: EventRow): StoredEvent | RejectedMessage => {
-  const problem = natsBinaryProblem(message.validated.event);
-  if (problem !== undefined) return new RejectedMessage('binding', problem.name, problem.message);
-  const a = cloudEventAttributes(message.validated.event);
+export const unifiedMessage = (
+  admitted: AdmittedEvent,
+): (OutgoingMessage & { readonly headers: HeaderList }) | RejectedMessage => {
+  const problem = natsBinaryProblem(admitted.event);
+  if (problem !== undefined) return RejectedMessage.of('binding', problem);
+  const a = cloudEventAttributes(admitted.event);
+  const { tags } = admitted;
   // A fresh list with distinct names: append, which skips set's search for an earlier value.
   const h = new HeaderList();
   h.append('ce-specversion', a.specversion);
@@ -39,21 +34,17 @@ export const prepareStoredEvent = (message: ValidMessage, row: EventRow): Stored
   h.append('ce-time', a.time);
   h.append('content-type', a.datacontenttype);
   // The identity as message id: a republish after a crash is absorbed by the stream's window.
-  h.append(HEADERS.msgId, message.identity);
+  h.append(HEADERS.msgId, admitted.identity);
   h.append('Nats-Expected-Stream', UNIFIED_STREAM);
-  h.append(HEADERS.instance, row.instance);
-  h.append(HEADERS.cluster, row.cluster);
-  if (row.environment !== '') h.append(HEADERS.environment, row.environment);
-  if (Object.keys(row.labels).length > 0) h.append(HEADERS.labels, JSON.stringify(row.labels));
-  h.append(HEADERS.specVersion, row.spec_version);
+  h.append(HEADERS.instance, tags.instance);
+  h.append(HEADERS.cluster, tags.cluster);
+  if (tags.environment !== '') h.append(HEADERS.environment, tags.environment);
+  if (Object.keys(tags.labels).length > 0) h.append(HEADERS.labels, JSON.stringify(tags.labels));
+  h.append(HEADERS.specVersion, admitted.specVersion);
   return {
-    identity: message.identity,
-    row,
-    unified: {
-      subject: unifiedSubject(row.cluster, message.subjectType, message.predicate),
-      data: message.body,
-      headers: h,
-    },
+    subject: unifiedSubject(tags.cluster, admitted.subjectType, admitted.predicate),
+    data: admitted.body,
+    headers: h,
   };
 };
 
@@ -63,4 +54,16 @@ export const republish = (publisher: BatchPublisher, events: readonly StoredEven
   // set, not append: a retried batch replaces the time of the failed attempt.
   for (const e of events) e.unified.headers.set(HEADERS.storedAt, storedAt);
   return publisher.publish(events.map((e) => e.unified));
+};
+
+/** The republish stage: a batch's newly stored events onto CDEVENTS (repeats JetStream absorbed are not counted). */
+export const republishBatch = async (
+  publisher: BatchPublisher,
+  events: readonly StoredEvent[],
+  retry: StageRetry,
+  counts: PipelineCounts,
+): Promise<void> => {
+  if (events.length === 0) return;
+  const acks = await retry('republish on CDEVENTS', () => republish(publisher, events));
+  counts.republished(acks.filter((a) => !a.duplicate).length);
 };

@@ -37,14 +37,10 @@ const describeIssues = (error: ValidationError): string =>
 /** Turns any failure of the checks below into the dead-letter reason and detail. */
 export const rejection = (error: unknown): RejectedMessage => {
   if (error instanceof RejectedMessage) return error;
-  if (error instanceof ValidationError) {
-    return new RejectedMessage(error.reason, error.name, describeIssues(error));
-  }
-  if (error instanceof BindingError) return new RejectedMessage('binding', error.name, error.message);
-  if (error instanceof TimestampOutOfRangeError)
-    return new RejectedMessage(error.reason, error.name, error.message);
-  if (error instanceof SubjectSchemeError)
-    return new RejectedMessage('bad-subject', error.name, error.message);
+  if (error instanceof ValidationError) return RejectedMessage.of(error.reason, error, describeIssues(error));
+  if (error instanceof BindingError) return RejectedMessage.of('binding', error);
+  if (error instanceof TimestampOutOfRangeError) return RejectedMessage.of(error.reason, error);
+  if (error instanceof SubjectSchemeError) return RejectedMessage.of('bad-subject', error);
   throw error;
 };
 
