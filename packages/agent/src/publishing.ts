@@ -19,7 +19,7 @@ import {
   serialize,
   ValidationError,
 } from '@argus/cdevents';
-import type { Logger } from '@argus/runtime';
+import { Backoff, type Logger, sleep } from '@argus/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { AgentMetrics } from './metrics.js';
@@ -47,7 +47,9 @@ const CE_ID_HEADER = 'ce-id';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** A failed publish or progress write is tried again after 250 ms, doubling up to 5 s. */
+const RETRY_INITIAL_MS = 250;
+const RETRY_MAX_MS = 5000;
 
 /**
  * Failures that retrying the same entry cannot cure: larger than the server's max_payload (refused
@@ -85,6 +87,8 @@ export class Publisher {
   readonly #outbox: Outbox;
   #published = 0;
   #stopping = false;
+  /** Aborted by stop: ends a retry's wait at once. */
+  readonly #stopped = new AbortController();
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
 
@@ -122,6 +126,7 @@ export class Publisher {
   /** Ends the publish loop (an unacknowledged entry stays for the next process) and closes the spool. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#stopped.abort();
     this.#wake?.();
     await this.#loop?.catch(() => undefined);
     this.#batches.close();
@@ -198,7 +203,7 @@ export class Publisher {
 
   async #publishLoop(): Promise<void> {
     const outbox = this.#outbox;
-    let delay = 250;
+    const retry = new Backoff(RETRY_INITIAL_MS, RETRY_MAX_MS);
     while (!this.#stopping) {
       const entries = await outbox.peekMany(PUBLISH_BATCH_MAX);
       const entry = entries[0];
@@ -213,7 +218,7 @@ export class Publisher {
       // A backlog goes out in batches; a batch that cannot be prepared or is not acknowledged whole
       // falls back to its oldest entry alone, with the retries and dead letters below.
       if (entries.length > 1 && (await this.#publishBatch(entries))) {
-        delay = 250;
+        retry.reset();
         continue;
       }
       if (this.#stopping) break;
@@ -224,9 +229,9 @@ export class Publisher {
           await this.#retire([entry]);
         } catch (err) {
           if (this.#stopping) break;
+          const delay = retry.delay();
           this.#logger.warn({ err, retryInMs: delay }, 'saving progress failed; kept in the spool');
-          await sleep(delay);
-          delay = Math.min(delay * 2, 5000);
+          await sleep(delay, this.#stopped.signal);
         }
         continue;
       }
@@ -244,19 +249,19 @@ export class Publisher {
         const type = message.headers.get(CE_TYPE_HEADER);
         this.#logger.debug({ type, id: message.headers.get(CE_ID_HEADER) }, 'published');
         this.#config.metrics.events.inc({ type: metricTypeLabel(type) });
-        delay = 250;
+        retry.reset();
       } catch (err) {
         if (this.#stopping) break;
         // Retrying cannot help and would hold up every event behind this one. Should moving it fail
         // too (disk full, NATS away for the progress), the loop retries like any failed publish.
         if (isUnpublishable(err) && (await this.#deadLetter(entry, err))) continue;
         this.#config.metrics.publishErrors.inc();
+        const delay = retry.delay();
         this.#logger.warn(
           { err, retryInMs: delay, spooled: outbox.depth },
           'publish failed; event kept in the spool',
         );
-        await sleep(delay);
-        delay = Math.min(delay * 2, 5000);
+        await sleep(delay, this.#stopped.signal);
       }
     }
   }
