@@ -6,9 +6,10 @@ import {
   startArgoCdApi,
   startKubeApi,
 } from '@argus/argocd-sim';
-import { HEADERS } from '@argus/bus';
+import { HEADERS, RAW_STREAM } from '@argus/bus';
 import { isCDEvent } from '@argus/cdevents';
 import { captureLogs, waitFor } from '@argus/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { describe, expect, test } from 'vitest';
 import {
@@ -224,6 +225,31 @@ describe('agent on the Argo CD API source', () => {
     });
     expect(byApp(await published())).toEqual(EXPECTED);
     expect(agent.spoolDepth).toBe(0);
+  });
+});
+
+describe('agent stopping', () => {
+  test('a stop while publishing is retried ends the retry wait at once', async () => {
+    const target = simulation();
+    const api = await serve(() => startArgoCdApi(target.sim, { token: TOKEN }));
+    const agent = await startAgent(
+      new ArgoCdApiSource({ url: api.url, token: TOKEN, logger: logs.logger }),
+      spool(),
+    );
+    let stopped = false;
+    cleanups.push(async () => {
+      if (!stopped) await agent.stop();
+    });
+    // Without the raw stream every publish fails at once (no responders), so the loop spends its
+    // time in the backoff's waits: 250 ms, 500 ms, ... up to 5 s. The next test makes it again.
+    await (await jetstreamManager(nats.nc)).streams.delete(RAW_STREAM);
+    await runScenario(target, { ...scenario, steps: scenario.steps.slice(0, 2) }, { instant: true });
+    await waitFor(() => agent.spoolDepth > 0, { what: 'events waiting in the spool' });
+    await new Promise((r) => setTimeout(r, 6000));
+    const started = performance.now();
+    await agent.stop();
+    stopped = true;
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 });
 
