@@ -27,7 +27,6 @@ export {
   fromNats,
   NATS_MSG_ID_HEADER,
   natsBinaryProblem,
-  natsMessageId,
   toNatsBinary,
   toNatsStructured,
 } from './bindings/nats.js';
@@ -47,7 +46,7 @@ export {
   UnknownTypeVersionError,
   ValidationError,
 } from './errors.js';
-export { ARGUS_ID_NAMESPACE, deterministicId, uuidV5 } from './ids.js';
+export { ARGUS_ID_NAMESPACE, deterministicId, eventIdentity, uuidV5 } from './ids.js';
 export type { ParseOptions, ParseResult } from './parse.js';
 export {
   DEFAULT_MAX_EVENT_BYTES,

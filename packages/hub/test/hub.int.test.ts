@@ -8,7 +8,7 @@ import {
   rawMessage,
   UNIFIED_STREAM,
 } from '@argus/bus';
-import { type CDEvent, createEvent, natsMessageId } from '@argus/cdevents';
+import { type CDEvent, createEvent, eventIdentity } from '@argus/cdevents';
 import { countEvents, Store, searchEvents } from '@argus/store';
 import { captureLogs, clickHouseTarget, NatsServer, randomDatabase, waitFor } from '@argus/testkit';
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -393,7 +393,7 @@ describe('hub pipeline', () => {
     expect(replay.stats().stored).toBe(0);
     expect(await countEvents(store)).toEqual({ events: 1, rows: 1 });
     expect(await streamCount(UNIFIED_STREAM)).toBe(1);
-    expect(natsMessageId(event.context.source, event.context.id)).toHaveLength(32);
+    expect(eventIdentity(event.context.source, event.context.id)).toHaveLength(32);
   });
 
   test('a message with unusual headers is still dead-lettered with its original headers', async () => {
