@@ -17,7 +17,8 @@ import { eventIdentity, isCDEvent } from '@argus/cdevents';
 import { captureLogs, waitFor } from '@argus/testkit';
 import { Kvm } from '@nats-io/kv';
 import { describe, expect, test } from 'vitest';
-import { ArgoCdApiSource, SOURCE_UID_ANNOTATION } from '../src/index.js';
+import { SOURCE_UID_ANNOTATION } from '../src/argocd/types.js';
+import { ArgoCdApiSource } from '../src/sources/argocd-api.js';
 import {
   AGENT_STREAMS,
   cleanupsAfterEach,
