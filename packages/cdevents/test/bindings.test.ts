@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { NATS_MSG_ID_HEADER } from '../src/bindings/nats.js';
 import {
   BindingError,
   type CDEvent,
@@ -8,7 +9,6 @@ import {
   fromHttp,
   fromNats,
   httpMode,
-  NATS_MSG_ID_HEADER,
   natsBinaryProblem,
   PayloadTooLargeError,
   toCloudEvent,

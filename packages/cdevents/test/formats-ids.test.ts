@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { deterministicId, eventIdentity, isDateTime, isUri, isUriReference, uuidV5 } from '../src/index.js';
+import { uuidV5 } from '../src/ids.js';
+import { deterministicId, eventIdentity } from '../src/index.js';
+import { isDateTime, isUri, isUriReference } from '../src/schema/formats.js';
 
 describe('formats', () => {
   test.each([
