@@ -14,7 +14,9 @@ import { captureLogs, clickHouseTarget, NatsServer, randomDatabase, waitFor } fr
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type MsgHdrs, type NatsConnection, headers as natsHeaders } from '@nats-io/nats-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { buildRegistry, Hub, type HubConfig, type InstanceEntry } from '../src/index.js';
+import type { HubConfig } from '../src/hub.js';
+import { buildRegistry, Hub } from '../src/index.js';
+import type { InstanceEntry } from '../src/registry.js';
 
 let server: NatsServer;
 let nc: NatsConnection;
