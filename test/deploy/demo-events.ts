@@ -9,7 +9,7 @@ import {
   rememberedApp,
 } from '@argus/agent';
 import { applyStep, simulatorFor } from '@argus/argocd-sim';
-import { type CDEvent, createEvent, natsMessageId, type SpecVersion, serialize } from '@argus/cdevents';
+import { type CDEvent, createEvent, eventIdentity, type SpecVersion, serialize } from '@argus/cdevents';
 import { type DemoInstance, INSTANCES, registryYaml, SCENARIO, SCENARIO_SPAN_MS } from '@argus/demo';
 import { buildRegistry, RejectedMessage, tagEvent } from '@argus/hub';
 import { type EventRow, toEventRow } from '@argus/store';
@@ -171,7 +171,7 @@ export const demoEvents = (now = new Date()): DemoEvents => {
   const seen = new Set<string>();
   const events: DemoEvent[] = [];
   for (const { event, instance, destination } of published) {
-    const identity = natsMessageId(event.context.source, event.context.id);
+    const identity = eventIdentity(event.context.source, event.context.id);
     if (seen.has(identity)) continue;
     seen.add(identity);
     const tags = tagEvent(registry, instance, destination, event.context.source);

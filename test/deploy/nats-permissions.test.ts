@@ -29,7 +29,7 @@ import {
   UNIFIED_STREAM,
   writeHeartbeat,
 } from '@argus/bus';
-import { createEvent, deterministicId, natsMessageId, toHttpBinary } from '@argus/cdevents';
+import { createEvent, deterministicId, eventIdentity, toHttpBinary } from '@argus/cdevents';
 import { buildRegistry, ensureAgentState, HUB_OPTIONS, runHub } from '@argus/hub';
 import { parseOptions } from '@argus/runtime';
 import {
@@ -478,7 +478,7 @@ describe("deploy/nats/accounts.conf with the real hub: one agent cannot suppress
     // it can compute for argo-us's next event: the old global one, and the new one without the key.
     const real = deployedOn('prod-us', 'us-deploy-42', 'sha256%3AREAL');
     for (const msgID of [
-      natsMessageId(real.context.source, real.context.id),
+      eventIdentity(real.context.source, real.context.id),
       rawMessageId('argo-us', real.context.source, real.context.id),
       rawMessageId('argo-eu', real.context.source, real.context.id),
     ]) {

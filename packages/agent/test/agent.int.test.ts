@@ -12,13 +12,10 @@ import { captureLogs, waitFor } from '@argus/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { describe, expect, test } from 'vitest';
-import {
-  AGENTS_BUCKET,
-  type AgentHeartbeat,
-  type AppSource,
-  ArgoCdApiSource,
-  KubernetesSource,
-} from '../src/index.js';
+import { ArgoCdApiSource } from '../src/sources/argocd-api.js';
+import { KubernetesSource } from '../src/sources/kubernetes.js';
+import type { AppSource } from '../src/sources/source.js';
+import { AGENTS_BUCKET, type AgentHeartbeat } from '../src/state/progress-store.js';
 import {
   AGENT_STREAMS,
   BASIC_EXPECTED,

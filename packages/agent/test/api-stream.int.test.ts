@@ -7,7 +7,7 @@ import { createServer, type Server, Socket } from 'node:net';
 import { simulatorFor, startArgoCdApi } from '@argus/argocd-sim';
 import { captureLogs, waitFor } from '@argus/testkit';
 import { describe, expect, test } from 'vitest';
-import { ArgoCdApiSource } from '../src/index.js';
+import { ArgoCdApiSource } from '../src/sources/argocd-api.js';
 import {
   AGENT_STREAMS,
   basicScenario,

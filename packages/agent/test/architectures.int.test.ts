@@ -13,11 +13,12 @@ import {
   startArgoCdApi,
 } from '@argus/argocd-sim';
 import { AGENTS_BUCKET, HEADERS } from '@argus/bus';
-import { isCDEvent, natsMessageId } from '@argus/cdevents';
+import { eventIdentity, isCDEvent } from '@argus/cdevents';
 import { captureLogs, waitFor } from '@argus/testkit';
 import { Kvm } from '@nats-io/kv';
 import { describe, expect, test } from 'vitest';
-import { ArgoCdApiSource, SOURCE_UID_ANNOTATION } from '../src/index.js';
+import { SOURCE_UID_ANNOTATION } from '../src/argocd/types.js';
+import { ArgoCdApiSource } from '../src/sources/argocd-api.js';
 import {
   AGENT_STREAMS,
   cleanupsAfterEach,
@@ -363,7 +364,7 @@ describe('Argo CD Agent (argoproj-labs/argocd-agent): a principal and its spoke,
       const spokeEvents = events.filter((e) => e.subject.includes('.spoke-1.'));
       expect(principalEvents.map((e) => e.type)).toEqual(EXPECTED);
       expect(spokeEvents.map((e) => e.type)).toEqual(EXPECTED);
-      const identity = (e: Stored) => natsMessageId(e.source, e.id);
+      const identity = (e: Stored) => eventIdentity(e.source, e.id);
       expect(principalEvents.map(identity)).toEqual(spokeEvents.map(identity));
       expect(new Set(events.map(identity)).size).toBe(total);
       for (const e of events) {

@@ -1,16 +1,15 @@
 import { deterministicId, isCDEvent } from '@argus/cdevents';
 import { describe, expect, test } from 'vitest';
+import { type RevisionHistory, SOURCE_UID_ANNOTATION } from '../src/argocd/types.js';
 import {
   type Application,
   type AppProgress,
   type DetectorContext,
   detectTransitions,
   isPurl,
-  type RevisionHistory,
   rememberedApp,
-  removalEmission,
-  SOURCE_UID_ANNOTATION,
 } from '../src/index.js';
+import { removalEmission } from '../src/transitions/detect.js';
 
 const ctx: DetectorContext = {
   inClusterName: 'prod-eu',

@@ -7,12 +7,12 @@ import {
   AgentError,
   AgentStoppingError,
   KubeconfigError,
-  KubernetesSource,
-  NotificationsAppSource,
   OutboxFullError,
   SourceProtocolError,
-} from '../src/index.js';
+} from '../src/errors.js';
 import { JsonListSplitter } from '../src/sources/http.js';
+import { KubernetesSource } from '../src/sources/kubernetes.js';
+import { NotificationsAppSource } from '../src/sources/notifications.js';
 
 const logger = captureLogs().logger;
 

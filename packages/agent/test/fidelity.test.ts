@@ -4,23 +4,21 @@
  */
 import { isCDEvent } from '@argus/cdevents';
 import { describe, expect, test } from 'vitest';
+import { compareResourceVersion } from '../src/argocd/resource-version.js';
+import { type OperationState, type RevisionHistory, SOURCE_UID_ANNOTATION } from '../src/argocd/types.js';
 import {
   type Application,
   type AppProgress,
-  compareResourceVersion,
   type DetectorContext,
   detectTransitions,
   isPurl,
   logicalUid,
-  type OperationState,
-  operationOutcome,
-  queryEscape,
-  type RevisionHistory,
-  readProgress,
   rememberedApp,
-  SOURCE_UID_ANNOTATION,
-  syncStatusRefreshed,
 } from '../src/index.js';
+import { syncStatusRefreshed } from '../src/transitions/detect.js';
+import { queryEscape } from '../src/transitions/identity.js';
+import { operationOutcome } from '../src/transitions/operations.js';
+import { readProgress } from '../src/transitions/progress.js';
 
 const ctx: DetectorContext = {
   inClusterName: 'prod-eu',

@@ -22,7 +22,11 @@ import { jetstream, jetstreamManager, type StoredMsg } from '@nats-io/jetstream'
 import type { ConnectionOptions, NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { Agent, AgentMetrics, type AppSource, ProgressStore, webhookRoute } from '../src/index.js';
+import { Agent } from '../src/agent.js';
+import { ProgressStore } from '../src/index.js';
+import { AgentMetrics } from '../src/metrics.js';
+import type { AppSource } from '../src/sources/source.js';
+import { webhookRoute } from '../src/sources/webhook.js';
 
 /** The token the simulator's API servers are started with. */
 export const TOKEN = 'test-token';

@@ -8,16 +8,12 @@ import type { CDEvent } from '@argus/cdevents';
 import { parse } from '@argus/cdevents';
 import { captureLogs, waitFor } from '@argus/testkit';
 import { describe, expect, test } from 'vitest';
-import {
-  Agent,
-  AgentMetrics,
-  type Application,
-  type AppSource,
-  ArgoCdApiSource,
-  type RevisionHistory,
-  SOURCE_UID_ANNOTATION,
-  type SourceEvent,
-} from '../src/index.js';
+import { Agent } from '../src/agent.js';
+import { type RevisionHistory, SOURCE_UID_ANNOTATION } from '../src/argocd/types.js';
+import type { Application } from '../src/index.js';
+import { AgentMetrics } from '../src/metrics.js';
+import { ArgoCdApiSource } from '../src/sources/argocd-api.js';
+import type { AppSource, SourceEvent } from '../src/sources/source.js';
 import {
   AGENT_STREAMS,
   BASIC_GUESTBOOK,

@@ -21,15 +21,15 @@ import { type CDEvent, isCDEvent, parse } from '@argus/cdevents';
 import { type HealthServer, startHealthServer } from '@argus/runtime';
 import { captureLogs, waitFor } from '@argus/testkit';
 import { describe, expect, test } from 'vitest';
+import { NotAnApplicationError } from '../src/errors.js';
+import { AgentMetrics } from '../src/metrics.js';
+import { ArgoCdApiSource } from '../src/sources/argocd-api.js';
 import {
-  AgentMetrics,
   APPLICATION_WEBHOOK_PATH,
-  ArgoCdApiSource,
   applicationOf,
   applicationWebhookRoute,
-  NotAnApplicationError,
   NotificationsAppSource,
-} from '../src/index.js';
+} from '../src/sources/notifications.js';
 import {
   AGENT_STREAMS,
   BASIC_EXPECTED,

@@ -2,7 +2,8 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { Outbox, OutboxFullError } from '../src/index.js';
+import { OutboxFullError } from '../src/errors.js';
+import { Outbox } from '../src/state/outbox.js';
 
 const dirs: string[] = [];
 const opened: Outbox[] = [];

@@ -25,15 +25,12 @@ import { type CDEvent, parse } from '@argus/cdevents';
 import { type HealthServer, startHealthServer } from '@argus/runtime';
 import { captureLogs, waitFor } from '@argus/testkit';
 import { describe, expect, test } from 'vitest';
-import {
-  Agent,
-  AgentMetrics,
-  type AppSource,
-  ArgoCdApiSource,
-  applicationWebhookRoute,
-  KubernetesSource,
-  NotificationsAppSource,
-} from '../src/index.js';
+import { Agent } from '../src/agent.js';
+import { AgentMetrics } from '../src/metrics.js';
+import { ArgoCdApiSource } from '../src/sources/argocd-api.js';
+import { KubernetesSource } from '../src/sources/kubernetes.js';
+import { applicationWebhookRoute, NotificationsAppSource } from '../src/sources/notifications.js';
+import type { AppSource } from '../src/sources/source.js';
 import {
   AGENT_STREAMS,
   basicScenario,

@@ -6,15 +6,11 @@ import { captureLogs, NatsServer, postRaw, waitFor } from '@argus/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import {
-  AgentMetrics,
-  type AppSource,
-  Outbox,
-  ProgressStore,
-  type SourceEvent,
-  WEBHOOK_PATH,
-} from '../src/index.js';
+import { ProgressStore, WEBHOOK_PATH } from '../src/index.js';
+import { AgentMetrics } from '../src/metrics.js';
 import { Publisher } from '../src/publishing.js';
+import type { AppSource, SourceEvent } from '../src/sources/source.js';
+import { Outbox } from '../src/state/outbox.js';
 import { rawMessages, startWebhookReceiver, tempSpool, testAgent } from './fixtures.js';
 
 // A server that takes messages of at most 8 KiB, headers included: easy to exceed on purpose.

@@ -2,14 +2,13 @@ import { describe, expect, test } from 'vitest';
 import {
   ARGOCD_VERSIONS,
   buildScenario,
-  InvalidStepError,
   loadScenario,
   runScenario,
-  ScenarioError,
   SimulatedArgoCD,
   simulatorFor,
-  UnknownAppError,
 } from '../src/index.js';
+import { InvalidStepError, UnknownAppError } from '../src/model.js';
+import { ScenarioError } from '../src/scenario.js';
 
 const SOURCE_UID = 'argocd.argoproj.io/source-uid';
 

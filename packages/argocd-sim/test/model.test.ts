@@ -1,12 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import {
-  buildScenario,
-  ExpiredResourceVersionError,
-  runScenario,
-  ScenarioError,
-  SimulatedArgoCD,
-  simulatorFor,
-} from '../src/index.js';
+import { buildScenario, runScenario, SimulatedArgoCD, simulatorFor } from '../src/index.js';
+import { ExpiredResourceVersionError } from '../src/model.js';
+import { ScenarioError } from '../src/scenario.js';
 
 const at = (ms: number) => () => new Date(Date.UTC(2026, 0, 1) + ms);
 

@@ -5,23 +5,25 @@ import { describe, expect, test } from 'vitest';
 import {
   type Application,
   buildScenario,
-  ExprError,
-  Expression,
   GoTemplate,
   goFormat,
-  isAppSyncStatusRefreshed,
-  NotificationsConfigError,
   NotificationsController,
   parseNotificationsConfigMap,
   postNotification,
-  renderNotification,
-  renderTrigger,
   runScenario,
   SimulatedArgoCD,
   simulatorFor,
   subscribeEveryApp,
-  TemplateError,
 } from '../src/index.js';
+import {
+  ExprError,
+  Expression,
+  isAppSyncStatusRefreshed,
+  NotificationsConfigError,
+  renderNotification,
+  renderTrigger,
+  TemplateError,
+} from '../src/notifications.js';
 
 const CM_FILE = new URL('../../../deploy/argocd-notifications/argocd-notifications-cm.yaml', import.meta.url);
 /** The shipped ConfigMap as subscribe.sh leaves it: every trigger subscribed. */

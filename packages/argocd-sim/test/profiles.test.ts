@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { type ArgoCdVersion, SimulatedArgoCD, UnknownVersionError } from '../src/index.js';
+import { type ArgoCdVersion, SimulatedArgoCD } from '../src/index.js';
+import { UnknownVersionError } from '../src/profiles.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const stamp = (ms: number) => `${new Date(T0 + ms).toISOString().slice(0, 19)}Z`;

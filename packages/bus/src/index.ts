@@ -1,4 +1,4 @@
-export type { AgentHeartbeat, RefusedHeartbeat } from './agents.js';
+export type { AgentHeartbeat } from './agents.js';
 export {
   kvKeyPart,
   openAgentsBucket,
@@ -6,58 +6,39 @@ export {
   readHeartbeatsChecked,
   writeHeartbeat,
 } from './agents.js';
-export {
-  ARGOCD_SOURCE_PREFIX,
-  argocdSourceCluster,
-  escapeSourceSegment,
-  unescapeSourceSegment,
-} from './argocd-source.js';
+export { ARGOCD_SOURCE_PREFIX, argocdSourceCluster, escapeSourceSegment } from './argocd-source.js';
 export type { BatchAck, OutgoingMessage } from './batch-publisher.js';
-export { BatchPublishError, BatchPublisher } from './batch-publisher.js';
+export { BatchPublisher } from './batch-publisher.js';
 export type { BucketOptions } from './buckets.js';
 export {
   AGENTS_BUCKET,
-  AGENTS_BUCKET_MAX_BYTES,
-  bucketConfig,
-  bucketDrift,
-  bucketStream,
   DEFAULT_PROGRESS_BUCKET_MAX_BYTES,
   ensureBucket,
   HUB_BUCKET,
-  HUB_BUCKET_MAX_BYTES,
   isPermissionViolation,
   isStreamNotFound,
   LEGACY_PROGRESS_BUCKET,
   MAX_HEARTBEAT_BYTES,
   messageIdKey,
   openBucket,
-  openExistingBucket,
   progressBucket,
 } from './buckets.js';
-export type { NatsClientOptions, NatsSetup } from './connect.js';
-export { connectNats, drainOrClose, inboxPrefixOf, natsNotReadyReason, natsSetup } from './connect.js';
-export type { StreamDrift } from './errors.js';
+export { connectNats, drainOrClose, natsNotReadyReason, natsSetup } from './connect.js';
 export {
   BucketMissingError,
-  BusError,
-  InvalidTokenError,
   isPayloadTooLarge,
   JetStreamUnreachableError,
-  PayloadTooLargeError,
   StreamDriftError,
-  StreamLimitError,
   SubjectSchemeError,
 } from './errors.js';
 export { HeaderList, isValidHeaderName } from './header-list.js';
-export { HEADERS, headerValue, MAX_HEADER_VALUE_LENGTH } from './headers.js';
-export { jetStreamManagerOf, jetStreamOf, jsDomainOf, kvmOf, setJsDomain } from './jetstream.js';
-export type { ServerInfoHolder, SizedMessage } from './max-payload.js';
+export { HEADERS, headerValue } from './headers.js';
+export { jetStreamManagerOf, jetStreamOf, kvmOf } from './jetstream.js';
 export { maxPayloadProblem } from './max-payload.js';
-export type { RawMessage, RawPublishOptions } from './publish.js';
+export type { RawMessage } from './publish.js';
 export { publishRaw, publishRawMessage, rawMessage, rawMessageId, typeTokens } from './publish.js';
-export type { HeaderReader } from './received-headers.js';
 export { receivedHeaderPairs, receivedHeaders } from './received-headers.js';
-export type { ConsumerOptions, EnsureReport, StreamOptions } from './streams.js';
+export type { StreamOptions } from './streams.js';
 export {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_DLQ_MAX_AGE_MS,
@@ -72,14 +53,10 @@ export {
   ensureHubConsumer,
   ensureStreams,
   HUB_CONSUMER,
-  hubConsumerConfig,
   MIN_DUPLICATE_WINDOW_MS,
   RAW_STREAM,
-  streamConfigs,
-  streamDrift,
   UNIFIED_STREAM,
 } from './streams.js';
-export type { RawSubjectParts } from './subjects.js';
 export {
   assertToken,
   clusterToken,
@@ -90,16 +67,9 @@ export {
   parseRawSubject,
   RAW_SUBJECT_PREFIX,
   rawSubject,
-  rawSubjectsOf,
   toToken,
   UNIFIED_SUBJECT_PREFIX,
   unifiedSubject,
 } from './subjects.js';
-export type {
-  SubscribeOptions,
-  UnifiedEvent,
-  UnifiedSelector,
-  UnifiedSubscription,
-  UnifiedTags,
-} from './subscribe.js';
-export { HandlerFailedError, subscribeUnified, unifiedFilter, unifiedTags } from './subscribe.js';
+export type { UnifiedEvent } from './subscribe.js';
+export { subscribeUnified, unifiedTags } from './subscribe.js';

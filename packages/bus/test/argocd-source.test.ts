@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { argocdSourceCluster, escapeSourceSegment, unescapeSourceSegment } from '../src/index.js';
+import { unescapeSourceSegment } from '../src/argocd-source.js';
+import { argocdSourceCluster, escapeSourceSegment } from '../src/index.js';
 
 describe('Argo CD source segments (escaped as the Notifications templates escape them: Go urlquery)', () => {
   test("escape as Go's url.QueryEscape: a space is +, a + is %2B, UTF-8 bytes are %XX", () => {

@@ -2,7 +2,8 @@ import { NatsServer } from '@argus/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { BatchPublishError, BatchPublisher } from '../src/index.js';
+import { BatchPublishError } from '../src/batch-publisher.js';
+import { BatchPublisher } from '../src/index.js';
 
 let server: NatsServer;
 beforeAll(async () => {

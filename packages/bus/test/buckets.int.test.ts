@@ -8,9 +8,9 @@ import { JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstre
 import { Kvm } from '@nats-io/kv';
 import { headers, type NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { bucketStream } from '../src/buckets.js';
 import {
   AGENTS_BUCKET,
-  bucketStream,
   connectNats,
   ensureBucket,
   messageIdKey,

@@ -1,6 +1,7 @@
 import { Match, MsgHdrsImpl } from '@nats-io/nats-core';
 import { describe, expect, test } from 'vitest';
-import { BusError, HeaderList } from '../src/index.js';
+import { BusError } from '../src/errors.js';
+import { HeaderList } from '../src/index.js';
 
 describe('HeaderList', () => {
   test('encodes a header block the NATS client decodes to the same names and values', () => {

@@ -6,10 +6,10 @@ import {
   drainOrClose,
   JetStreamUnreachableError,
   jetStreamManagerOf,
-  jsDomainOf,
   kvmOf,
   openBucket,
 } from '../src/index.js';
+import { jsDomainOf } from '../src/jetstream.js';
 
 const logs = captureLogs({ level: 'warn' });
 const cleanups: (() => Promise<unknown>)[] = [];

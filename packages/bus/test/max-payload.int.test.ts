@@ -3,12 +3,12 @@ import { NatsServer } from '@argus/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { PayloadTooLargeError } from '../src/errors.js';
 import {
   ensureStreams,
   HeaderList,
   isPayloadTooLarge,
   maxPayloadProblem,
-  PayloadTooLargeError,
   publishRaw,
   RAW_STREAM,
 } from '../src/index.js';

@@ -7,6 +7,7 @@ import { captureLogs, NatsServer } from '@argus/testkit';
 import { DiscardPolicy, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { StreamLimitError } from '../src/errors.js';
 import {
   connectNats,
   DEFAULT_PROGRESS_BUCKET_MAX_BYTES,
@@ -16,7 +17,6 @@ import {
   ensureStreams,
   progressBucket,
   RAW_STREAM,
-  StreamLimitError,
   UNIFIED_STREAM,
 } from '../src/index.js';
 

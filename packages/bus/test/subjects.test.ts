@@ -1,9 +1,9 @@
 import { createEvent } from '@argus/cdevents';
 import { describe, expect, test } from 'vitest';
+import { InvalidTokenError } from '../src/errors.js';
 import {
   clusterToken,
   dlqSubject,
-  InvalidTokenError,
   isToken,
   NO_CLUSTER_TOKEN,
   parseRawSubject,
@@ -11,12 +11,11 @@ import {
   rawMessageId,
   rawSubject,
   SubjectSchemeError,
-  streamConfigs,
-  streamDrift,
   toToken,
   typeTokens,
   unifiedSubject,
 } from '../src/index.js';
+import { streamConfigs, streamDrift } from '../src/streams.js';
 
 describe('subjects', () => {
   test('raw, unified and dlq subjects follow the scheme', () => {

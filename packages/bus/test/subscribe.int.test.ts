@@ -3,16 +3,16 @@ import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, headers as natsHeaders } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { InvalidTokenError } from '../src/errors.js';
 import {
   connectNats,
   ensureStreams,
-  HandlerFailedError,
   HEADERS,
-  InvalidTokenError,
   subscribeUnified,
   type UnifiedEvent,
   unifiedSubject,
 } from '../src/index.js';
+import { HandlerFailedError } from '../src/subscribe.js';
 
 let server: NatsServer;
 let nc: NatsConnection;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * Namespace of Argus' deterministic event ids (UUIDv5 of the RFC 9562 URL namespace and
@@ -41,3 +41,12 @@ export const deterministicId = (
   const name = parts.map((p) => `${p.length}:${p}`).join('|');
   return uuidV5(name, namespace);
 };
+
+/**
+ * The identity of an event: a digest of `context.source` and `context.id`, the pair the CDEvents spec
+ * makes unique. Stable across processes and machines: the hub dedupes on it, stores it as the
+ * `identity` column and uses it as the unified stream's `Nats-Msg-Id`, as the NATS binding does.
+ * 32 hex characters (128 bits); the source is length-prefixed, so no two pairs join alike.
+ */
+export const eventIdentity = (source: string, id: string): string =>
+  hash('sha256', `${source.length}:${source}|${id}`, 'hex').slice(0, 32);

@@ -4,15 +4,7 @@
  */
 
 export type { CloudEventAttributes } from './bindings/cloudevent.js';
-export {
-  assertAttributesAgree,
-  BATCH_CONTENT_TYPE,
-  CLOUDEVENTS_SPEC_VERSION,
-  cloudEventAttributes,
-  fromCloudEvent,
-  STRUCTURED_CONTENT_TYPE,
-  toCloudEvent,
-} from './bindings/cloudevent.js';
+export { cloudEventAttributes, fromCloudEvent, toCloudEvent } from './bindings/cloudevent.js';
 export type { HttpMessage, HttpMode, HttpReadOptions } from './bindings/http.js';
 export {
   fromHttp,
@@ -23,14 +15,7 @@ export {
   toHttpStructured,
 } from './bindings/http.js';
 export type { NatsMessage, NatsMode } from './bindings/nats.js';
-export {
-  fromNats,
-  NATS_MSG_ID_HEADER,
-  natsBinaryProblem,
-  natsMessageId,
-  toNatsBinary,
-  toNatsStructured,
-} from './bindings/nats.js';
+export { fromNats, natsBinaryProblem, toNatsBinary, toNatsStructured } from './bindings/nats.js';
 export type { CustomEventInit, EventInit } from './build.js';
 export { createCustomEvent, createEvent, serialize } from './build.js';
 export { convert } from './convert.js';
@@ -47,39 +32,17 @@ export {
   UnknownTypeVersionError,
   ValidationError,
 } from './errors.js';
-export { ARGUS_ID_NAMESPACE, deterministicId, uuidV5 } from './ids.js';
+export { deterministicId, eventIdentity } from './ids.js';
 export type { ParseOptions, ParseResult } from './parse.js';
-export {
-  DEFAULT_MAX_EVENT_BYTES,
-  DEFAULT_MAX_JSON_DEPTH,
-  isCDEvent,
-  parse,
-  parseDetailed,
-  safeParse,
-  validate,
-} from './parse.js';
+export { DEFAULT_MAX_EVENT_BYTES, isCDEvent, parse, parseDetailed, safeParse, validate } from './parse.js';
 export type { CustomEventTypeInfo, EventTypeInfo } from './registry.js';
-export {
-  CUSTOM_TYPE_PREFIX,
-  classifyEventType,
-  isSpecVersion,
-  KNOWN_EVENT_TYPES,
-  lookupEventType,
-  metricTypeLabel,
-  OTHER_TYPE_LABEL,
-  TYPE_PREFIX,
-  typeString,
-} from './registry.js';
+export { classifyEventType, metricTypeLabel, typeString } from './registry.js';
 export type { ValidationIssue } from './schema/compile.js';
-export { isDateTime, isUri, isUriReference } from './schema/formats.js';
 export type { JsonSchema } from './schema/json-schema.js';
 export { EMBEDDED_LINKS_SCHEMA, toJsonSchema } from './schema/json-schema.js';
 export type { EventKey, SpecVersion } from './spec/catalog.js';
-export { CATALOG, DEFAULT_SPEC_VERSION, EVENT_KEYS, SPEC_VERSIONS } from './spec/catalog.js';
-export type { TimeRangeOptions } from './time-range.js';
+export { EVENT_KEYS, SPEC_VERSIONS } from './spec/catalog.js';
 export {
-  DEFAULT_MAX_EVENT_AGE_MS,
-  DEFAULT_MAX_EVENT_LEAD_MS,
   EARLIEST_EVENT_TIME_MS,
   EVENT_TIME_OPTIONS,
   epochMillis,

@@ -1,15 +1,15 @@
 import { describe, expect, test } from 'vitest';
+import { NATS_MSG_ID_HEADER } from '../src/bindings/nats.js';
 import {
   BindingError,
   type CDEvent,
   createEvent,
+  eventIdentity,
   fromCloudEvent,
   fromHttp,
   fromNats,
   httpMode,
-  NATS_MSG_ID_HEADER,
   natsBinaryProblem,
-  natsMessageId,
   PayloadTooLargeError,
   toCloudEvent,
   toHttpBatch,
@@ -134,7 +134,7 @@ describe('NATS binding', () => {
       'ce-type': event.context.type,
       'ce-subject': 'inc-a1',
       'ce-time': '2026-11-24T10:00:00.123456Z',
-      [NATS_MSG_ID_HEADER]: natsMessageId('/monitoring/prometheus', 'a1'),
+      [NATS_MSG_ID_HEADER]: eventIdentity('/monitoring/prometheus', 'a1'),
     });
     const back = fromNats(message);
     expect(back.mode).toBe('binary');

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { deterministicId, isDateTime, isUri, isUriReference, natsMessageId, uuidV5 } from '../src/index.js';
+import { uuidV5 } from '../src/ids.js';
+import { deterministicId, eventIdentity } from '../src/index.js';
+import { isDateTime, isUri, isUriReference } from '../src/schema/formats.js';
 
 describe('formats', () => {
   test.each([
@@ -54,9 +56,9 @@ describe('ids', () => {
     expect(() => uuidV5('x', 'not-a-uuid')).toThrow(/not a UUID/);
   });
 
-  test('natsMessageId digests source and id, unambiguously', () => {
-    expect(natsMessageId('/a', 'b')).toMatch(/^[0-9a-f]{32}$/);
-    expect(natsMessageId('/a', 'b')).toBe(natsMessageId('/a', 'b'));
-    expect(natsMessageId('/a|', 'b')).not.toBe(natsMessageId('/a', '|b'));
+  test('eventIdentity digests source and id, unambiguously', () => {
+    expect(eventIdentity('/a', 'b')).toMatch(/^[0-9a-f]{32}$/);
+    expect(eventIdentity('/a', 'b')).toBe(eventIdentity('/a', 'b'));
+    expect(eventIdentity('/a|', 'b')).not.toBe(eventIdentity('/a', '|b'));
   });
 });

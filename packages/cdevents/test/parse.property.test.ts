@@ -11,7 +11,6 @@ import {
   createCustomEvent,
   createEvent,
   DEFAULT_MAX_EVENT_BYTES,
-  DEFAULT_MAX_JSON_DEPTH,
   eventSchema,
   fromHttp,
   fromNats,
@@ -21,6 +20,7 @@ import {
   serialize,
   ValidationError,
 } from '../src/index.js';
+import { DEFAULT_MAX_JSON_DEPTH } from '../src/parse.js';
 
 /** What a single parse of at most 1 MiB may take, on a loaded two-core machine. */
 const BUDGET_MS = 250;

@@ -1,7 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
   createEvent,
-  DEFAULT_MAX_JSON_DEPTH,
   fromHttp,
   fromNats,
   isCDEvent,
@@ -18,6 +17,7 @@ import {
   ValidationError,
   validate,
 } from '../src/index.js';
+import { DEFAULT_MAX_JSON_DEPTH } from '../src/parse.js';
 
 const valid = () =>
   JSON.parse(

@@ -1,10 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import {
-  DEFAULT_MAX_EVENT_AGE_MS,
-  DEFAULT_MAX_EVENT_LEAD_MS,
-  TimeRange,
-  TimestampOutOfRangeError,
-} from '../src/index.js';
+import { TimeRange, TimestampOutOfRangeError } from '../src/index.js';
+import { DEFAULT_MAX_EVENT_AGE_MS, DEFAULT_MAX_EVENT_LEAD_MS } from '../src/time-range.js';
 
 const NOW = Date.UTC(2026, 11, 5, 12, 0, 0);
 const at = (ms: number) => new Date(ms).toISOString();

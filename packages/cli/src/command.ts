@@ -8,7 +8,11 @@ export interface CommandIO {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-export type OptionsSpec = NonNullable<ParseArgsConfig['options']>;
+/**
+ * A command's flags as `node:util` `parseArgs` takes them (`specCommand` derives them from an
+ * `@argus/runtime` OptionsSpec).
+ */
+type ParseArgsOptions = NonNullable<ParseArgsConfig['options']>;
 
 export interface OptionHelp {
   readonly flag: string;
@@ -20,7 +24,7 @@ export interface Command {
   readonly name: string;
   readonly summary: string;
   readonly usage: string;
-  readonly options: OptionsSpec;
+  readonly options: ParseArgsOptions;
   readonly optionHelp: readonly OptionHelp[];
   readonly examples?: readonly string[];
   /** Returns the process exit code. */

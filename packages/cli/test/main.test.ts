@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEvent, serialize } from '@argus/cdevents';
 import { describe, expect, test } from 'vitest';
-import { COMMANDS, type CommandIO, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main, VERSION } from '../src/index.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../src/command.js';
+import { type CommandIO, main } from '../src/index.js';
+import { COMMANDS } from '../src/main.js';
+import { VERSION } from '../src/version.js';
 
 const run = async (argv: string[], stdin = '') => {
   let out = '';

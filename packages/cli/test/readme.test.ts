@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '@argus/testkit';
 import { expect, test } from 'vitest';
-import { COMMANDS } from '../src/index.js';
+import { COMMANDS } from '../src/main.js';
 
 const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
 

@@ -3,7 +3,8 @@ import { isToken } from '@argus/bus';
 import { buildRegistry } from '@argus/hub';
 import { describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { INSTANCES, podinfoPurl, registryYaml, SCENARIO, SCENARIO_SPAN_MS } from '../src/index.js';
+import { INSTANCES, registryYaml, SCENARIO, SCENARIO_SPAN_MS } from '../src/index.js';
+import { podinfoPurl } from '../src/world.js';
 
 describe('the demo world', () => {
   test('every architecture and every agent source is there, with valid instance ids', () => {

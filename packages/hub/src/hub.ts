@@ -310,7 +310,7 @@ export class Hub implements LongRunning {
     this.#counts.duplicates('recent', repeats);
     admitting();
 
-    const identities = accepted.map((a) => a.stored.identity);
+    const identities = accepted.map((a) => a.prepared.identity);
     let deadLettered = refused.length;
     this.#dedupe.hold(identities);
     try {
@@ -325,7 +325,7 @@ export class Hub implements LongRunning {
 
       const acking = this.metrics.stageSeconds.startTimer({ stage: 'ack' });
       for (const msg of batch) msg.ack();
-      this.#dedupe.remember(stored.map((a) => a.stored.identity));
+      this.#dedupe.remember(stored.map((a) => a.prepared.identity));
       acking();
     } finally {
       this.#dedupe.release(identities);
@@ -352,7 +352,7 @@ export class Hub implements LongRunning {
     const timer = this.metrics.stageSeconds.startTimer({ stage: 'republish' });
     await republishBatch(
       this.#publisher,
-      stored.map((a) => a.stored),
+      stored.map((a) => a.prepared),
       retry,
       this.#counts,
     );

@@ -18,7 +18,8 @@ import { captureLogs, clickHouseTarget, NatsServer, randomDatabase, waitFor } fr
 import { DiscardPolicy, type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { Hub, type HubConfig } from '../src/index.js';
+import type { HubConfig } from '../src/hub.js';
+import { Hub } from '../src/index.js';
 import { failInsertsUntil } from '../src/pipeline/failpoints.js';
 
 const DAY_MS = 86_400_000;

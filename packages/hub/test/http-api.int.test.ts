@@ -8,7 +8,8 @@ import { parseOptions } from '@argus/runtime';
 import { captureLogs, NatsServer, waitFor } from '@argus/testkit';
 import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { HUB_OPTIONS, QUERY_API_PREFIX, type RunningHub, runHub } from '../src/index.js';
+import { QUERY_API_PREFIX } from '../src/api/routes.js';
+import { HUB_OPTIONS, type RunningHub, runHub } from '../src/index.js';
 import { MAX_TAILS_PER_CALLER } from '../src/query/service.js';
 
 const TOKEN = 'http-secret';

@@ -8,13 +8,15 @@ import {
   rawMessage,
   UNIFIED_STREAM,
 } from '@argus/bus';
-import { type CDEvent, createEvent, natsMessageId } from '@argus/cdevents';
+import { type CDEvent, createEvent, eventIdentity } from '@argus/cdevents';
 import { countEvents, Store, searchEvents } from '@argus/store';
 import { captureLogs, clickHouseTarget, NatsServer, randomDatabase, waitFor } from '@argus/testkit';
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type MsgHdrs, type NatsConnection, headers as natsHeaders } from '@nats-io/nats-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { buildRegistry, Hub, type HubConfig, type InstanceEntry } from '../src/index.js';
+import type { HubConfig } from '../src/hub.js';
+import { buildRegistry, Hub } from '../src/index.js';
+import type { InstanceEntry } from '../src/registry.js';
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -393,7 +395,7 @@ describe('hub pipeline', () => {
     expect(replay.stats().stored).toBe(0);
     expect(await countEvents(store)).toEqual({ events: 1, rows: 1 });
     expect(await streamCount(UNIFIED_STREAM)).toBe(1);
-    expect(natsMessageId(event.context.source, event.context.id)).toHaveLength(32);
+    expect(eventIdentity(event.context.source, event.context.id)).toHaveLength(32);
   });
 
   test('a message with unusual headers is still dead-lettered with its original headers', async () => {

@@ -6,7 +6,9 @@ import { captureLogs, NatsServer, postRaw } from '@argus/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { HubMetrics, INGEST_PATH, ingestRoute } from '../src/index.js';
+import { INGEST_PATH } from '../src/index.js';
+import { ingestRoute } from '../src/ingest.js';
+import { HubMetrics } from '../src/metrics.js';
 
 const MAX_EVENT_BYTES = 4096;
 const TOKEN = 'ingest-test-token';

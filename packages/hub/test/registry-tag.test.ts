@@ -2,15 +2,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import {
-  buildRegistry,
-  EMPTY_REGISTRY,
-  loadRegistry,
-  RecentIdentities,
-  RegistryError,
-  RejectedMessage,
-  tagEvent,
-} from '../src/index.js';
+import { buildRegistry, loadRegistry, RegistryError, RejectedMessage, tagEvent } from '../src/index.js';
+import { RecentIdentities } from '../src/pipeline/dedupe.js';
+import { EMPTY_REGISTRY } from '../src/registry.js';
 
 const registry = buildRegistry({
   strict: true,

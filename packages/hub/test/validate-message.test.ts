@@ -1,6 +1,7 @@
 import { createEvent, toNatsBinary, toNatsStructured } from '@argus/cdevents';
 import { describe, expect, test } from 'vitest';
-import { RejectedMessage, validateMessage } from '../src/index.js';
+import { RejectedMessage } from '../src/index.js';
+import { validateMessage } from '../src/pipeline/validate.js';
 
 const event = createEvent({
   type: 'service.deployed',

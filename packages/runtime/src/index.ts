@@ -1,19 +1,17 @@
-export { Backoff, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS, sleep } from './backoff.js';
+export { Backoff, sleep } from './backoff.js';
 export { OptionsError } from './errors.js';
-export type { ExtraRoute, HealthServer, HealthServerOptions, Readiness } from './health.js';
+export type { ExtraRoute, HealthServer, Readiness } from './health.js';
 export { HTTP_REQUEST_TIMEOUT_MS, startHealthServer } from './health.js';
 export { readBodyWithin } from './http-body.js';
 export type { LongRunning } from './lifecycle.js';
 export { PeriodicTask, READY, readinessOf, statusOf } from './lifecycle.js';
-export type { ListenAddress, ListenerTls } from './listen.js';
-export { formatListen, isLoopback, listenFailure, loadListenerTls, parseListen } from './listen.js';
-export type { Logger, LoggerSetup } from './logger.js';
-export { createLogger, REDACT_PATHS } from './logger.js';
-export type { OptionKind, OptionSources, OptionSpec, OptionsSpec, ParsedOptions } from './options.js';
+export { isLoopback, listenFailure, loadListenerTls, parseListen } from './listen.js';
+export type { Logger } from './logger.js';
+export { createLogger } from './logger.js';
+export type { OptionsSpec, ParsedOptions } from './options.js';
 export {
   envName,
   flagName,
-  formatDuration,
   LISTENER_TLS_OPTIONS,
   LOG_LEVEL_OPTION,
   NATS_CLIENT_OPTIONS,

@@ -2,8 +2,8 @@ import {
   type CDEvent,
   EARLIEST_EVENT_TIME_MS,
   epochMillis,
+  eventIdentity,
   LATEST_EVENT_TIME_MS,
-  natsMessageId,
 } from '@argus/cdevents';
 
 export { epochMillis };
@@ -105,7 +105,7 @@ const receivedTime = (date: Date): string => {
 
 export interface RowInput {
   readonly event: CDEvent;
-  /** The event identity when the caller has it already (`natsMessageId(source, id)`). */
+  /** The event identity when the caller has it already (`eventIdentity(source, id)`). */
   readonly identity?: string;
   /** `subject` / `predicate` tokens of the type (custom types: `<tool>-<subject>`). */
   readonly subjectType: string;
@@ -146,7 +146,7 @@ export const toEventRow = (input: RowInput): EventRow => {
   const { event, tags } = input;
   const content: unknown = event.subject.content;
   return {
-    identity: input.identity ?? natsMessageId(event.context.source, event.context.id),
+    identity: input.identity ?? eventIdentity(event.context.source, event.context.id),
     id: event.context.id,
     source: event.context.source,
     type: event.context.type,

@@ -1,14 +1,8 @@
 import { type CDEvent, createEvent } from '@argus/cdevents';
 import { captureLogs, clickHouseTarget, randomDatabase } from '@argus/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  currentDeployments,
-  MIGRATIONS,
-  Store,
-  serviceTimeline,
-  TIMELINE_TYPES,
-  toEventRow,
-} from '../src/index.js';
+import { currentDeployments, MIGRATIONS, Store, serviceTimeline, toEventRow } from '../src/index.js';
+import { TIMELINE_TYPES } from '../src/queries.js';
 
 /**
  * Migration 4's tables, which the queries read instead of every event: incident_state (open

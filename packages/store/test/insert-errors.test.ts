@@ -1,14 +1,13 @@
 import { describe, expect, test } from 'vitest';
+import { CLICKHOUSE_ERROR_KINDS, isRejectedData } from '../src/errors.js';
 import {
-  CLICKHOUSE_ERROR_KINDS,
   classifyInsertError,
   clickHouseErrorCode,
   clickHouseErrorName,
   type EventRow,
-  isRejectedData,
-  MAX_PARTITIONS_PER_INSERT,
   partitionChunks,
 } from '../src/index.js';
+import { MAX_PARTITIONS_PER_INSERT } from '../src/store.js';
 
 /** An error shaped as @clickhouse/client's ClickHouseError (code as text, type as ClickHouse names it). */
 const clickHouseError = (code: number, type: string): Error =>

@@ -1,7 +1,8 @@
 import { type CDEvent, createEvent } from '@argus/cdevents';
 import { captureLogs, clickHouseTarget, randomDatabase } from '@argus/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { countEvents, Store, StoreOptionsError, toEventRow } from '../src/index.js';
+import { StoreOptionsError } from '../src/errors.js';
+import { countEvents, Store, toEventRow } from '../src/index.js';
 
 /** Retention of the events table (issue 12 item 6): a TTL set, changed and removed at start. */
 const logs = captureLogs();

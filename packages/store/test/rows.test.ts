@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { epochMillis, isStorableTime, toClickHouseTime } from '../src/index.js';
+import { epochMillis, isStorableTime, toClickHouseTime } from '../src/rows.js';
 
 describe('time conversion', () => {
   test('RFC 3339 times become UTC DateTime64(3) text', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { checkReadOnlySql, SqlRefusedError } from '../src/index.js';
-import { MAX_SQL_CHARS } from '../src/sql.js';
+import { SqlRefusedError } from '../src/index.js';
+import { checkReadOnlySql, MAX_SQL_CHARS } from '../src/sql.js';
 
 const refusal = (query: string): string | undefined => {
   try {

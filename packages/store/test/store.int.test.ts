@@ -1,13 +1,12 @@
 import { type CDEvent, createEvent } from '@argus/cdevents';
 import { captureLogs, clickHouseTarget, randomDatabase } from '@argus/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { MigrationError, StoreOptionsError } from '../src/errors.js';
 import {
   countEvents,
-  MigrationError,
   QueryLimitError,
   SchemaMismatchError,
   Store,
-  StoreOptionsError,
   searchEvents,
   toEventRow,
   withQuerySignal,

@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from 'vitest';
-import { createTestClickHouse, type TestClickHouse } from '../src/index.js';
+import { createTestClickHouse, type TestClickHouse } from '../src/clickhouse.js';
 
 const opened: TestClickHouse[] = [];
 afterAll(async () => {

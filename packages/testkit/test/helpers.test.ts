@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, expect, test } from 'vitest';
-import { captureLogs, freePort, freePorts, WaitForTimeoutError, waitFor } from '../src/index.js';
+import { WaitForTimeoutError } from '../src/errors.js';
+import { captureLogs, freePort, freePorts, waitFor } from '../src/index.js';
 
 describe('waitFor', () => {
   test('returns the first truthy value', async () => {

@@ -1,12 +1,9 @@
 import { existsSync } from 'node:fs';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterEach, describe, expect, test } from 'vitest';
-import {
-  NatsServer,
-  NatsServerNotFoundError,
-  NatsServerStartError,
-  natsServerAvailable,
-} from '../src/index.js';
+import { NatsServerNotFoundError, NatsServerStartError } from '../src/errors.js';
+import { NatsServer } from '../src/index.js';
+import { natsServerAvailable } from '../src/nats-server.js';
 
 const started: NatsServer[] = [];
 afterEach(async () => {

@@ -1,5 +1,5 @@
-import { hash } from 'node:crypto';
 import { BindingError } from '../errors.js';
+import { eventIdentity } from '../ids.js';
 import {
   DEFAULT_MAX_EVENT_BYTES,
   DEFAULT_MAX_JSON_DEPTH,
@@ -20,16 +20,8 @@ import {
   STRUCTURED_CONTENT_TYPE,
 } from './cloudevent.js';
 
-/** JetStream's de-duplication header. */
+/** JetStream's de-duplication header: the binding sets it to the event's identity (`eventIdentity`). */
 export const NATS_MSG_ID_HEADER = 'Nats-Msg-Id';
-
-/**
- * The JetStream message id of an event: a digest of `context.source` and `context.id`, the pair the
- * CDEvents spec makes unique. Stable across processes and machines, so a retried or re-observed
- * publish of one event falls inside the stream's duplicate window. 32 hex characters (128 bits).
- */
-export const natsMessageId = (source: string, id: string): string =>
-  hash('sha256', `${source.length}:${source}|${id}`, 'hex').slice(0, 32);
 
 /** A NATS message as the binding sees it: headers by name, and the payload bytes. */
 export interface NatsMessage {
@@ -87,7 +79,7 @@ export const toNatsBinary = (event: CDEvent): { headers: Record<string, string>;
       'ce-subject': a.subject,
       'ce-time': a.time,
       'content-type': JSON_CONTENT_TYPE,
-      [NATS_MSG_ID_HEADER]: natsMessageId(a.source, a.id),
+      [NATS_MSG_ID_HEADER]: eventIdentity(a.source, a.id),
     },
     data: encoder.encode(JSON.stringify(event)),
   };
@@ -98,7 +90,7 @@ export const toNatsStructured = (event: CDEvent): { headers: Record<string, stri
   const { specversion, id, source, type, subject, time, datacontenttype } = cloudEventAttributes(event);
   const envelope = { specversion, id, source, type, subject, time, datacontenttype, data: event };
   return {
-    headers: { 'content-type': STRUCTURED_CONTENT_TYPE, [NATS_MSG_ID_HEADER]: natsMessageId(source, id) },
+    headers: { 'content-type': STRUCTURED_CONTENT_TYPE, [NATS_MSG_ID_HEADER]: eventIdentity(source, id) },
     data: encoder.encode(JSON.stringify(envelope)),
   };
 };

@@ -4,7 +4,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { RejectedMessage } from '../errors.js';
 import type { Registry } from '../registry.js';
-import { type StoredEvent, toStoredEvent } from './admitted.js';
+import { type PreparedEvent, toPreparedEvent } from './admitted.js';
 import type { ClusterCap } from './cluster-cap.js';
 import type { BatchDedupe, Dedupe } from './dedupe.js';
 import { tagEvent } from './tag.js';
@@ -13,7 +13,7 @@ import { validateMessage } from './validate.js';
 /** An admitted message: what the later stages need of it, and no more (batches live a while). */
 export interface Accepted {
   readonly msg: JsMsg;
-  readonly stored: StoredEvent;
+  readonly prepared: PreparedEvent;
 }
 
 /** A message the hub refuses, with the refusal its dead letter records. */
@@ -97,7 +97,7 @@ const admitOne = (
   if (tags instanceof RejectedMessage) return tags;
   const tooMany = config.clusterCap.refusal(tags.instance, tags.cluster);
   if (tooMany !== undefined) return new RejectedMessage('too-many-clusters', 'ClusterLimit', tooMany);
-  const stored = toStoredEvent({
+  const prepared = toPreparedEvent({
     identity: valid.identity,
     event,
     specVersion,
@@ -107,7 +107,7 @@ const admitOne = (
     tags,
     receivedAt,
   });
-  if (stored instanceof RejectedMessage) return stored;
+  if (prepared instanceof RejectedMessage) return prepared;
   dedupe.admit(valid.identity);
-  return { msg, stored };
+  return { msg, prepared };
 };

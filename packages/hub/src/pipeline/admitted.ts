@@ -21,8 +21,11 @@ export interface AdmittedEvent {
   readonly receivedAt: Date;
 }
 
-/** What a batch keeps of an admitted event until it is acked: its row and its message, not the parsed event. */
-export interface StoredEvent {
+/**
+ * An admitted event prepared for the store and republish stages: its row and its unified message,
+ * which a batch keeps until it is acked (not the parsed event).
+ */
+export interface PreparedEvent {
   readonly identity: string;
   readonly row: EventRow;
   /** Stored-at is added when sent. */
@@ -50,7 +53,7 @@ export const toRow = (admitted: AdmittedEvent): EventRow =>
  * before it is stored, instead of failing at republish for ever, and the parsed event need not be
  * kept until then.
  */
-export const toStoredEvent = (admitted: AdmittedEvent): StoredEvent | RejectedMessage => {
+export const toPreparedEvent = (admitted: AdmittedEvent): PreparedEvent | RejectedMessage => {
   const unified = unifiedMessage(admitted);
   if (unified instanceof RejectedMessage) return unified;
   return { identity: admitted.identity, row: toRow(admitted), unified };

@@ -10,7 +10,7 @@ import {
 import { cloudEventAttributes, natsBinaryProblem } from '@argus/cdevents';
 import { RejectedMessage } from '../errors.js';
 import type { PipelineCounts } from '../metrics.js';
-import type { AdmittedEvent, StoredEvent } from './admitted.js';
+import type { AdmittedEvent, PreparedEvent } from './admitted.js';
 import type { StageRetry } from './retry.js';
 
 /**
@@ -49,7 +49,10 @@ export const unifiedMessage = (
 };
 
 /** Publishes stored events on the unified stream CDEVENTS, all at once, and returns their acks. */
-export const republish = (publisher: BatchPublisher, events: readonly StoredEvent[]): Promise<BatchAck[]> => {
+export const republish = (
+  publisher: BatchPublisher,
+  events: readonly PreparedEvent[],
+): Promise<BatchAck[]> => {
   const storedAt = new Date().toISOString();
   // set, not append: a retried batch replaces the time of the failed attempt.
   for (const e of events) e.unified.headers.set(HEADERS.storedAt, storedAt);
@@ -59,7 +62,7 @@ export const republish = (publisher: BatchPublisher, events: readonly StoredEven
 /** The republish stage: a batch's newly stored events onto CDEVENTS (repeats JetStream absorbed are not counted). */
 export const republishBatch = async (
   publisher: BatchPublisher,
-  events: readonly StoredEvent[],
+  events: readonly PreparedEvent[],
   retry: StageRetry,
   counts: PipelineCounts,
 ): Promise<void> => {

@@ -148,10 +148,10 @@ export interface StoreStageConfig {
 
 /** The earliest and latest row timestamps of events (ClickHouse's text compares in time order). */
 const timeRangeOf = (events: readonly Accepted[]): { since: string; until: string } => {
-  let since = events[0]?.stored.row.timestamp ?? '';
+  let since = events[0]?.prepared.row.timestamp ?? '';
   let until = since;
   for (const a of events) {
-    const t = a.stored.row.timestamp;
+    const t = a.prepared.row.timestamp;
     if (t < since) since = t;
     if (t > until) until = t;
   }
@@ -168,7 +168,7 @@ export class StoreStage {
   readonly #metrics: HubMetrics;
   readonly #counts: PipelineCounts;
   readonly #failpoints: Failpoints;
-  readonly #insert: InsertStage<Accepted['stored']>;
+  readonly #insert: InsertStage<Accepted['prepared']>;
 
   constructor(config: StoreStageConfig) {
     this.#store = config.store;
@@ -185,7 +185,7 @@ export class StoreStage {
   async store(accepted: readonly Accepted[], retry: StageRetry): Promise<StoreOutcome> {
     const lookup = this.#metrics.stageSeconds.startTimer({ stage: 'lookup' });
     const isRedelivered = (a: Accepted): boolean => a.msg.info.redelivered;
-    const redelivered = accepted.filter(isRedelivered).map((a) => a.stored.identity);
+    const redelivered = accepted.filter(isRedelivered).map((a) => a.prepared.identity);
     const alreadyStored =
       redelivered.length === 0
         ? new Set<string>()
@@ -203,29 +203,29 @@ export class StoreStage {
         'look up repeated events',
         () =>
           this.#store.existingIdentities(
-            fresh.map((a) => a.stored.identity),
+            fresh.map((a) => a.prepared.identity),
             timeRangeOf(fresh),
           ),
         { kindOf: storeFailureKind },
       );
       for (const a of fresh) {
-        if (!stored.has(a.stored.identity)) continue;
+        if (!stored.has(a.prepared.identity)) continue;
         repeats.add(a);
-        alreadyStored.add(a.stored.identity);
+        alreadyStored.add(a.prepared.identity);
       }
     }
-    const toInsert = accepted.filter((a) => !alreadyStored.has(a.stored.identity));
+    const toInsert = accepted.filter((a) => !alreadyStored.has(a.prepared.identity));
     this.#counts.duplicates('store', alreadyStored.size);
     lookup();
     if (toInsert.length === 0) return { refused: new Map(), repeats };
     const insert = this.#metrics.stageSeconds.startTimer({ stage: 'insert' });
     const storedRefused = await this.#insert.insert(
-      toInsert.map((a) => a.stored),
+      toInsert.map((a) => a.prepared),
       (what, fn) => retry(what, fn, { kindOf: storeFailureKind, onError: () => this.#counts.storeError() }),
     );
     const refused = new Map<Accepted, RejectedMessage>();
     for (const a of toInsert) {
-      const rejection = storedRefused.get(a.stored);
+      const rejection = storedRefused.get(a.prepared);
       if (rejection !== undefined) refused.set(a, rejection);
     }
     const byType = new Map<string, number>();
@@ -233,7 +233,7 @@ export class StoreStage {
     for (const a of toInsert) {
       if (refused.has(a)) continue;
       rows++;
-      const type = metricTypeLabel(a.stored.row.type);
+      const type = metricTypeLabel(a.prepared.row.type);
       byType.set(type, (byType.get(type) ?? 0) + 1);
     }
     this.#counts.stored(byType);

@@ -1,8 +1,8 @@
 import { parseRawSubject, SubjectSchemeError, typeTokens } from '@argus/bus';
 import {
   BindingError,
+  eventIdentity,
   fromNats,
-  natsMessageId,
   serialize,
   TimeRange,
   TimestampOutOfRangeError,
@@ -78,7 +78,7 @@ export const validateMessage = (
       instance,
       subjectType,
       predicate,
-      identity: natsMessageId(source, id),
+      identity: eventIdentity(source, id),
       body,
     };
   } catch (error) {
