@@ -256,7 +256,7 @@ describe('Argo CD Notifications posting Applications', () => {
       expect(((upgraded?.subject.content ?? {}) as { artifactId: string }).artifactId).toMatch(
         /argocd_rendering=[0-9a-f]{16}/,
       );
-      expect(HEADERS.cluster).toBeDefined();
+      expect(HEADERS.destinationCluster).toBeDefined();
     },
   );
 });

@@ -49,7 +49,8 @@ export {
   SubjectSchemeError,
 } from './errors.js';
 export { HeaderList, isValidHeaderName } from './header-list.js';
-export { HEADERS, headerValue, MAX_HEADER_VALUE_LENGTH } from './headers.js';
+export type { ClaimHeaders } from './headers.js';
+export { destinationClaim, HEADERS, headerValue, MAX_HEADER_VALUE_LENGTH } from './headers.js';
 export { jetStreamManagerOf, jetStreamOf, jsDomainOf, kvmOf, setJsDomain } from './jetstream.js';
 export type { ServerInfoHolder, SizedMessage } from './max-payload.js';
 export { maxPayloadProblem } from './max-payload.js';
@@ -90,10 +91,12 @@ export {
   parseRawSubject,
   RAW_SUBJECT_PREFIX,
   rawSubject,
+  rawSubjectInstance,
   rawSubjectsOf,
   toToken,
   UNIFIED_SUBJECT_PREFIX,
   unifiedSubject,
+  unifiedSubjectTypes,
 } from './subjects.js';
 export type {
   SubscribeOptions,

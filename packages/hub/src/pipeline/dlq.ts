@@ -5,6 +5,7 @@ import {
   HeaderList,
   headerValue,
   isValidHeaderName,
+  rawSubjectInstance,
   receivedHeaderPairs,
 } from '@argus/bus';
 import type { JetStreamClient } from '@nats-io/jetstream';
@@ -26,7 +27,7 @@ export interface DeadLetterSource {
 /** Room left for the headers the client adds when publishing (the message id). */
 const TRUNCATION_MARGIN = 256;
 
-const instanceOf = (subject: string): string => subject.split('.')[2] ?? 'unknown';
+const instanceOf = (subject: string): string => rawSubjectInstance(subject) ?? 'unknown';
 
 /**
  * Records a refused message on CDEVENTS_DLQ: the original bytes and headers, plus the error class,

@@ -6,6 +6,7 @@ import {
   HeaderList,
   RAW_STREAM,
   RAW_SUBJECT_PREFIX,
+  rawSubjectInstance,
 } from '@argus/bus';
 import type {
   DeadLetter,
@@ -76,7 +77,7 @@ export const toDeadLetter = (msg: StoredMsg): DeadLetter => {
     reason: header(msg, HEADERS.errorReason),
     errorClass: header(msg, HEADERS.errorClass),
     detail: header(msg, HEADERS.errorDetail),
-    producer: originalSubject.split('.')[2] ?? msg.subject.slice(DLQ_SUBJECT_PREFIX.length + 1),
+    producer: rawSubjectInstance(originalSubject) ?? msg.subject.slice(DLQ_SUBJECT_PREFIX.length + 1),
     originalSubject,
     originalSequence: count(header(msg, HEADERS.originalSequence)),
     originalSize: originalBytes > 0 ? originalBytes : msg.data.length,
