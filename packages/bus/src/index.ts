@@ -55,7 +55,15 @@ export { jetStreamManagerOf, jetStreamOf, jsDomainOf, kvmOf, setJsDomain } from 
 export type { ServerInfoHolder, SizedMessage } from './max-payload.js';
 export { maxPayloadProblem } from './max-payload.js';
 export type { RawMessage, RawPublishOptions } from './publish.js';
-export { publishRaw, publishRawMessage, rawMessage, rawMessageId, typeTokens } from './publish.js';
+export {
+  deadLetterMessageId,
+  publishRaw,
+  publishRawMessage,
+  rawMessage,
+  rawMessageId,
+  replayMessageId,
+  typeTokens,
+} from './publish.js';
 export type { HeaderReader } from './received-headers.js';
 export { receivedHeaderPairs, receivedHeaders } from './received-headers.js';
 export type { ConsumerOptions, EnsureReport, StreamOptions } from './streams.js';

@@ -41,6 +41,18 @@ export const rawMessageId = (
   return digest.digest('hex').slice(0, 32);
 };
 
+/**
+ * `Nats-Msg-Id` of the dead letter of CDEVENTS_RAW message `rawSequence`: a redelivered refusal is
+ * recorded once.
+ */
+export const deadLetterMessageId = (rawSequence: number): string => `dlq-${rawSequence}`;
+
+/**
+ * `Nats-Msg-Id` of the replay of CDEVENTS_DLQ message `dlqSequence` onto CDEVENTS_RAW: two replayers
+ * of one dead letter publish it once.
+ */
+export const replayMessageId = (dlqSequence: number): string => `replay-${dlqSequence}`;
+
 /** The subject tokens of an event's type: `service`/`deployed`, or `mytool-resource`/`created` for custom types. */
 export const typeTokens = (type: string): { subjectType: string; predicate: string } => {
   const info = classifyEventType(type);

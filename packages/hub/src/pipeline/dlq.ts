@@ -1,5 +1,6 @@
 import {
   DLQ_STREAM,
+  deadLetterMessageId,
   dlqSubject,
   HEADERS,
   HeaderList,
@@ -67,7 +68,7 @@ export const publishDeadLetter = async (
   }
   await js.publish(dlqSubject(instanceOf(source.subject)), data, {
     headers: h,
-    msgID: `dlq-${source.sequence}`,
+    msgID: deadLetterMessageId(source.sequence),
     expect: { streamName: DLQ_STREAM },
   });
 };

@@ -7,6 +7,7 @@ import {
   RAW_STREAM,
   RAW_SUBJECT_PREFIX,
   rawSubjectInstance,
+  replayMessageId,
 } from '@argus/bus';
 import type {
   DeadLetter,
@@ -207,7 +208,7 @@ export const replayDeadLetter = async (
   headers.set(HEADERS.replayOf, String(sequence));
   const ack = await js.publish(deadLetter.originalSubject, data, {
     headers,
-    msgID: `replay-${sequence}`,
+    msgID: replayMessageId(sequence),
     expect: { streamName: RAW_STREAM },
   });
   // Gone from the DLQ once the raw stream holds it; a concurrent replayer may have deleted it first.
