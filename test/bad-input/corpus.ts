@@ -154,7 +154,7 @@ const envelope = (data: string): Uint8Array =>
 
 /**
  * The same bytes in structured mode everywhere: the CloudEvents content type over HTTP and on the raw
- * stream alike; each side answers with its own reason (the hub's binding errors are HTTP's `malformed`).
+ * stream alike, refused with the same reason (one admission rule set: `admitHttpEvents`, `admitNatsEvent`).
  */
 const structuredEverywhere =
   (
@@ -182,6 +182,32 @@ const mutated = (
   }, refusal);
 
 type Builder = (entry: EntryPoint, ctx: CorpusContext) => Probe<HttpProbe> | Probe<RawProbe>;
+
+/** A destination claim the registry refuses, sent under `header` (see 'spoofed-cluster-header'). */
+const spoofedClusterClaim =
+  (kind: string, header: string): Builder =>
+  (entry, ctx) => {
+    const id = entry === 'ingest' ? spoofId(kind, entry) : badId(kind, entry);
+    const data = utf8(serialize(deployedEvent(id)));
+    const claim = { [header]: ctx.otherCluster };
+    const detail = `reported destination "${ctx.otherCluster}"`;
+    if (entry === 'raw') {
+      return {
+        input: { subject: RAW_DEPLOYED(ctx), headers: claim, data },
+        expect: { dlq: 'cluster-not-allowed', errorClass: 'RegistryPolicy', detail },
+      };
+    }
+    if (entry === 'webhook') {
+      return {
+        input: { headers: { ...JSON_TYPE, ...claim }, body: data },
+        expect: { dlq: 'cluster-not-allowed', errorClass: 'RegistryPolicy', detail, eventId: id },
+      };
+    }
+    return {
+      input: { headers: { ...JSON_TYPE, ...claim }, body: data },
+      expect: { stored: { instance: ctx.ingestProducer, cluster: '' }, eventId: id },
+    };
+  };
 
 /** Each kind of bad input, in the order the test sends them. */
 const KINDS: Record<string, Builder> = {
@@ -238,7 +264,7 @@ const KINDS: Record<string, Builder> = {
   'structured-type-bare-body': structuredEverywhere(
     (entry) => utf8(serialize(deployedEvent(badId('structured-type-bare-body', entry)))),
     { dlq: 'binding', errorClass: 'BindingError', detail: 'structured CloudEvent must be' },
-    { reason: 'malformed', text: 'structured CloudEvent' },
+    { reason: 'binding', text: 'structured CloudEvent' },
   ),
 
   'huge-payload': (entry, ctx) => {
@@ -254,7 +280,10 @@ const KINDS: Record<string, Builder> = {
         },
       };
     }
-    return { input: { headers: JSON_TYPE, body: data }, expect: { http: 413, text: 'exceeds' } };
+    return {
+      input: { headers: JSON_TYPE, body: data },
+      expect: { http: 413, reason: 'too-large', text: 'exceeds' },
+    };
   },
 
   // The same without a content-length: the receiver must stop reading, not buffer it all. On the
@@ -276,6 +305,45 @@ const KINDS: Record<string, Builder> = {
     return {
       input: { headers: JSON_TYPE, body: utf8(serialize(event)), chunked: true },
       expect: { http: 413, text: 'exceeds' },
+    };
+  },
+
+  // Over the event limit but within the body limit (an envelope's allowance): the webhook answered
+  // 400 where the ingest answered 413. One rule: too-large is 413 at every door.
+  'just-over-the-limit': (entry, ctx) => {
+    const id = badId('just-over-the-limit', entry);
+    const base = serialize(deployedEvent(id, { blob: '' })).length;
+    const data = utf8(serialize(deployedEvent(id, { blob: 'z'.repeat(ctx.maxEventBytes - base + 1000) })));
+    if (entry === 'raw') {
+      return {
+        input: { subject: RAW_DEPLOYED(ctx), headers: {}, data },
+        expect: { dlq: 'too-large', errorClass: 'PayloadTooLargeError', detail: 'the limit is' },
+      };
+    }
+    return {
+      input: { headers: JSON_TYPE, body: data },
+      expect: { http: 413, reason: 'too-large', text: `exceeds the limit of ${ctx.maxEventBytes} bytes` },
+    };
+  },
+
+  // A batch of one event over the event limit: the ingest took it (202) and the hub dead-lettered it;
+  // the webhook refused the body. Now refused by the event limit everywhere.
+  'batch-item-over-the-limit': (entry, ctx) => {
+    const event = deployedEvent(badId('batch-item-over-the-limit', entry), {
+      blob: 'w'.repeat(ctx.maxEventBytes + 10_000),
+    });
+    if (entry === 'raw') {
+      return {
+        input: { subject: RAW_DEPLOYED(ctx), headers: {}, data: utf8(serialize(event)) },
+        expect: { dlq: 'too-large', errorClass: 'PayloadTooLargeError', detail: 'the limit is' },
+      };
+    }
+    return {
+      input: {
+        headers: { 'content-type': 'application/cloudevents-batch+json' },
+        body: utf8(`[${toHttpStructured(event).body}]`),
+      },
+      expect: { http: 413, reason: 'too-large', text: `the limit of ${ctx.maxEventBytes} bytes` },
     };
   },
 
@@ -512,7 +580,7 @@ const KINDS: Record<string, Builder> = {
     const binary = toHttpBinary(event);
     return {
       input: { headers: { ...binary.headers, 'ce-type': ceType }, body: utf8(binary.body) },
-      expect: { http: 400, reason: 'attribute-mismatch', text: 'disagrees with the CDEvent' },
+      expect: { http: 400, reason: 'binding', text: 'disagrees with the CDEvent' },
     };
   },
 
@@ -532,7 +600,7 @@ const KINDS: Record<string, Builder> = {
     const binary = toHttpBinary(event);
     return {
       input: { headers: { ...binary.headers, 'ce-specversion': '0.3' }, body: utf8(binary.body) },
-      expect: { http: 400, reason: 'malformed', text: 'specversion "0.3" is not supported' },
+      expect: { http: 400, reason: 'binding', text: 'specversion "0.3" is not supported' },
     };
   },
 
@@ -611,7 +679,7 @@ const KINDS: Record<string, Builder> = {
         headers: { ...binary.headers, 'ce-type': 'dev.cdevents.service.removed.0.3.0' },
         body: utf8(binary.body),
       },
-      expect: { http: 400, reason: 'attribute-mismatch', text: 'service.removed' },
+      expect: { http: 400, reason: 'binding', text: 'service.removed' },
     };
   },
 
@@ -646,29 +714,9 @@ const KINDS: Record<string, Builder> = {
 
   // An agent naming a destination its registry entry does not list (strict registry): refused by
   // the hub. The ingest takes no cluster from a request, so there the claim is simply ignored.
-  'spoofed-cluster-header': (entry, ctx) => {
-    const id =
-      entry === 'ingest' ? spoofId('spoofed-cluster-header', entry) : badId('spoofed-cluster-header', entry);
-    const data = utf8(serialize(deployedEvent(id)));
-    const claim = { 'Argus-Cluster': ctx.otherCluster };
-    const detail = `reported destination "${ctx.otherCluster}"`;
-    if (entry === 'raw') {
-      return {
-        input: { subject: RAW_DEPLOYED(ctx), headers: claim, data },
-        expect: { dlq: 'cluster-not-allowed', errorClass: 'RegistryPolicy', detail },
-      };
-    }
-    if (entry === 'webhook') {
-      return {
-        input: { headers: { ...JSON_TYPE, ...claim }, body: data },
-        expect: { dlq: 'cluster-not-allowed', errorClass: 'RegistryPolicy', detail, eventId: id },
-      };
-    }
-    return {
-      input: { headers: { ...JSON_TYPE, ...claim }, body: data },
-      expect: { stored: { instance: ctx.ingestProducer, cluster: '' }, eventId: id },
-    };
-  },
+  // The claim's header since 0.2, and the one agents and templates of 0.1 send.
+  'spoofed-cluster-header': spoofedClusterClaim('spoofed-cluster-header', 'Argus-Destination-Cluster'),
+  'spoofed-cluster-header-0.1': spoofedClusterClaim('spoofed-cluster-header-0.1', 'Argus-Cluster'),
 
   // A batch whose second item is invalid: all or nothing, the valid first item is not kept either.
   // On the raw stream a batch is not a message format: an array body is not an event.
@@ -697,7 +745,7 @@ const KINDS: Record<string, Builder> = {
         `{"specversion":"1.0","id":"${badId('structured-without-data', entry)}","source":"/x","type":"${DEPLOYED}"}`,
       ),
     { dlq: 'binding', errorClass: 'BindingError', detail: 'specversion and data' },
-    { reason: 'malformed', text: 'specversion and data' },
+    { reason: 'binding', text: 'specversion and data' },
   ),
 
   // Valid CDEvents that NATS or ClickHouse cannot carry as they are. Both once stalled the hub for good
@@ -715,7 +763,7 @@ const KINDS: Record<string, Builder> = {
           input: { headers: JSON_TYPE, body },
           expect: {
             http: 400,
-            reason: 'malformed',
+            reason: 'binding',
             text: 'contains a line break, which a NATS header (ce-id)',
           },
         };
@@ -739,6 +787,41 @@ const KINDS: Record<string, Builder> = {
         };
   },
 
+  // An event just under the limit in a structured envelope: NATS allowed the envelope its 4 KiB,
+  // HTTP did not and refused it as too large. One allowance: stored everywhere.
+  'structured-near-the-limit': (entry, ctx) => {
+    const id = spoofId('structured-near-the-limit', entry);
+    const base = serialize(deployedEvent(id, { blob: '' })).length;
+    const event = deployedEvent(id, { blob: 'v'.repeat(ctx.maxEventBytes - base - 100) });
+    const data = utf8(toHttpStructured(event).body);
+    if (entry === 'raw') {
+      return {
+        input: { subject: RAW_DEPLOYED(ctx), headers: STRUCTURED_TYPE, data },
+        expect: { stored: { instance: ctx.rawInstance, cluster: ctx.rawCluster }, eventId: id },
+      };
+    }
+    const stored =
+      entry === 'webhook'
+        ? { instance: ctx.webhookInstance, cluster: ctx.webhookCluster }
+        : { instance: ctx.ingestProducer, cluster: '' };
+    return { input: { headers: STRUCTURED_TYPE, body: data }, expect: { stored, eventId: id } };
+  },
+
+  // No content type (what Argo CD Notifications sends unless a template sets one): the webhook took
+  // it, the ingest answered 415. One receiver shape: accepted at both doors.
+  'no-content-type': (entry, ctx) => {
+    const id = spoofId('no-content-type', entry);
+    if (entry === 'raw') return { notApplicable: 'NATS has no content negotiation' };
+    const stored =
+      entry === 'webhook'
+        ? { instance: ctx.webhookInstance, cluster: ctx.webhookCluster }
+        : { instance: ctx.ingestProducer, cluster: '' };
+    return {
+      input: { headers: {}, body: utf8(serialize(deployedEvent(id))) },
+      expect: { stored, eventId: id },
+    };
+  },
+
   'missing-token': (entry) =>
     entry === 'raw'
       ? { notApplicable: 'NATS permissions bind raw subjects to credentials (test/deploy)' }
@@ -748,7 +831,7 @@ const KINDS: Record<string, Builder> = {
             body: utf8(serialize(deployedEvent(badId('missing-token', entry)))),
             auth: 'missing',
           },
-          expect: { http: 401, text: entry === 'webhook' ? 'bearer token' : 'missing bearer token' },
+          expect: { http: 401, text: 'missing bearer token' },
         },
 
   'wrong-token': (entry) =>
@@ -760,10 +843,8 @@ const KINDS: Record<string, Builder> = {
             body: utf8(serialize(deployedEvent(badId('wrong-token', entry)))),
             auth: 'wrong',
           },
-          expect:
-            entry === 'webhook'
-              ? { http: 401, text: 'wrong bearer token' }
-              : { http: 403, text: 'unknown token' },
+          // One receiver shape: an unknown token is 403 at both doors.
+          expect: { http: 403, text: 'unknown token' },
         },
 
   'wrong-method': (entry) =>

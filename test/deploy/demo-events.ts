@@ -43,7 +43,7 @@ export interface DemoEvents {
 interface Published {
   readonly event: CDEvent;
   readonly instance: string;
-  /** The agent's `Argus-Cluster` header; none for CI. */
+  /** The agent's `Argus-Destination-Cluster` header; none for CI. */
   readonly destination: string | undefined;
 }
 

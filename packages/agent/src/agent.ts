@@ -62,7 +62,6 @@ export class Agent {
       logger,
       metrics,
       instance,
-      architecture: this.#config.architecture,
       spoolFile: this.#config.spoolFile,
       maxSpool: this.#config.maxSpool,
       store,

@@ -135,11 +135,12 @@ export const runAgent = async (
         logger,
         metrics,
         instance: options.instance,
-        architecture: options.architecture,
         token: options.webhookToken,
         inClusterName: cluster,
-        maxEventBytes: options.maxEventBytes,
-        timeRange: new TimeRange({ maxAgeMs: options.maxEventAge, maxLeadMs: options.maxEventLead }),
+        limits: {
+          maxEventBytes: options.maxEventBytes,
+          timeRange: new TimeRange({ maxAgeMs: options.maxEventAge, maxLeadMs: options.maxEventLead }),
+        },
         replicas: options.replicas,
       });
       source = webhook.source;

@@ -64,7 +64,6 @@ export interface PublisherConfig {
   readonly logger: Logger;
   readonly metrics: AgentMetrics;
   readonly instance: string;
-  readonly architecture: string;
   /** File of the on-disk spool; its dead letters go beside it (`dead-letters.jsonl`). */
   readonly spoolFile: string;
   /** @default DEFAULT_MAX_SPOOL */
@@ -182,7 +181,6 @@ export class Publisher {
     return {
       instance: this.#config.instance,
       cluster,
-      architecture: this.#config.architecture,
       msgIdKey: this.#config.store.messageIdKey,
     };
   }

@@ -1,5 +1,5 @@
 import { jetStreamOf } from '@argus/bus';
-import type { TimeRange } from '@argus/cdevents';
+import type { AdmissionLimits } from '@argus/cdevents';
 import type { ExtraRoute, Logger } from '@argus/runtime';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { AgentMetrics } from './metrics.js';
@@ -12,14 +12,12 @@ export interface WebhookRunnerConfig {
   readonly logger: Logger;
   readonly metrics: AgentMetrics;
   readonly instance: string;
-  readonly architecture: string;
   /** Required `Authorization: Bearer` token of both receivers (`--webhook-token`). */
   readonly token: string | undefined;
   /** Cluster name for `in-cluster` destinations. */
   readonly inClusterName: string;
-  readonly maxEventBytes: number;
-  /** The hub's accepted `context.timestamp` range (`--max-event-age`, `--max-event-lead`). */
-  readonly timeRange: TimeRange;
+  /** The hub's admission rules (`--max-event-bytes`, `--max-event-age`, `--max-event-lead`). */
+  readonly limits: AdmissionLimits;
   /** JetStream replicas of the progress bucket, should the agent create it. */
   readonly replicas: number;
 }
@@ -45,18 +43,16 @@ export const webhookRunner = async (config: WebhookRunnerConfig): Promise<Webhoo
         source,
         logger: config.logger,
         token: config.token,
-        maxBytes: config.maxEventBytes,
+        maxBytes: config.limits.maxEventBytes,
       }),
       webhookRoute({
         js: jetStreamOf(config.nc),
         logger: config.logger,
         metrics: config.metrics,
         instance: config.instance,
-        architecture: config.architecture,
         token: config.token,
         inClusterName: config.inClusterName,
-        maxEventBytes: config.maxEventBytes,
-        timeRange: config.timeRange,
+        limits: config.limits,
         msgIdKey: store.messageIdKey,
       }),
     ],

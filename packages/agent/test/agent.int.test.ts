@@ -66,7 +66,7 @@ const published = async (): Promise<Published[]> =>
       type,
       key: type,
       id: event.context.id,
-      cluster: m.header.get(HEADERS.cluster),
+      cluster: m.header.get(HEADERS.destinationCluster),
       app: event.customData?.argocd?.app ?? event.subject.id.split('/')[1] ?? '',
     };
   });

@@ -64,8 +64,9 @@ const stored = async (): Promise<Stored[]> =>
       type: event.context.type.split('.').slice(2, 4).join('.'),
       id: event.context.id,
       source: event.context.source,
-      cluster: m.header.get(HEADERS.cluster),
-      architecture: m.header.get(HEADERS.architecture),
+      cluster: m.header.get(HEADERS.destinationCluster),
+      // Not sent per message since 0.2: the heartbeat carries it.
+      architecture: m.header.get('Argus-Architecture'),
       msgId: m.header.get(HEADERS.msgId),
       app: event.customData?.argocd?.app ?? event.subject.id,
     };
@@ -175,7 +176,7 @@ describe('hub-and-spoke: one Argo CD deploying to several clusters', () => {
       const cluster = CLUSTER_OF[e.app];
       expect(e.cluster, e.app).toBe(cluster);
       expect(e.source.startsWith(`/argocd/${cluster}/`), e.source).toBe(true);
-      expect(e.architecture).toBe('hub-and-spoke');
+      expect(e.architecture).toBe('');
       expect(e.subject.startsWith('cdevents.raw.argo-hub.')).toBe(true);
     }
     expect(agent.published).toBe(total);
@@ -257,7 +258,7 @@ describe('managed Argo CD (Akuity, Codefresh): only its API is reachable', () =>
       'service.upgraded',
       'incident.resolved',
     ]);
-    expect(events.every((e) => e.architecture === 'managed' && e.cluster === 'prod-eu')).toBe(true);
+    expect(events.every((e) => e.architecture === '' && e.cluster === 'prod-eu')).toBe(true);
     const kv = await new Kvm(nats.nc).open(AGENTS_BUCKET);
     const beat = (await kv.get('acme-akuity'))?.json<{ architecture: string; source: string }>();
     expect(beat).toMatchObject({ architecture: 'managed', source: 'api' });

@@ -196,7 +196,8 @@ describe('Argo CD Notifications posting Applications', () => {
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as { reason: string }).reason).toBe('not-json');
     expect((await post('[1,2]')).status).toBe(400);
-    expect((await post('{"app":{"metadata":{"name":"x"}}}', 'Bearer nope')).status).toBe(401);
+    // One receiver shape (the hub's ingest too): 401 without a token, 403 with an unknown one.
+    expect((await post('{"app":{"metadata":{"name":"x"}}}', 'Bearer nope')).status).toBe(403);
     expect(() => applicationOf(Buffer.from('{"metadata":{"name":"bare"},"spec":{}}'))).not.toThrow();
     expect(() => applicationOf(Buffer.from('{"app":{"metadata":{"name":"x"},"spec":5}}'))).toThrow(
       NotAnApplicationError,
@@ -256,7 +257,7 @@ describe('Argo CD Notifications posting Applications', () => {
       expect(((upgraded?.subject.content ?? {}) as { artifactId: string }).artifactId).toMatch(
         /argocd_rendering=[0-9a-f]{16}/,
       );
-      expect(HEADERS.cluster).toBeDefined();
+      expect(HEADERS.destinationCluster).toBeDefined();
     },
   );
 });

@@ -107,7 +107,6 @@ test('events spooled by the agent go out as spooled (the body is the serialized 
     logger: logs.logger,
     metrics: new AgentMetrics(),
     instance,
-    architecture: 'distributed',
     spoolFile,
     store,
   });
@@ -125,7 +124,7 @@ test('events spooled by the agent go out as spooled (the body is the serialized 
       expected.map((e) => rawMessageId(instance, e.context.source, e.context.id, store.messageIdKey)),
     );
     expect(published.map((m) => m.header.get('ce-id'))).toEqual(expected.map((e) => e.context.id));
-    expect(published.every((m) => m.header.get(HEADERS.cluster) === 'prod-eu')).toBe(true);
+    expect(published.every((m) => m.header.get(HEADERS.destinationCluster) === 'prod-eu')).toBe(true);
     const deadLetters = readFileSync(join(dirname(spoolFile), 'dead-letters.jsonl'), 'utf8')
       .trim()
       .split('\n')

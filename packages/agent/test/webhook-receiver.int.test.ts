@@ -1,6 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { RAW_STREAM } from '@argus/bus';
-import { createEvent, serialize, TimeRange } from '@argus/cdevents';
+import { createEvent, ENVELOPE_ALLOWANCE_BYTES, serialize, TimeRange } from '@argus/cdevents';
 import type { HealthServer } from '@argus/runtime';
 import { captureLogs, postRaw } from '@argus/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -69,7 +69,10 @@ describe('webhook receiver: refusals a client can act on', () => {
       for (const chunked of [false, true]) {
         const refused = await post(agent, huge, JSON_TYPE, chunked);
         expect(refused.status, `chunked=${chunked} ${refused.error ?? ''}`).toBe(413);
-        expect(refused.text).toContain(`exceeds ${MAX_EVENT_BYTES} bytes`);
+        // The limit enforced (an event and its envelope's allowance), as the ingest says it.
+        expect(refused.text).toContain(
+          `exceeds the limit of ${MAX_EVENT_BYTES + ENVELOPE_ALLOWANCE_BYTES} bytes`,
+        );
         const next = await post(agent, eventBody(), JSON_TYPE);
         expect(next.status, `the request after chunked=${chunked}: ${next.error ?? ''}`).toBe(202);
       }

@@ -1,11 +1,28 @@
-/** Header names of the Argus NATS contract. CloudEvents attributes use the binding's `ce-` names. */
+import { NATS_MSG_ID_HEADER } from '@argus/cdevents';
+
+/**
+ * Header names of the Argus NATS contract, one meaning each. CloudEvents attributes use the
+ * binding's `ce-` names.
+ */
 export const HEADERS = {
-  /** JetStream de-duplication id: digest of `context.source` + `context.id`. */
-  msgId: 'Nats-Msg-Id',
-  /** Agent -> hub: the destination cluster of the event as the agent saw it (Argo CD destination). */
+  /** JetStream de-duplication id (raw stream: `rawMessageId`; unified stream: the event's identity). */
+  msgId: NATS_MSG_ID_HEADER,
+  /** JetStream: the publish is refused unless the subject is bound to this stream. */
+  expectedStream: 'Nats-Expected-Stream',
+  /** JetStream direct get with headers only: the size of the message's payload. */
+  msgSize: 'Nats-Msg-Size',
+  /**
+   * Agent -> hub (raw stream), and Argo CD Notifications -> agent webhook: the destination cluster
+   * of the event as the agent saw it (the Argo CD destination). A claim the hub checks against the
+   * registry, never a tag (`destinationClaim`).
+   */
+  destinationCluster: 'Argus-Destination-Cluster',
+  /**
+   * Hub -> consumers (unified stream): the cluster the hub tagged the event with, its verdict on the
+   * destination claim (the exact name; the subject carries `clusterToken`). Agents of release 0.1
+   * sent their claim under this name on the raw stream: read there only as a fallback.
+   */
   cluster: 'Argus-Cluster',
-  /** Agent -> hub: how the agent is deployed (hub-and-spoke, distributed, managed, argocd-agent). */
-  architecture: 'Argus-Architecture',
   /** Hub -> consumers: the instance that published the event (from the raw subject). */
   instance: 'Argus-Instance',
   /** Hub -> consumers: environment label of the cluster, from the registry. */
@@ -54,4 +71,20 @@ export const headerValue = (value: string): string => {
   return oneLine.length > MAX_HEADER_VALUE_LENGTH
     ? `${oneLine.slice(0, MAX_HEADER_VALUE_LENGTH - 1)}…`
     : oneLine;
+};
+
+/** What `destinationClaim` reads headers through: NATS headers, or a lookup over HTTP ones. */
+export interface ClaimHeaders {
+  /** The header's value; '' or undefined when absent. */
+  get(name: string): string | undefined;
+}
+
+/**
+ * The destination cluster a raw message (or a Notifications post) claims: `Argus-Destination-Cluster`,
+ * else `Argus-Cluster` as agents of release 0.1 sent it; undefined when neither names one. Only for
+ * what an agent sends: on the unified stream `Argus-Cluster` is the hub's tag.
+ */
+export const destinationClaim = (headers: ClaimHeaders | undefined): string | undefined => {
+  const claim = headers?.get(HEADERS.destinationCluster) || headers?.get(HEADERS.cluster) || '';
+  return claim === '' ? undefined : claim;
 };

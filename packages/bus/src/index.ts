@@ -32,11 +32,22 @@ export {
   SubjectSchemeError,
 } from './errors.js';
 export { HeaderList, isValidHeaderName } from './header-list.js';
-export { HEADERS, headerValue } from './headers.js';
-export { jetStreamManagerOf, jetStreamOf, kvmOf } from './jetstream.js';
+export type { ClaimHeaders } from './headers.js';
+export { destinationClaim, HEADERS, headerValue, MAX_HEADER_VALUE_LENGTH } from './headers.js';
+export { jetStreamManagerOf, jetStreamOf, jsDomainOf, kvmOf, setJsDomain } from './jetstream.js';
+export type { ServerInfoHolder, SizedMessage } from './max-payload.js';
 export { maxPayloadProblem } from './max-payload.js';
-export type { RawMessage } from './publish.js';
-export { publishRaw, publishRawMessage, rawMessage, rawMessageId, typeTokens } from './publish.js';
+export type { RawMessage, RawPublishOptions } from './publish.js';
+export {
+  deadLetterMessageId,
+  publishRaw,
+  publishRawMessage,
+  rawMessage,
+  rawMessageId,
+  replayMessageId,
+  typeTokens,
+} from './publish.js';
+export type { HeaderReader } from './received-headers.js';
 export { receivedHeaderPairs, receivedHeaders } from './received-headers.js';
 export type { StreamOptions } from './streams.js';
 export {
@@ -67,9 +78,12 @@ export {
   parseRawSubject,
   RAW_SUBJECT_PREFIX,
   rawSubject,
+  rawSubjectInstance,
+  rawSubjectsOf,
   toToken,
   UNIFIED_SUBJECT_PREFIX,
   unifiedSubject,
+  unifiedSubjectTypes,
 } from './subjects.js';
 export type { UnifiedEvent } from './subscribe.js';
-export { subscribeUnified, unifiedTags } from './subscribe.js';
+export { subscribeUnified, unifiedFilter, unifiedTags } from './subscribe.js';

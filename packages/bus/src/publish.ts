@@ -9,10 +9,8 @@ import { rawSubject, toToken } from './subjects.js';
 export interface RawPublishOptions {
   /** The publishing agent's instance id: the subject token its credentials allow. */
   readonly instance: string;
-  /** The event's destination cluster as the agent saw it (Argo CD destination name). */
+  /** The event's destination cluster as the agent saw it (Argo CD destination name): `Argus-Destination-Cluster`. */
   readonly cluster?: string | undefined;
-  /** How the agent's Argo CD is deployed, for the hub's instance registry. */
-  readonly architecture?: string | undefined;
   /**
    * The publisher's secret message-id key (`messageIdKey`, kept in its own KV bucket). Without it the
    * raw message id is still scoped to the instance but can be computed by anyone who knows the event.
@@ -43,6 +41,18 @@ export const rawMessageId = (
   return digest.digest('hex').slice(0, 32);
 };
 
+/**
+ * `Nats-Msg-Id` of the dead letter of CDEVENTS_RAW message `rawSequence`: a redelivered refusal is
+ * recorded once.
+ */
+export const deadLetterMessageId = (rawSequence: number): string => `dlq-${rawSequence}`;
+
+/**
+ * `Nats-Msg-Id` of the replay of CDEVENTS_DLQ message `dlqSequence` onto CDEVENTS_RAW: two replayers
+ * of one dead letter publish it once.
+ */
+export const replayMessageId = (dlqSequence: number): string => `replay-${dlqSequence}`;
+
 /** The subject tokens of an event's type: `service`/`deployed`, or `mytool-resource`/`created` for custom types. */
 export const typeTokens = (type: string): { subjectType: string; predicate: string } => {
   const info = classifyEventType(type);
@@ -54,7 +64,7 @@ export const typeTokens = (type: string): { subjectType: string; predicate: stri
 /** The NATS message an agent publishes for one event: subject, headers and body. */
 export const rawMessage = (
   event: CDEvent,
-  options: Pick<RawPublishOptions, 'instance' | 'cluster' | 'architecture' | 'msgIdKey'>,
+  options: Pick<RawPublishOptions, 'instance' | 'cluster' | 'msgIdKey'>,
 ): RawMessage => {
   const { subjectType, predicate } = typeTokens(event.context.type);
   const binary = toNatsBinary(event);
@@ -65,8 +75,8 @@ export const rawMessage = (
     if (name.toLowerCase() !== HEADERS.msgId.toLowerCase()) h.set(name, headerValue(value));
   }
   h.set(HEADERS.msgId, msgId);
-  if (options.cluster !== undefined) h.set(HEADERS.cluster, headerValue(options.cluster));
-  if (options.architecture !== undefined) h.set(HEADERS.architecture, headerValue(options.architecture));
+  // The agent's architecture is not sent per message: its heartbeat (KV argus_agents) carries it.
+  if (options.cluster !== undefined) h.set(HEADERS.destinationCluster, headerValue(options.cluster));
   return {
     subject: rawSubject(options.instance, subjectType, predicate),
     headers: h,

@@ -88,3 +88,22 @@ export const parseRawSubject = (subject: string): RawSubjectParts => {
   }
   return { instance, subjectType, predicate };
 };
+
+/**
+ * The instance token of a raw subject, read leniently (the rest of the subject may break the
+ * scheme: what quotas and dead letters group by); undefined for a subject outside CDEVENTS_RAW's.
+ */
+export const rawSubjectInstance = (subject: string): string | undefined => {
+  if (!subject.startsWith(`${RAW_SUBJECT_PREFIX}.`)) return undefined;
+  const instance = subject.slice(RAW_SUBJECT_PREFIX.length + 1).split('.')[0];
+  return instance === '' ? undefined : instance;
+};
+
+/** The type tokens of a unified subject (`cdevents.unified.<cluster>.<subjectType>.<predicate>`), or undefined. */
+export const unifiedSubjectTypes = (
+  subject: string,
+): { readonly subjectType: string; readonly predicate: string } | undefined => {
+  if (!subject.startsWith(`${UNIFIED_SUBJECT_PREFIX}.`)) return undefined;
+  const [, subjectType, predicate] = subject.slice(UNIFIED_SUBJECT_PREFIX.length + 1).split('.');
+  return subjectType === undefined || predicate === undefined ? undefined : { subjectType, predicate };
+};

@@ -25,9 +25,9 @@ export interface UnifiedEvent extends UnifiedTags {
 
 /** Which part of the unified stream a consumer wants; omitted tokens match everything. */
 export interface UnifiedSelector {
-  readonly cluster?: string;
-  readonly subjectType?: string;
-  readonly predicate?: string;
+  readonly cluster?: string | undefined;
+  readonly subjectType?: string | undefined;
+  readonly predicate?: string | undefined;
 }
 
 export interface SubscribeOptions extends UnifiedSelector {

@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { InvalidTokenError } from '../src/errors.js';
 import {
   clusterToken,
+  destinationClaim,
   dlqSubject,
   isToken,
   NO_CLUSTER_TOKEN,
@@ -10,10 +11,12 @@ import {
   rawMessage,
   rawMessageId,
   rawSubject,
+  rawSubjectInstance,
   SubjectSchemeError,
   toToken,
   typeTokens,
   unifiedSubject,
+  unifiedSubjectTypes,
 } from '../src/index.js';
 import { streamConfigs, streamDrift } from '../src/streams.js';
 
@@ -107,10 +110,13 @@ describe('subjects', () => {
       id: 'x1',
       subject: { id: 'podinfo', content: { environment: { id: 'prod' }, artifactId: 'pkg:oci/podinfo' } },
     });
-    const m = rawMessage(event, { instance: 'argo-1', cluster: 'prod-eu', architecture: 'distributed' });
+    const m = rawMessage(event, { instance: 'argo-1', cluster: 'prod-eu' });
     expect(m.subject).toBe('cdevents.raw.argo-1.service.deployed');
     expect(m.headers.get('ce-type')).toBe('dev.cdevents.service.deployed.0.3.0');
-    expect(m.headers.get('Argus-Cluster')).toBe('prod-eu');
+    // The agent's claim has its own header; Argus-Cluster is the hub's tag on the unified stream.
+    expect(m.headers.get('Argus-Destination-Cluster')).toBe('prod-eu');
+    expect(m.headers.get('Argus-Cluster')).toBe('');
+    expect(m.headers.get('Argus-Architecture')).toBe('');
     expect(m.headers.get('Nats-Msg-Id')).toBe(m.msgId);
     expect(m.msgId).toBe(rawMessageId('argo-1', '/argocd/prod/podinfo', 'x1'));
     expect(rawMessage(event, { instance: 'argo-1', msgIdKey: 'k' }).headers.get('Nats-Msg-Id')).toBe(
@@ -139,5 +145,36 @@ describe('stream configs and drift', () => {
     expect(drift.find((d) => d.field === 'duplicate_window')?.breaking).toBe(true);
     expect(drift.find((d) => d.field === 'max_age')?.breaking).toBe(false);
     expect(streamDrift(raw, raw as Parameters<typeof streamDrift>[1])).toEqual([]);
+  });
+});
+
+describe('destinationClaim', () => {
+  const headers = (values: Record<string, string>) => ({ get: (name: string) => values[name] ?? '' });
+
+  test('reads Argus-Destination-Cluster, and Argus-Cluster from agents of release 0.1', () => {
+    expect(destinationClaim(headers({ 'Argus-Destination-Cluster': 'prod-eu' }))).toBe('prod-eu');
+    expect(destinationClaim(headers({ 'Argus-Cluster': 'prod-us' }))).toBe('prod-us');
+    expect(
+      destinationClaim(headers({ 'Argus-Destination-Cluster': 'prod-eu', 'Argus-Cluster': 'prod-us' })),
+    ).toBe('prod-eu');
+    expect(destinationClaim(headers({}))).toBeUndefined();
+    expect(destinationClaim(undefined)).toBeUndefined();
+  });
+});
+
+describe('lenient subject readers', () => {
+  test('rawSubjectInstance reads the instance of any raw subject, even one breaking the scheme', () => {
+    expect(rawSubjectInstance('cdevents.raw.argo-1.service.deployed')).toBe('argo-1');
+    expect(rawSubjectInstance('cdevents.raw.argo$x.service.deployed.extra')).toBe('argo$x');
+    expect(rawSubjectInstance('cdevents.unified.prod.service.deployed')).toBeUndefined();
+    expect(rawSubjectInstance('cdevents.raw.')).toBeUndefined();
+  });
+
+  test('unifiedSubjectTypes reads the type tokens of a unified subject', () => {
+    expect(unifiedSubjectTypes(unifiedSubject('prod.eu', 'service', 'deployed'))).toEqual({
+      subjectType: 'service',
+      predicate: 'deployed',
+    });
+    expect(unifiedSubjectTypes('cdevents.raw.argo-1.service.deployed')).toBeUndefined();
   });
 });

@@ -3,10 +3,29 @@
  * for HTTP and NATS. No I/O.
  */
 
+export type { AdmissionLimits, AdmissionReason, AdmissionRefusal, AdmittedNatsEvent } from './admission.js';
+export {
+  AdmissionError,
+  admissionError,
+  admitHttpEvents,
+  admitNatsEvent,
+  DEFAULT_MAX_BATCH_BYTES,
+  maxHttpBodyBytes,
+} from './admission.js';
 export type { CloudEventAttributes } from './bindings/cloudevent.js';
-export { cloudEventAttributes, fromCloudEvent, toCloudEvent } from './bindings/cloudevent.js';
+export {
+  assertAttributesAgree,
+  BATCH_CONTENT_TYPE,
+  CLOUDEVENTS_SPEC_VERSION,
+  cloudEventAttributes,
+  ENVELOPE_ALLOWANCE_BYTES,
+  fromCloudEvent,
+  STRUCTURED_CONTENT_TYPE,
+  toCloudEvent,
+} from './bindings/cloudevent.js';
 export type { HttpMessage, HttpMode, HttpReadOptions } from './bindings/http.js';
 export {
+  DEFAULT_MAX_BATCH_SIZE,
   fromHttp,
   httpMode,
   isHttpEvent,
@@ -15,7 +34,13 @@ export {
   toHttpStructured,
 } from './bindings/http.js';
 export type { NatsMessage, NatsMode } from './bindings/nats.js';
-export { fromNats, natsBinaryProblem, toNatsBinary, toNatsStructured } from './bindings/nats.js';
+export {
+  fromNats,
+  NATS_MSG_ID_HEADER,
+  natsBinaryProblem,
+  toNatsBinary,
+  toNatsStructured,
+} from './bindings/nats.js';
 export type { CustomEventInit, EventInit } from './build.js';
 export { createCustomEvent, createEvent, serialize } from './build.js';
 export { convert } from './convert.js';

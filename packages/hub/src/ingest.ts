@@ -1,8 +1,26 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPayloadTooLarge, isToken, publishRaw } from '@argus/bus';
-import { BindingError, fromHttp, natsBinaryProblem, TimeRange, ValidationError } from '@argus/cdevents';
+import {
+  AdmissionError,
+  type AdmissionLimits,
+  admitHttpEvents,
+  DEFAULT_MAX_BATCH_BYTES,
+  DEFAULT_MAX_BATCH_SIZE,
+  maxHttpBodyBytes,
+  type TimeRange,
+} from '@argus/cdevents';
 import type { ExtraRoute, Logger } from '@argus/runtime';
-import { bearerToken, isLoopback, parseTokens, readBodyWithin, TokenVerifier } from '@argus/runtime';
+import {
+  answerJson,
+  assertDeclaredLength,
+  assertJsonContentType,
+  authorize,
+  HttpProblem,
+  parseTokens,
+  readBody,
+  receiverRoute,
+  TokenVerifier,
+} from '@argus/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { IngestProducerError } from './errors.js';
 import type { HubMetrics } from './metrics.js';
@@ -60,35 +78,6 @@ export const assertProducersAreNotInstances = (
 export const parseIngestTokens = (entries: readonly string[]): Map<string, string> =>
   parseTokens(entries, 'ingest', isToken);
 
-class HttpProblem extends Error {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-  /** The request body was left unread: answer, then close the connection. */
-  readonly close: boolean;
-  /** Seconds a rate-limited client should wait (`Retry-After`). */
-  readonly retryAfter: number | undefined;
-  constructor(
-    status: number,
-    message: string,
-    extra: Record<string, unknown> = {},
-    close = false,
-    retryAfter?: number,
-  ) {
-    super(message);
-    this.status = status;
-    this.body = { error: message, ...extra };
-    this.close = close;
-    this.retryAfter = retryAfter;
-  }
-}
-
-/** The request body, or 413 (and the connection closed) as soon as it exceeds `limit` bytes. */
-const readBody = async (req: IncomingMessage, limit: number): Promise<Buffer> => {
-  const body = await readBodyWithin(req, limit);
-  if (body === undefined) throw new HttpProblem(413, `body exceeds the limit of ${limit} bytes`, {}, true);
-  return body;
-};
-
 /**
  * `POST /api/v1/events`: CloudEvents HTTP binding (binary, structured, batch) or a bare CDEvent
  * body. Events are published onto CDEVENTS_RAW as `cdevents.raw.<producer>.…` and answered with
@@ -97,12 +86,15 @@ const readBody = async (req: IncomingMessage, limit: number): Promise<Buffer> =>
 export const ingestRoute = (config: IngestConfig): ExtraRoute => {
   const logger = config.logger.child({ component: 'ingest' });
   const verifier = new TokenVerifier(config.tokens);
-  const maxBatch = config.maxBatchSize ?? 1000;
-  const maxBatchBytes = config.maxBatchBytes ?? 10 * 1024 * 1024;
+  const limits: AdmissionLimits = {
+    maxEventBytes: config.maxEventBytes,
+    timeRange: config.timeRange,
+    maxBatchSize: config.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
+    maxBatchBytes: config.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
+  };
   const ratePerSecond = config.rate?.perSecond ?? 1000;
   const burst = config.rate?.burst ?? 2 * ratePerSecond;
   const buckets = new TokenBuckets({ ratePerSecond, burst });
-  const timeRange = config.timeRange ?? new TimeRange();
   const maxPerProducer = config.maxConcurrent?.perProducer ?? DEFAULT_MAX_CONCURRENT_PER_PRODUCER;
   const maxTotal = config.maxConcurrent?.total ?? DEFAULT_MAX_CONCURRENT_TOTAL;
   const inFlight = new Map<string, number>();
@@ -113,43 +105,20 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
     );
   }
 
-  const authenticate = (req: IncomingMessage): string => {
-    if (verifier.empty) {
-      if (isLoopback(req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '')) return LOCAL_PRODUCER;
-      throw new HttpProblem(401, 'no ingest tokens are configured: only clients on this machine may post');
-    }
-    const token = bearerToken(req.headers.authorization);
-    if (token === undefined)
-      throw new HttpProblem(401, 'missing bearer token: send Authorization: Bearer <token>');
-    const producer = verifier.verify(token);
-    if (producer === undefined) throw new HttpProblem(403, 'unknown token');
-    return producer;
-  };
-
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const producer = authenticate(req);
-    const contentType = String(req.headers['content-type'] ?? '').toLowerCase();
-    if (!/json/.test(contentType)) {
-      throw new HttpProblem(
-        415,
-        `content type ${JSON.stringify(contentType)} is not accepted: send application/json, application/cloudevents+json or application/cloudevents-batch+json`,
-      );
-    }
-    const batch = contentType.includes('cloudevents-batch');
-    const limit = batch ? maxBatchBytes : config.maxEventBytes + 4096;
+    const producer = authorize(req, verifier, 'loopback', LOCAL_PRODUCER);
+    assertJsonContentType(req);
+    const limit = maxHttpBodyBytes(req.headers['content-type'], limits);
     // Everything refused before the body is read costs no memory: the declared size, an empty
     // bucket, too many requests in flight. The connection is closed, its body left unread.
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit)
-      throw new HttpProblem(413, `body exceeds the limit of ${limit} bytes`, {}, true);
+    assertDeclaredLength(req, limit);
     const emptyFor = buckets.wait(producer);
     if (emptyFor > 0) {
       throw new HttpProblem(
         429,
         `producer ${producer} sends more than ${ratePerSecond} events/s: retry in ${emptyFor} s`,
         { reason: 'rate-limit', retryAfterSeconds: emptyFor },
-        true,
-        emptyFor,
+        { close: true, retryAfter: emptyFor },
       );
     }
     const mine = inFlight.get(producer) ?? 0;
@@ -160,8 +129,7 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
           ? `producer ${producer} already has ${mine} requests in flight (at most ${maxPerProducer}): retry in 1 s`
           : `the ingest already has ${inFlightTotal} requests in flight (at most ${maxTotal}): retry in 1 s`,
         { reason: 'concurrency', retryAfterSeconds: 1 },
-        true,
-        1,
+        { close: true, retryAfter: 1 },
       );
     }
     inFlight.set(producer, mine + 1);
@@ -183,56 +151,20 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
     limit: number,
   ): Promise<void> => {
     const body = await readBody(req, limit);
-    let events: ReturnType<typeof fromHttp>;
-    try {
-      events = fromHttp(
-        { headers: req.headers as Record<string, string | string[] | undefined>, body },
-        { maxBytes: config.maxEventBytes, maxBatchSize: maxBatch },
-      );
-    } catch (error) {
-      if (error instanceof ValidationError) {
-        throw new HttpProblem(error.reason === 'too-large' ? 413 : 400, error.message, {
-          reason: error.reason,
-          issues: error.issues,
-        });
-      }
-      if (error instanceof BindingError) throw new HttpProblem(400, error.message, { reason: error.reason });
-      throw error;
-    }
-    // The hub would dead-letter these after a 202: refuse them while the client is still listening.
-    const now = Date.now();
-    for (const [index, { event }] of events.entries()) {
-      const notCarried = natsBinaryProblem(event);
-      if (notCarried !== undefined) {
-        throw new HttpProblem(
-          400,
-          `${events.length > 1 ? `batch item ${index}: ` : ''}${notCarried.message}`,
-          {
-            reason: notCarried.reason,
-          },
-        );
-      }
-      const outOfRange = timeRange.check(event.context.timestamp, now);
-      if (outOfRange !== undefined) {
-        throw new HttpProblem(
-          400,
-          `${events.length > 1 ? `batch item ${index}: ` : ''}${outOfRange.message}`,
-          {
-            reason: outOfRange.reason,
-            earliest: outOfRange.earliest,
-            latest: outOfRange.latest,
-          },
-        );
-      }
-    }
+    // The admission rules of every entry point: what the hub would dead-letter after a 202 is
+    // refused while the client is still listening.
+    const events = admitHttpEvents(
+      { headers: req.headers as Record<string, string | string[] | undefined>, body },
+      limits,
+    );
+    if (events instanceof AdmissionError)
+      throw new HttpProblem(events.status, events.message, events.answerFields());
     const wait = buckets.take(producer, events.length);
     if (wait === Number.POSITIVE_INFINITY) {
       throw new HttpProblem(
         413,
         `a batch of ${events.length} events is more than producer ${producer} may send at once (${burst})`,
-        {
-          reason: 'rate-limit',
-        },
+        { reason: 'rate-limit' },
       );
     }
     if (wait > 0) {
@@ -240,8 +172,7 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
         429,
         `producer ${producer} sends more than ${ratePerSecond} events/s: retry in ${wait} s`,
         { reason: 'rate-limit', retryAfterSeconds: wait },
-        false,
-        wait,
+        { retryAfter: wait },
       );
     }
     let acks: Awaited<ReturnType<typeof publishRaw>>[];
@@ -253,13 +184,7 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
       );
     } catch (err) {
       if (isPayloadTooLarge(err)) {
-        throw new HttpProblem(
-          413,
-          "an event is larger than the NATS server's max_payload: it cannot be published",
-          {
-            reason: 'too-large',
-          },
-        );
+        throw new HttpProblem(413, err.message, { reason: 'too-large', maxPayload: err.maxPayload });
       }
       logger.error({ err, producer }, 'cannot publish ingested events to JetStream');
       throw new HttpProblem(503, 'the event bus is not available; retry later');
@@ -267,37 +192,15 @@ export const ingestRoute = (config: IngestConfig): ExtraRoute => {
     const duplicates = acks.filter((a) => a.duplicate).length;
     config.metrics.ingestAccepted.inc({ producer }, events.length);
     logger.debug({ producer, events: events.length, duplicates }, 'ingested');
-    res.writeHead(202, { 'content-type': 'application/json' }).end(
-      JSON.stringify({
-        accepted: events.length,
-        duplicates,
-        ids: events.map(({ event }) => event.context.id),
-      }),
-    );
+    answerJson(res, 202, {
+      accepted: events.length,
+      duplicates,
+      ids: events.map(({ event }) => event.context.id),
+    });
   };
 
-  return async (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== INGEST_PATH) return false;
-    try {
-      if (req.method !== 'POST') throw new HttpProblem(405, `use POST for ${INGEST_PATH}`);
-      await handle(req, res);
-    } catch (error) {
-      if (!(error instanceof HttpProblem)) throw error;
-      config.metrics.ingestRejected.inc({ status: String(error.status) });
-      logger.info({ status: error.status, error: error.message }, 'ingest request refused');
-      if (!res.headersSent) {
-        res.writeHead(error.status, {
-          'content-type': 'application/json',
-          // The client must not send its next request on a connection whose body was not read.
-          ...(error.close ? { connection: 'close' } : {}),
-          ...(error.retryAfter === undefined ? {} : { 'retry-after': String(error.retryAfter) }),
-        });
-      }
-      res.end(JSON.stringify(error.body), () => {
-        if (error.close) req.destroy();
-      });
-    }
-    return true;
-  };
+  return receiverRoute(INGEST_PATH, handle, (problem) => {
+    config.metrics.ingestRejected.inc({ status: String(problem.status) });
+    logger.info({ status: problem.status, error: problem.message }, 'ingest request refused');
+  });
 };

@@ -1,4 +1,4 @@
-import { RAW_STREAM, RAW_SUBJECT_PREFIX } from '@argus/bus';
+import { HEADERS, RAW_STREAM, RAW_SUBJECT_PREFIX, rawSubjectInstance } from '@argus/bus';
 import { type Logger, type LongRunning, PeriodicTask, READY, type Readiness } from '@argus/runtime';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { fairShareTrim } from './fair-share.js';
@@ -143,9 +143,9 @@ export class RawQuota extends PeriodicTask implements LongRunning {
     try {
       for await (const msg of messages) {
         if (msg.seq > floor) break;
-        const instance = msg.subject.split('.')[2];
-        if (instance !== undefined && instance !== '') {
-          let size = Number(msg.headers?.get('Nats-Msg-Size') ?? 0) + msg.subject.length;
+        const instance = rawSubjectInstance(msg.subject);
+        if (instance !== undefined) {
+          let size = Number(msg.headers?.get(HEADERS.msgSize) ?? 0) + msg.subject.length;
           for (const [name, values] of msg.headers ?? []) {
             for (const value of values) size += name.length + value.length + 4;
           }

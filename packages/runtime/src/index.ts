@@ -3,6 +3,16 @@ export { OptionsError } from './errors.js';
 export type { ExtraRoute, HealthServer, Readiness } from './health.js';
 export { HTTP_REQUEST_TIMEOUT_MS, startHealthServer } from './health.js';
 export { readBodyWithin } from './http-body.js';
+export type { AnonymousPolicy } from './http-receiver.js';
+export {
+  answerJson,
+  assertDeclaredLength,
+  assertJsonContentType,
+  authorize,
+  HttpProblem,
+  readBody,
+  receiverRoute,
+} from './http-receiver.js';
 export type { LongRunning } from './lifecycle.js';
 export { PeriodicTask, READY, readinessOf, statusOf } from './lifecycle.js';
 export { isLoopback, listenFailure, loadListenerTls, parseListen } from './listen.js';

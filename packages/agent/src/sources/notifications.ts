@@ -1,8 +1,8 @@
-import type { ServerResponse } from 'node:http';
-import type { ExtraRoute, Logger } from '@argus/runtime';
+import { ENVELOPE_ALLOWANCE_BYTES } from '@argus/cdevents';
+import { answerJson, type ExtraRoute, HttpProblem, type Logger, receiverRoute } from '@argus/runtime';
 import type { Application } from '../argocd/types.js';
 import { AgentStoppingError, NotAnApplicationError } from '../errors.js';
-import { answer, notificationsVerifier, receive } from './receiver.js';
+import { notificationsVerifier, receive } from './receiver.js';
 import type { AppSource, SourceEvent } from './source.js';
 
 /** Where Argo CD Notifications posts Applications (deploy/argocd-notifications: the `argus` webhook). */
@@ -109,28 +109,24 @@ export interface ApplicationWebhookConfig {
 export const applicationWebhookRoute = (config: ApplicationWebhookConfig): ExtraRoute => {
   const logger = config.logger.child({ component: 'notifications' });
   const verifier = notificationsVerifier(config.token);
-  const rules = { path: APPLICATION_WEBHOOK_PATH, token: config.token, maxBytes: config.maxBytes };
-  return async (req, res: ServerResponse) => {
-    const body = await receive(rules, verifier, req, res);
-    if (body === 'other') return false;
-    if (body === 'answered') return true;
+  // The Application inside its `{"app": ...}` wrapper, like an event inside its envelope.
+  const maxBodyBytes = config.maxBytes + ENVELOPE_ALLOWANCE_BYTES;
+  return receiverRoute(APPLICATION_WEBHOOK_PATH, async (req, res) => {
+    const body = await receive(verifier, req, maxBodyBytes);
     let app: Application;
     try {
       app = applicationOf(body);
     } catch (err) {
       if (!(err instanceof NotAnApplicationError)) throw err;
       logger.info({ reason: err.reason, detail: err.message }, 'notification refused: no Application in it');
-      answer(res, 400, { error: err.message, reason: err.reason });
-      return true;
+      throw new HttpProblem(400, err.message, { reason: err.reason });
     }
     try {
       await config.source.push(app);
     } catch (err) {
       if (!(err instanceof AgentStoppingError)) throw err;
-      answer(res, 503, { error: `not accepted now: ${err.message}; retry later` });
-      return true;
+      throw new HttpProblem(503, `not accepted now: ${err.message}; retry later`);
     }
-    answer(res, 202, { accepted: app.metadata.name });
-    return true;
-  };
+    answerJson(res, 202, { accepted: app.metadata.name });
+  });
 };

@@ -1,6 +1,6 @@
 import { CloudEvent } from 'cloudevents';
-import { BindingError } from '../errors.js';
-import { type ParseOptions, parseDetailed } from '../parse.js';
+import { BindingError, PayloadTooLargeError } from '../errors.js';
+import { DEFAULT_MAX_EVENT_BYTES, type ParseOptions, parseDetailed } from '../parse.js';
 import { isPlainObject } from '../schema/compile.js';
 import type { CDEvent } from '../types.js';
 import { type ValidatedEvent, validateEvent } from '../validate.js';
@@ -10,6 +10,11 @@ export const CLOUDEVENTS_SPEC_VERSION = '1.0';
 export const JSON_CONTENT_TYPE = 'application/json';
 export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json';
 export const BATCH_CONTENT_TYPE = 'application/cloudevents-batch+json';
+/**
+ * Bytes a structured CloudEvent may add around the CDEvent it carries (its attributes), above the
+ * event limit: the one allowance of every binding and receiver.
+ */
+export const ENVELOPE_ALLOWANCE_BYTES = 4096;
 
 /**
  * The CloudEvents attributes of a CDEvent, per the CDEvents CloudEvents binding:
@@ -76,10 +81,17 @@ export const dataToEvent = (
       attribute: 'data',
     });
   }
-  const validated =
-    typeof data === 'string' || data instanceof Uint8Array
-      ? parseDetailed(data, options)
-      : validateEvent(data);
+  if (typeof data === 'string' || data instanceof Uint8Array) {
+    const validated = parseDetailed(data, options);
+    assertAttributesAgree(ceType, validated.event);
+    return validated;
+  }
+  // JSON data inside the envelope: held to the event limit as it will travel on its own (NATS
+  // binary mode), so the envelope's allowance never lets a larger event through.
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  const size = Buffer.byteLength(JSON.stringify(data), 'utf8');
+  if (size > maxBytes) throw new PayloadTooLargeError(size, maxBytes);
+  const validated = validateEvent(data);
   assertAttributesAgree(ceType, validated.event);
   return validated;
 };

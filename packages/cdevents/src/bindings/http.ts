@@ -15,6 +15,7 @@ import {
   assertSpecVersion,
   BATCH_CONTENT_TYPE,
   dataToEvent,
+  ENVELOPE_ALLOWANCE_BYTES,
   isStructuredEnvelope,
   STRUCTURED_CONTENT_TYPE,
   toCloudEvent,
@@ -28,10 +29,13 @@ export interface HttpMessage {
 
 export type HttpMode = 'binary' | 'structured' | 'batch' | 'plain';
 
+/** Most events accepted in one batch request by default. */
+export const DEFAULT_MAX_BATCH_SIZE = 1000;
+
 export interface HttpReadOptions extends ParseOptions {
   /**
    * Most events accepted in one batch request.
-   * @default 1000
+   * @default 1000 (`DEFAULT_MAX_BATCH_SIZE`)
    */
   readonly maxBatchSize?: number;
 }
@@ -105,10 +109,11 @@ export const fromHttp = (message: HttpMessage, options: HttpReadOptions = {}): V
     return [validated];
   }
   // Batches may hold many events: their byte limit scales with the batch size.
-  const maxBatch = options.maxBatchSize ?? 1000;
-  // A structured envelope is one level above its event, a batch two.
+  const maxBatch = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+  // A structured envelope is one level above its event, a batch two; it may add its attributes'
+  // bytes to the event's, as in NATS structured mode.
   const parsed = parseJson(
-    decodeText(message.body, mode === 'batch' ? maxBytes * maxBatch : maxBytes),
+    decodeText(message.body, mode === 'batch' ? maxBytes * maxBatch : maxBytes + ENVELOPE_ALLOWANCE_BYTES),
     (options.maxDepth ?? DEFAULT_MAX_JSON_DEPTH) + (mode === 'batch' ? 2 : 1),
   );
   if (mode === 'structured') return [fromStructured(parsed, options)];

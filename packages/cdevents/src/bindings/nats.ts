@@ -15,6 +15,7 @@ import {
   assertSpecVersion,
   cloudEventAttributes,
   dataToEvent,
+  ENVELOPE_ALLOWANCE_BYTES,
   isStructuredEnvelope,
   JSON_CONTENT_TYPE,
   STRUCTURED_CONTENT_TYPE,
@@ -121,7 +122,6 @@ const headerOf = (message: NatsMessage, name: string): string | undefined => {
   return undefined;
 };
 
-const ENVELOPE_ALLOWANCE_BYTES = 4096;
 // Not fatal: the first 64 bytes may end inside a multi-byte character.
 const prefixDecoder = new TextDecoder();
 const STRUCTURED_PREFIX = /^\s*\{\s*"(?:specversion|id|source|type|data)"/;

@@ -1,4 +1,4 @@
-import { HEADERS, receivedHeaders } from '@argus/bus';
+import { destinationClaim, receivedHeaders } from '@argus/bus';
 import type { TimeRange } from '@argus/cdevents';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
@@ -86,14 +86,8 @@ const admitOne = (
   );
   if (valid instanceof RejectedMessage) return valid;
   if (dedupe.isRepeat(valid.identity)) return undefined;
-  const destination = headers?.get(HEADERS.cluster) ?? '';
   const { event, specVersion } = valid.validated;
-  const tags = tagEvent(
-    registry,
-    valid.instance,
-    destination === '' ? undefined : destination,
-    event.context.source,
-  );
+  const tags = tagEvent(registry, valid.instance, destinationClaim(headers), event.context.source);
   if (tags instanceof RejectedMessage) return tags;
   const tooMany = config.clusterCap.refusal(tags.instance, tags.cluster);
   if (tooMany !== undefined) return new RejectedMessage('too-many-clusters', 'ClusterLimit', tooMany);

@@ -1,10 +1,12 @@
 import {
   DLQ_STREAM,
+  deadLetterMessageId,
   dlqSubject,
   HEADERS,
   HeaderList,
   headerValue,
   isValidHeaderName,
+  rawSubjectInstance,
   receivedHeaderPairs,
 } from '@argus/bus';
 import type { JetStreamClient } from '@nats-io/jetstream';
@@ -26,7 +28,7 @@ export interface DeadLetterSource {
 /** Room left for the headers the client adds when publishing (the message id). */
 const TRUNCATION_MARGIN = 256;
 
-const instanceOf = (subject: string): string => subject.split('.')[2] ?? 'unknown';
+const instanceOf = (subject: string): string => rawSubjectInstance(subject) ?? 'unknown';
 
 /**
  * Records a refused message on CDEVENTS_DLQ: the original bytes and headers, plus the error class,
@@ -66,7 +68,7 @@ export const publishDeadLetter = async (
   }
   await js.publish(dlqSubject(instanceOf(source.subject)), data, {
     headers: h,
-    msgID: `dlq-${source.sequence}`,
+    msgID: deadLetterMessageId(source.sequence),
     expect: { streamName: DLQ_STREAM },
   });
 };

@@ -35,7 +35,7 @@ export const unifiedMessage = (
   h.append('content-type', a.datacontenttype);
   // The identity as message id: a republish after a crash is absorbed by the stream's window.
   h.append(HEADERS.msgId, admitted.identity);
-  h.append('Nats-Expected-Stream', UNIFIED_STREAM);
+  h.append(HEADERS.expectedStream, UNIFIED_STREAM);
   h.append(HEADERS.instance, tags.instance);
   h.append(HEADERS.cluster, tags.cluster);
   if (tags.environment !== '') h.append(HEADERS.environment, tags.environment);

@@ -1,11 +1,10 @@
 import { parseRawSubject, SubjectSchemeError, typeTokens } from '@argus/bus';
 import {
-  BindingError,
+  AdmissionError,
+  admitNatsEvent,
   eventIdentity,
-  fromNats,
   serialize,
   TimeRange,
-  TimestampOutOfRangeError,
   type ValidatedEvent,
   ValidationError,
 } from '@argus/cdevents';
@@ -34,12 +33,19 @@ const encoder = new TextEncoder();
 const describeIssues = (error: ValidationError): string =>
   error.issues.map((i) => `${i.path}: ${i.message}`).join('; ') || error.message;
 
+/**
+ * The dead letter of an admission refusal: the admission's reason (the one HTTP answers with), the
+ * class of the error beneath it, and the schema issues' paths as detail.
+ */
+const admissionRejection = ({ reason, refusal }: AdmissionError): RejectedMessage =>
+  refusal instanceof ValidationError
+    ? RejectedMessage.of(reason, refusal, describeIssues(refusal))
+    : RejectedMessage.of(reason, refusal);
+
 /** Turns any failure of the checks below into the dead-letter reason and detail. */
 export const rejection = (error: unknown): RejectedMessage => {
   if (error instanceof RejectedMessage) return error;
-  if (error instanceof ValidationError) return RejectedMessage.of(error.reason, error, describeIssues(error));
-  if (error instanceof BindingError) return RejectedMessage.of('binding', error);
-  if (error instanceof TimestampOutOfRangeError) return RejectedMessage.of(error.reason, error);
+  if (error instanceof AdmissionError) return admissionRejection(error);
   if (error instanceof SubjectSchemeError) return RejectedMessage.of('bad-subject', error);
   throw error;
 };
@@ -47,10 +53,11 @@ export const rejection = (error: unknown): RejectedMessage => {
 const ANY_STORABLE_TIME = new TimeRange({ maxAgeMs: Number.MAX_VALUE, maxLeadMs: Number.MAX_VALUE });
 
 /**
- * Checks one raw message: a subject of the Argus scheme, a valid CDEvent in any binding mode, a
- * subject whose type tokens match the event's type (a subject saying `service.deployed` over an
- * `incident.detected` body is refused: consumers route on subjects), and a `context.timestamp`
- * within `timeRange` at `nowMs` (by default: anything ClickHouse can store).
+ * Checks one raw message: a subject of the Argus scheme, a CDEvent the admission rules accept
+ * (`admitNatsEvent`: any binding mode, size, NATS headers, `context.timestamp` within `timeRange` at
+ * `nowMs`, by default anything ClickHouse can store), and a subject whose type tokens match the
+ * event's type (a subject saying `service.deployed` over an `incident.detected` body is refused:
+ * consumers route on subjects).
  */
 export const validateMessage = (
   message: IncomingMessage,
@@ -60,7 +67,12 @@ export const validateMessage = (
 ): ValidMessage | RejectedMessage => {
   try {
     const { instance, subjectType, predicate } = parseRawSubject(message.subject);
-    const validated = fromNats({ headers: message.headers, data: message.data }, { maxBytes });
+    const validated = admitNatsEvent(
+      { headers: message.headers, data: message.data },
+      { maxEventBytes: maxBytes, timeRange },
+      nowMs,
+    );
+    if (validated instanceof AdmissionError) return admissionRejection(validated);
     const expected = typeTokens(validated.event.context.type);
     if (expected.subjectType !== subjectType || expected.predicate !== predicate) {
       return new RejectedMessage(
@@ -69,9 +81,7 @@ export const validateMessage = (
         `subject ${message.subject} says ${subjectType}.${predicate} but the event is ${validated.event.context.type}`,
       );
     }
-    const { source, id, timestamp } = validated.event.context;
-    const outOfRange = timeRange.check(timestamp, nowMs);
-    if (outOfRange !== undefined) return rejection(outOfRange);
+    const { source, id } = validated.event.context;
     const body = validated.mode === 'structured' ? encoder.encode(serialize(validated.event)) : message.data;
     return {
       validated: { event: validated.event, info: validated.info, specVersion: validated.specVersion },

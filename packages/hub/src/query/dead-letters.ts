@@ -6,6 +6,8 @@ import {
   HeaderList,
   RAW_STREAM,
   RAW_SUBJECT_PREFIX,
+  rawSubjectInstance,
+  replayMessageId,
 } from '@argus/bus';
 import type {
   DeadLetter,
@@ -76,7 +78,7 @@ export const toDeadLetter = (msg: StoredMsg): DeadLetter => {
     reason: header(msg, HEADERS.errorReason),
     errorClass: header(msg, HEADERS.errorClass),
     detail: header(msg, HEADERS.errorDetail),
-    producer: originalSubject.split('.')[2] ?? msg.subject.slice(DLQ_SUBJECT_PREFIX.length + 1),
+    producer: rawSubjectInstance(originalSubject) ?? msg.subject.slice(DLQ_SUBJECT_PREFIX.length + 1),
     originalSubject,
     originalSequence: count(header(msg, HEADERS.originalSequence)),
     originalSize: originalBytes > 0 ? originalBytes : msg.data.length,
@@ -206,7 +208,7 @@ export const replayDeadLetter = async (
   headers.set(HEADERS.replayOf, String(sequence));
   const ack = await js.publish(deadLetter.originalSubject, data, {
     headers,
-    msgID: `replay-${sequence}`,
+    msgID: replayMessageId(sequence),
     expect: { streamName: RAW_STREAM },
   });
   // Gone from the DLQ once the raw stream holds it; a concurrent replayer may have deleted it first.

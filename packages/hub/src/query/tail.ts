@@ -1,4 +1,4 @@
-import { clusterToken, toToken, UNIFIED_STREAM, UNIFIED_SUBJECT_PREFIX, unifiedTags } from '@argus/bus';
+import { toToken, UNIFIED_STREAM, unifiedFilter, unifiedSubjectTypes, unifiedTags } from '@argus/bus';
 import { fromNats } from '@argus/cdevents';
 import type { Event } from '@argus/query-api';
 import type { EventFilter } from '@argus/store';
@@ -14,13 +14,13 @@ export const TAIL_INACTIVE_THRESHOLD_MS = 30_000;
 /** The narrowest unified-stream subject that covers a filter; the rest is checked per message. */
 export const tailSubject = (filter: EventFilter): string => {
   const [, , typeSubject, typePredicate] = filter.type?.split('.') ?? [];
-  const token = (value: string | undefined): string => (value === undefined ? '*' : toToken(value));
-  return [
-    UNIFIED_SUBJECT_PREFIX,
-    filter.cluster === undefined ? '*' : clusterToken(filter.cluster),
-    token(filter.subjectType ?? typeSubject),
-    token(filter.predicate ?? typePredicate),
-  ].join('.');
+  const token = (value: string | undefined): string | undefined =>
+    value === undefined ? undefined : toToken(value);
+  return unifiedFilter({
+    cluster: filter.cluster,
+    subjectType: token(filter.subjectType ?? typeSubject),
+    predicate: token(filter.predicate ?? typePredicate),
+  });
 };
 
 /** The API event of a unified-stream message; undefined when the message is not a readable event. */
@@ -33,7 +33,7 @@ export const eventOfUnified = (msg: Pick<JsMsg, 'subject' | 'headers' | 'data'>)
   }
   const { event } = validated;
   const tags = unifiedTags(msg.headers);
-  const [, , , subjectType = '', predicate = ''] = msg.subject.split('.');
+  const { subjectType, predicate } = unifiedSubjectTypes(msg.subject) ?? { subjectType: '', predicate: '' };
   const content = event.subject.content as { artifactId?: unknown } | undefined;
   return {
     id: event.context.id,
