@@ -18,8 +18,13 @@ const TOKEN = 'ci-token';
 const REQUESTS = 60;
 const EVENTS_PER_BATCH = 1000;
 const EVENT_PADDING_BYTES = 9_000;
-/** RSS growth the hub may show under the flood, in MB: two batches in flight and their parse (the unbounded ingest grew by 676 MB here). */
-const MAX_RSS_GROWTH_MB = 250;
+/**
+ * RSS growth the hub may show under the flood, in MB. The 2-3 batches let in are parsed, published,
+ * then consumed, stored by the embedded ClickHouse in this same process and republished within the
+ * sampled second: +242 to +308 MB measured on 2026-12-06 (+121 MB when the test was written, before
+ * the pipeline stored as fast). The unbounded ingest, which read all 60, grew by 676 MB.
+ */
+const MAX_RSS_GROWTH_MB = 400;
 const MB = 1024 * 1024;
 let nats: NatsServer;
 let hub: ArgusProcess;
