@@ -29,8 +29,8 @@ import { procCpuSeconds, procKb } from './proc.js';
 /** Flags tried in place of the deployed ones; unset or empty: the deployed ones. */
 const TRIED_OPTIONS = process.env.ARGUS_BENCH_AGENT_NODE_OPTIONS?.trim() ?? '';
 /**
- * NODE_OPTIONS of every agent in deploy/k8s (test/deploy/k8s.test.ts checks they are these), or the flags
- * tried instead.
+ * node's flags for every agent in deploy/k8s, on its command line as here (test/deploy/k8s.test.ts checks
+ * they are these), or the flags tried instead.
  */
 const AS_DEPLOYED = (TRIED_OPTIONS === '' ? AGENT_NODE_OPTIONS : TRIED_OPTIONS).split(/\s+/);
 const AS_DEPLOYED_LABEL = TRIED_OPTIONS === '' ? 'as deployed' : 'as tried (ARGUS_BENCH_AGENT_NODE_OPTIONS)';
@@ -288,7 +288,7 @@ export const run = async (): Promise<BenchResult> => {
     };
     const profileFlags =
       PROFILE_DIR === undefined || PROFILE_DIR === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`];
-    // Node as deploy/k8s runs every agent (NODE_OPTIONS): a capped young generation (V8 otherwise grows
+    // Node as deploy/k8s runs every agent (its command line): a capped young generation (V8 otherwise grows
     // it to 2 x 16 MB under this load) and V8's memory-over-speed mode.
     const deployed = await load('bench-deployed', 'api', [...AS_DEPLOYED, ...profileFlags]);
     const defaults = await load('bench-defaults', 'api', []);
