@@ -9,7 +9,9 @@
  * alone serving the list and the stream's opening burst to a reader that only counts lines.
  *
  * ARGUS_BENCH_AGENT_NODE=<node binary> runs the agents with another Node (the image's, say: deploy/images
- * ships Node 24); ARGUS_BENCH_AGENT_PROFILE=<dir> writes a V8 CPU profile of the as-deployed API run there.
+ * ships Node 24); ARGUS_BENCH_AGENT_NODE_OPTIONS="<flags>" measures those flags in place of the deployed ones
+ * (to try flags before putting them in AGENT_NODE_OPTIONS); ARGUS_BENCH_AGENT_PROFILE=<dir> writes a V8 CPU
+ * profile of the as-deployed API run there.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,8 +26,14 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { BenchResult } from './harness.js';
 import { procCpuSeconds, procKb } from './proc.js';
 
-/** NODE_OPTIONS of every agent in deploy/k8s (test/deploy/k8s.test.ts checks they are these). */
-const AS_DEPLOYED = AGENT_NODE_OPTIONS.split(' ');
+/** Flags tried in place of the deployed ones; unset or empty: the deployed ones. */
+const TRIED_OPTIONS = process.env.ARGUS_BENCH_AGENT_NODE_OPTIONS?.trim() ?? '';
+/**
+ * node's flags for every agent in deploy/k8s, on its command line as here (test/deploy/k8s.test.ts checks
+ * they are these), or the flags tried instead.
+ */
+const AS_DEPLOYED = (TRIED_OPTIONS === '' ? AGENT_NODE_OPTIONS : TRIED_OPTIONS).split(/\s+/);
+const AS_DEPLOYED_LABEL = TRIED_OPTIONS === '' ? 'as deployed' : 'as tried (ARGUS_BENCH_AGENT_NODE_OPTIONS)';
 
 const APPS = Number(process.env.ARGUS_BENCH_AGENT_APPS ?? 20_000);
 if (!Number.isInteger(APPS) || APPS < 1)
@@ -280,7 +288,7 @@ export const run = async (): Promise<BenchResult> => {
     };
     const profileFlags =
       PROFILE_DIR === undefined || PROFILE_DIR === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`];
-    // Node as deploy/k8s runs every agent (NODE_OPTIONS): a capped young generation (V8 otherwise grows
+    // Node as deploy/k8s runs every agent (its command line): a capped young generation (V8 otherwise grows
     // it to 2 x 16 MB under this load) and V8's memory-over-speed mode.
     const deployed = await load('bench-deployed', 'api', [...AS_DEPLOYED, ...profileFlags]);
     const defaults = await load('bench-defaults', 'api', []);
@@ -311,7 +319,7 @@ export const run = async (): Promise<BenchResult> => {
       measurements: [
         { name: 'serial js.publish + ack (baseline)', opsPerSec: baselineRate, ratio: 1 },
         {
-          name: `api source, as deployed (${flags}): events/s, first -> last ack`,
+          name: `api source, ${AS_DEPLOYED_LABEL} (${flags}): events/s, first -> last ack`,
           opsPerSec: deployed.rate,
           ratio: deployed.rate / baselineRate,
         },
@@ -327,20 +335,24 @@ export const run = async (): Promise<BenchResult> => {
         { name: 'same: catch-up', opsPerSec: defaults.catchUp, unit: 's' },
         { name: 'same: peak RSS (VmHWM)', opsPerSec: defaults.hwm, unit: 'MB' },
         {
-          name: 'kubernetes source, as deployed: events/s',
+          name: `kubernetes source, ${AS_DEPLOYED_LABEL}: events/s`,
           opsPerSec: kubernetes.rate,
           ratio: kubernetes.rate / baselineRate,
         },
         { name: 'same: catch-up', opsPerSec: kubernetes.catchUp, unit: 's' },
         { name: 'same: peak RSS (VmHWM)', opsPerSec: kubernetes.hwm, unit: 'MB' },
-        { name: 'idle agent as deployed, no apps, peak RSS (baseline)', opsPerSec: mb(idleKb), unit: 'MB' },
+        {
+          name: `idle agent ${AS_DEPLOYED_LABEL}, no apps, peak RSS (baseline)`,
+          opsPerSec: mb(idleKb),
+          unit: 'MB',
+        },
         { name: 'bare node process RSS (baseline)', opsPerSec: mb(bareKb), unit: 'MB' },
         { name: `simulator alone: list of ${APPS} apps (baseline)`, opsPerSec: served.listS, unit: 's' },
         { name: 'simulator alone: stream opening burst (baseline)', opsPerSec: served.burstS, unit: 's' },
       ],
       notes: [
-        `targets with ${APPS} apps, as deployed: peak RSS <= ${RSS_TARGET_MB} MB ${met(deployed.hwm <= RSS_TARGET_MB)} (${deployed.hwm.toFixed(1)} MB; kubernetes source ${kubernetes.hwm.toFixed(1)} MB), catch-up <= ${CATCH_UP_TARGET_S} s ${met(deployed.catchUp <= CATCH_UP_TARGET_S)} (${deployed.catchUp.toFixed(1)} s; kubernetes source ${kubernetes.catchUp.toFixed(1)} s)`,
-        `api source as deployed: publishing took ${deployed.publishing.toFixed(1)} s of the ${deployed.catchUp.toFixed(1)} s catch-up; CPU meanwhile: agent ${deployed.agentCpuS.toFixed(1)} s, simulator ${deployed.simCpuS.toFixed(1)} s (kubernetes source: agent ${kubernetes.agentCpuS.toFixed(1)} s, simulator ${kubernetes.simCpuS.toFixed(1)} s)`,
+        `targets with ${APPS} apps, ${AS_DEPLOYED_LABEL}: peak RSS <= ${RSS_TARGET_MB} MB ${met(deployed.hwm <= RSS_TARGET_MB)} (${deployed.hwm.toFixed(1)} MB; kubernetes source ${kubernetes.hwm.toFixed(1)} MB), catch-up <= ${CATCH_UP_TARGET_S} s ${met(deployed.catchUp <= CATCH_UP_TARGET_S)} (${deployed.catchUp.toFixed(1)} s; kubernetes source ${kubernetes.catchUp.toFixed(1)} s)`,
+        `api source ${AS_DEPLOYED_LABEL}: publishing took ${deployed.publishing.toFixed(1)} s of the ${deployed.catchUp.toFixed(1)} s catch-up; CPU meanwhile: agent ${deployed.agentCpuS.toFixed(1)} s, simulator ${deployed.simCpuS.toFixed(1)} s (kubernetes source: agent ${kubernetes.agentCpuS.toFixed(1)} s, simulator ${kubernetes.simCpuS.toFixed(1)} s)`,
         `the simulator generated the ${APPS} apps in ${simStartS.toFixed(1)} s; alone it serves the list (${served.listMB.toFixed(0)} MB) in ${served.listS.toFixed(1)} s and the stream's opening burst in ${served.burstS.toFixed(1)} s`,
         'the agent runs compiled (packages/cli/dist, built by this benchmark with tsc -b); nats-server, the simulator (tsx), the agent and this process share the cores',
       ],

@@ -8,11 +8,13 @@ import {
 
 /** Every agent option: flag, `ARGUS_*` env var and help line come from here. */
 /**
- * How to run Node for an agent watching thousands of apps (NODE_OPTIONS; deploy/k8s sets it): a capped
- * young generation, which V8 otherwise grows to 2 x 16 MB under load, and V8's memory-over-speed mode.
- * `pnpm bench agent` measures the agent with it against the 100 MB target.
+ * node's flags for an agent watching thousands of apps, on node's command line (node refuses V8 flags in
+ * NODE_OPTIONS; deploy/k8s runs `node <these> argus agent`): a capped young generation, which V8 otherwise
+ * grows to 2 x 16 MB under load, V8's memory-over-speed mode, and no Maglev nor TurboFan inlining (their
+ * compiler memory took Node 24 over 120 MB). `pnpm bench agent` measures the agent with them against 120 MB.
  */
-export const AGENT_NODE_OPTIONS = '--max-semi-space-size=4 --optimize-for-size';
+export const AGENT_NODE_OPTIONS =
+  '--max-semi-space-size=4 --optimize-for-size --no-maglev --no-turbo-inlining';
 
 /**
  * How long an app may be missing from the Argo CD API's lists before it counts as removed. The API
