@@ -1,6 +1,6 @@
-import type { Logger } from '@argus/runtime';
+import { type Logger, type LongRunning, type Readiness, statusOf } from '@argus/runtime';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { ChangeDetector } from './change-detector.js';
+import { ChangeDetector, sourceNotListedReason } from './change-detector.js';
 import { Heartbeat } from './heartbeat.js';
 import type { AgentMetrics } from './metrics.js';
 import { Publisher } from './publishing.js';
@@ -36,18 +36,22 @@ export interface AgentConfig {
  * Progress is saved in KV after each acknowledged publish, so a restart (same machine or another)
  * neither repeats nor skips.
  */
-export class Agent {
+export class Agent implements LongRunning {
   readonly #config: AgentConfig;
   readonly #logger: Logger;
   readonly #startedAt = new Date().toISOString();
   #publisher: Publisher | undefined;
   #detector: ChangeDetector | undefined;
   #heartbeat: Heartbeat | undefined;
-  #following: Promise<void> | undefined;
+  readonly #ended: Promise<void>;
+  #end: () => void = () => undefined;
 
   constructor(config: AgentConfig) {
     this.#config = config;
     this.#logger = config.logger.child({ component: 'agent' });
+    this.#ended = new Promise((resolve) => {
+      this.#end = resolve;
+    });
   }
 
   /** Loads progress, replays the spool, then follows the source in the background. */
@@ -100,22 +104,41 @@ export class Agent {
       'agent started: progress loaded',
     );
     publisher.start();
-    this.#following = detector.follow();
+    detector.start();
     await heartbeat.start();
   }
 
-  /** Stops in reverse order of start: heartbeat, detection (the change being handled finishes), publishing. */
+  /**
+   * Stops in reverse order of start: heartbeat (its timer at once; a beat in progress is waited for
+   * last), detection (the change being handled finishes), publishing.
+   */
   async stop(): Promise<void> {
-    this.#heartbeat?.stop();
+    const heartbeatStopped = this.#heartbeat?.stop();
     await this.#detector?.stop();
-    await this.#following?.catch(() => undefined);
     await this.#publisher?.stop();
+    await heartbeatStopped;
     this.#logger.info({ published: this.published, spooled: this.spoolDepth }, 'agent stopped');
+    this.#end();
+  }
+
+  /** Resolves once stopped: every part has ended. */
+  closed(): Promise<void> {
+    return this.#ended;
+  }
+
+  /**
+   * Ready once everything seen so far is on the bus. Events waiting in the spool are the one reason
+   * while there are any (NATS is the problem then, not the source); otherwise the source's.
+   */
+  status(): Readiness {
+    const spool = this.#publisher?.status();
+    if (spool !== undefined && !spool.ready) return spool;
+    return this.#detector?.status() ?? statusOf([sourceNotListedReason(this.#config.source)]);
   }
 
   /** The source delivered a full list and the spool is empty: everything seen so far is on the bus. */
   get synced(): boolean {
-    return (this.#detector?.synced ?? false) && this.spoolDepth === 0;
+    return this.status().ready;
   }
 
   get spoolDepth(): number {

@@ -1,4 +1,4 @@
-import type { Logger } from '@argus/runtime';
+import { type Logger, type LongRunning, type Readiness, statusOf } from '@argus/runtime';
 import { isOlderResourceVersion } from './argocd/resource-version.js';
 import type { Application } from './argocd/types.js';
 import { logicalUid } from './argocd/types.js';
@@ -30,6 +30,10 @@ export interface ChangeDetectorConfig {
   readonly onListed: () => void;
 }
 
+/** Why the agent is not ready while its source has not delivered a full list yet. */
+export const sourceNotListedReason = (source: AppSource): string =>
+  `source: ${source.lastError ?? 'not listed yet'}`;
+
 /** What the agent follows now, for its heartbeat. */
 export interface FollowedApps {
   readonly clusters: readonly string[];
@@ -41,7 +45,7 @@ export interface FollowedApps {
  * runs the detector on every change, tracks environments, apps that moved to a new uid, apps missing
  * from a list and time-based rechecks, and hands every event to the spool in order.
  */
-export class ChangeDetector {
+export class ChangeDetector implements LongRunning {
   readonly #config: ChangeDetectorConfig;
   readonly #logger: Logger;
   #ctx: DetectorContext | undefined;
@@ -59,10 +63,16 @@ export class ChangeDetector {
   #stopping = false;
   #queue: Promise<void> = Promise.resolve();
   #synced = false;
+  #following: Promise<void> | undefined;
+  readonly #ended: Promise<void>;
+  #end: () => void = () => undefined;
 
   constructor(config: ChangeDetectorConfig) {
     this.#config = config;
     this.#logger = config.logger.child({ component: 'agent' });
+    this.#ended = new Promise((resolve) => {
+      this.#end = resolve;
+    });
   }
 
   /**
@@ -110,16 +120,37 @@ export class ChangeDetector {
     return { clusters: [...clusters].sort(), apps };
   }
 
-  /** Stops following: the source, the rechecks; resolves once the change being handled is done. */
+  /** Ready once the source delivered a full list (or said it is ready); until then, why not. */
+  status(): Readiness {
+    return statusOf(this.#synced ? [] : [sourceNotListedReason(this.#config.source)]);
+  }
+
+  /** Follows the source in the background (after `load`). */
+  start(): void {
+    if (this.#stopping) return;
+    this.#following ??= this.#follow();
+  }
+
+  /**
+   * Stops following: the source, the rechecks; resolves once the change being handled is done and
+   * the source's stream has ended.
+   */
   async stop(): Promise<void> {
     this.#stopping = true;
     for (const timer of this.#rechecks.values()) clearTimeout(timer);
     this.#config.source.stop();
     await this.#queue.catch(() => undefined);
+    await this.#following?.catch(() => undefined);
+    this.#end();
+  }
+
+  /** Resolves once stopped. */
+  closed(): Promise<void> {
+    return this.#ended;
   }
 
   /** Follows the source until it ends or `stop()`: every change handled in arrival order. */
-  async follow(): Promise<void> {
+  async #follow(): Promise<void> {
     const { source, metrics } = this.#config;
     let reconnects = source.reconnects;
     for await (const event of source.events()) {

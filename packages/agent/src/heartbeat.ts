@@ -1,5 +1,5 @@
 import type { AgentHeartbeat } from '@argus/bus';
-import type { Logger } from '@argus/runtime';
+import { type Logger, type LongRunning, PeriodicTask, READY, type Readiness } from '@argus/runtime';
 import type { KV } from '@nats-io/kv';
 import { DEFAULT_HEARTBEAT_MS } from './options.js';
 import { writeHeartbeat } from './state/progress-store.js';
@@ -18,21 +18,21 @@ export interface HeartbeatConfig {
  * Writes the agent's heartbeat to NATS KV at start, on a timer, and whenever the agent has something
  * new to say (a list handled). A write that fails (NATS away) is skipped: the next beat says it all.
  */
-export class Heartbeat {
+export class Heartbeat extends PeriodicTask implements LongRunning {
   readonly #config: HeartbeatConfig;
-  #timer: NodeJS.Timeout | undefined;
 
   constructor(config: HeartbeatConfig) {
+    super(config.intervalMs ?? DEFAULT_HEARTBEAT_MS);
     this.#config = config;
   }
 
   /** The first beat, then one per interval. */
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     await this.beat();
-    this.#timer = setInterval(() => void this.beat(), this.#config.intervalMs ?? DEFAULT_HEARTBEAT_MS);
-    this.#timer.unref();
+    super.start();
   }
 
+  /** Writes now, even while a timed beat is in progress: the state just changed. */
   async beat(): Promise<void> {
     try {
       await writeHeartbeat(this.#config.kv, { ...this.#config.state(), lastSeen: new Date().toISOString() });
@@ -41,7 +41,12 @@ export class Heartbeat {
     }
   }
 
-  stop(): void {
-    clearInterval(this.#timer);
+  /** Always ready: a missed beat is skipped, and NATS's own state is /readyz's NATS reason. */
+  status(): Readiness {
+    return READY;
+  }
+
+  protected tick(): Promise<void> {
+    return this.beat();
   }
 }

@@ -12,8 +12,10 @@ import {
   OptionsError,
   type ParsedOptions,
   parseListen,
+  readinessOf,
   Shutdown,
   startHealthServer,
+  statusOf,
 } from '@argus/runtime';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { DestinationStream } from 'pino';
@@ -168,6 +170,12 @@ export const runAgent = async (
       version: AGENT_VERSION,
       replicas: options.replicas,
     });
+    const nats = {
+      status: () => {
+        const down = natsNotReadyReason(nc);
+        return statusOf(down === undefined ? [] : [down]);
+      },
+    };
     // Listening before the agent starts: while Argo CD cannot be reached yet, /readyz says why.
     const http = await startHealthServer({
       listen: parseListen(options.listen, '--listen'),
@@ -175,19 +183,8 @@ export const runAgent = async (
       registry: metrics.registry,
       readyMetric: AGENT_READY_METRIC,
       logger,
-      readiness: () => {
-        const reasons: string[] = [];
-        const natsDown = natsNotReadyReason(nc);
-        if (natsDown !== undefined) reasons.push(natsDown);
-        if (!agent.synced) {
-          reasons.push(
-            agent.spoolDepth > 0
-              ? `spool: ${agent.spoolDepth} events waiting for NATS`
-              : `source: ${source.lastError ?? 'not listed yet'}`,
-          );
-        }
-        return { ready: reasons.length === 0, reasons };
-      },
+      // Every long-running part says whether it is ready the same way (LongRunning.status).
+      readiness: () => readinessOf([nats, agent]),
       routes,
     });
     shutdown.add('close http', () => http.close());

@@ -19,7 +19,7 @@ import {
   serialize,
   ValidationError,
 } from '@argus/cdevents';
-import { Backoff, type Logger, sleep } from '@argus/runtime';
+import { Backoff, type Logger, type LongRunning, type Readiness, sleep, statusOf } from '@argus/runtime';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { AgentMetrics } from './metrics.js';
@@ -78,7 +78,7 @@ export interface PublisherConfig {
  * only when JetStream acknowledged it and the progress it carries is saved in KV. A backlog drains in
  * batches; an entry that can never be published moves to the dead letters beside the spool.
  */
-export class Publisher {
+export class Publisher implements LongRunning {
   readonly #config: PublisherConfig;
   readonly #logger: Logger;
   readonly #js: JetStreamClient;
@@ -90,8 +90,13 @@ export class Publisher {
   readonly #stopped = new AbortController();
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
+  readonly #ended: Promise<void>;
+  #end: () => void = () => undefined;
 
   private constructor(config: PublisherConfig, outbox: Outbox) {
+    this.#ended = new Promise((resolve) => {
+      this.#end = resolve;
+    });
     this.#config = config;
     this.#logger = config.logger.child({ component: 'agent' });
     this.#js = jetStreamOf(config.nc);
@@ -130,6 +135,18 @@ export class Publisher {
     await this.#loop?.catch(() => undefined);
     this.#batches.close();
     await this.#outbox.close();
+    this.#end();
+  }
+
+  /** Resolves once stopped: the publish loop has ended and the spool is closed. */
+  closed(): Promise<void> {
+    return this.#ended;
+  }
+
+  /** Ready when the spool is empty: everything detected is on the bus. */
+  status(): Readiness {
+    const { depth } = this;
+    return statusOf(depth === 0 ? [] : [`spool: ${depth} events waiting for NATS`]);
   }
 
   /**

@@ -250,6 +250,48 @@ describe('agent stopping', () => {
   });
 });
 
+describe('agent lifecycle', () => {
+  test('status says why it is not ready (the source, then the spool); closed() resolves once stopped', async () => {
+    const target = simulation();
+    const api = await serve(() => startArgoCdApi(target.sim, { token: TOKEN }));
+    const agent = testAgent({
+      nc: nats.nc,
+      logger: logs.logger,
+      source: new ArgoCdApiSource({ url: api.url, token: TOKEN, logger: logs.logger }),
+      instance: `argo-prod-eu-${run}`,
+      architecture: 'distributed',
+      inClusterName: 'prod-eu',
+      spoolFile: spool(),
+    });
+    let stopped = false;
+    cleanups.push(async () => {
+      if (!stopped) await agent.stop();
+    });
+    expect(agent.status()).toEqual({ ready: false, reasons: ['source: not listed yet'] });
+    await agent.start();
+    await waitFor(() => agent.status().ready, { what: 'the agent to list the applications' });
+    // Without the raw stream no publish succeeds: the spool is the one reason, the source has listed.
+    await (await jetstreamManager(nats.nc)).streams.delete(RAW_STREAM);
+    await runScenario(target, { ...scenario, steps: scenario.steps.slice(0, 2) }, { instant: true });
+    await waitFor(() => agent.spoolDepth > 0, { what: 'events waiting in the spool' });
+    const { ready, reasons } = agent.status();
+    expect(ready).toBe(false);
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(/^spool: \d+ events waiting for NATS$/);
+
+    let closed = false;
+    const closing = agent.closed().then(() => {
+      closed = true;
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(closed).toBe(false);
+    await agent.stop();
+    stopped = true;
+    await closing;
+    expect(closed).toBe(true);
+  });
+});
+
 describe('agent on the Kubernetes watch source', () => {
   test('the same scenario gives the same events, with the same ids, as the API source', async () => {
     const target = simulation();
