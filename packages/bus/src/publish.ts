@@ -67,14 +67,11 @@ export const rawMessage = (
   options: Pick<RawPublishOptions, 'instance' | 'cluster' | 'msgIdKey'>,
 ): RawMessage => {
   const { subjectType, predicate } = typeTokens(event.context.type);
-  const binary = toNatsBinary(event);
-  const h = new HeaderList();
   const msgId = rawMessageId(options.instance, event.context.source, event.context.id, options.msgIdKey);
-  for (const [name, value] of Object.entries(binary.headers)) {
-    // The binding's own message id is the global one; the raw stream's is per publisher.
-    if (name.toLowerCase() !== HEADERS.msgId.toLowerCase()) h.set(name, headerValue(value));
-  }
-  h.set(HEADERS.msgId, msgId);
+  // The raw stream's message id is per publisher, not the event's identity.
+  const binary = toNatsBinary(event, msgId);
+  const h = new HeaderList();
+  for (const [name, value] of Object.entries(binary.headers)) h.set(name, headerValue(value));
   // The agent's architecture is not sent per message: its heartbeat (KV argus_agents) carries it.
   if (options.cluster !== undefined) h.set(HEADERS.destinationCluster, headerValue(options.cluster));
   return {

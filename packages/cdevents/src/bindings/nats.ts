@@ -64,10 +64,14 @@ export const natsBinaryProblem = (event: CDEvent): BindingError | undefined => {
 /**
  * NATS binary mode (the NATS protocol binding's 1.0.3 draft): body = the CDEvent JSON, which is what
  * cdviz and other CDEvents tools read from NATS; CloudEvents attributes as `ce-` headers; and
- * `Nats-Msg-Id` from the event's identity. Throws `BindingError` for an event it cannot carry
- * (`natsBinaryProblem`).
+ * `Nats-Msg-Id` from the event's identity, or `messageId` when the publisher has its own (the raw
+ * stream's is per publisher), so the digest is not computed to be thrown away. Throws
+ * `BindingError` for an event it cannot carry (`natsBinaryProblem`).
  */
-export const toNatsBinary = (event: CDEvent): { headers: Record<string, string>; data: Uint8Array } => {
+export const toNatsBinary = (
+  event: CDEvent,
+  messageId?: string,
+): { headers: Record<string, string>; data: Uint8Array } => {
   const problem = natsBinaryProblem(event);
   if (problem !== undefined) throw problem;
   const a = cloudEventAttributes(event);
@@ -80,7 +84,7 @@ export const toNatsBinary = (event: CDEvent): { headers: Record<string, string>;
       'ce-subject': a.subject,
       'ce-time': a.time,
       'content-type': JSON_CONTENT_TYPE,
-      [NATS_MSG_ID_HEADER]: eventIdentity(a.source, a.id),
+      [NATS_MSG_ID_HEADER]: messageId ?? eventIdentity(a.source, a.id),
     },
     data: encoder.encode(JSON.stringify(event)),
   };
