@@ -7,7 +7,7 @@
  * by name, `pnpm bench catchup`.
  */
 import { ensureStreams, RAW_STREAM } from '@argus/bus';
-import { NatsServer, waitFor } from '@argus/testkit';
+import { DEPLOY_NATS_STORE_LIMITS, NatsServer, waitFor } from '@argus/testkit';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { BenchResult } from './harness.js';
 import { type Publisher, publishAll } from './load.js';
@@ -26,7 +26,10 @@ const decoder = new TextDecoder();
 
 export const run = async (): Promise<BenchResult> => {
   buildCli();
-  const server = await NatsServer.start({ jetstreamLimits: { maxMem: '256MB', maxFile: '16GB' } });
+  // The store of a deploy/nats node: the test server's 4 GB default filled in a soak at 5k/s (the
+  // unified stream's 2 GiB rolls, but the files of what it discarded still counted), and the hub's
+  // republish was refused with `insufficient resources`.
+  const server = await NatsServer.start({ jetstreamLimits: DEPLOY_NATS_STORE_LIMITS });
   const nc = await server.connect();
   try {
     const js = jetstream(nc);

@@ -6,7 +6,7 @@
  * before the soak. Long and not part of CI: run it by name, `pnpm bench soak`.
  */
 import { ensureStreams } from '@argus/bus';
-import { NatsServer, waitFor } from '@argus/testkit';
+import { DEPLOY_NATS_STORE_LIMITS, NatsServer, waitFor } from '@argus/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { BenchResult, Measurement } from './harness.js';
 import { type Publisher, publishSteady } from './load.js';
@@ -25,7 +25,10 @@ const AGENTS: readonly Publisher[] = Array.from({ length: 10 }, (_, k) => ({
 
 export const run = async (): Promise<BenchResult> => {
   buildCli();
-  const server = await NatsServer.start();
+  // The store of a deploy/nats node: the test server's 4 GB default filled in a soak at 5k/s (the
+  // unified stream's 2 GiB rolls, but the files of what it discarded still counted), and the hub's
+  // republish was refused with `insufficient resources`.
+  const server = await NatsServer.start({ jetstreamLimits: DEPLOY_NATS_STORE_LIMITS });
   const nc = await server.connect();
   try {
     const js = jetstream(nc);
