@@ -9,6 +9,17 @@ export interface Migration {
   readonly statements: readonly string[];
 }
 
+/**
+ * A materialized view that keeps `table` from each insert into cdevents, and the backfill of the
+ * events stored before it: one SELECT for both, so they cannot drift apart.
+ */
+const viewWithBackfill = (view: string, table: string, select: string): [string, string] => [
+  `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.${view} TO {db}.${table} AS
+      ${select}`,
+  `INSERT INTO {db}.${table}
+      ${select}`,
+];
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -84,20 +95,16 @@ export const MIGRATIONS: readonly Migration[] = [
       )
       ENGINE = AggregatingMergeTree
       ORDER BY (service_id, cluster, instance, environment)`,
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.service_last_mv TO {db}.service_last AS
-      SELECT service_id, cluster, instance, environment,
+      ...viewWithBackfill(
+        'service_last_mv',
+        'service_last',
+        `SELECT service_id, cluster, instance, environment,
              argMaxState((environment, instance, concat(subject_type, '.', predicate), artifact_id, id), (timestamp, identity)) AS latest,
              max(timestamp) AS at
       FROM {db}.cdevents
       WHERE subject_type = 'service' AND predicate IN ('deployed', 'upgraded', 'rolledback', 'removed')
       GROUP BY service_id, cluster, instance, environment`,
-      `INSERT INTO {db}.service_last
-      SELECT service_id, cluster, instance, environment,
-             argMaxState((environment, instance, concat(subject_type, '.', predicate), artifact_id, id), (timestamp, identity)) AS latest,
-             max(timestamp) AS at
-      FROM {db}.cdevents
-      WHERE subject_type = 'service' AND predicate IN ('deployed', 'upgraded', 'rolledback', 'removed')
-      GROUP BY service_id, cluster, instance, environment`,
+      ),
     ],
   },
   {
@@ -119,20 +126,16 @@ export const MIGRATIONS: readonly Migration[] = [
       )
       ENGINE = AggregatingMergeTree
       ORDER BY (service_id, cluster, subject_id)`,
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.incident_state_mv TO {db}.incident_state AS
-      SELECT service_id, cluster, subject_id,
+      ...viewWithBackfill(
+        'incident_state_mv',
+        'incident_state',
+        `SELECT service_id, cluster, subject_id,
              maxIf(timestamp, predicate != 'resolved') AS last_opened,
              maxIf(timestamp, predicate = 'resolved') AS last_resolved
       FROM {db}.cdevents
       WHERE subject_type = 'incident' AND service_id != ''
       GROUP BY service_id, cluster, subject_id`,
-      `INSERT INTO {db}.incident_state
-      SELECT service_id, cluster, subject_id,
-             maxIf(timestamp, predicate != 'resolved') AS last_opened,
-             maxIf(timestamp, predicate = 'resolved') AS last_resolved
-      FROM {db}.cdevents
-      WHERE subject_type = 'incident' AND service_id != ''
-      GROUP BY service_id, cluster, subject_id`,
+      ),
       // Where each event of a service's timeline (TIMELINE_TYPES, written out: a migration does not
       // change after it ran) sits in cdevents (its sorting key), ordered by service
       // and time: the newest N of one service are a range here, then N key lookups in cdevents, where
@@ -150,16 +153,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ENGINE = ReplacingMergeTree
       PARTITION BY toYYYYMM(timestamp)
       ORDER BY (service_id, timestamp, identity)`,
-      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.timeline_index_mv TO {db}.timeline_index AS
-      SELECT service_id, timestamp, identity, cluster, subject_type
+      ...viewWithBackfill(
+        'timeline_index_mv',
+        'timeline_index',
+        `SELECT service_id, timestamp, identity, cluster, subject_type
       FROM {db}.cdevents
       WHERE service_id != '' AND concat(subject_type, '.', predicate) IN ('service.deployed', 'service.upgraded', 'service.rolledback', 'service.removed',
                                                       'incident.detected', 'incident.reported', 'incident.resolved')`,
-      `INSERT INTO {db}.timeline_index
-      SELECT service_id, timestamp, identity, cluster, subject_type
-      FROM {db}.cdevents
-      WHERE service_id != '' AND concat(subject_type, '.', predicate) IN ('service.deployed', 'service.upgraded', 'service.rolledback', 'service.removed',
-                                                      'incident.detected', 'incident.reported', 'incident.resolved')`,
+      ),
     ],
   },
 ];
