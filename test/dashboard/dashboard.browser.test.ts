@@ -393,6 +393,54 @@ describe('dashboard in chromium', () => {
     await page.close();
   });
 
+  test('/ pages a large matrix by 100 services, and the service filter narrows it', async () => {
+    const { page, errors } = await openPage(browser);
+    await signIn(page, errors);
+    // 250 services in two clusters, answered by the page's own route (no 250 services in the store).
+    const deployments = Array.from({ length: 250 }, (_, i) => String(i).padStart(3, '0')).flatMap((n) =>
+      ['prod-eu', 'prod-us'].map((cluster) => ({
+        service: `svc-${n}`,
+        cluster,
+        environment: `${cluster}/apps`,
+        instance: `argo-${cluster}`,
+        kind: 'service.deployed',
+        artifactId: `pkg:oci/svc-${n}@1.0.${n}`,
+        time: ago(10),
+      })),
+    );
+    await page.route('**/api/v1/query/deployments', (route) =>
+      route.fulfill({ contentType: 'application/json', body: JSON.stringify({ deployments }) }),
+    );
+    await page.goto(`${base}/`);
+    const rows = page.locator('table[aria-label="Services by cluster"] tbody tr');
+    const pager = page.getByRole('navigation', { name: 'Pages of services' });
+    await pager.waitFor();
+    expect(await pager.textContent()).toContain('Services 1–100 of 250');
+    expect(await rows.count()).toBe(100);
+    expect(await pager.getByRole('button', { name: 'Previous' }).isDisabled()).toBe(true);
+    await pager.getByRole('button', { name: 'Next' }).click();
+    await pager.getByRole('button', { name: 'Next' }).click();
+    expect(await pager.textContent()).toContain('Services 201–250 of 250');
+    expect(new URL(page.url()).searchParams.get('page')).toBe('3');
+    expect(await rows.count()).toBe(50);
+    expect(await rows.first().getAttribute('data-service')).toBe('svc-200');
+    expect(await pager.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    // A shared address opens on the same page.
+    await page.reload();
+    await pager.waitFor();
+    expect(await rows.first().getAttribute('data-service')).toBe('svc-200');
+    // The service filter matches part of a name, in any case, and starts again at the first page.
+    await page.getByRole('searchbox', { name: 'Service' }).fill('SVC-24');
+    await expect.poll(() => rows.count()).toBe(10);
+    expect(await rows.first().getAttribute('data-service')).toBe('svc-240');
+    expect(await pager.count()).toBe(0);
+    const address = new URL(page.url());
+    expect(address.searchParams.get('service')).toBe('SVC-24');
+    expect(address.searchParams.get('page')).toBeNull();
+    expect(errors, errors.join('\n')).toEqual([]);
+    await page.close();
+  });
+
   // Last: it stores 3,000 events the other pages' assertions do not expect.
   test('/live stays responsive at 1,000 events/s: bounded rows in the DOM, frames keep coming', async () => {
     const { page, errors } = await openPage(browser);

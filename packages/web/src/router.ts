@@ -25,11 +25,16 @@ export const onLinkClick = (event: MouseEvent): void => {
   navigate(anchor.pathname + anchor.search);
 };
 
-/** Updates one query parameter of the address (filters), keeping the page. */
-export const setParam = (name: string, value: string): void => {
+/** Updates query parameters of the address (filters), keeping the page; '' removes one. */
+export const setParams = (changes: Readonly<Record<string, string>>): void => {
   const url = new URL(location.href);
-  if (value === '') url.searchParams.delete(name);
-  else url.searchParams.set(name, value);
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === '') url.searchParams.delete(name);
+    else url.searchParams.set(name, value);
+  }
   history.replaceState(null, '', url);
   dispatchEvent(new PopStateEvent('popstate'));
 };
+
+/** Updates one query parameter of the address. */
+export const setParam = (name: string, value: string): void => setParams({ [name]: value });

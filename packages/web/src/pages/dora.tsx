@@ -192,7 +192,9 @@ export const Dora = ({ url }: { url: URL }) => {
           )
         }
       </Status>
-      <Trend groupBy={groupBy} />
+      {/* After the table's answer: two DORA queries at once on two cores took ~2 s each at 10M events;
+          one after the other the table is drawn in ~0.5 s and the trend follows. */}
+      {loaded.state !== 'loading' && <Trend groupBy={groupBy} />}
     </>
   );
 };

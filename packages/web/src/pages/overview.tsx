@@ -1,5 +1,5 @@
 import { ago, version } from '../format.js';
-import { setParam } from '../router.js';
+import { setParams } from '../router.js';
 import { Empty, NO_EVENTS, Status } from '../states.js';
 import { useQuery } from '../use-query.js';
 
@@ -15,10 +15,14 @@ interface Deployment {
 }
 
 /**
- * Service rows drawn at once: 10,000 services x 20 clusters took Chromium 12 s to draw (the
- * filters narrow the rest down).
+ * Service rows drawn per page. All of 10,000 services x 20 clusters took Chromium 12 s to draw; 300
+ * rows took 0.35 s to lay out, 100 rows 0.1 s (docs/benchmarks.md, 2026-12-06, third session). The
+ * rest are a page or a filter away.
  */
-const MAX_ROWS = 300;
+const PAGE_ROWS = 100;
+
+/** Filters live in the address; changing one starts again at the first page. */
+const setFilter = (name: string, value: string): void => setParams({ [name]: value, page: '' });
 
 const distinct = (values: string[]): string[] => [...new Set(values.filter((v) => v !== ''))].sort();
 
@@ -42,7 +46,7 @@ const Filter = ({
 }) => (
   <label>
     {label}
-    <select value={value} onChange={(e) => setParam(name, (e.target as HTMLSelectElement).value)}>
+    <select value={value} onChange={(e) => setFilter(name, (e.target as HTMLSelectElement).value)}>
       <option value="">all</option>
       {options.map((o) => (
         <option value={o}>{o}</option>
@@ -50,6 +54,24 @@ const Filter = ({
     </select>
   </label>
 );
+
+/** Previous and next page of services, and where this page is. */
+const Pager = ({ page, pages, total }: { page: number; pages: number; total: number }) => {
+  const go = (to: number) => setParams({ page: to === 1 ? '' : String(to) });
+  return (
+    <nav class="pager" aria-label="Pages of services">
+      <button type="button" disabled={page <= 1} onClick={() => go(page - 1)}>
+        Previous
+      </button>
+      <span aria-live="polite">
+        Services {(page - 1) * PAGE_ROWS + 1}–{Math.min(page * PAGE_ROWS, total)} of {total}
+      </span>
+      <button type="button" disabled={page >= pages} onClick={() => go(page + 1)}>
+        Next
+      </button>
+    </nav>
+  );
+};
 
 /** The API's JSON leaves out empty strings, zeros and false (proto3 defaults). */
 type Answer = { deployments?: Partial<Deployment>[]; truncated?: boolean };
@@ -77,8 +99,10 @@ export const Overview = ({ url }: { url: URL }) => {
           const deployments = (answer.deployments ?? []).map(withDefaults);
           const truncated = answer.truncated ?? false;
           if (deployments.length === 0) return <Empty>{NO_EVENTS}</Empty>;
+          const named = chosen('service').toLowerCase();
           const shown = deployments.filter(
             (d) =>
+              (named === '' || d.service.toLowerCase().includes(named)) &&
               (chosen('cluster') === '' || d.cluster === chosen('cluster')) &&
               (chosen('environment') === '' || d.environment === chosen('environment')) &&
               (chosen('instance') === '' || d.instance === chosen('instance')),
@@ -88,6 +112,8 @@ export const Overview = ({ url }: { url: URL }) => {
             (a, b) => a[1].localeCompare(b[1]) || a[0].localeCompare(b[0]),
           );
           const services = distinct(shown.map((d) => d.service));
+          const pages = Math.max(1, Math.ceil(services.length / PAGE_ROWS));
+          const page = Math.min(pages, Math.max(1, Math.floor(Number(chosen('page')) || 1)));
           // Indexed once: a find per cell made 10,000 services x 20 clusters take minutes.
           const cellOf = new Map(shown.map((d) => [`${d.service}\u0000${d.cluster}`, d]));
           const rowOf = new Map<string, Deployment[]>();
@@ -95,6 +121,15 @@ export const Overview = ({ url }: { url: URL }) => {
           return (
             <>
               <div class="filters">
+                <label>
+                  Service
+                  <input
+                    type="search"
+                    value={chosen('service')}
+                    placeholder="name contains"
+                    onInput={(e) => setFilter('service', (e.target as HTMLInputElement).value)}
+                  />
+                </label>
                 <Filter
                   name="cluster"
                   label="Cluster"
@@ -114,12 +149,7 @@ export const Overview = ({ url }: { url: URL }) => {
                   value={chosen('instance')}
                 />
               </div>
-              {services.length > MAX_ROWS && (
-                <p class="state">
-                  The first {MAX_ROWS} of {services.length} services: filter by cluster, environment or
-                  instance.
-                </p>
-              )}
+              {services.length > PAGE_ROWS && <Pager page={page} pages={pages} total={services.length} />}
               {truncated && (
                 <p class="state">Only the first cells are shown: filter by cluster or instance.</p>
               )}
@@ -140,7 +170,7 @@ export const Overview = ({ url }: { url: URL }) => {
                       </tr>
                     </thead>
                     <tbody>
-                      {services.slice(0, MAX_ROWS).map((service) => {
+                      {services.slice((page - 1) * PAGE_ROWS, page * PAGE_ROWS).map((service) => {
                         const cells = (rowOf.get(service) ?? []).filter((d) => d.kind !== 'service.removed');
                         const common = usual(cells);
                         const skewed = new Set(cells.map((c) => c.artifactId)).size > 1;
