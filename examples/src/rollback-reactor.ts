@@ -41,7 +41,7 @@ if (values.token !== undefined) metadata.set('authorization', `Bearer ${values.t
 const timeline = (service: string) =>
   new Promise<GetServiceTimelineResponse>((resolve, reject) =>
     client.getServiceTimeline(
-      { service, limit: 500 },
+      { service, limit: 500, upstream: false },
       metadata,
       { deadline: Date.now() + 10_000 },
       (err, res) => (err === null ? resolve(res) : reject(err)),

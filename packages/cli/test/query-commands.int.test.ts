@@ -177,6 +177,16 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
     expect(timeline.code).toBe(0);
     expect(timeline.stdout).toContain('service.deployed');
     expect(timeline.stdout).toContain('pkg:oci/podinfo@7');
+    expect(timeline.stdout).not.toContain('change.merged');
+    // --upstream: the change merged in the deployment's chain, in time order before it.
+    const traced = await argus(['timeline', 'podinfo', '--upstream']);
+    expect(traced.code).toBe(0);
+    const kinds = traced.stdout.split('\n').filter((l) => / (change|service)\.\w+ /.test(l));
+    expect(kinds.map((l) => /(change\.merged|service\.deployed)/.exec(l)?.[1])).toEqual([
+      'change.merged',
+      'service.deployed',
+    ]);
+    expect(traced.stdout).toContain('acme/podinfo/pull/7');
 
     const dora = await argus(['dora', '--since', '1d', '--output', 'json']);
     expect(dora.code).toBe(0);

@@ -175,6 +175,13 @@ describe('HTTP JSON query API', () => {
       'service.upgraded',
       'incident.detected',
     ]);
+    const traced = (await json('services/podinfo/timeline?upstream=true')) as {
+      entries: unknown[];
+      upstream?: { kind: string }[];
+    };
+    // Accepted (a bad value is a 400 below); this scenario has no builds or changes to trace.
+    expect(traced.entries).toHaveLength(4);
+    expect(traced.upstream ?? []).toEqual([]);
 
     const dora = (await json(`dora?groupBy=cluster&since=${at(-60)}&until=${at(120)}`)) as {
       metrics: { key: string; deployments: number }[];
@@ -203,6 +210,7 @@ describe('HTTP JSON query API', () => {
       ['events?pageToken=forged', TOKEN, 400, 'INVALID_ARGUMENT'],
       ['dora?groupBy=planet', TOKEN, 400, 'INVALID_ARGUMENT'],
       ['dora?bucket=month', TOKEN, 400, 'INVALID_ARGUMENT'],
+      ['services/podinfo/timeline?upstream=yes', TOKEN, 400, 'INVALID_ARGUMENT'],
       ['deployments?service=podinfo', TOKEN, 400, 'INVALID_ARGUMENT'],
       ['nothing-here', TOKEN, 404, 'NOT_FOUND'],
       // Names of Object.prototype are no calls.

@@ -288,7 +288,7 @@ describe('gRPC query API', () => {
   });
 
   test('timeline: one service across clusters, oldest first, incidents in place', async () => {
-    const timeline = await call(client.getServiceTimeline, { service: 'podinfo', limit: 0 });
+    const timeline = await call(client.getServiceTimeline, { service: 'podinfo', limit: 0, upstream: false });
     expect(timeline.entries.map((e) => `${e.event?.cluster} ${e.kind}`)).toEqual([
       'prod-eu service.deployed',
       'prod-us service.deployed',
@@ -300,9 +300,29 @@ describe('gRPC query API', () => {
     expect(timeline.clusters).toEqual(['prod-eu', 'prod-us']);
     expect(timeline.entries[0]?.detail).toBe('pkg:oci/podinfo@v1');
     expect(timeline.entries[3]?.detail).toBe('podinfo Degraded');
-    expect(await codeOf(call(client.getServiceTimeline, { service: '', limit: 0 }))).toBe(
+    expect(timeline.upstream).toEqual([]);
+    expect(await codeOf(call(client.getServiceTimeline, { service: '', limit: 0, upstream: false }))).toBe(
       status.INVALID_ARGUMENT,
     );
+  });
+
+  test("timeline with upstream: the deployed artifacts' builds and the changes of their chains, in one call", async () => {
+    const timeline = await call(client.getServiceTimeline, { service: 'podinfo', limit: 0, upstream: true });
+    // v1's build (chain c1) brings pr-1; the upgrade's own chain c2 brings pr-2; v0 and v2 were never built here.
+    expect(timeline.upstream.map((e) => [e.kind, e.event?.id, e.detail])).toEqual([
+      ['change.merged', 'pr-1', 'acme/podinfo/pull/1'],
+      ['artifact.published', 'v1-published', 'pkg:oci/podinfo@v1'],
+      ['change.merged', 'pr-2', 'acme/podinfo/pull/2'],
+    ]);
+    // The entries are the same as without it.
+    expect(timeline.entries.map((e) => e.event?.id)).toEqual([
+      'eu-1',
+      'us-1',
+      'eu-2',
+      'inc-1-detected',
+      'inc-1-resolved',
+      'eu-3',
+    ]);
   });
 
   test('DORA figures of the known scenario, overall and by cluster', async () => {

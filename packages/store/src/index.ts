@@ -14,7 +14,7 @@ export {
 } from './errors.js';
 export { MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
 export type { EventCursor, EventFilter, StoredEvent } from './queries.js';
-export { countEvents, searchEvents, searchPage, serviceTimeline } from './queries.js';
+export { countEvents, searchEvents, searchPage, serviceTimeline, upstreamEvents } from './queries.js';
 export type { EventRow, EventTags } from './rows.js';
 export { toEventRow } from './rows.js';
 export type { SqlLimits } from './sql.js';

@@ -212,3 +212,55 @@ export const serviceTimeline = async (
   );
   return rows.reverse().map(toStoredEvent);
 };
+
+/**
+ * Where deployments came from: the artifact events of `artifacts` (subject = the artifact id), and
+ * the changes merged in `chains` and in those artifact events' chains, oldest first, at most `perKey`
+ * events per artifact and per chain. Two reads (the bloom filters of subject_id and chain_id skip
+ * most granules) instead of one search per artifact: the dashboard's service page made 20 of them,
+ * and the next page's requests queued in Chromium behind them.
+ */
+export const upstreamEvents = async (
+  store: Store,
+  of: { readonly artifacts: readonly string[]; readonly chains: readonly string[] },
+  perKey = 20,
+): Promise<StoredEvent[]> => {
+  const table = store.table('cdevents');
+  const limit = checkLimit(perKey);
+  const built =
+    of.artifacts.length === 0
+      ? []
+      : await store.rows<EventRecord>(
+          // One row per identity (a repeat not merged yet), then the newest of each subject_id.
+          `SELECT * FROM (
+             ${SELECT_EVENT}
+             FROM ${table}
+             WHERE subject_type = 'artifact' AND subject_id IN {ids:Array(String)}
+             ORDER BY timestamp DESC, identity DESC
+             LIMIT 1 BY identity
+           )
+           ORDER BY time DESC, identity DESC
+           LIMIT {limit:UInt32} BY subject_id`,
+          { ids: [...of.artifacts], limit },
+        );
+  const chains = [...new Set([...of.chains, ...built.map((e) => e.chain_id)])].filter((c) => c !== '');
+  const changes =
+    chains.length === 0
+      ? []
+      : await store.rows<EventRecord>(
+          // One row per identity (a repeat not merged yet), then the newest of each chain_id.
+          `SELECT * FROM (
+             ${SELECT_EVENT}
+             FROM ${table}
+             WHERE subject_type = 'change' AND chain_id IN {chains:Array(String)}
+             ORDER BY timestamp DESC, identity DESC
+             LIMIT 1 BY identity
+           )
+           ORDER BY time DESC, identity DESC
+           LIMIT {limit:UInt32} BY chain_id`,
+          { chains, limit },
+        );
+  return [...built, ...changes]
+    .map(toStoredEvent)
+    .sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.identity.localeCompare(b.identity));
+};

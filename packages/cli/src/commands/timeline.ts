@@ -10,7 +10,7 @@ export const timelineCommand = clientCommand({
   name: 'timeline',
   summary: "one service's deployments, upgrades, rollbacks and incidents across every cluster",
   usage:
-    'argus timeline <service> [--hub <host:port>] [--since 7d] [--until <when>] [--limit <n>] [--output json]',
+    'argus timeline <service> [--hub <host:port>] [--since 7d] [--until <when>] [--limit <n>] [--upstream] [--output json]',
   spec: {
     ...CLIENT_OPTIONS,
     since: {
@@ -32,9 +32,18 @@ export const timelineCommand = clientCommand({
       default: 200,
       min: 1,
     },
+    upstream: {
+      env: false,
+      kind: 'boolean',
+      description: 'also the builds and changes the deployed artifacts came from, in time order',
+    },
   },
   takesArguments: true,
-  examples: ['argus timeline podinfo', 'argus timeline guestbook --since 7d --output json'],
+  examples: [
+    'argus timeline podinfo',
+    'argus timeline podinfo --upstream',
+    'argus timeline guestbook --since 7d --output json',
+  ],
   async run(options, connection, io, positionals) {
     const [service, ...extra] = positionals;
     if (service === undefined || extra.length > 0) throw new UsageError('give exactly one service name');
@@ -44,13 +53,17 @@ export const timelineCommand = clientCommand({
       {
         service,
         limit: options.limit,
+        upstream: options.upstream === true,
         ...(options.since === undefined ? {} : { since: parseTime(options.since, '--since') }),
         ...(options.until === undefined ? {} : { until: parseTime(options.until, '--until') }),
       },
     );
+    // Oldest first, the builds and changes in place among the deployments.
+    const entries = [...response.upstream, ...response.entries].sort(
+      (a, b) => (a.event?.timestamp?.getTime() ?? 0) - (b.event?.timestamp?.getTime() ?? 0),
+    );
     if (options.output === 'json') {
-      for (const entry of response.entries)
-        if (entry.event !== undefined) io.stdout(eventJsonLine(entry.event));
+      for (const entry of entries) if (entry.event !== undefined) io.stdout(eventJsonLine(entry.event));
       return EXIT_OK;
     }
     if (response.entries.length === 0) {
@@ -61,7 +74,7 @@ export const timelineCommand = clientCommand({
     io.stdout(
       table(
         ['TIME', 'CLUSTER', 'INSTANCE', 'WHAT', 'DETAIL'],
-        response.entries.map((entry) => [
+        entries.map((entry) => [
           entry.event?.timestamp?.toISOString() ?? '',
           entry.event?.cluster || NO_CLUSTER_TOKEN,
           entry.event?.instance ?? '',

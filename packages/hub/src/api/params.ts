@@ -48,6 +48,14 @@ const count = (params: URLSearchParams, name: string): number => {
 
 const text = (params: URLSearchParams, name: string): string => params.get(name) ?? '';
 
+/** `true` or `false` (absent: false), as proto JSON writes a bool. */
+const flag = (params: URLSearchParams, name: string): boolean => {
+  const value = params.get(name);
+  if (value === null || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new QueryArgumentError(`${name} must be true or false, got ${JSON.stringify(value)}`);
+};
+
 /** The event filter of `?cluster=…&since=…`. */
 export const filterParams = (params: URLSearchParams, extra: readonly string[] = []): EventFilter => {
   checkKnown(params, [...FILTER_FIELDS, ...WINDOW_PARAMS, ...extra]);
@@ -74,12 +82,13 @@ export const searchParams = (params: URLSearchParams): SearchEventsRequest => ({
 });
 
 export const timelineParams = (service: string, params: URLSearchParams): GetServiceTimelineRequest => {
-  checkKnown(params, [...WINDOW_PARAMS, 'limit']);
+  checkKnown(params, [...WINDOW_PARAMS, 'limit', 'upstream']);
   const since = time(params, 'since');
   const until = time(params, 'until');
   return {
     service,
     limit: count(params, 'limit'),
+    upstream: flag(params, 'upstream'),
     ...(since === undefined ? {} : { since }),
     ...(until === undefined ? {} : { until }),
   };

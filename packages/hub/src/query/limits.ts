@@ -13,6 +13,14 @@ export const MAX_DORA_FIGURES = 10_000;
 /** Cells of the what-runs-where matrix in one answer (service x cluster pairs, ~150 bytes each). */
 export const MAX_DEPLOYMENT_CELLS = 10_000;
 
+/**
+ * Artifacts (and chains) of a service timeline whose builds and changes its upstream reads: the
+ * newest deployed.
+ */
+export const MAX_UPSTREAM_ARTIFACTS = 20;
+/** Upstream events per artifact and per chain. */
+export const MAX_UPSTREAM_EVENTS_PER_KEY = 20;
+
 /** A name cut to MAX_LISTED_VALUE_CHARS, marked when cut. */
 export const listedValue = (value: string): string =>
   value.length <= MAX_LISTED_VALUE_CHARS ? value : `${value.slice(0, MAX_LISTED_VALUE_CHARS - 1)}…`;

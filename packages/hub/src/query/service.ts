@@ -32,6 +32,7 @@ import {
   StoreQueryError,
   searchPage,
   serviceTimeline,
+  upstreamEvents,
   withQuerySignal,
 } from '@argus/store';
 import {
@@ -58,7 +59,13 @@ import {
   replayDeadLetter,
 } from './dead-letters.js';
 import { QueryArgumentError } from './errors.js';
-import { listedClusters, listedGroups, MAX_DEPLOYMENT_CELLS } from './limits.js';
+import {
+  listedClusters,
+  listedGroups,
+  MAX_DEPLOYMENT_CELLS,
+  MAX_UPSTREAM_ARTIFACTS,
+  MAX_UPSTREAM_EVENTS_PER_KEY,
+} from './limits.js';
 import { tailUnified } from './tail.js';
 
 export interface QueryServiceDeps {
@@ -295,13 +302,32 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
         },
         limit,
       );
+      // The newest artifacts and chains first: the entries are oldest first.
+      const newest = (values: string[]) => [...new Set(values.reverse())].filter((v) => v !== '');
+      const upstream = request.upstream
+        ? await upstreamEvents(
+            deps.store,
+            {
+              artifacts: newest(events.map((e) => e.artifact_id)).slice(0, MAX_UPSTREAM_ARTIFACTS),
+              chains: newest(events.map((e) => e.chain_id)).slice(0, MAX_UPSTREAM_ARTIFACTS),
+            },
+            MAX_UPSTREAM_EVENTS_PER_KEY,
+          )
+        : [];
+      const entry = (e: StoredEvent) => ({
+        event: toApiEvent(e),
+        kind: `${e.subject_type}.${e.predicate}`,
+        detail:
+          e.subject_type === 'incident'
+            ? incidentDescription(e)
+            : e.subject_type === 'service'
+              ? e.artifact_id
+              : e.subject_id,
+      });
       return {
-        entries: events.map((e) => ({
-          event: toApiEvent(e),
-          kind: `${e.subject_type}.${e.predicate}`,
-          detail: e.subject_type === 'incident' ? incidentDescription(e) : e.artifact_id,
-        })),
+        entries: events.map(entry),
         clusters: [...new Set(events.map((e) => e.cluster))].sort(),
+        upstream: upstream.map(entry),
       };
     }),
 

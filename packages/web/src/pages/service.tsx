@@ -1,5 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
-import { type ApiEvent, query } from '../api.js';
+import { useState } from 'preact/hooks';
+import type { ApiEvent } from '../api.js';
 import { duration, time, version } from '../format.js';
 import { Empty, Status } from '../states.js';
 import { useQuery } from '../use-query.js';
@@ -10,63 +10,20 @@ interface Entry {
   detail: string;
 }
 
-/** Artifacts whose build and change are looked up (one query each). */
-const MAX_TRACED_ARTIFACTS = 20;
-
-/**
- * Where the deployed artifacts came from: their artifact events (subject = the artifact id), then
- * the changes merged in the same chains. The same links DORA's lead time follows.
- */
-const useUpstream = (entries: Entry[] | undefined): Entry[] => {
-  const [upstream, setUpstream] = useState<Entry[]>([]);
-  const artifacts = [
-    ...new Set((entries ?? []).map((e) => e.event.artifactId).filter((a) => a !== '')),
-  ].slice(0, MAX_TRACED_ARTIFACTS);
-  const key = artifacts.join('\n');
-  useEffect(() => {
-    if (artifacts.length === 0) return;
-    const controller = new AbortController();
-    const search = (params: Record<string, string>) =>
-      query<{ events?: ApiEvent[] }>('events', { ...params, pageSize: '20' }, controller.signal).then(
-        (r) => r.events ?? [],
-      );
-    void (async () => {
-      const built = (
-        await Promise.all(artifacts.map((a) => search({ subjectType: 'artifact', subjectId: a })))
-      ).flat();
-      const chains = [...new Set(built.map((e) => e.chainId).filter((c) => c !== ''))];
-      const changes = (
-        await Promise.all(chains.map((c) => search({ subjectType: 'change', chainId: c })))
-      ).flat();
-      // One entry per event, however many lookups found it.
-      const unique = [...new Map([...built, ...changes].map((e) => [`${e.source}|${e.id}`, e])).values()];
-      setUpstream(
-        unique.map((event) => ({
-          event,
-          kind: `${event.subjectType}.${event.predicate}`,
-          detail: event.subjectId,
-        })),
-      );
-    })().catch((error: Error) => {
-      if (!controller.signal.aborted) console.error(`tracing builds and changes failed: ${error.message}`);
-    });
-    return () => controller.abort();
-  }, [key]);
-  return upstream;
-};
-
 /** `/services/<id>`: one service's changes, builds, deployments and incidents across clusters, oldest first. */
 export const ServicePage = ({ service }: { service: string }) => {
-  const loaded = useQuery<{ entries?: Entry[]; clusters?: string[] }>(
+  // With upstream: where the deployed artifacts came from (their builds, the changes merged in their
+  // chains), the links DORA's lead time follows, found by the hub in the same call.
+  const loaded = useQuery<{ entries?: Entry[]; clusters?: string[]; upstream?: Entry[] }>(
     `services/${encodeURIComponent(service)}/timeline`,
+    { upstream: 'true' },
   );
-  const upstream = useUpstream(loaded.state === 'ok' ? loaded.data.entries : undefined);
   const [open, setOpen] = useState<string | undefined>(undefined);
   return (
     <>
       <h1>Service {service}</h1>
       <Status loaded={loaded}>
-        {({ entries: story = [], clusters = [] }) => {
+        {({ entries: story = [], clusters = [], upstream = [] }) => {
           const entries = [...upstream, ...story].sort(
             (a, b) => new Date(a.event.timestamp).getTime() - new Date(b.event.timestamp).getTime(),
           );

@@ -222,6 +222,12 @@ export interface GetServiceTimelineRequest {
     | undefined;
   /** At most this many entries, the newest kept (default 200, at most 5000). */
   limit: number;
+  /**
+   * Also where the deployments came from (the response's upstream): the artifact events of the
+   * newest 20 artifacts the entries deployed, and the changes merged in the chains of those artifact
+   * events and of the newest 20 chains of the entries.
+   */
+  upstream: boolean;
 }
 
 export interface TimelineEntry {
@@ -239,6 +245,11 @@ export interface GetServiceTimelineResponse {
   entries: TimelineEntry[];
   /** The clusters the service appears in, sorted. */
   clusters: string[];
+  /**
+   * With upstream: the builds and changes of the deployed artifacts, oldest first (at most 20 events
+   * per artifact and per chain).
+   */
+  upstream: TimelineEntry[];
 }
 
 export interface GetDoraMetricsRequest {
@@ -1514,7 +1525,7 @@ export const TailEventsResponse: MessageFns<TailEventsResponse> = {
 };
 
 function createBaseGetServiceTimelineRequest(): GetServiceTimelineRequest {
-  return { service: "", since: undefined, until: undefined, limit: 0 };
+  return { service: "", since: undefined, until: undefined, limit: 0, upstream: false };
 }
 
 export const GetServiceTimelineRequest: MessageFns<GetServiceTimelineRequest> = {
@@ -1530,6 +1541,9 @@ export const GetServiceTimelineRequest: MessageFns<GetServiceTimelineRequest> = 
     }
     if (message.limit !== 0) {
       writer.uint32(32).uint32(message.limit);
+    }
+    if (message.upstream !== false) {
+      writer.uint32(40).bool(message.upstream);
     }
     return writer;
   },
@@ -1579,6 +1593,14 @@ export const GetServiceTimelineRequest: MessageFns<GetServiceTimelineRequest> = 
             message.limit = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.upstream = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1597,6 +1619,7 @@ export const GetServiceTimelineRequest: MessageFns<GetServiceTimelineRequest> = 
       since: isSet(object.since) ? fromJsonTimestamp(object.since) : undefined,
       until: isSet(object.until) ? fromJsonTimestamp(object.until) : undefined,
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      upstream: isSet(object.upstream) ? globalThis.Boolean(object.upstream) : false,
     };
   },
 
@@ -1614,6 +1637,9 @@ export const GetServiceTimelineRequest: MessageFns<GetServiceTimelineRequest> = 
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
+    if (message.upstream !== false) {
+      obj.upstream = message.upstream;
+    }
     return obj;
   },
 
@@ -1626,6 +1652,7 @@ export const GetServiceTimelineRequest: MessageFns<GetServiceTimelineRequest> = 
     message.since = object.since ?? undefined;
     message.until = object.until ?? undefined;
     message.limit = object.limit ?? 0;
+    message.upstream = object.upstream ?? false;
     return message;
   },
 };
@@ -1732,7 +1759,7 @@ export const TimelineEntry: MessageFns<TimelineEntry> = {
 };
 
 function createBaseGetServiceTimelineResponse(): GetServiceTimelineResponse {
-  return { entries: [], clusters: [] };
+  return { entries: [], clusters: [], upstream: [] };
 }
 
 export const GetServiceTimelineResponse: MessageFns<GetServiceTimelineResponse> = {
@@ -1742,6 +1769,9 @@ export const GetServiceTimelineResponse: MessageFns<GetServiceTimelineResponse> 
     }
     for (const v of message.clusters) {
       writer.uint32(18).string(v!);
+    }
+    for (const v of message.upstream) {
+      TimelineEntry.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1775,6 +1805,14 @@ export const GetServiceTimelineResponse: MessageFns<GetServiceTimelineResponse> 
             message.clusters.push(reader.string());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.upstream.push(TimelineEntry.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1793,6 +1831,9 @@ export const GetServiceTimelineResponse: MessageFns<GetServiceTimelineResponse> 
         ? object.entries.map((e: any) => TimelineEntry.fromJSON(e))
         : [],
       clusters: globalThis.Array.isArray(object?.clusters) ? object.clusters.map((e: any) => globalThis.String(e)) : [],
+      upstream: globalThis.Array.isArray(object?.upstream)
+        ? object.upstream.map((e: any) => TimelineEntry.fromJSON(e))
+        : [],
     };
   },
 
@@ -1804,6 +1845,9 @@ export const GetServiceTimelineResponse: MessageFns<GetServiceTimelineResponse> 
     if (message.clusters?.length) {
       obj.clusters = message.clusters;
     }
+    if (message.upstream?.length) {
+      obj.upstream = message.upstream.map((e) => TimelineEntry.toJSON(e));
+    }
     return obj;
   },
 
@@ -1814,6 +1858,7 @@ export const GetServiceTimelineResponse: MessageFns<GetServiceTimelineResponse> 
     const message = createBaseGetServiceTimelineResponse();
     message.entries = object.entries?.map((e) => TimelineEntry.fromPartial(e)) || [];
     message.clusters = object.clusters?.map((e) => e) || [];
+    message.upstream = object.upstream?.map((e) => TimelineEntry.fromPartial(e)) || [];
     return message;
   },
 };
