@@ -225,41 +225,27 @@ export const upstreamEvents = async (
   of: { readonly artifacts: readonly string[]; readonly chains: readonly string[] },
   perKey = 20,
 ): Promise<StoredEvent[]> => {
-  const table = store.table('cdevents');
   const limit = checkLimit(perKey);
-  const built =
-    of.artifacts.length === 0
+  /** Events of one subject type whose `key` column is one of `values`: the newest `limit` of each. */
+  const newestOf = async (subjectType: string, key: 'subject_id' | 'chain_id', values: readonly string[]) =>
+    values.length === 0
       ? []
-      : await store.rows<EventRecord>(
-          // One row per identity (a repeat not merged yet), then the newest of each subject_id.
+      : store.rows<EventRecord>(
+          // One row per identity (a repeat not merged yet), then the newest of each key.
           `SELECT * FROM (
              ${SELECT_EVENT}
-             FROM ${table}
-             WHERE subject_type = 'artifact' AND subject_id IN {ids:Array(String)}
+             FROM ${store.table('cdevents')}
+             WHERE subject_type = {subjectType:String} AND ${key} IN {values:Array(String)}
              ORDER BY timestamp DESC, identity DESC
              LIMIT 1 BY identity
            )
            ORDER BY time DESC, identity DESC
-           LIMIT {limit:UInt32} BY subject_id`,
-          { ids: [...of.artifacts], limit },
+           LIMIT {limit:UInt32} BY ${key}`,
+          { subjectType, values: [...values], limit },
         );
+  const built = await newestOf('artifact', 'subject_id', of.artifacts);
   const chains = [...new Set([...of.chains, ...built.map((e) => e.chain_id)])].filter((c) => c !== '');
-  const changes =
-    chains.length === 0
-      ? []
-      : await store.rows<EventRecord>(
-          // One row per identity (a repeat not merged yet), then the newest of each chain_id.
-          `SELECT * FROM (
-             ${SELECT_EVENT}
-             FROM ${table}
-             WHERE subject_type = 'change' AND chain_id IN {chains:Array(String)}
-             ORDER BY timestamp DESC, identity DESC
-             LIMIT 1 BY identity
-           )
-           ORDER BY time DESC, identity DESC
-           LIMIT {limit:UInt32} BY chain_id`,
-          { chains, limit },
-        );
+  const changes = await newestOf('change', 'chain_id', chains);
   return [...built, ...changes]
     .map(toStoredEvent)
     .sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.identity.localeCompare(b.identity));
