@@ -175,7 +175,7 @@ const shippedHubRun = async (count: number) => {
     const drainSeconds = (watch.last - started) / 1000;
     const peakRssMb = hub.peakRssMb();
     const steadyWatch = new UnifiedWatch(nc);
-    const steady = await publishSteady(js, steadyWatch, 'steady', STEADY_RATE, STEADY_SECONDS);
+    const steady = (await publishSteady(js, steadyWatch, 'steady', STEADY_RATE, STEADY_SECONDS)).acked;
     await waitFor(() => steadyWatch.distinct >= steady, {
       what: `${steady} steady events on the unified stream`,
       timeoutMs: 120_000,

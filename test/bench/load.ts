@@ -57,7 +57,45 @@ export const publishAll = async (
   }
 };
 
-/** Publishes `rate` events/s (round robin over `publishers`), returns how many it sent; refusals land in `watch.refused` for `seconds` (ids prefixed by `run`), noting when each was sent in `watch`. */
+/**
+ * Publishes still awaiting their ack, at most: beyond, the publisher waits (and falls behind schedule,
+ * which the run reports) instead of queueing without bound in this process.
+ */
+const MAX_UNACKED = 5000;
+/**
+ * Longest stretch of publishing without giving the event loop a turn, in ms. A loop behind schedule
+ * that never yielded read nothing from its socket: at 30k/s it held the loop for 13.7 s, nats-server
+ * closed the connection as a slow consumer (its 10 s write deadline) and the pending flush rejected
+ * with `RequestError: connection disconnected`, which ended a 5-minute soak.
+ */
+const YIELD_EVERY_MS = 20;
+/** How long a failed publish is retried (same message id, so JetStream absorbs repeats), in ms. */
+const RETRY_FOR_MS = 60_000;
+const RETRY_INITIAL_MS = 100;
+const RETRY_MAX_MS = 5000;
+
+/** What a steady publisher did: how many events JetStream acknowledged, what failed on the way. */
+export interface SteadyRun {
+  /** Events JetStream acknowledged (after retries): each must reach the unified stream once. */
+  readonly acked: number;
+  /** Events still unacknowledged after RETRY_FOR_MS of retries: maybe stored, maybe not. */
+  readonly gaveUp: number;
+  /** Failed attempts (each retried or given up on), by error: class and message. */
+  readonly failures: ReadonlyMap<string, number>;
+  /** How far the publisher fell behind its schedule at most, in ms (the load generator's own limit). */
+  readonly maxBehindMs: number;
+  readonly seconds: number;
+}
+
+const reasonOf = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+
+/**
+ * Publishes `rate` events/s for `seconds` (round robin over `publishers`, ids prefixed by `run`),
+ * noting when each was sent in `watch`. A refused or unanswered publish is retried with backoff, as an
+ * agent does, and counted; a disconnect of this process's connection slows the run, never ends it.
+ * Resolves once every publish is acknowledged or given up on.
+ */
 export const publishSteady = async (
   js: JetStreamClient,
   watch: UnifiedWatch,
@@ -65,21 +103,59 @@ export const publishSteady = async (
   rate: number,
   seconds: number,
   publishers: readonly Publisher[] = [BENCH_PUBLISHER],
-) => {
+): Promise<SteadyRun> => {
   const total = rate * seconds;
   const started = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+  const unacked = new Set<Promise<void>>();
+  const failures = new Map<string, number>();
+  let acked = 0;
+  let gaveUp = 0;
+  let maxBehindMs = 0;
+  let lastYield = performance.now();
+  const publishOne = async (i: number): Promise<void> => {
     const e = event(i, run);
     const m = rawMessage(e, publishers[i % publishers.length] ?? BENCH_PUBLISHER);
+    const giveUpAt = performance.now() + RETRY_FOR_MS;
+    // Latency counts from the first attempt, as an agent's user would see it.
     watch.sentAt.set(e.context.id, performance.now());
-    js.publish(m.subject, m.data, { headers: m.headers, msgID: m.msgId }).catch((error: unknown) => {
-      // Refused (CDEVENTS_RAW full: the hub is behind): an agent would retry; the run reports it.
-      watch.sentAt.delete(e.context.id);
-      watch.refused.push(error instanceof Error ? error.message : String(error));
-    });
+    for (let delay = RETRY_INITIAL_MS; ; delay = Math.min(RETRY_MAX_MS, delay * 2)) {
+      try {
+        await js.publish(m.subject, m.data, { headers: m.headers, msgID: m.msgId });
+        acked++;
+        return;
+      } catch (error) {
+        const reason = reasonOf(error);
+        failures.set(reason, (failures.get(reason) ?? 0) + 1);
+        if (performance.now() + delay > giveUpAt) {
+          watch.sentAt.delete(e.context.id);
+          gaveUp++;
+          return;
+        }
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  };
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / rate;
+    const now = performance.now();
+    maxBehindMs = Math.max(maxBehindMs, now - due);
+    if (due - now > 1) {
+      await new Promise((r) => setTimeout(r, due - now));
+      lastYield = performance.now();
+    } else if (now - lastYield > YIELD_EVERY_MS) {
+      await new Promise((r) => setImmediate(r));
+      lastYield = performance.now();
+    }
+    while (unacked.size >= MAX_UNACKED) await Promise.race(unacked);
+    const p = publishOne(i).finally(() => unacked.delete(p));
+    unacked.add(p);
   }
-  return total;
+  await Promise.all(unacked);
+  return { acked, gaveUp, failures, maxBehindMs, seconds: (performance.now() - started) / 1000 };
 };
+
+/** One line on a steady run's failures (empty when there were none). */
+export const describeFailures = (r: SteadyRun): string =>
+  r.failures.size === 0
+    ? 'every publish acknowledged at the first attempt'
+    : `${[...r.failures.values()].reduce((a, b) => a + b, 0)} failed publish attempts, retried with the same message id (${[...r.failures].map(([why, n]) => `${n} x ${why}`).join('; ')}); ${r.gaveUp} given up after ${RETRY_FOR_MS / 1000} s`;

@@ -7,6 +7,14 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type BenchResult, machine, printResult } from './harness.js';
 
+// Ctrl-C or a kill ends the run through 'exit', whose handlers stop the hubs and nats-servers it started
+// (a signal's default ending skips them).
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const)
+  process.once(signal, () => process.exit(code));
+
 const here = fileURLToPath(new URL('.', import.meta.url));
 const only = process.argv.slice(2);
 const files = (await readdir(here))

@@ -19,6 +19,13 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARGUS_DIST = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
 const TSC = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
 
+const running = new Set<ChildProcess>();
+// A benchmark that dies (an uncaught error ends it through 'exit') must not leave its hub behind: an
+// orphaned soak hub kept running, its NATS gone (the testkit kills nats-server the same way).
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Builds the CLI as `pnpm build` does, so the measured process is the shipped code of this checkout. */
 export const buildCli = (): void => {
   const build = spawnSync(process.execPath, [TSC, '-b', 'packages/cli'], { cwd: ROOT, encoding: 'utf8' });
@@ -33,6 +40,8 @@ export interface ShippedHub {
   cpuSeconds(): number;
   rssMb(): number;
   peakRssMb(): number;
+  /** The last chunks the hub printed (its JSON log lines). */
+  output(): string;
   /** SIGTERM, then waits for the exit; the data directory is removed. */
   stop(): Promise<void>;
 }
@@ -67,7 +76,13 @@ export const startShippedHub = async (
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  running.add(child);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      running.delete(child);
+      resolve();
+    }),
+  );
   const pid = child.pid ?? Number.NaN;
   const httpUrl = `http://${http}`;
   try {
@@ -96,6 +111,7 @@ export const startShippedHub = async (
     cpuSeconds: () => procCpuSeconds(pid),
     rssMb: () => procKb(pid, 'VmRSS') / 1024,
     peakRssMb: () => procKb(pid, 'VmHWM') / 1024,
+    output: () => output.join(''),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
@@ -111,8 +127,6 @@ export const startShippedHub = async (
 export class UnifiedWatch {
   readonly sentAt = new Map<string, number>();
   readonly latencies: { at: number; ms: number }[] = [];
-  /** Publishes the stream refused (why), when the publisher noted them here. */
-  readonly refused: string[] = [];
   readonly #seen = new Set<string>();
   readonly #sub: Subscription;
   repeats = 0;
