@@ -26,7 +26,17 @@ export interface NatsSetup {
   readonly logger: Logger;
   /** While no server answers the first connection, a warning this often. @default 5000 */
   readonly waitingLogMs?: number;
+  /** While a lost connection is not back, a reminder this often (ms). @default DEFAULT_STILL_DISCONNECTED_LOG_MS */
+  readonly stillDisconnectedLogMs?: number;
 }
+
+/** Wait between two reconnect attempts, in ms (nats.js adds up to 100 ms of jitter). */
+export const RECONNECT_WAIT_MS = 1000;
+/**
+ * How often a connection still lost says so, in ms: the loss is logged once, not per reconnect
+ * attempt (an outage of a minute logged 68 lines), and a reminder keeps it in a recent log window.
+ */
+export const DEFAULT_STILL_DISCONNECTED_LOG_MS = 60_000;
 
 /** The NATS options every Argus process takes (`NATS_CLIENT_OPTIONS` of @argus/runtime), parsed. */
 export interface NatsClientOptions {
@@ -104,7 +114,7 @@ export const connectNats = async (setup: NatsSetup): Promise<NatsConnection> => 
       servers,
       name: setup.name,
       maxReconnectAttempts: -1,
-      reconnectTimeWait: 1000,
+      reconnectTimeWait: RECONNECT_WAIT_MS,
       waitOnFirstConnect: true,
       ...(authenticator === undefined ? {} : { authenticator }),
       ...(setup.user === undefined ? {} : { user: setup.user }),
@@ -118,16 +128,40 @@ export const connectNats = async (setup: NatsSetup): Promise<NatsConnection> => 
   if (setup.inboxPrefix !== undefined) inboxPrefixes.set(nc, setup.inboxPrefix);
   setJsDomain(nc, setup.jsDomain);
   logger.info({ server: nc.getServer(), jsDomain: setup.jsDomain }, 'nats connected');
+  const connection = nc;
+  let attempts = 0;
+  let reminder: NodeJS.Timeout | undefined;
+  const downMs = () => Date.now() - (disconnectedSince.get(connection) ?? Date.now());
+  const lost = (): void => {
+    if (disconnectedSince.has(connection)) return;
+    disconnectedSince.set(connection, Date.now());
+    attempts = 0;
+    logger.warn(
+      { server: connection.getServer(), reconnectEveryMs: RECONNECT_WAIT_MS },
+      'nats connection lost: waiting for a NATS server (reconnecting every second, logged again each minute); work that needs NATS waits until it answers',
+    );
+    reminder = setInterval(
+      () => logger.warn({ disconnectedMs: downMs(), attempts }, 'still no NATS server; reconnecting'),
+      setup.stillDisconnectedLogMs ?? DEFAULT_STILL_DISCONNECTED_LOG_MS,
+    );
+    reminder.unref();
+  };
+  const back = (): void => {
+    clearInterval(reminder);
+    if (!disconnectedSince.has(connection)) return;
+    logger.info({ server: connection.getServer(), disconnectedMs: downMs(), attempts }, 'nats reconnected');
+    disconnectedSince.delete(connection);
+  };
   void (async () => {
-    for await (const status of nc.status()) {
-      if (status.type === 'disconnect' || status.type === 'reconnecting') {
-        if (!disconnectedSince.has(nc)) disconnectedSince.set(nc, Date.now());
-        logger.warn({ status: status.type }, 'nats connection lost');
-      } else if (status.type === 'reconnect') {
-        disconnectedSince.delete(nc);
-        logger.info({ server: nc.getServer() }, 'nats reconnected');
-      } else if (status.type === 'error') logger.error({ err: status.error }, 'nats error');
+    for await (const status of connection.status()) {
+      if (status.type === 'disconnect') lost();
+      else if (status.type === 'reconnecting') {
+        lost();
+        attempts++;
+      } else if (status.type === 'reconnect') back();
+      else if (status.type === 'error') logger.error({ err: status.error }, 'nats error');
     }
+    clearInterval(reminder);
   })();
   return nc;
 };

@@ -44,6 +44,9 @@ export class RawQuota extends PeriodicTask implements LongRunning {
   readonly #logger: Logger;
   readonly #onTrim: ((instance: string, bytes: number) => void) | undefined;
   #running = false;
+  /** Since when checks have been failing (epoch ms): the first failure is logged, not each one. */
+  #failingSince: number | undefined;
+  readonly #intervalMs: number;
 
   constructor(options: {
     jsm: JetStreamManager;
@@ -55,6 +58,7 @@ export class RawQuota extends PeriodicTask implements LongRunning {
     intervalMs?: number;
   }) {
     super(options.intervalMs ?? RAW_QUOTA_INTERVAL_MS);
+    this.#intervalMs = options.intervalMs ?? RAW_QUOTA_INTERVAL_MS;
     this.#jsm = options.jsm;
     this.#js = options.js;
     this.#consumer = options.consumer;
@@ -63,9 +67,24 @@ export class RawQuota extends PeriodicTask implements LongRunning {
   }
 
   protected async tick(): Promise<void> {
-    await this.check().catch((err: unknown) =>
-      this.#logger.warn({ err }, 'raw stream quota check failed; trying again'),
-    );
+    try {
+      await this.check();
+      if (this.#failingSince !== undefined) {
+        this.#logger.info(
+          { failedForMs: Date.now() - this.#failingSince },
+          'raw stream quota check works again',
+        );
+        this.#failingSince = undefined;
+      }
+    } catch (err) {
+      // Every tick while NATS is away fails the same way: once is enough.
+      if (this.#failingSince !== undefined) return;
+      this.#failingSince = Date.now();
+      this.#logger.warn(
+        { err, retryEveryMs: this.#intervalMs },
+        'raw stream quota check failed; trying again (logged again once it works)',
+      );
+    }
   }
 
   /** Trimming is housekeeping: the raw stream being full shows in the publishers' errors, not here. */

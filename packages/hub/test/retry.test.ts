@@ -1,3 +1,4 @@
+import { captureLogs } from '@argus/testkit';
 import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
 import { retryUntilDone } from '../src/pipeline/retry.js';
@@ -38,5 +39,19 @@ describe('retryUntilDone', () => {
     );
     expect(result).toBe('done');
     expect(calls).toBe(3);
+  });
+
+  test('a failure that goes on is logged once (then once a minute), each attempt at debug, and the recovery with its count', async () => {
+    const logs = captureLogs({ level: 'debug' });
+    let calls = 0;
+    await retryUntilDone(
+      async () => {
+        if (++calls < 5) throw new Error('NATS away');
+      },
+      { what: 'republish', logger: logs.logger, stopped: () => false, initialDelayMs: 1, maxDelayMs: 2 },
+    );
+    const failed = logs.lines().filter((l) => l.msg === 'failed; retrying');
+    expect(failed.map((l) => l.level)).toEqual([40, 20, 20, 20]);
+    expect(logs.find((l) => l.msg === 'recovered')).toMatchObject({ what: 'republish', attempts: 5 });
   });
 });

@@ -9,6 +9,11 @@ export const RETRY_INITIAL_MS = 250;
  * several times before JetStream would redeliver it (`onWait` tells it the batch is still in hand).
  */
 export const RETRY_MAX_MS = 10_000;
+/**
+ * Within one retry loop, how often a failure that goes on is logged again, in ms: the first failure
+ * is logged, then one line a minute (each attempt is at debug), then `recovered` with the count.
+ */
+export const RETRY_LOG_EVERY_MS = 60_000;
 
 /** A backoff with the hub's delays: every retry loop of the hub (stages, the consumer) waits this way. */
 export const hubBackoff = (initialMs = RETRY_INITIAL_MS, maxMs = RETRY_MAX_MS): Backoff =>
@@ -36,6 +41,7 @@ export interface RetryOptions {
  */
 export const retryUntilDone = async <T>(fn: () => Promise<T>, options: RetryOptions): Promise<T> => {
   const backoff = hubBackoff(options.initialDelayMs, options.maxDelayMs);
+  let loggedAt = Number.NEGATIVE_INFINITY;
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await fn();
@@ -45,7 +51,10 @@ export const retryUntilDone = async <T>(fn: () => Promise<T>, options: RetryOpti
       options.onError?.(err);
       if (options.stopped()) throw err;
       const delay = backoff.delay();
-      options.logger.warn({ err, what: options.what, attempt, retryInMs: delay }, 'failed; retrying');
+      const now = Date.now();
+      const level = now - loggedAt >= RETRY_LOG_EVERY_MS ? 'warn' : 'debug';
+      if (level === 'warn') loggedAt = now;
+      options.logger[level]({ err, what: options.what, attempt, retryInMs: delay }, 'failed; retrying');
       options.onWait?.();
       await sleep(delay, options.stopSignal);
       if (options.stopped()) throw err;
