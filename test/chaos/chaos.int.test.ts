@@ -13,6 +13,7 @@ defineChaosTests(
     natsDown: { apps: 40, rounds: 3, downMs: 3000 },
     agentKill: { apps: 40, rounds: 3 },
     clusterNodeLoss: { events: 4000, perSecond: 1000 },
+    natsGone: { events: 3000, awayMs: 10_000 },
   },
   180_000,
 );

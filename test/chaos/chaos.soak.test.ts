@@ -16,6 +16,7 @@ defineChaosTests(
     natsDown: { apps: 200, rounds: 4, downMs: 30_000 },
     agentKill: { apps: 200, rounds: 4 },
     clusterNodeLoss: { events: 40_000, perSecond: 2000 },
+    natsGone: { events: 40_000, awayMs: 60_000 },
   },
   900_000,
 );

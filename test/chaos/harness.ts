@@ -19,7 +19,14 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export const hubProcess = (
   nats: string,
   dataDir: string,
-  options: { replicas?: number; env?: Record<string, string> } = {},
+  options: {
+    replicas?: number;
+    env?: Record<string, string>;
+    /** @default 127.0.0.1:0 */
+    httpListen?: string;
+    /** @default warn */
+    logLevel?: string;
+  } = {},
 ): ArgusProcess =>
   new ArgusProcess(
     [
@@ -29,7 +36,7 @@ export const hubProcess = (
       '--data-dir',
       dataDir,
       '--http-listen',
-      '127.0.0.1:0',
+      options.httpListen ?? '127.0.0.1:0',
       '--grpc-listen',
       '127.0.0.1:0',
       '--batch-size',
@@ -41,7 +48,7 @@ export const hubProcess = (
       '--replicas',
       String(options.replicas ?? 1),
       '--log-level',
-      'warn',
+      options.logLevel ?? 'warn',
     ],
     { env: options.env },
   );

@@ -6,9 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateApps, type SimulatedArgoCD, simulatorFor, startArgoCdApi } from '@argus/argocd-sim';
-import { connectNats, RAW_STREAM } from '@argus/bus';
+import { connectNats, natsNotReadyReason, RAW_STREAM } from '@argus/bus';
 import { ArgusProcess, captureLogs, freePort, NatsCluster, NatsServer, waitFor } from '@argus/testkit';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { procCpuSeconds } from '../bench/proc.js';
 import {
   type ChaosRow,
   chaosEvent,
@@ -128,6 +129,84 @@ export const insertsFailing = async (events: number, failMs: number): Promise<Ch
       hub.died,
     ]);
     return { hub, fault: `every insert refused for ${failMs / 1000} s`, faultOverAt: failingUntil };
+  });
+};
+
+/**
+ * CPU a hub may use while its NATS is away, as a share of one core: idle it uses about 2 %, and
+ * 0.3-0.9 s per 10 s right after the kill while it settles the batches in hand (measured); a busy
+ * reconnect or retry loop would take the whole core.
+ */
+const CPU_SHARE_WITHOUT_NATS = 0.2;
+
+/** /readyz of a hub: its status code and reasons (undefined while it does not answer). */
+const readyz = async (url: string) => {
+  const answer = await fetch(`${url}/readyz`).catch(() => undefined);
+  if (answer === undefined) return undefined;
+  const body = (await answer.json()) as { reasons?: string[] };
+  return { status: answer.status, reasons: body.reasons ?? [] };
+};
+
+/**
+ * nats-server SIGKILLed under a hub with events in hand, away `awayMs`, then restarted on the same
+ * port and store: meanwhile the hub waits with bounded CPU, says not ready, logs the loss once; after,
+ * it is ready again and every event is stored and republished once.
+ */
+export const hubWithoutNats = async (events: number, awayMs: number): Promise<ChaosRow> => {
+  const server = await NatsServer.start();
+  const nats: Nats = { urls: server.url, stop: () => server.stop() };
+  return hubScenario('hub without nats-server', 'natsgone', events, nats, async (f) => {
+    const http = `127.0.0.1:${await freePort()}`;
+    const hub = hubProcess(server.url, f.dataDir, { httpListen: http, logLevel: 'info' });
+    const url = `http://${http}`;
+    await waitHubReady(f.nc, hub);
+    await Promise.race([publishSteadily(server.url, 'natsgone', events, events * 2), hub.died]);
+    await server.kill();
+    const notReady = await waitFor(
+      async () => {
+        const r = await readyz(url);
+        return r?.status === 503 && r.reasons.some((reason) => reason.startsWith('nats:')) ? r : undefined;
+      },
+      { what: '/readyz to say the hub waits for NATS', timeoutMs: 10_000, intervalMs: 100 },
+    );
+    const pid = hub.child.pid;
+    const cpuBefore = procCpuSeconds(pid);
+    await Promise.race([sleep(awayMs), hub.died]);
+    const cpu = procCpuSeconds(pid) - cpuBefore;
+    const stillNotReady = await readyz(url);
+    await server.restart();
+    const backAt = Date.now();
+    // The observer's own requests sent while it reconnects are lost and wait out their 30 s timeout.
+    await waitFor(() => natsNotReadyReason(f.nc) === undefined, {
+      what: 'the observer to reconnect',
+      timeoutMs: 10_000,
+    });
+    await Promise.race([waitDrained(f.nc, events), hub.died]);
+    await waitFor(async () => (await readyz(url))?.status === 200, {
+      what: '/readyz to say ready again',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+    const lines = hub.output.split('\n').filter((l) => l.startsWith('{'));
+    const said = (prefix: string) =>
+      lines.filter((l) => String((JSON.parse(l) as { msg?: unknown }).msg).startsWith(prefix)).length;
+    const problems = [
+      cpu > CPU_SHARE_WITHOUT_NATS * (awayMs / 1000)
+        ? `used ${cpu.toFixed(2)} s of CPU in ${awayMs / 1000} s without NATS`
+        : '',
+      stillNotReady?.status === 503 ? '' : `/readyz answered ${JSON.stringify(stillNotReady)} without NATS`,
+      said('nats connection lost') === 1 ? '' : `logged the loss ${said('nats connection lost')} times`,
+      said('nats reconnected') === 1 ? '' : `logged the reconnect ${said('nats reconnected')} times`,
+    ].filter((p) => p !== '');
+    if (problems.length > 0)
+      throw new Error(
+        `the hub without NATS: ${problems.join('; ')}\n${JSON.stringify(notReady)}\n${hub.output}`,
+      );
+    return {
+      hub,
+      fault: `nats-server SIGKILLed for ${awayMs / 1000} s (hub CPU meanwhile ${cpu.toFixed(2)} s)`,
+      faultOverAt: backAt,
+    };
   });
 };
 

@@ -5,6 +5,7 @@ import {
   agentKilled,
   clusterLosesNode,
   hubKilledRepeatedly,
+  hubWithoutNats,
   insertsFailing,
   natsRestartedUnderAgent,
 } from './scenarios.js';
@@ -15,6 +16,7 @@ export interface ChaosSizes {
   readonly natsDown: { readonly apps: number; readonly rounds: number; readonly downMs: number };
   readonly agentKill: { readonly apps: number; readonly rounds: number };
   readonly clusterNodeLoss: { readonly events: number; readonly perSecond: number };
+  readonly natsGone: { readonly events: number; readonly awayMs: number };
 }
 
 /** One test per fault; each must end with every event stored and republished once. */
@@ -26,7 +28,7 @@ export const defineChaosTests = (
 ) => {
   const suite = chaosSuite(title, notes);
   afterAll(suite.report);
-  const { hubKills, insertFailure, natsDown, agentKill, clusterNodeLoss } = sizes;
+  const { hubKills, insertFailure, natsDown, agentKill, clusterNodeLoss, natsGone } = sizes;
   test(
     `the hub SIGKILLed ${hubKills.kills} times while ${hubKills.events} events flow`,
     async () => {
@@ -38,6 +40,13 @@ export const defineChaosTests = (
     `ClickHouse refusing every insert for ${insertFailure.failMs / 1000} s: nothing lost after`,
     async () => {
       suite.check(await insertsFailing(insertFailure.events, insertFailure.failMs));
+    },
+    timeoutMs,
+  );
+  test(
+    `nats-server gone ${natsGone.awayMs / 1000} s under the hub: bounded CPU, not ready, logged once, resumed`,
+    async () => {
+      suite.check(await hubWithoutNats(natsGone.events, natsGone.awayMs));
     },
     timeoutMs,
   );

@@ -77,6 +77,12 @@ export interface ArgusProcessOptions {
   readonly cwd?: string | undefined;
 }
 
+const running = new Set<ChildProcess>();
+// A test process that dies must not leave its hubs and agents behind (nats-server gets the same).
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** How much of the output (stdout and stderr, interleaved) an ArgusProcess keeps: the latest. */
 const KEEP_CHARS = 20_000;
 
@@ -102,8 +108,12 @@ export class ArgusProcess {
     };
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
+    running.add(this.child);
     this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => resolve({ code, signal })),
+      this.child.once('exit', (code, signal) => {
+        running.delete(this.child);
+        resolve({ code, signal });
+      }),
     );
   }
 
