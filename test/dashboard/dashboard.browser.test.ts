@@ -245,8 +245,8 @@ describe('dashboard in chromium', () => {
     // The cluster filter narrows the matrix and lives in the address.
     await page.getByRole('combobox', { name: 'Cluster' }).selectOption('prod-us');
     expect(page.url()).toContain('cluster=prod-us');
+    await expect.poll(() => page.locator('td[data-cluster="prod-us"]').count()).toBe(2);
     expect(await page.locator('td[data-cluster="prod-eu"]').count()).toBe(0);
-    expect(await page.locator('td[data-cluster="prod-us"]').count()).toBe(2);
 
     // A service's life: click through, open an event's CDEvent JSON.
     await page.getByRole('combobox', { name: 'Cluster' }).selectOption('');
@@ -383,8 +383,10 @@ describe('dashboard in chromium', () => {
     expect(await page.getByRole('alert').first().textContent()).toContain('hub unreachable');
     // ... and a hub with nothing stored yet.
     await page.unroute('**/api/v1/query/**');
-    await page.route('**/api/v1/query/deployments', (route) =>
-      route.fulfill({ contentType: 'application/json', body: '{"deployments":[],"truncated":false}' }),
+    await page.route(
+      (url) => url.pathname === '/api/v1/query/deployments',
+      (route) =>
+        route.fulfill({ contentType: 'application/json', body: '{"deployments":[],"truncated":false}' }),
     );
     await page.getByRole('link', { name: 'What runs where' }).click();
     await page.getByText('No events yet').waitFor();
@@ -393,50 +395,78 @@ describe('dashboard in chromium', () => {
     await page.close();
   });
 
-  test('/ pages a large matrix by 100 services, and the service filter narrows it', async () => {
+  test('/ pages a large matrix by 100 services, asked of the hub page by page, and the service filter narrows it', async () => {
     const { page, errors } = await openPage(browser);
     await signIn(page, errors);
-    // 250 services in two clusters, answered by the page's own route (no 250 services in the store).
-    const deployments = Array.from({ length: 250 }, (_, i) => String(i).padStart(3, '0')).flatMap((n) =>
-      ['prod-eu', 'prod-us'].map((cluster) => ({
-        service: `svc-${n}`,
-        cluster,
-        environment: `${cluster}/apps`,
-        instance: `argo-${cluster}`,
-        kind: 'service.deployed',
-        artifactId: `pkg:oci/svc-${n}@1.0.${n}`,
-        time: ago(10),
-      })),
-    );
-    await page.route('**/api/v1/query/deployments', (route) =>
-      route.fulfill({ contentType: 'application/json', body: JSON.stringify({ deployments }) }),
-    );
-    await page.goto(`${base}/`);
+    // 250 more services in two clusters, through the agents' subjects like the rest.
+    const js = jetstream(running.nc);
+    const before = running.hub.stats().stored;
+    const names = Array.from({ length: 250 }, (_, i) => `svc-${String(i).padStart(3, '0')}`);
+    for (const [i, service] of names.entries())
+      for (const cluster of ['prod-eu', 'prod-us'])
+        await publishRaw(
+          js,
+          deployment(
+            'service.deployed',
+            `${service}-${cluster}`,
+            service,
+            cluster,
+            10,
+            `pkg:oci/${service}@1.0.${i}`,
+          ),
+          { instance: cluster === 'prod-eu' ? 'argo-eu' : 'argo-us', cluster },
+        );
+    await waitFor(async () => running.hub.stats().stored >= before + names.length * 2, {
+      what: 'the 500 deployments to be stored',
+      timeoutMs: 30_000,
+    });
+    const asked: URL[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/v1/query/deployments')) asked.push(new URL(r.url()));
+    });
+    await page.goto(`${base}/?service=svc-`);
     const rows = page.locator('table[aria-label="Services by cluster"] tbody tr');
     const pager = page.getByRole('navigation', { name: 'Pages of services' });
     await pager.waitFor();
     expect(await pager.textContent()).toContain('Services 1–100 of 250');
     expect(await rows.count()).toBe(100);
+    // The hub sent one page: 100 services' cells, not the 250.
+    expect(Object.fromEntries(asked.at(-1)?.searchParams ?? [])).toEqual({
+      serviceContains: 'svc-',
+      pageSize: '100',
+    });
     expect(await pager.getByRole('button', { name: 'Previous' }).isDisabled()).toBe(true);
     await pager.getByRole('button', { name: 'Next' }).click();
+    await expect.poll(() => rows.first().getAttribute('data-service')).toBe('svc-100');
     await pager.getByRole('button', { name: 'Next' }).click();
-    expect(await pager.textContent()).toContain('Services 201–250 of 250');
+    await expect.poll(() => pager.textContent()).toContain('Services 201–250 of 250');
     expect(new URL(page.url()).searchParams.get('page')).toBe('3');
+    expect(asked.at(-1)?.searchParams.get('page')).toBe('3');
     expect(await rows.count()).toBe(50);
     expect(await rows.first().getAttribute('data-service')).toBe('svc-200');
     expect(await pager.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
     // A shared address opens on the same page.
     await page.reload();
     await pager.waitFor();
-    expect(await rows.first().getAttribute('data-service')).toBe('svc-200');
-    // The service filter matches part of a name, in any case, and starts again at the first page.
-    await page.getByRole('searchbox', { name: 'Service' }).fill('SVC-24');
+    await expect.poll(() => rows.first().getAttribute('data-service')).toBe('svc-200');
+    // The service filter matches part of a name, in any case, starts again at the first page, and
+    // keeps its box's focus while the hub answers.
+    const box = page.getByRole('searchbox', { name: 'Service' });
+    await box.fill('SVC-24');
     await expect.poll(() => rows.count()).toBe(10);
+    expect(await box.evaluate((e) => e === e.ownerDocument.activeElement)).toBe(true);
     expect(await rows.first().getAttribute('data-service')).toBe('svc-240');
     expect(await pager.count()).toBe(0);
     const address = new URL(page.url());
     expect(address.searchParams.get('service')).toBe('SVC-24');
     expect(address.searchParams.get('page')).toBeNull();
+    // The cluster filter still offers every cluster, and narrows the columns.
+    await page.getByRole('combobox', { name: 'Cluster' }).selectOption('prod-us');
+    await expect.poll(() => page.locator('td[data-cluster="prod-us"]').count()).toBe(10);
+    expect(await page.locator('td[data-cluster="prod-eu"]').count()).toBe(0);
+    expect(await page.getByRole('combobox', { name: 'Cluster' }).locator('option').allTextContents()).toEqual(
+      ['all', 'prod-eu', 'prod-us'],
+    );
     expect(errors, errors.join('\n')).toEqual([]);
     await page.close();
   });

@@ -389,6 +389,11 @@ describe('argus send, query, timeline, dora, instances, stats, tail against a re
     expect(jsonLines((await argus(['where', '--cluster', 'nowhere', '--output', 'json'])).stdout)).toEqual(
       [],
     );
+    // --service matches part of a name, in any case.
+    const named = jsonLines((await argus(['where', '--service', 'PODIN', '--output', 'json'])).stdout);
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.every((d) => d.service === 'podinfo')).toBe(true);
+    expect(jsonLines((await argus(['where', '--service', 'zzz', '--output', 'json'])).stdout)).toEqual([]);
   });
 
   test('tail without a hub says so on stderr, retries, and exits 1, never 0 in silence', async () => {

@@ -140,6 +140,21 @@ describe('HTTP JSON query API', () => {
     expect(body.deployments[0]).toMatchObject({ service: 'podinfo', time: expect.stringMatching(/Z$/) });
     const us = (await json('deployments?cluster=prod-us')) as { deployments: { cluster: string }[] };
     expect(us.deployments.map((d) => d.cluster)).toEqual(['prod-us']);
+    // The dashboard's call: a page of services whose name contains the text, with the page's outline.
+    const paged = (await json('deployments?serviceContains=INFO&pageSize=100&page=1')) as {
+      deployments: { service: string }[];
+      totalServices?: number;
+      columns?: { cluster: string }[];
+      clusters?: string[];
+    };
+    expect([paged.deployments.map((d) => d.service), paged.totalServices]).toEqual([
+      ['podinfo', 'podinfo'],
+      1,
+    ]);
+    expect([paged.columns?.map((c) => c.cluster), paged.clusters]).toEqual([
+      ['prod-eu', 'prod-us'],
+      ['prod-eu', 'prod-us'],
+    ]);
     const weekly = (await json(`dora?groupBy=cluster&bucket=week&since=${at(-60)}&until=${at(120)}`)) as {
       metrics: { key: string; bucketStart: string; deployments?: number }[];
     };
@@ -211,6 +226,9 @@ describe('HTTP JSON query API', () => {
       ['dora?groupBy=planet', TOKEN, 400, 'INVALID_ARGUMENT'],
       ['dora?bucket=month', TOKEN, 400, 'INVALID_ARGUMENT'],
       ['services/podinfo/timeline?upstream=yes', TOKEN, 400, 'INVALID_ARGUMENT'],
+      ['deployments?pageSize=1001', TOKEN, 400, 'INVALID_ARGUMENT'],
+      ['deployments?page=first', TOKEN, 400, 'INVALID_ARGUMENT'],
+      ['deployments?service=podinfo', TOKEN, 400, 'INVALID_ARGUMENT'],
       ['deployments?service=podinfo', TOKEN, 400, 'INVALID_ARGUMENT'],
       ['nothing-here', TOKEN, 404, 'NOT_FOUND'],
       // Names of Object.prototype are no calls.

@@ -9,6 +9,8 @@ import {
   DoraGroupBy,
   type Event,
   EventFilter,
+  type GetDeploymentsRequest,
+  type GetDeploymentsResponse,
   QueryServiceClient,
   type SearchEventsRequest,
   type SearchEventsResponse,
@@ -29,6 +31,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HUB_OPTIONS, type RunningHub, runHub } from '../src/index.js';
+import { MAX_DEPLOYMENT_PAGE_SIZE } from '../src/query/limits.js';
 
 const TOKEN = 'query-secret';
 const logs = captureLogs({ level: 'info' });
@@ -390,8 +393,18 @@ describe('gRPC query API', () => {
     ]);
   });
 
-  test('what runs where: the last deployment per service and cluster, filtered', async () => {
-    const eu = await call(client.getDeployments, { cluster: 'prod-eu', environment: '', instance: '' });
+  test('what runs where: the last deployment per service and cluster, filtered, with its outline', async () => {
+    const where = (request: Partial<GetDeploymentsRequest>) =>
+      call<GetDeploymentsRequest, GetDeploymentsResponse>(client.getDeployments, {
+        cluster: '',
+        environment: '',
+        instance: '',
+        serviceContains: '',
+        pageSize: 0,
+        page: 0,
+        ...request,
+      });
+    const eu = await where({ cluster: 'prod-eu' });
     expect(eu).toEqual({
       deployments: [
         {
@@ -408,14 +421,34 @@ describe('gRPC query API', () => {
         },
       ],
       truncated: false,
+      totalServices: 1,
+      // The filter's columns; every value to filter by, whatever the filter (empty names left out).
+      columns: [{ cluster: 'prod-eu', environment: '' }],
+      clusters: ['prod-eu', 'prod-us'],
+      environments: [],
+      instances: ['argo-eu', 'argo-us'],
     });
-    const us = await call(client.getDeployments, { cluster: '', environment: '', instance: 'argo-us' });
+    const us = await where({ instance: 'argo-us' });
     expect(us.deployments.map((d) => [d.cluster, d.kind, d.artifactId])).toEqual([
       ['prod-us', 'service.deployed', 'pkg:oci/podinfo@v1'],
     ]);
-    expect(
-      await codeOf(call(client.getDeployments, { cluster: 'x'.repeat(5000), environment: '', instance: '' })),
-    ).toBe(status.INVALID_ARGUMENT);
+    // A page of services by name: the first page holds podinfo in both clusters, the second nothing.
+    const first = await where({ serviceContains: 'PODin', pageSize: 1 });
+    expect(first.deployments.map((d) => d.cluster)).toEqual(['prod-eu', 'prod-us']);
+    expect(first.totalServices).toBe(1);
+    expect(first.columns.map((c) => c.cluster)).toEqual(['prod-eu', 'prod-us']);
+    const second = await where({ serviceContains: 'podin', pageSize: 1, page: 2 });
+    expect([second.deployments, second.totalServices]).toEqual([[], 1]);
+    const none = await where({ serviceContains: 'guestbook' });
+    expect([none.deployments, none.totalServices, none.columns, none.clusters]).toEqual([
+      [],
+      0,
+      [],
+      ['prod-eu', 'prod-us'],
+    ]);
+    expect(await codeOf(where({ cluster: 'x'.repeat(5000) }))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(where({ serviceContains: 'x'.repeat(5000) }))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(where({ pageSize: MAX_DEPLOYMENT_PAGE_SIZE + 1 }))).toBe(status.INVALID_ARGUMENT);
   });
 
   test('DORA over more than 366 days is refused with INVALID_ARGUMENT before any read', async () => {

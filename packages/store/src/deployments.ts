@@ -26,19 +26,98 @@ export interface DeploymentsFilter {
   readonly cluster?: string;
   readonly environment?: string;
   readonly instance?: string;
+  /** Services whose name contains this, case-insensitive. */
+  readonly serviceContains?: string;
 }
+
+/** One page of services (by name) of the matrix: `size` services, the `number`th page from 1. */
+export interface ServicesPage {
+  readonly size: number;
+  readonly number: number;
+}
+
+/** What the matrix needs besides its cells: its size, its columns, and the values to filter by. */
+export interface DeploymentsOutline {
+  /** Services with a pair matching the filter (the pages' total). */
+  readonly services: number;
+  /** Clusters with a pair matching the filter, with the greatest environment named there: the columns. */
+  readonly columns: readonly { readonly cluster: string; readonly environment: string }[];
+  /** Every cluster, environment and instance of any pair, whatever the filter, by name (to choose one). */
+  readonly clusters: readonly string[];
+  readonly environments: readonly string[];
+  readonly instances: readonly string[];
+}
+
+/** The conditions on service_last's rows of a filter. */
+const pairConditions = (filter: DeploymentsFilter): { where: string; params: Record<string, unknown> } => {
+  const { serviceContains, ...exact } = filter;
+  const { conditions, params } = filterConditions(exact);
+  if (serviceContains !== undefined && serviceContains !== '') {
+    conditions.push('positionCaseInsensitiveUTF8(service_id, {serviceContains:String}) > 0');
+    params.serviceContains = serviceContains;
+  }
+  return { where: conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`, params };
+};
+
+/**
+ * The matrix's outline (at most `maxValues` columns and values of each list), from service_last's keys
+ * alone: no aggregate state is merged, so it costs a read of four short columns.
+ */
+export const deploymentsOutline = async (
+  store: Store,
+  filter: DeploymentsFilter,
+  maxValues: number,
+): Promise<DeploymentsOutline> => {
+  const { where, params } = pairConditions(filter);
+  const table = store.table('service_last');
+  const values = (column: string) =>
+    `(SELECT groupArray(v) FROM (SELECT DISTINCT ${column} AS v FROM ${table} WHERE v != '' ORDER BY v LIMIT {maxValues:UInt32}))`;
+  const [row] = await store.rows<{
+    services: string | number;
+    columns: [string, string][];
+    clusters: string[];
+    environments: string[];
+    instances: string[];
+  }>(
+    `SELECT (SELECT uniqExact(service_id) FROM ${table} ${where}) AS services,
+            (SELECT groupArray((cluster, environment)) FROM (
+               SELECT cluster, max(environment) AS environment FROM ${table} ${where}
+               GROUP BY cluster ORDER BY environment, cluster LIMIT {maxValues:UInt32})) AS columns,
+            ${values('cluster')} AS clusters, ${values('environment')} AS environments,
+            ${values('instance')} AS instances`,
+    { ...params, maxValues },
+  );
+  return {
+    services: Number(row?.services ?? 0),
+    columns: (row?.columns ?? []).map(([cluster, environment]) => ({ cluster, environment })),
+    clusters: row?.clusters ?? [],
+    environments: row?.environments ?? [],
+    instances: row?.instances ?? [],
+  };
+};
 
 /**
  * The last deployment of every service in every cluster (one row per pair, at most `limit`, by
- * service then cluster), with the incidents still open there. `argMax` over (timestamp, identity)
- * picks one event per pair even when a repeat of it reached the table twice.
+ * service then cluster), with the incidents still open there; with `page`, only that page's services.
+ * `argMax` over (timestamp, identity) picks one event per pair even when a repeat of it reached the
+ * table twice.
  */
 export const currentDeployments = async (
   store: Store,
   filter: DeploymentsFilter,
   limit: number,
+  page?: ServicesPage,
 ): Promise<CurrentDeployment[]> => {
-  const { conditions, params } = filterConditions(filter);
+  const { where, params } = pairConditions(filter);
+  // A page's services, by name; its pairs are then a key range each in service_last (ordered by
+  // service), and only their states are merged: 10,000 services took 0.15-0.19 s to merge at 10M
+  // events, and 2.3 MB of JSON to send that the page showed 100 of (docs/benchmarks.md).
+  const pageOnly =
+    page === undefined
+      ? ''
+      : `service_id GLOBAL IN (SELECT DISTINCT service_id FROM ${store.table('service_last')} ${where}
+           ORDER BY service_id LIMIT {pageSize:UInt32} OFFSET {pageOffset:UInt64})`;
+  const lastWhere = pageOnly === '' ? where : where === '' ? `WHERE ${pageOnly}` : `${where} AND ${pageOnly}`;
   const rows = await store.rows<{
     service: string;
     cluster: string;
@@ -58,7 +137,7 @@ export const currentDeployments = async (
        FROM (
          SELECT service_id AS service, cluster, argMaxMerge(latest) AS latest, toString(max(at)) AS time
          FROM ${store.table('service_last')}
-         ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`}
+         ${lastWhere}
          GROUP BY service, cluster
          ORDER BY service, cluster
          LIMIT {limit:UInt32}
@@ -77,7 +156,7 @@ export const currentDeployments = async (
          FROM ${store.table('incident_state')}
          WHERE subject_id GLOBAL IN (
            SELECT subject_id FROM ${store.table('incident_state')} WHERE last_opened > last_resolved
-         )
+         )${pageOnly === '' ? '' : ` AND ${pageOnly}`}
          GROUP BY service, cluster, subject_id
        )
        GROUP BY service, cluster
@@ -88,7 +167,11 @@ export const currentDeployments = async (
      FROM last LEFT JOIN open ON last.service = open.service AND last.cluster = open.cluster
      ORDER BY service, cluster
      SETTINGS join_use_nulls = 1`,
-    { ...params, limit },
+    {
+      ...params,
+      limit,
+      ...(page === undefined ? {} : { pageSize: page.size, pageOffset: (page.number - 1) * page.size }),
+    },
   );
   return rows.map((r) => ({
     service: r.service,

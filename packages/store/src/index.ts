@@ -1,5 +1,11 @@
 export { instanceActivity } from './activity.js';
-export { currentDeployments } from './deployments.js';
+export {
+  type CurrentDeployment,
+  currentDeployments,
+  type DeploymentsFilter,
+  type DeploymentsOutline,
+  deploymentsOutline,
+} from './deployments.js';
 export type { DoraGrouping } from './dora.js';
 export { doraFigures } from './dora.js';
 export {

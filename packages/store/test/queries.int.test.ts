@@ -2,8 +2,11 @@ import { type CDEvent, createEvent } from '@argus/cdevents';
 import { captureLogs, clickHouseTarget, randomDatabase } from '@argus/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  type CurrentDeployment,
   countEvents,
   currentDeployments,
+  type DeploymentsFilter,
+  deploymentsOutline,
   type EventCursor,
   instanceActivity,
   MIGRATIONS,
@@ -208,5 +211,44 @@ describe('queries over stored events', () => {
       (MIGRATIONS.find((m) => m.version === 3)?.statements.at(-1) ?? '').replaceAll('{db}', store.database),
     );
     expect(await where()).toEqual(expected);
+  });
+
+  test('what runs where a page of services at a time, and the outline of a filter', async () => {
+    const page = (number: number, filter: DeploymentsFilter = {}) =>
+      currentDeployments(store, filter, 100, { size: 1, number });
+    const pairs = (cells: CurrentDeployment[]) => cells.map((d) => [d.service, d.cluster]);
+    expect(pairs(await page(1))).toEqual([['guestbook', 'prod-eu']]);
+    expect(pairs(await page(2))).toEqual([
+      ['podinfo', 'prod-eu'],
+      ['podinfo', 'prod-us'],
+    ]);
+    expect(await page(3)).toEqual([]);
+    // Pages are the whole matrix cut by service, incidents and all.
+    expect([...(await page(1)), ...(await page(2))]).toEqual(await currentDeployments(store, {}, 100));
+    expect(pairs(await page(1, { serviceContains: 'INFO' }))).toEqual([
+      ['podinfo', 'prod-eu'],
+      ['podinfo', 'prod-us'],
+    ]);
+    expect(pairs(await page(1, { cluster: 'prod-us' }))).toEqual([['podinfo', 'prod-us']]);
+    expect(await page(1, { serviceContains: "' OR 1=1 --" })).toEqual([]);
+    expect(await deploymentsOutline(store, {}, 100)).toEqual({
+      services: 2,
+      columns: [
+        { cluster: 'prod-eu', environment: '' },
+        { cluster: 'prod-us', environment: '' },
+      ],
+      clusters: ['prod-eu', 'prod-us'],
+      environments: [],
+      instances: ['argo-eu', 'argo-us'],
+    });
+    // The filter narrows the count and the columns; the values to choose from stay whole.
+    expect(await deploymentsOutline(store, { serviceContains: 'guest' }, 100)).toEqual({
+      services: 1,
+      columns: [{ cluster: 'prod-eu', environment: '' }],
+      clusters: ['prod-eu', 'prod-us'],
+      environments: [],
+      instances: ['argo-eu', 'argo-us'],
+    });
+    expect((await deploymentsOutline(store, {}, 1)).clusters).toEqual(['prod-eu']);
   });
 });

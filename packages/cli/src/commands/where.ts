@@ -8,9 +8,15 @@ export const whereCommand = clientCommand({
   name: 'where',
   summary: 'what runs where: the last deployment of every service in every cluster, with open incidents',
   usage:
-    'argus where [--hub <host:port>] [--cluster <c>] [--environment <e>] [--instance <i>] [--output json]',
+    'argus where [--hub <host:port>] [--service <text>] [--cluster <c>] [--environment <e>] [--instance <i>] [--output json]',
   spec: {
     ...CLIENT_OPTIONS,
+    service: {
+      env: false,
+      kind: 'string',
+      description: 'only services whose name contains this (case-insensitive)',
+      placeholder: '<text>',
+    },
     cluster: { env: false, kind: 'string', description: 'only this cluster', placeholder: '<name>' },
     environment: { env: false, kind: 'string', description: 'only this environment', placeholder: '<name>' },
     instance: {
@@ -20,7 +26,7 @@ export const whereCommand = clientCommand({
       placeholder: '<name>',
     },
   },
-  examples: ['argus where', 'argus where --cluster prod-eu --output json'],
+  examples: ['argus where', 'argus where --service checkout', 'argus where --cluster prod-eu --output json'],
   async run(options, connection, io) {
     const response = await unary<GetDeploymentsRequest, GetDeploymentsResponse>(
       connection,
@@ -29,6 +35,9 @@ export const whereCommand = clientCommand({
         cluster: options.cluster ?? '',
         environment: options.environment ?? '',
         instance: options.instance ?? '',
+        serviceContains: options.service ?? '',
+        pageSize: 0,
+        page: 0,
       },
     );
     if (options.output === 'json') {
@@ -51,7 +60,7 @@ export const whereCommand = clientCommand({
     }
     if (response.truncated)
       io.stderr(
-        'only the first service and cluster pairs are listed: filter by cluster, environment or instance\n',
+        'only the first service and cluster pairs are listed: filter by service, cluster, environment or instance\n',
       );
     return EXIT_OK;
   },

@@ -130,13 +130,16 @@ export const doraParams = (params: URLSearchParams): GetDoraMetricsRequest => {
   };
 };
 
-/** `cluster`, `environment`, `instance` of the what-runs-where matrix. */
+/** `cluster`, `environment`, `instance`, `serviceContains`, `pageSize`, `page` of the what-runs-where matrix. */
 export const deploymentParams = (params: URLSearchParams): GetDeploymentsRequest => {
-  checkKnown(params, ['cluster', 'environment', 'instance']);
+  checkKnown(params, ['cluster', 'environment', 'instance', 'serviceContains', 'pageSize', 'page']);
   return {
     cluster: text(params, 'cluster'),
     environment: text(params, 'environment'),
     instance: text(params, 'instance'),
+    serviceContains: text(params, 'serviceContains'),
+    pageSize: count(params, 'pageSize'),
+    page: count(params, 'page'),
   };
 };
 

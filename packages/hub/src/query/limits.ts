@@ -12,6 +12,10 @@ export const MAX_DORA_GROUPS = 1000;
 export const MAX_DORA_FIGURES = 10_000;
 /** Cells of the what-runs-where matrix in one answer (service x cluster pairs, ~150 bytes each). */
 export const MAX_DEPLOYMENT_CELLS = 10_000;
+/** Services in one page of the matrix (the dashboard asks for 100). */
+export const MAX_DEPLOYMENT_PAGE_SIZE = 1000;
+/** Columns of the matrix, and values of each of its filter lists, in one answer. */
+export const MAX_DEPLOYMENT_VALUES = 1000;
 
 /**
  * Artifacts (and chains) of a service timeline whose builds and changes its upstream reads: the

@@ -20,6 +20,7 @@ import {
   currentDeployments,
   DEFAULT_SQL_LIMITS,
   type DoraGrouping,
+  deploymentsOutline,
   doraFigures,
   instanceActivity,
   QueryLimitError,
@@ -63,6 +64,8 @@ import {
   listedClusters,
   listedGroups,
   MAX_DEPLOYMENT_CELLS,
+  MAX_DEPLOYMENT_PAGE_SIZE,
+  MAX_DEPLOYMENT_VALUES,
   MAX_UPSTREAM_ARTIFACTS,
   MAX_UPSTREAM_EVENTS_PER_KEY,
 } from './limits.js';
@@ -362,17 +365,18 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
     }),
 
     getDeployments: unary('GetDeployments', async (request): Promise<GetDeploymentsResponse> => {
-      for (const field of ['cluster', 'environment', 'instance'] as const)
+      for (const field of ['cluster', 'environment', 'instance', 'serviceContains'] as const)
         checkValueLength(field, request[field]);
-      const cells = await currentDeployments(
-        deps.store,
-        {
-          ...(request.cluster === '' ? {} : { cluster: request.cluster }),
-          ...(request.environment === '' ? {} : { environment: request.environment }),
-          ...(request.instance === '' ? {} : { instance: request.instance }),
-        },
-        MAX_DEPLOYMENT_CELLS + 1,
-      );
+      const pageSize = bounded('page_size', request.pageSize, 0, MAX_DEPLOYMENT_PAGE_SIZE);
+      const filter = {
+        ...(request.cluster === '' ? {} : { cluster: request.cluster }),
+        ...(request.environment === '' ? {} : { environment: request.environment }),
+        ...(request.instance === '' ? {} : { instance: request.instance }),
+        ...(request.serviceContains === '' ? {} : { serviceContains: request.serviceContains }),
+      };
+      const page = pageSize === 0 ? undefined : { size: pageSize, number: Math.max(1, request.page) };
+      const cells = await currentDeployments(deps.store, filter, MAX_DEPLOYMENT_CELLS + 1, page);
+      const outline = await deploymentsOutline(deps.store, filter, MAX_DEPLOYMENT_VALUES);
       return {
         deployments: cells.slice(0, MAX_DEPLOYMENT_CELLS).map((c) => ({
           service: c.service,
@@ -386,6 +390,12 @@ export const queryService = (deps: QueryServiceDeps): QueryServiceServer => {
           openIncidents: c.openIncidents,
         })),
         truncated: cells.length > MAX_DEPLOYMENT_CELLS,
+        totalServices: outline.services,
+        // Whole names, not cut: the page matches cells to columns and filters by them.
+        columns: [...outline.columns],
+        clusters: [...outline.clusters],
+        environments: [...outline.environments],
+        instances: [...outline.instances],
       };
     }),
 

@@ -1,3 +1,4 @@
+import { useRef } from 'preact/hooks';
 import { ago, version } from '../format.js';
 import { setParams } from '../router.js';
 import { Empty, NO_EVENTS, Status } from '../states.js';
@@ -15,16 +16,14 @@ interface Deployment {
 }
 
 /**
- * Service rows drawn per page. All of 10,000 services x 20 clusters took Chromium 12 s to draw; 300
- * rows took 0.35 s to lay out, 100 rows 0.1 s (docs/benchmarks.md, 2026-12-06, third session). The
- * rest are a page or a filter away.
+ * Service rows per page, asked of the hub page by page. All of 10,000 services x 20 clusters took
+ * Chromium 12 s to draw; 300 rows took 0.35 s to lay out, 100 rows 0.1 s; and the whole matrix was
+ * 2.3 MB of JSON to fetch and parse for a page of it (docs/benchmarks.md, 2026-12-06).
  */
 const PAGE_ROWS = 100;
 
 /** Filters live in the address; changing one starts again at the first page. */
 const setFilter = (name: string, value: string): void => setParams({ [name]: value, page: '' });
-
-const distinct = (values: string[]): string[] => [...new Set(values.filter((v) => v !== ''))].sort();
 
 /** The artifact most clusters run: the others are skew. */
 const usual = (cells: Deployment[]): string | undefined => {
@@ -41,14 +40,15 @@ const Filter = ({
 }: {
   name: string;
   label: string;
-  options: string[];
+  options: readonly string[];
   value: string;
 }) => (
   <label>
     {label}
     <select value={value} onChange={(e) => setFilter(name, (e.target as HTMLSelectElement).value)}>
       <option value="">all</option>
-      {options.map((o) => (
+      {/* A value from a shared address is offered before the hub has listed the values. */}
+      {(value === '' || options.includes(value) ? options : [value, ...options]).map((o) => (
         <option value={o}>{o}</option>
       ))}
     </select>
@@ -73,8 +73,21 @@ const Pager = ({ page, pages, total }: { page: number; pages: number; total: num
   );
 };
 
-/** The API's JSON leaves out empty strings, zeros and false (proto3 defaults). */
-type Answer = { deployments?: Partial<Deployment>[]; truncated?: boolean };
+interface Column {
+  cluster: string;
+  environment: string;
+}
+
+/** The API's JSON leaves out empty strings, zeros, false and empty lists (proto3 defaults). */
+type Answer = {
+  deployments?: Partial<Deployment>[];
+  truncated?: boolean;
+  totalServices?: number;
+  columns?: Partial<Column>[];
+  clusters?: string[];
+  environments?: string[];
+  instances?: string[];
+};
 const withDefaults = (d: Partial<Deployment>): Deployment => ({
   service: '',
   cluster: '',
@@ -87,130 +100,142 @@ const withDefaults = (d: Partial<Deployment>): Deployment => ({
   ...d,
 });
 
-/** `/`: what runs where, services by cluster. */
+/** The values each filter offers: those of the last answer, kept while the next one loads. */
+type Choices = Required<Pick<Answer, 'clusters' | 'environments' | 'instances'>>;
+const NO_CHOICES: Choices = { clusters: [], environments: [], instances: [] };
+
+/** One page of the matrix: its services' rows under the filters' columns. */
+const Matrix = ({ answer, page }: { answer: Answer; page: number }) => {
+  const deployments = (answer.deployments ?? []).map(withDefaults);
+  // Columns grouped by environment, then by cluster name.
+  const clusters = (answer.columns ?? [])
+    .map((c) => ({ cluster: c.cluster ?? '', environment: c.environment ?? '' }))
+    .sort((a, b) => a.environment.localeCompare(b.environment) || a.cluster.localeCompare(b.cluster));
+  // Indexed once: a find per cell made 10,000 services x 20 clusters take minutes.
+  const cellOf = new Map(deployments.map((d) => [`${d.service}\u0000${d.cluster}`, d]));
+  const rowOf = new Map<string, Deployment[]>();
+  for (const d of deployments) rowOf.set(d.service, [...(rowOf.get(d.service) ?? []), d]);
+  const total = answer.totalServices ?? 0;
+  const pages = Math.max(1, Math.ceil(total / PAGE_ROWS));
+  return (
+    <>
+      {(total > PAGE_ROWS || page > 1) && <Pager page={page} pages={pages} total={total} />}
+      {answer.truncated && (
+        <p class="state">Only the first cells are shown: filter by cluster or instance.</p>
+      )}
+      <div class="scroll">
+        <table aria-label="Services by cluster">
+          <thead>
+            <tr>
+              <th scope="col">Service</th>
+              {clusters.map(({ cluster, environment }) => (
+                <th scope="col">
+                  {cluster}
+                  {environment !== '' && <span class="meta">{environment}</span>}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {[...rowOf.keys()].map((service) => {
+              const cells = (rowOf.get(service) ?? []).filter((d) => d.kind !== 'service.removed');
+              const common = usual(cells);
+              const skewed = new Set(cells.map((c) => c.artifactId)).size > 1;
+              return (
+                <tr data-service={service}>
+                  <th scope="row">
+                    <a href={`/services/${encodeURIComponent(service)}`}>{service}</a>
+                    {skewed && <span class="badge warn">version skew</span>}
+                  </th>
+                  {clusters.map(({ cluster }) => {
+                    const d = cellOf.get(`${service}\u0000${cluster}`);
+                    if (d === undefined) return <td class="none">—</td>;
+                    const skew = skewed && d.kind !== 'service.removed' && d.artifactId !== common;
+                    return (
+                      <td class={skew ? 'skew' : ''} data-cluster={cluster} title={d.artifactId}>
+                        <span class="version">
+                          {d.kind === 'service.removed' ? 'removed' : version(d.artifactId)}
+                        </span>
+                        {skew && <span class="badge warn">differs</span>}
+                        {d.openIncidents > 0 && (
+                          <span class="badge">
+                            {d.openIncidents} open incident{d.openIncidents > 1 ? 's' : ''}
+                          </span>
+                        )}
+                        <span class="meta">
+                          {d.kind.replace('service.', '')} {ago(d.time)} by {d.instance}
+                        </span>
+                      </td>
+                    );
+                  })}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+};
+
+/** `/`: what runs where, services by cluster, a page of services at a time. */
 export const Overview = ({ url }: { url: URL }) => {
-  const loaded = useQuery<Answer>('deployments');
   const chosen = (name: string) => url.searchParams.get(name) ?? '';
+  const page = Math.max(1, Math.floor(Number(chosen('page')) || 1));
+  const filtered = ['service', 'cluster', 'environment', 'instance'].some((name) => chosen(name) !== '');
+  const loaded = useQuery<Answer>('deployments', {
+    serviceContains: chosen('service'),
+    cluster: chosen('cluster'),
+    environment: chosen('environment'),
+    instance: chosen('instance'),
+    pageSize: String(PAGE_ROWS),
+    page: page === 1 ? '' : String(page),
+  });
+  // The filters stay on the page while an answer loads: typing in the service box keeps its focus.
+  const choices = useRef<Choices>(NO_CHOICES);
+  if (loaded.state === 'ok')
+    choices.current = {
+      clusters: loaded.data.clusters ?? [],
+      environments: loaded.data.environments ?? [],
+      instances: loaded.data.instances ?? [],
+    };
   return (
     <>
       <h1>What runs where</h1>
+      <div class="filters">
+        <label>
+          Service
+          <input
+            type="search"
+            value={chosen('service')}
+            placeholder="name contains"
+            onInput={(e) => setFilter('service', (e.target as HTMLInputElement).value)}
+          />
+        </label>
+        <Filter name="cluster" label="Cluster" options={choices.current.clusters} value={chosen('cluster')} />
+        <Filter
+          name="environment"
+          label="Environment"
+          options={choices.current.environments}
+          value={chosen('environment')}
+        />
+        <Filter
+          name="instance"
+          label="Instance"
+          options={choices.current.instances}
+          value={chosen('instance')}
+        />
+      </div>
       <Status loaded={loaded}>
-        {(answer) => {
-          const deployments = (answer.deployments ?? []).map(withDefaults);
-          const truncated = answer.truncated ?? false;
-          if (deployments.length === 0) return <Empty>{NO_EVENTS}</Empty>;
-          const named = chosen('service').toLowerCase();
-          const shown = deployments.filter(
-            (d) =>
-              (named === '' || d.service.toLowerCase().includes(named)) &&
-              (chosen('cluster') === '' || d.cluster === chosen('cluster')) &&
-              (chosen('environment') === '' || d.environment === chosen('environment')) &&
-              (chosen('instance') === '' || d.instance === chosen('instance')),
-          );
-          // Columns grouped by environment, then by cluster name.
-          const clusters = [...new Map(shown.map((d) => [d.cluster, d.environment])).entries()].sort(
-            (a, b) => a[1].localeCompare(b[1]) || a[0].localeCompare(b[0]),
-          );
-          const services = distinct(shown.map((d) => d.service));
-          const pages = Math.max(1, Math.ceil(services.length / PAGE_ROWS));
-          const page = Math.min(pages, Math.max(1, Math.floor(Number(chosen('page')) || 1)));
-          // Indexed once: a find per cell made 10,000 services x 20 clusters take minutes.
-          const cellOf = new Map(shown.map((d) => [`${d.service}\u0000${d.cluster}`, d]));
-          const rowOf = new Map<string, Deployment[]>();
-          for (const d of shown) rowOf.set(d.service, [...(rowOf.get(d.service) ?? []), d]);
-          return (
-            <>
-              <div class="filters">
-                <label>
-                  Service
-                  <input
-                    type="search"
-                    value={chosen('service')}
-                    placeholder="name contains"
-                    onInput={(e) => setFilter('service', (e.target as HTMLInputElement).value)}
-                  />
-                </label>
-                <Filter
-                  name="cluster"
-                  label="Cluster"
-                  options={distinct(deployments.map((d) => d.cluster))}
-                  value={chosen('cluster')}
-                />
-                <Filter
-                  name="environment"
-                  label="Environment"
-                  options={distinct(deployments.map((d) => d.environment))}
-                  value={chosen('environment')}
-                />
-                <Filter
-                  name="instance"
-                  label="Instance"
-                  options={distinct(deployments.map((d) => d.instance))}
-                  value={chosen('instance')}
-                />
-              </div>
-              {services.length > PAGE_ROWS && <Pager page={page} pages={pages} total={services.length} />}
-              {truncated && (
-                <p class="state">Only the first cells are shown: filter by cluster or instance.</p>
-              )}
-              {shown.length === 0 ? (
-                <Empty>Nothing matches these filters.</Empty>
-              ) : (
-                <div class="scroll">
-                  <table aria-label="Services by cluster">
-                    <thead>
-                      <tr>
-                        <th scope="col">Service</th>
-                        {clusters.map(([cluster, environment]) => (
-                          <th scope="col">
-                            {cluster}
-                            {environment !== '' && <span class="meta">{environment}</span>}
-                          </th>
-                        ))}
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {services.slice((page - 1) * PAGE_ROWS, page * PAGE_ROWS).map((service) => {
-                        const cells = (rowOf.get(service) ?? []).filter((d) => d.kind !== 'service.removed');
-                        const common = usual(cells);
-                        const skewed = new Set(cells.map((c) => c.artifactId)).size > 1;
-                        return (
-                          <tr data-service={service}>
-                            <th scope="row">
-                              <a href={`/services/${encodeURIComponent(service)}`}>{service}</a>
-                              {skewed && <span class="badge warn">version skew</span>}
-                            </th>
-                            {clusters.map(([cluster]) => {
-                              const d = cellOf.get(`${service}\u0000${cluster}`);
-                              if (d === undefined) return <td class="none">—</td>;
-                              const skew = skewed && d.kind !== 'service.removed' && d.artifactId !== common;
-                              return (
-                                <td class={skew ? 'skew' : ''} data-cluster={cluster} title={d.artifactId}>
-                                  <span class="version">
-                                    {d.kind === 'service.removed' ? 'removed' : version(d.artifactId)}
-                                  </span>
-                                  {skew && <span class="badge warn">differs</span>}
-                                  {d.openIncidents > 0 && (
-                                    <span class="badge">
-                                      {d.openIncidents} open incident{d.openIncidents > 1 ? 's' : ''}
-                                    </span>
-                                  )}
-                                  <span class="meta">
-                                    {d.kind.replace('service.', '')} {ago(d.time)} by {d.instance}
-                                  </span>
-                                </td>
-                              );
-                            })}
-                          </tr>
-                        );
-                      })}
-                    </tbody>
-                  </table>
-                </div>
-              )}
-            </>
-          );
-        }}
+        {(answer) =>
+          (answer.totalServices ?? 0) > 0 ? (
+            <Matrix answer={answer} page={page} />
+          ) : filtered ? (
+            <Empty>Nothing matches these filters.</Empty>
+          ) : (
+            <Empty>{NO_EVENTS}</Empty>
+          )
+        }
       </Status>
     </>
   );

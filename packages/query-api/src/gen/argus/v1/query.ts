@@ -299,6 +299,12 @@ export interface GetDeploymentsRequest {
   cluster: string;
   environment: string;
   instance: string;
+  /** Services whose name contains this, case-insensitive. */
+  serviceContains: string;
+  /** Services per page (by name), at most 1000; 0: every pair, up to the answer's limit. */
+  pageSize: number;
+  /** Which page of page_size services, from 1 (0 is 1). */
+  page: number;
 }
 
 /** The last deployment (or removal) of one service in one cluster. */
@@ -325,6 +331,19 @@ export interface GetDeploymentsResponse {
   deployments: Deployment[];
   /** More pairs matched than one answer holds: filter by cluster, environment or instance. */
   truncated: boolean;
+  /** Services with a pair matching the filters (every page's). */
+  totalServices: number;
+  /** Clusters with a pair matching the filters, each with the environment named there: the columns. */
+  columns: DeploymentColumn[];
+  /** Every cluster, environment and instance with a pair, whatever the filters, by name: to choose one. */
+  clusters: string[];
+  environments: string[];
+  instances: string[];
+}
+
+export interface DeploymentColumn {
+  cluster: string;
+  environment: string;
 }
 
 export interface ListInstancesRequest {
@@ -2407,7 +2426,7 @@ export const GetDoraMetricsResponse: MessageFns<GetDoraMetricsResponse> = {
 };
 
 function createBaseGetDeploymentsRequest(): GetDeploymentsRequest {
-  return { cluster: "", environment: "", instance: "" };
+  return { cluster: "", environment: "", instance: "", serviceContains: "", pageSize: 0, page: 0 };
 }
 
 export const GetDeploymentsRequest: MessageFns<GetDeploymentsRequest> = {
@@ -2420,6 +2439,15 @@ export const GetDeploymentsRequest: MessageFns<GetDeploymentsRequest> = {
     }
     if (message.instance !== "") {
       writer.uint32(26).string(message.instance);
+    }
+    if (message.serviceContains !== "") {
+      writer.uint32(34).string(message.serviceContains);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(40).uint32(message.pageSize);
+    }
+    if (message.page !== 0) {
+      writer.uint32(48).uint32(message.page);
     }
     return writer;
   },
@@ -2461,6 +2489,30 @@ export const GetDeploymentsRequest: MessageFns<GetDeploymentsRequest> = {
             message.instance = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.serviceContains = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.pageSize = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.page = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2478,6 +2530,17 @@ export const GetDeploymentsRequest: MessageFns<GetDeploymentsRequest> = {
       cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
       environment: isSet(object.environment) ? globalThis.String(object.environment) : "",
       instance: isSet(object.instance) ? globalThis.String(object.instance) : "",
+      serviceContains: isSet(object.serviceContains)
+        ? globalThis.String(object.serviceContains)
+        : isSet(object.service_contains)
+        ? globalThis.String(object.service_contains)
+        : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      page: isSet(object.page) ? globalThis.Number(object.page) : 0,
     };
   },
 
@@ -2492,6 +2555,15 @@ export const GetDeploymentsRequest: MessageFns<GetDeploymentsRequest> = {
     if (message.instance !== "") {
       obj.instance = message.instance;
     }
+    if (message.serviceContains !== "") {
+      obj.serviceContains = message.serviceContains;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.page !== 0) {
+      obj.page = Math.round(message.page);
+    }
     return obj;
   },
 
@@ -2503,6 +2575,9 @@ export const GetDeploymentsRequest: MessageFns<GetDeploymentsRequest> = {
     message.cluster = object.cluster ?? "";
     message.environment = object.environment ?? "";
     message.instance = object.instance ?? "";
+    message.serviceContains = object.serviceContains ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.page = object.page ?? 0;
     return message;
   },
 };
@@ -2727,7 +2802,15 @@ export const Deployment: MessageFns<Deployment> = {
 };
 
 function createBaseGetDeploymentsResponse(): GetDeploymentsResponse {
-  return { deployments: [], truncated: false };
+  return {
+    deployments: [],
+    truncated: false,
+    totalServices: 0,
+    columns: [],
+    clusters: [],
+    environments: [],
+    instances: [],
+  };
 }
 
 export const GetDeploymentsResponse: MessageFns<GetDeploymentsResponse> = {
@@ -2737,6 +2820,21 @@ export const GetDeploymentsResponse: MessageFns<GetDeploymentsResponse> = {
     }
     if (message.truncated !== false) {
       writer.uint32(16).bool(message.truncated);
+    }
+    if (message.totalServices !== 0) {
+      writer.uint32(24).uint32(message.totalServices);
+    }
+    for (const v of message.columns) {
+      DeploymentColumn.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.clusters) {
+      writer.uint32(42).string(v!);
+    }
+    for (const v of message.environments) {
+      writer.uint32(50).string(v!);
+    }
+    for (const v of message.instances) {
+      writer.uint32(58).string(v!);
     }
     return writer;
   },
@@ -2770,6 +2868,46 @@ export const GetDeploymentsResponse: MessageFns<GetDeploymentsResponse> = {
             message.truncated = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.totalServices = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.columns.push(DeploymentColumn.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.clusters.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.environments.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.instances.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2788,6 +2926,21 @@ export const GetDeploymentsResponse: MessageFns<GetDeploymentsResponse> = {
         ? object.deployments.map((e: any) => Deployment.fromJSON(e))
         : [],
       truncated: isSet(object.truncated) ? globalThis.Boolean(object.truncated) : false,
+      totalServices: isSet(object.totalServices)
+        ? globalThis.Number(object.totalServices)
+        : isSet(object.total_services)
+        ? globalThis.Number(object.total_services)
+        : 0,
+      columns: globalThis.Array.isArray(object?.columns)
+        ? object.columns.map((e: any) => DeploymentColumn.fromJSON(e))
+        : [],
+      clusters: globalThis.Array.isArray(object?.clusters) ? object.clusters.map((e: any) => globalThis.String(e)) : [],
+      environments: globalThis.Array.isArray(object?.environments)
+        ? object.environments.map((e: any) => globalThis.String(e))
+        : [],
+      instances: globalThis.Array.isArray(object?.instances)
+        ? object.instances.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -2799,6 +2952,21 @@ export const GetDeploymentsResponse: MessageFns<GetDeploymentsResponse> = {
     if (message.truncated !== false) {
       obj.truncated = message.truncated;
     }
+    if (message.totalServices !== 0) {
+      obj.totalServices = Math.round(message.totalServices);
+    }
+    if (message.columns?.length) {
+      obj.columns = message.columns.map((e) => DeploymentColumn.toJSON(e));
+    }
+    if (message.clusters?.length) {
+      obj.clusters = message.clusters;
+    }
+    if (message.environments?.length) {
+      obj.environments = message.environments;
+    }
+    if (message.instances?.length) {
+      obj.instances = message.instances;
+    }
     return obj;
   },
 
@@ -2809,6 +2977,96 @@ export const GetDeploymentsResponse: MessageFns<GetDeploymentsResponse> = {
     const message = createBaseGetDeploymentsResponse();
     message.deployments = object.deployments?.map((e) => Deployment.fromPartial(e)) || [];
     message.truncated = object.truncated ?? false;
+    message.totalServices = object.totalServices ?? 0;
+    message.columns = object.columns?.map((e) => DeploymentColumn.fromPartial(e)) || [];
+    message.clusters = object.clusters?.map((e) => e) || [];
+    message.environments = object.environments?.map((e) => e) || [];
+    message.instances = object.instances?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseDeploymentColumn(): DeploymentColumn {
+  return { cluster: "", environment: "" };
+}
+
+export const DeploymentColumn: MessageFns<DeploymentColumn> = {
+  encode(message: DeploymentColumn, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cluster !== "") {
+      writer.uint32(10).string(message.cluster);
+    }
+    if (message.environment !== "") {
+      writer.uint32(18).string(message.environment);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeploymentColumn {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeploymentColumn();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.environment = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeploymentColumn {
+    return {
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      environment: isSet(object.environment) ? globalThis.String(object.environment) : "",
+    };
+  },
+
+  toJSON(message: DeploymentColumn): unknown {
+    const obj: any = {};
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.environment !== "") {
+      obj.environment = message.environment;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeploymentColumn>, I>>(base?: I): DeploymentColumn {
+    return DeploymentColumn.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeploymentColumn>, I>>(object: I): DeploymentColumn {
+    const message = createBaseDeploymentColumn();
+    message.cluster = object.cluster ?? "";
+    message.environment = object.environment ?? "";
     return message;
   },
 };
