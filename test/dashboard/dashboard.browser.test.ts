@@ -373,6 +373,29 @@ describe('dashboard in chromium', () => {
     await page.close();
   });
 
+  test('a page opened again takes its modules from the browser: they are kept under their version', async () => {
+    const { page, errors } = await openPage(browser);
+    // Bytes that came over the connection for each of the page's modules and styles (0: the cache's).
+    const moduleBytes = () =>
+      page.evaluate(() =>
+        performance
+          .getEntriesByType('resource')
+          .filter((r) => /\/(assets|vendor)\//.test(r.name))
+          .map((r) => ('transferSize' in r ? Number(r.transferSize) : -1)),
+      );
+    await signIn(page, errors);
+    const first = await moduleBytes();
+    expect(first.length).toBeGreaterThan(10);
+    expect(first.every((bytes) => bytes > 0)).toBe(true);
+    await page.goto(`${base}/dora`);
+    await page.getByRole('table', { name: 'DORA metrics by cluster' }).waitFor();
+    const again = await moduleBytes();
+    expect(again.length).toBeGreaterThan(10);
+    expect(again.every((bytes) => bytes === 0)).toBe(true);
+    expect(errors, errors.join('\n')).toEqual([]);
+    await page.close();
+  });
+
   test('honest states: hub unreachable, and no events yet', async () => {
     const { page, errors } = await openPage(browser);
     await signIn(page, errors);

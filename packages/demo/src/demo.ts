@@ -391,7 +391,8 @@ export const runDemo = async (options: DemoOptions): Promise<string[]> => {
 
     // The dashboard answers at / and its matrix has podinfo (the same query service as gRPC).
     const page = await fetch(`${ingest}/`).then((r) => r.text());
-    if (!page.includes('/assets/main.js')) problems.push(`the dashboard at ${ingest}/ is not served`);
+    if (!/\/assets\/(v-[\w-]+\/)?main\.js/.test(page))
+      problems.push(`the dashboard at ${ingest}/ is not served`);
     const matrix = (await fetch(`${ingest}/api/v1/query/deployments`).then((r) => r.json())) as {
       deployments?: { service: string }[];
     };

@@ -325,23 +325,45 @@ test('streams are bounded per caller like gRPC tails: the 21st is 429, a closed 
   for (const controller of open) controller.abort();
 });
 
-test('the dashboard: pages answer index.html with the import map its CSP allows; files only from the web package', async () => {
+test('the dashboard: pages answer index.html with the import map its CSP allows; files only from the web package, kept a year under their version', async () => {
+  let version = '';
   for (const path of ['/', '/live', '/dora', '/instances', '/services/podinfo']) {
     const res = await fetch(`${base}${path}`);
     expect(res.status, path).toBe(200);
+    expect(res.headers.get('cache-control'), path).toBe('no-cache');
     const html = await res.text();
     const importMap = /<script type="importmap">(.*?)<\/script>/.exec(html)?.[1] ?? '';
-    expect(JSON.parse(importMap).imports.preact).toBe('/vendor/preact.js');
+    const preact: string = JSON.parse(importMap).imports.preact;
+    expect(preact).toMatch(/^\/vendor\/v-[\w-]{12}\/preact\.js$/);
+    version = preact.split('/')[2] ?? '';
+    expect(html).toContain(`<script type="module" src="/assets/${version}/main.js">`);
+    expect(html).toContain(`href="/assets/${version}/style.css"`);
     const hash = createHash('sha256').update(importMap).digest('base64');
     expect(res.headers.get('content-security-policy')).toContain(`script-src 'self' 'sha256-${hash}'`);
   }
-  const preact = await fetch(`${base}/vendor/preact.js`);
-  expect(preact.headers.get('content-type')).toMatch(/^text\/javascript/);
-  expect((await fetch(`${base}/assets/main.js`)).status).toBe(200);
+  for (const path of [
+    `/assets/${version}/main.js`,
+    `/assets/${version}/pages/dora.js`,
+    `/vendor/${version}/preact.js`,
+  ]) {
+    const res = await fetch(`${base}${path}`);
+    expect([res.status, res.headers.get('content-type'), res.headers.get('cache-control')], path).toEqual([
+      200,
+      'text/javascript; charset=utf-8',
+      'public, max-age=31536000, immutable',
+    ]);
+  }
+  // Unversioned, or another version's address: today's file, asked for again next time.
+  for (const path of ['/assets/main.js', '/vendor/preact.js', '/assets/v-older123456/main.js']) {
+    const res = await fetch(`${base}${path}`);
+    expect([res.status, res.headers.get('cache-control')], path).toEqual([200, 'no-cache']);
+  }
   for (const path of [
     '/assets/..%2Fpackage.json',
+    `/assets/${version}/..%2F..%2Fpackage.json`,
     '/assets/../../package.json',
     '/vendor/other.js',
+    `/vendor/${version}/other.js`,
     '/nowhere',
   ])
     expect((await fetch(`${base}${path}`)).status, path).toBe(404);
