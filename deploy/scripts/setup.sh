@@ -87,6 +87,6 @@ else
   pnpm install --frozen-lockfile --reporter=silent
 fi
 
-say "building (tsc -b)"
-pnpm exec tsc -b
+say "building (pnpm build: tsc -b, then the dashboard's bundle)"
+pnpm run --silent build
 detail "ready"

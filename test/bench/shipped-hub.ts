@@ -18,6 +18,7 @@ import { procCpuSeconds, procKb } from './proc.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARGUS_DIST = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
 const TSC = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+const WEB_BUNDLE = fileURLToPath(new URL('../../packages/web/bundle.mjs', import.meta.url));
 
 const running = new Set<ChildProcess>();
 // A benchmark that dies (an uncaught error ends it through 'exit') must not leave its hub behind: an
@@ -30,6 +31,13 @@ process.once('exit', () => {
 export const buildCli = (): void => {
   const build = spawnSync(process.execPath, [TSC, '-b', 'packages/cli'], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`benchmark: tsc -b packages/cli failed:\n${build.stdout}`);
+  buildDashboard();
+};
+
+/** Bundles the dashboard as `pnpm build` does after tsc (packages/web/bundle.mjs), for the hub to serve. */
+export const buildDashboard = (): void => {
+  const bundle = spawnSync(process.execPath, [WEB_BUNDLE], { cwd: ROOT, encoding: 'utf8' });
+  if (bundle.status !== 0) throw new Error(`benchmark: the dashboard's bundle failed:\n${bundle.stderr}`);
 };
 
 export interface ShippedHub {

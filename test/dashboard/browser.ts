@@ -20,8 +20,8 @@ const IMAGES =
 export const launchBrowser = async (): Promise<Browser> => {
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} is missing: run deploy/scripts/setup.sh (it installs Debian's chromium)`);
-  if (!existsSync(join(ROOT, 'packages/web/dist/main.js')))
-    throw new Error('packages/web is not built: run pnpm build (tsc -b)');
+  if (!existsSync(join(ROOT, 'packages/web/dist/assets/main.js')))
+    throw new Error('packages/web is not built: run pnpm build');
   mkdirSync(IMAGES, { recursive: true });
   return chromium.launch({ executablePath: CHROMIUM });
 };

@@ -131,6 +131,17 @@ describe('image contents (deploy/images/assemble.sh)', () => {
     const maps = readFileSync(`/proc/${hub.child.pid}/maps`, 'utf8');
     expect(maps).toContain(join(realpathSync(roots.hub), 'app/node_modules/.pnpm/@chdb+lib-'));
     expect(maps).not.toContain(REPO_ROOT);
+    // The image's hub serves the dashboard's bundle; the libraries bundled into it are not in the image.
+    const page = await (await fetch(`http://127.0.0.1:${httpPort}/`)).text();
+    const main = /src="(\/assets\/v-[\w-]+\/main\.js)"/.exec(page)?.[1];
+    expect(main, page).toBeDefined();
+    const script = await fetch(`http://127.0.0.1:${httpPort}${main}`);
+    expect([script.status, script.headers.get('content-type')]).toEqual([
+      200,
+      'text/javascript; charset=utf-8',
+    ]);
+    const stored = readdirSync(join(roots.hub, 'app/node_modules/.pnpm'));
+    expect(stored.filter((name) => /^(preact|uplot|esbuild)@/.test(name))).toEqual([]);
 
     const scenario = buildScenario({
       instance: { name: INSTANCE },

@@ -34,14 +34,46 @@ const failure = async (res: Response): Promise<Error> => {
   return res.status === 403 ? new Forbidden(message) : new Error(message);
 };
 
+/**
+ * Answers started before the page's modules ran, by address (early.ts). That script is bundled apart
+ * from the page's modules, so the two meet on a global rather than in a module of both.
+ */
+const EARLY_ANSWERS = '__argusEarlyAnswers';
+/** An early answer not taken by then is not used: the page asks again (its data could be old). */
+const EARLY_KEPT_MS = 10_000;
+type EarlyAnswers = Map<string, { readonly at: number; readonly answer: Promise<Response> }>;
+const earlyAnswers = (): EarlyAnswers => {
+  const scope = globalThis as typeof globalThis & { [EARLY_ANSWERS]?: EarlyAnswers };
+  scope[EARLY_ANSWERS] ??= new Map();
+  return scope[EARLY_ANSWERS];
+};
+
+/** Starts `call` now; the first `query` of the same address takes its answer instead of asking again. */
+export const startEarly = (call: { readonly path: string; readonly params: Params }): void => {
+  const url = address(call.path, call.params);
+  const answer = fetch(url, { headers: headers() });
+  // Taken or not, a failed early call is no error of its own: the page's call reports it.
+  answer.catch(() => undefined);
+  earlyAnswers().set(url, { at: performance.now(), answer });
+};
+
+const takeEarly = (url: string): Promise<Response> | undefined => {
+  const early = earlyAnswers().get(url);
+  earlyAnswers().delete(url);
+  return early !== undefined && performance.now() - early.at < EARLY_KEPT_MS ? early.answer : undefined;
+};
+
 export const query = async <T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> => {
+  const url = address(path, params);
   let res: Response;
   try {
-    res = await fetch(address(path, params), { headers: headers(), ...(signal ? { signal } : {}) });
+    res = await (takeEarly(url) ?? fetch(url, { headers: headers(), ...(signal ? { signal } : {}) }));
   } catch (error) {
     if (signal?.aborted) throw error;
     throw new Unreachable('hub unreachable: is the hub running, and is this its address?');
   }
+  // An early answer cannot be aborted: one that arrives for a page already left is dropped here.
+  signal?.throwIfAborted();
   if (!res.ok) throw await failure(res);
   return (await res.json()) as T;
 };

@@ -8,6 +8,7 @@ import { Live } from './pages/live.js';
 import { Overview } from './pages/overview.js';
 import { ServicePage } from './pages/service.js';
 import { onLinkClick, useLocation } from './router.js';
+import { routeOf } from './routes.js';
 import { onTokenNeeded } from './token.js';
 
 const PAGES = [
@@ -51,7 +52,7 @@ const App = () => {
   const [generation, setGeneration] = useState(0);
   useEffect(() => onTokenNeeded((reason) => setTokenReason(reason)), []);
   const path = url.pathname;
-  const service = /^\/services\/([^/]+)$/.exec(path)?.[1];
+  const route = routeOf(path);
   const page =
     tokenReason !== undefined ? (
       <TokenForm
@@ -61,15 +62,15 @@ const App = () => {
           setGeneration(generation + 1);
         }}
       />
-    ) : service !== undefined ? (
-      <ServicePage service={decodeURIComponent(service)} />
-    ) : path === '/live' ? (
+    ) : route.page === 'service' ? (
+      <ServicePage service={route.service} />
+    ) : route.page === 'live' ? (
       <Live url={url} />
-    ) : path === '/dora' ? (
+    ) : route.page === 'dora' ? (
       <Dora url={url} />
-    ) : path === '/instances' ? (
+    ) : route.page === 'instances' ? (
       <Instances />
-    ) : path === '/dead-letters' ? (
+    ) : route.page === 'dead-letters' ? (
       <DeadLetters />
     ) : (
       <Overview url={url} />

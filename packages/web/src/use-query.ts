@@ -1,5 +1,6 @@
-import { useEffect, useState } from 'preact/hooks';
-import { type Params, query, Unauthorized } from './api.js';
+import { useLayoutEffect, useState } from 'preact/hooks';
+import { query, Unauthorized } from './api.js';
+import type { Call } from './calls.js';
 import { askForToken } from './token.js';
 
 export type Loaded<T> =
@@ -8,13 +9,14 @@ export type Loaded<T> =
   | { readonly state: 'ok'; readonly data: T };
 
 /**
- * Loads one API answer; again when the path, the parameters or `reload` (a counter a page bumps
- * after a change) change. A 401 opens the token prompt.
+ * Loads one API answer; again when the call's path, the parameters or `reload` (a counter a page bumps
+ * after a change) change. A 401 opens the token prompt. The call starts (or takes the answer early.ts
+ * started) as the page is rendered, not after its first paint a frame or more later: a layout effect.
  */
-export const useQuery = <T>(path: string, params: Params = {}, reload = 0): Loaded<T> => {
+export const useQuery = <T>({ path, params }: Call, reload = 0): Loaded<T> => {
   const [loaded, setLoaded] = useState<Loaded<T>>({ state: 'loading' });
   const key = `${path}?${JSON.stringify(params)}#${reload}`;
-  useEffect(() => {
+  useLayoutEffect(() => {
     const controller = new AbortController();
     setLoaded({ state: 'loading' });
     query<T>(path, params, controller.signal).then(

@@ -1,40 +1,23 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, extname, join, normalize } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import type { ExtraRoute } from '@argus/runtime';
 
 /**
- * The dashboard (packages/web) at `/`: its pages, its compiled modules under `/assets/`, and the
- * libraries it imports under `/vendor/`, all from this machine (no CDN). The page addresses
- * (`/services/<id>`, `/live`, ...) answer index.html so they can be shared and reloaded.
+ * The dashboard (packages/web) at `/`: its page, and under `/assets/` the files `pnpm build` bundles
+ * into the web package's dist/assets (the pages' script, uPlot's own file, the early-calls script,
+ * one stylesheet), all from this machine (no CDN). The page addresses (`/services/<id>`, `/live`,
+ * ...) answer index.html so they can be shared and reloaded.
  *
  * The page refers to its files under a version (`/assets/v-<version>/main.js`), a digest of every
- * served file's name, size and time, and those answers may be kept a year: a page loaded again takes
- * its 20 modules from the browser's cache instead of asking for each (at 10M events, Chromium spent
- * ~0.2 s of every load on them before the page could ask for its data; docs/benchmarks.md). A new
- * build is a new version, so a browser never runs old modules with a new page.
+ * served file's name, size and time, and those answers may be kept a year: a page loaded again asks
+ * the hub for its data only. A new build is a new version, so a browser never runs old files with a
+ * new page.
  */
 
-/** The web package, and the libraries it depends on (resolved from it: pnpm keeps them its own). */
+/** The web package (a dependency of the hub, so it is found as the hub is). */
 const webDir = (): string => dirname(createRequire(import.meta.url).resolve('@argus/web/package.json'));
-const packageDir = (name: string): string =>
-  dirname(createRequire(join(webDir(), 'package.json')).resolve(`${name}/package.json`));
-
-/** Bare module name -> the file the browser gets: the one home of the page's import map. */
-const VENDOR: Readonly<Record<string, { readonly url: string; readonly file: () => string }>> = {
-  preact: { url: '/vendor/preact.js', file: () => join(packageDir('preact'), 'dist/preact.mjs') },
-  'preact/hooks': {
-    url: '/vendor/preact-hooks.js',
-    file: () => join(packageDir('preact'), 'hooks/dist/hooks.mjs'),
-  },
-  'preact/jsx-runtime': {
-    url: '/vendor/preact-jsx-runtime.js',
-    file: () => join(packageDir('preact'), 'jsx-runtime/dist/jsxRuntime.mjs'),
-  },
-  uplot: { url: '/vendor/uplot.js', file: () => join(packageDir('uplot'), 'dist/uPlot.esm.js') },
-  'uplot.css': { url: '/vendor/uplot.css', file: () => join(packageDir('uplot'), 'dist/uPlot.min.css') },
-};
 
 /** Paths the single-page app answers with index.html. */
 export const DASHBOARD_PAGES = /^\/(?:|live|dora|instances|dead-letters|services\/[^/]+)$/;
@@ -43,6 +26,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
   '.html': 'text/html; charset=utf-8',
   '.svg': 'image/svg+xml',
 };
@@ -53,19 +37,16 @@ const KEEP_VERSIONED = 'public, max-age=31536000, immutable';
 const ASK_AGAIN = 'no-cache';
 /** How long a read version is used before the files are looked at again, in ms. */
 const VERSION_READ_EVERY_MS = 1000;
-/** `/assets/v-<version>/<file>` or `/vendor/v-<version>/<file>`. */
-const VERSIONED_PATH = /^\/(assets|vendor)\/v-([\w-]+)(\/.*)$/;
+/** `/assets/v-<version>/<file>`. */
+const VERSIONED_PATH = /^\/assets\/v-([\w-]+)(\/.*)$/;
+/** What the page's CSP allows: its own files, no inline script (uPlot and Preact set inline styles). */
+const PAGE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 export const dashboardRoute = (): ExtraRoute => {
   const web = webDir();
-  const built = join(web, 'dist');
-  const publicDir = join(web, 'public');
-  const vendorFiles = new Map(
-    Object.values(VENDOR)
-      .filter((v) => v.url.endsWith('.js') || v.url.endsWith('.css'))
-      .map((v) => [v.url, v.file] as const),
-  );
-  // Files' headers; a page's CSP also names its import map (pageHeaders).
+  const built = join(web, 'dist/assets');
+  const page = join(web, 'public/index.html');
   const headers = {
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
@@ -74,13 +55,7 @@ export const dashboardRoute = (): ExtraRoute => {
   };
   /** The version of the files served now; a rebuild under a running hub changes it. */
   const readVersion = async (): Promise<string> => {
-    const files = [
-      ...[...vendorFiles.values()].map((file) => file()),
-      ...(await readdir(built, { recursive: true }))
-        .filter((f) => f.endsWith('.js'))
-        .map((f) => join(built, f)),
-      ...(await readdir(publicDir)).map((f) => join(publicDir, f)),
-    ].sort();
+    const files = [page, ...(await readdir(built)).map((f) => join(built, f))].sort();
     const digest = createHash('sha256');
     for (const file of files) {
       const { size, mtimeMs } = await stat(file);
@@ -90,30 +65,12 @@ export const dashboardRoute = (): ExtraRoute => {
   };
   // Not built (or being rebuilt): no version, so nothing is kept.
   const readVersionOrNone = (): Promise<string> => readVersion().catch(() => '');
-  // Read again at most once a second: one page load asks for 20 files at once.
+  // Read again at most once a second: one page load asks for several files at once.
   let known: { readonly at: number; readonly version: Promise<string> } | undefined;
   const currentVersion = (): Promise<string> => {
     if (known === undefined || Date.now() - known.at > VERSION_READ_EVERY_MS)
       known = { at: Date.now(), version: readVersionOrNone() };
     return known.version;
-  };
-  /** The import map of a version, and the CSP that lets that map (and nothing inline else) run. */
-  const pageHeaders = (version: string) => {
-    const importMap = JSON.stringify({
-      imports: Object.fromEntries(
-        Object.entries(VENDOR)
-          .filter(([, v]) => v.url.endsWith('.js'))
-          .map(([name, v]) => [name, v.url.replace('/vendor/', `/vendor/v-${version}/`)]),
-      ),
-    });
-    const importMapHash = createHash('sha256').update(importMap).digest('base64');
-    return {
-      importMap,
-      headers: {
-        ...headers,
-        'content-security-policy': `default-src 'self'; script-src 'self' 'sha256-${importMapHash}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
-      },
-    };
   };
 
   const sendFile = async (
@@ -141,48 +98,47 @@ export const dashboardRoute = (): ExtraRoute => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     let path = new URL(req.url ?? '/', 'http://hub').pathname;
     if (DASHBOARD_PAGES.test(path)) {
-      let page: string;
+      let html: string;
       try {
-        page = await readFile(join(publicDir, 'index.html'), 'utf8');
+        html = await readFile(page, 'utf8');
       } catch {
         return false;
       }
-      const notBuilt = !(await readFile(join(built, 'main.js')).then(
-        () => true,
-        () => false,
-      ));
-      const version = notBuilt ? '' : await currentVersion();
-      const { importMap, headers: withMap } = pageHeaders(version);
-      const html = notBuilt
-        ? '<!doctype html><title>Argus</title><p>The dashboard is not built: run <code>pnpm build</code> (tsc -b) and reload.</p>'
-        : page
-            .replaceAll('"/assets/', `"/assets/v-${version}/`)
-            .replaceAll('"/vendor/', `"/vendor/v-${version}/`)
-            // Last: the map's addresses carry their version already.
-            .replace('<!--importmap-->', `<script type="importmap">${importMap}</script>`);
+      const version = (await exists(join(built, 'main.js'))) ? await currentVersion() : '';
+      html =
+        version === ''
+          ? '<!doctype html><title>Argus</title><p>The dashboard is not built: run <code>pnpm build</code> and reload.</p>'
+          : html.replaceAll('"/assets/', `"/assets/v-${version}/`);
       res
-        .writeHead(200, { ...withMap, 'content-type': CONTENT_TYPES['.html'], 'cache-control': ASK_AGAIN })
+        .writeHead(200, {
+          ...headers,
+          'content-security-policy': PAGE_CSP,
+          'content-type': CONTENT_TYPES['.html'],
+          'cache-control': ASK_AGAIN,
+        })
         .end(html);
       return true;
     }
     let cacheControl = ASK_AGAIN;
     const versioned = VERSIONED_PATH.exec(path);
     if (versioned !== null) {
-      const [, root, version, rest] = versioned;
-      path = `/${root}${rest}`;
+      const [, version, rest] = versioned;
+      path = `/assets${rest}`;
       // A file asked for under an older version gets today's, which must not be kept as that version's.
       const current = await currentVersion();
       if (current !== '' && version === current) cacheControl = KEEP_VERSIONED;
     }
-    const vendor = vendorFiles.get(path);
-    if (vendor !== undefined) return sendFile(res, vendor(), cacheControl);
-    if (path.startsWith('/assets/')) {
-      const name = normalize(path.slice('/assets/'.length));
-      if (name.startsWith('..') || name.includes('\0') || !/^[\w./-]+$/.test(name)) return false;
-      if (name.endsWith('.css') || name.endsWith('.svg'))
-        return sendFile(res, join(publicDir, name), cacheControl);
-      if (name.endsWith('.js')) return sendFile(res, join(built, name), cacheControl);
-    }
-    return false;
+    if (!path.startsWith('/assets/')) return false;
+    // Only the bundle's own files: a plain name with a known type, nothing above dist/assets.
+    const name = path.slice('/assets/'.length);
+    if (!/^[\w.-]+$/.test(name) || name.startsWith('.') || CONTENT_TYPES[extname(name)] === undefined)
+      return false;
+    return sendFile(res, join(built, name), cacheControl);
   };
 };
+
+const exists = (file: string): Promise<boolean> =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );

@@ -44,7 +44,7 @@ const bytesLabel = (d: DeadLetter): string =>
 
 /** One dead letter, loaded when opened: its headers and bytes, and the replay. */
 const Detail = ({ sequence, onReplayed }: { sequence: number; onReplayed: (message: string) => void }) => {
-  const loaded = useQuery<Shown>(`dead-letters/${sequence}`);
+  const loaded = useQuery<Shown>({ path: `dead-letters/${sequence}`, params: {} });
   const [view, setView] = useState<View | undefined>(undefined);
   const [replay, setReplay] = useState<Replay>({ state: 'idle' });
   const run = () => {
@@ -186,8 +186,7 @@ export const DeadLetters = () => {
   const [replayed, setReplayed] = useState<string | undefined>(undefined);
   const pageToken = tokens[tokens.length - 1] ?? '';
   const loaded = useQuery<{ deadLetters?: DeadLetter[]; nextPageToken?: string; total?: number | string }>(
-    'dead-letters',
-    { pageSize: String(DEAD_LETTER_PAGE), pageToken },
+    { path: 'dead-letters', params: { pageSize: String(DEAD_LETTER_PAGE), pageToken } },
     reload,
   );
   // A replayed dead letter is gone: the panel closes and the list loads again.

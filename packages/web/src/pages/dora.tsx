@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import uPlot from 'uplot';
+import type uPlot from 'uplot';
+import { doraCall, doraGrouping } from '../calls.js';
 import { duration } from '../format.js';
 import { setParam } from '../router.js';
 import { Empty, Status } from '../states.js';
@@ -41,6 +42,16 @@ const TREND_METRICS: readonly { title: string; value: (m: Metrics) => number | n
   },
 ];
 
+/**
+ * uPlot, loaded only by this page: the bundle keeps it in a file of its own (~50 KB), so the other
+ * pages and this page's table do not wait for it.
+ */
+let uPlotModule: Promise<typeof uPlot> | undefined;
+const loadUPlot = (): Promise<typeof uPlot> => {
+  uPlotModule ??= import('uplot').then((module) => module.default);
+  return uPlotModule;
+};
+
 /** One metric's weekly trend, a line per group; `data-points` counts the points drawn. */
 const TrendChart = ({
   title,
@@ -54,25 +65,38 @@ const TrendChart = ({
   const box = useRef<HTMLDivElement>(null);
   const key = JSON.stringify([title, weeks, series]);
   useEffect(() => {
-    if (box.current === null) return;
-    const plot = new uPlot(
-      {
-        width: Math.min(box.current.clientWidth || 440, 440),
-        height: 200,
-        title,
-        series: [
-          {},
-          ...series.map((s, i) => ({
-            label: s.key || '(none)',
-            stroke: COLOURS[i % COLOURS.length] ?? '#0b57d0',
-            points: { show: true },
-          })),
-        ],
+    let plot: uPlot | undefined;
+    let gone = false;
+    loadUPlot().then(
+      (UPlot) => {
+        if (gone || box.current === null) return;
+        plot = new UPlot(
+          {
+            width: Math.min(box.current.clientWidth || 440, 440),
+            height: 200,
+            title,
+            series: [
+              {},
+              ...series.map((s, i) => ({
+                label: s.key || '(none)',
+                stroke: COLOURS[i % COLOURS.length] ?? '#0b57d0',
+                points: { show: true },
+              })),
+            ],
+          },
+          [weeks, ...series.map((s) => s.values)],
+          box.current,
+        );
       },
-      [weeks, ...series.map((s) => s.values)],
-      box.current,
+      (error: Error) => {
+        if (!gone && box.current !== null)
+          box.current.textContent = `The chart could not be drawn: ${error.message}`;
+      },
     );
-    return () => plot.destroy();
+    return () => {
+      gone = true;
+      plot?.destroy();
+    };
   }, [key]);
   const points = series.reduce((n, s) => n + s.values.filter((v) => v !== null).length, 0);
   return (
@@ -89,7 +113,10 @@ const Trend = ({ groupBy }: { groupBy: string }) => {
     const until = Date.now();
     return { since: new Date(until - WEEKS * WEEK_MS).toISOString(), until: new Date(until).toISOString() };
   });
-  const loaded = useQuery<{ metrics?: Metrics[] }>('dora', { groupBy, bucket: 'week', ...range });
+  const loaded = useQuery<{ metrics?: Metrics[] }>({
+    path: 'dora',
+    params: { groupBy, bucket: 'week', ...range },
+  });
   return (
     <Status loaded={loaded}>
       {({ metrics = [] }) => {
@@ -130,8 +157,10 @@ const Trend = ({ groupBy }: { groupBy: string }) => {
 
 /** `/dora`: the four DORA metrics over 30 days, grouped, with their weekly trends. */
 export const Dora = ({ url }: { url: URL }) => {
-  const groupBy = url.searchParams.get('groupBy') ?? 'cluster';
-  const loaded = useQuery<{ metrics?: Metrics[] }>('dora', { groupBy });
+  const groupBy = doraGrouping(url);
+  const loaded = useQuery<{ metrics?: Metrics[] }>(doraCall(url));
+  // The chart library loads while the table's data does: it is no part of the table.
+  useEffect(() => void loadUPlot().catch(() => undefined), []);
   return (
     <>
       <h1>DORA metrics (last 30 days)</h1>

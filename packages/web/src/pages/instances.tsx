@@ -1,3 +1,4 @@
+import { INSTANCES_CALL, STATS_CALL } from '../calls.js';
 import { ago } from '../format.js';
 import { Empty, NO_EVENTS, Status } from '../states.js';
 import { useQuery } from '../use-query.js';
@@ -17,8 +18,8 @@ export const STALE_AFTER_MS = 120_000;
 
 /** `/instances`: who reports, how alive, how busy; and the hub's lag. */
 export const Instances = () => {
-  const loaded = useQuery<{ instances?: Instance[] }>('instances');
-  const stats = useQuery<{ consumerPending?: number | string; storedEvents?: number | string }>('stats');
+  const loaded = useQuery<{ instances?: Instance[] }>(INSTANCES_CALL);
+  const stats = useQuery<{ consumerPending?: number | string; storedEvents?: number | string }>(STATS_CALL);
   return (
     <>
       <h1>Instances</h1>

@@ -1,4 +1,5 @@
 import { useRef } from 'preact/hooks';
+import { chosen as chosenIn, OVERVIEW_PAGE_ROWS, overviewCall, overviewPage } from '../calls.js';
 import { ago, version } from '../format.js';
 import { setParams } from '../router.js';
 import { Empty, NO_EVENTS, Status } from '../states.js';
@@ -14,13 +15,6 @@ interface Deployment {
   time: string;
   openIncidents: number;
 }
-
-/**
- * Service rows per page, asked of the hub page by page. All of 10,000 services x 20 clusters took
- * Chromium 12 s to draw; 300 rows took 0.35 s to lay out, 100 rows 0.1 s; and the whole matrix was
- * 2.3 MB of JSON to fetch and parse for a page of it (docs/benchmarks.md, 2026-12-06).
- */
-const PAGE_ROWS = 100;
 
 /** Filters live in the address; changing one starts again at the first page. */
 const setFilter = (name: string, value: string): void => setParams({ [name]: value, page: '' });
@@ -64,7 +58,7 @@ const Pager = ({ page, pages, total }: { page: number; pages: number; total: num
         Previous
       </button>
       <span aria-live="polite">
-        Services {(page - 1) * PAGE_ROWS + 1}–{Math.min(page * PAGE_ROWS, total)} of {total}
+        Services {(page - 1) * OVERVIEW_PAGE_ROWS + 1}–{Math.min(page * OVERVIEW_PAGE_ROWS, total)} of {total}
       </span>
       <button type="button" disabled={page >= pages} onClick={() => go(page + 1)}>
         Next
@@ -116,10 +110,10 @@ const Matrix = ({ answer, page }: { answer: Answer; page: number }) => {
   const rowOf = new Map<string, Deployment[]>();
   for (const d of deployments) rowOf.set(d.service, [...(rowOf.get(d.service) ?? []), d]);
   const total = answer.totalServices ?? 0;
-  const pages = Math.max(1, Math.ceil(total / PAGE_ROWS));
+  const pages = Math.max(1, Math.ceil(total / OVERVIEW_PAGE_ROWS));
   return (
     <>
-      {(total > PAGE_ROWS || page > 1) && <Pager page={page} pages={pages} total={total} />}
+      {(total > OVERVIEW_PAGE_ROWS || page > 1) && <Pager page={page} pages={pages} total={total} />}
       {answer.truncated && (
         <p class="state">Only the first cells are shown: filter by cluster or instance.</p>
       )}
@@ -180,17 +174,10 @@ const Matrix = ({ answer, page }: { answer: Answer; page: number }) => {
 
 /** `/`: what runs where, services by cluster, a page of services at a time. */
 export const Overview = ({ url }: { url: URL }) => {
-  const chosen = (name: string) => url.searchParams.get(name) ?? '';
-  const page = Math.max(1, Math.floor(Number(chosen('page')) || 1));
+  const chosen = (name: string) => chosenIn(url, name);
+  const page = overviewPage(url);
   const filtered = ['service', 'cluster', 'environment', 'instance'].some((name) => chosen(name) !== '');
-  const loaded = useQuery<Answer>('deployments', {
-    serviceContains: chosen('service'),
-    cluster: chosen('cluster'),
-    environment: chosen('environment'),
-    instance: chosen('instance'),
-    pageSize: String(PAGE_ROWS),
-    page: page === 1 ? '' : String(page),
-  });
+  const loaded = useQuery<Answer>(overviewCall(url));
   // The filters stay on the page while an answer loads: typing in the service box keeps its focus.
   const choices = useRef<Choices>(NO_CHOICES);
   if (loaded.state === 'ok')

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { ApiEvent } from '../api.js';
+import { timelineCall } from '../calls.js';
 import { duration, time, version } from '../format.js';
 import { Empty, Status } from '../states.js';
 import { useQuery } from '../use-query.js';
@@ -12,11 +13,8 @@ interface Entry {
 
 /** `/services/<id>`: one service's changes, builds, deployments and incidents across clusters, oldest first. */
 export const ServicePage = ({ service }: { service: string }) => {
-  // With upstream: where the deployed artifacts came from (their builds, the changes merged in their
-  // chains), the links DORA's lead time follows, found by the hub in the same call.
   const loaded = useQuery<{ entries?: Entry[]; clusters?: string[]; upstream?: Entry[] }>(
-    `services/${encodeURIComponent(service)}/timeline`,
-    { upstream: 'true' },
+    timelineCall(service),
   );
   const [open, setOpen] = useState<string | undefined>(undefined);
   return (
