@@ -6,7 +6,7 @@
 #   deploy/images/assemble.sh hub|agent <dest>
 #
 # <dest>/app                  `pnpm deploy --prod` of @argus/cli (the `argus` command), sources and tests pruned
-# <dest>/usr/local/bin/argus  -> ../../../app/dist/bin.js
+# <dest>/usr/local/bin/argus  -> ../../../app/bundle/argus.js (the command bundled by `pnpm build`)
 # hub: with chdb's native library (@chdb/lib-*, an optional dependency of chdb);
 # agent: without it (--no-optional): `argus agent` never loads chdb.
 set -euo pipefail
@@ -24,7 +24,7 @@ esac
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 command -v pnpm >/dev/null 2>&1 || { say "error: pnpm is not on PATH (deploy/scripts/setup.sh installs it)"; exit 1; }
-[ -f packages/cli/dist/bin.js ] || { say "error: packages/cli/dist/bin.js is missing: run npx tsc -b first"; exit 1; }
+[ -f packages/cli/bundle/argus.js ] || { say "error: packages/cli/bundle/argus.js is missing: run pnpm build first"; exit 1; }
 mkdir -p "$dest/usr/local/bin"
 dest="$(cd "$dest" && pwd)"
 
@@ -43,14 +43,16 @@ rm -f "$log"
 
 # Sources, tests and TypeScript settings of the workspace packages are not needed to run.
 prune() {
-  rm -rf "$1/src" "$1/test" "$1/tsconfig.json" "$1/tsconfig.tsbuildinfo"
+  rm -rf "$1/src" "$1/test" "$1/tsconfig.json" "$1/tsconfig.tsbuildinfo" "$1/bundle.mjs"
 }
 prune "$dest/app"
+# The command runs from its bundle (bundle/argus.js); tsc's output of it is not loaded.
+rm -rf "$dest/app/dist"
 for package in "$dest"/app/node_modules/.pnpm/@argus+*/node_modules/@argus/*; do
   [ -d "$package" ] && [ ! -L "$package" ] && prune "$package"
 done
-chmod 0755 "$dest/app/dist/bin.js"
-ln -s ../../../app/dist/bin.js "$dest/usr/local/bin/argus"
+chmod 0755 "$dest/app/bundle/argus.js"
+ln -s ../../../app/bundle/argus.js "$dest/usr/local/bin/argus"
 
 if [ "$variant" = agent ] && find "$dest/app/node_modules/.pnpm" -maxdepth 1 -name '@chdb+lib-*' | grep -q .; then
   say "error: the agent image holds chdb's native library"

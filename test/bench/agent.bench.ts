@@ -25,6 +25,7 @@ import { freePort, NatsServer, waitFor } from '@argus/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { BenchResult } from './harness.js';
 import { procCpuSeconds, procKb } from './proc.js';
+import { ARGUS_SHIPPED, buildCli } from './shipped-hub.js';
 
 /** Flags tried in place of the deployed ones; unset or empty: the deployed ones. */
 const TRIED_OPTIONS = process.env.ARGUS_BENCH_AGENT_NODE_OPTIONS?.trim() ?? '';
@@ -48,8 +49,6 @@ const CATCH_UP_TARGET_S = 30;
 const TOKEN = 'bench-token';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SIM = fileURLToPath(new URL('../../packages/argocd-sim/src/cli.ts', import.meta.url));
-const ARGUS_DIST = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
-const TSC = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
 const CLUSTERS = [
   { name: 'in-cluster', server: 'https://kubernetes.default.svc' },
   { name: 'prod-eu', server: 'https://prod-eu.k8s.example.com:6443' },
@@ -147,7 +146,7 @@ const startAgent = async (options: {
   const agent = launch(
     [
       ...(options.nodeFlags ?? []),
-      ARGUS_DIST,
+      ARGUS_SHIPPED,
       'agent',
       '--instance',
       options.instance,
@@ -202,9 +201,8 @@ const serveTimes = async (api: string, apps: number) => {
 };
 
 export const run = async (): Promise<BenchResult> => {
-  // The agent runs compiled, as `pnpm argus` and production do: tsx would add ~30 MB of its own.
-  const build = spawnSync(process.execPath, [TSC, '-b', 'packages/cli'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`agent benchmark: tsc -b packages/cli failed:\n${build.stdout}`);
+  // The agent runs as shipped: the bundle of `pnpm build` that the images run (tsx would add ~30 MB).
+  buildCli();
   const agentNode = spawnSync(AGENT_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const server = await NatsServer.start();
   const dir = mkdtempSync(join(tmpdir(), 'argus-bench-agent-'));
@@ -354,7 +352,7 @@ export const run = async (): Promise<BenchResult> => {
         `targets with ${APPS} apps, ${AS_DEPLOYED_LABEL}: peak RSS <= ${RSS_TARGET_MB} MB ${met(deployed.hwm <= RSS_TARGET_MB)} (${deployed.hwm.toFixed(1)} MB; kubernetes source ${kubernetes.hwm.toFixed(1)} MB), catch-up <= ${CATCH_UP_TARGET_S} s ${met(deployed.catchUp <= CATCH_UP_TARGET_S)} (${deployed.catchUp.toFixed(1)} s; kubernetes source ${kubernetes.catchUp.toFixed(1)} s)`,
         `api source ${AS_DEPLOYED_LABEL}: publishing took ${deployed.publishing.toFixed(1)} s of the ${deployed.catchUp.toFixed(1)} s catch-up; CPU meanwhile: agent ${deployed.agentCpuS.toFixed(1)} s, simulator ${deployed.simCpuS.toFixed(1)} s (kubernetes source: agent ${kubernetes.agentCpuS.toFixed(1)} s, simulator ${kubernetes.simCpuS.toFixed(1)} s)`,
         `the simulator generated the ${APPS} apps in ${simStartS.toFixed(1)} s; alone it serves the list (${served.listMB.toFixed(0)} MB) in ${served.listS.toFixed(1)} s and the stream's opening burst in ${served.burstS.toFixed(1)} s`,
-        'the agent runs compiled (packages/cli/dist, built by this benchmark with tsc -b); nats-server, the simulator (tsx), the agent and this process share the cores',
+        'the agent runs as shipped (packages/cli/bundle, built by this benchmark with pnpm build); nats-server, the simulator (tsx), the agent and this process share the cores',
       ],
     };
   } finally {

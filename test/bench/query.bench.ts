@@ -19,7 +19,7 @@ import { captureLogs, NatsServer } from '@argus/testkit';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { chromium, type Page } from 'playwright-core';
 import type { BenchResult, Measurement } from './harness.js';
-import { buildDashboard } from './shipped-hub.js';
+import { buildCli } from './shipped-hub.js';
 
 const EVENTS = Number(process.env.ARGUS_BENCH_QUERY_EVENTS ?? 10_000_000);
 const SERVICES = 10_000;
@@ -177,8 +177,8 @@ const settleMerges = async (store: Store): Promise<{ seconds: number; parts: num
 };
 
 export const run = async (): Promise<BenchResult> => {
-  // The pages are drawn from this checkout's dashboard, bundled as `pnpm build` does.
-  buildDashboard();
+  // The pages are drawn from this checkout's dashboard, bundled by `pnpm build`.
+  buildCli();
   const dataDir = mkdtempSync(join(tmpdir(), 'argus-bench-query-'));
   const logs = captureLogs({ level: 'warn' });
   const nats = await NatsServer.start();

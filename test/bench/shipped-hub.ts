@@ -1,6 +1,6 @@
 /**
- * The hub as users run it, for the benchmarks: the compiled `argus hub` (packages/cli/dist, built here
- * with `tsc -b`) in its own process with its default flags (only the addresses are chosen: NATS, a
+ * The hub as users run it, for the benchmarks: the shipped `argus hub` (packages/cli/bundle, built here
+ * with `pnpm build`) in its own process with its default flags (only the addresses are chosen: NATS, a
  * fresh data directory and free ports), its CPU and memory read from /proc, its stored count from its
  * own HTTP JSON API. And a watch on the unified stream, which the hub writes after the insert: an
  * event seen there is queryable.
@@ -16,9 +16,8 @@ import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { procCpuSeconds, procKb } from './proc.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ARGUS_DIST = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
-const TSC = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
-const WEB_BUNDLE = fileURLToPath(new URL('../../packages/web/bundle.mjs', import.meta.url));
+/** The `argus` command as shipped: the bundle `pnpm build` writes, which the images run. */
+export const ARGUS_SHIPPED = fileURLToPath(new URL('../../packages/cli/bundle/argus.js', import.meta.url));
 
 const running = new Set<ChildProcess>();
 // A benchmark that dies (an uncaught error ends it through 'exit') must not leave its hub behind: an
@@ -27,17 +26,12 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Builds the CLI as `pnpm build` does, so the measured process is the shipped code of this checkout. */
+/** Builds this checkout with `pnpm build`, so the measured process is the shipped code (the bundle). */
 export const buildCli = (): void => {
-  const build = spawnSync(process.execPath, [TSC, '-b', 'packages/cli'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`benchmark: tsc -b packages/cli failed:\n${build.stdout}`);
-  buildDashboard();
-};
-
-/** Bundles the dashboard as `pnpm build` does after tsc (packages/web/bundle.mjs), for the hub to serve. */
-export const buildDashboard = (): void => {
-  const bundle = spawnSync(process.execPath, [WEB_BUNDLE], { cwd: ROOT, encoding: 'utf8' });
-  if (bundle.status !== 0) throw new Error(`benchmark: the dashboard's bundle failed:\n${bundle.stderr}`);
+  const build = spawnSync('pnpm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
+  if (build.error !== undefined)
+    throw new Error(`benchmark: pnpm build could not run (${build.error.message}): deploy/scripts/setup.sh installs pnpm`);
+  if (build.status !== 0) throw new Error(`benchmark: pnpm build failed:\n${build.stdout}${build.stderr}`);
 };
 
 export interface ShippedHub {
@@ -74,7 +68,7 @@ export const startShippedHub = async (
     '--grpc-listen',
     grpc,
   ];
-  const child: ChildProcess = spawn(process.execPath, [ARGUS_DIST, ...args, ...extraArgs], {
+  const child: ChildProcess = spawn(process.execPath, [ARGUS_SHIPPED, ...args, ...extraArgs], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

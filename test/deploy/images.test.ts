@@ -74,10 +74,11 @@ describe('image contents (deploy/images/assemble.sh)', () => {
       for (const { path, target } of links(root))
         expect(relative(root, target).startsWith('..'), `${path} -> ${target}`).toBe(false);
       expect(lstatSync(join(root, 'usr/local/bin/argus')).isSymbolicLink()).toBe(true);
-      // Sources and tests are pruned: the image runs dist/.
+      // Sources, tests and tsc's output of the command are pruned: the image runs its bundle.
       expect(readdirSync(join(root, 'app')).sort()).toEqual(
-        ['README.md', 'dist', 'node_modules', 'package.json', 'pnpm-lock.yaml'].sort(),
+        ['README.md', 'bundle', 'node_modules', 'package.json', 'pnpm-lock.yaml'].sort(),
       );
+      expect(realpathSync(join(root, 'usr/local/bin/argus'))).toBe(join(realpathSync(root), 'app/bundle/argus.js'));
     }
     expect(hasChdbLibrary(roots.hub)).toBe(true);
     expect(hasChdbLibrary(roots.agent)).toBe(false);

@@ -159,7 +159,7 @@ export const main = async (argv: readonly string[], io: CommandIO): Promise<numb
   } catch (error) {
     if (
       error instanceof UsageError ||
-      error instanceof OptionsError ||
+      OptionsError.is(error) ||
       (error instanceof TypeError && 'code' in error)
     ) {
       io.stderr(`argus ${command.name}: ${usageMessage(error, command)}\n${usageHint(command)}\n`);

@@ -34,7 +34,7 @@ export interface DemoOptions {
 }
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const cli = join(root, 'packages/cli/dist/bin.js');
+const cli = join(root, 'packages/cli/bundle/argus.js');
 const SIM_TOKEN = 'demo-argocd-token';
 const CI_TOKEN = 'demo-ci-token';
 
