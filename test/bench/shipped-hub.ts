@@ -30,7 +30,9 @@ process.once('exit', () => {
 export const buildCli = (): void => {
   const build = spawnSync('pnpm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
   if (build.error !== undefined)
-    throw new Error(`benchmark: pnpm build could not run (${build.error.message}): deploy/scripts/setup.sh installs pnpm`);
+    throw new Error(
+      `benchmark: pnpm build could not run (${build.error.message}): deploy/scripts/setup.sh installs pnpm`,
+    );
   if (build.status !== 0) throw new Error(`benchmark: pnpm build failed:\n${build.stdout}${build.stderr}`);
 };
 

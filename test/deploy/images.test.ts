@@ -78,7 +78,9 @@ describe('image contents (deploy/images/assemble.sh)', () => {
       expect(readdirSync(join(root, 'app')).sort()).toEqual(
         ['README.md', 'bundle', 'node_modules', 'package.json', 'pnpm-lock.yaml'].sort(),
       );
-      expect(realpathSync(join(root, 'usr/local/bin/argus'))).toBe(join(realpathSync(root), 'app/bundle/argus.js'));
+      expect(realpathSync(join(root, 'usr/local/bin/argus'))).toBe(
+        join(realpathSync(root), 'app/bundle/argus.js'),
+      );
     }
     expect(hasChdbLibrary(roots.hub)).toBe(true);
     expect(hasChdbLibrary(roots.agent)).toBe(false);
