@@ -87,6 +87,6 @@ else
   pnpm install --frozen-lockfile --reporter=silent
 fi
 
-say "building (pnpm build: tsc -b, then the dashboard's bundle)"
+say "building (pnpm build: tsc -b, then the dashboard's and the argus command's bundles)"
 pnpm run --silent build
 detail "ready"
