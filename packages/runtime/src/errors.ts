@@ -1,7 +1,7 @@
-/** An option (flag, env var or file key) is unknown, missing or malformed. */
 /** Marks an OptionsError of any copy of this package (see OptionsError.is). */
 const OPTIONS_ERROR = Symbol.for('argus.OptionsError');
 
+/** An option (flag, env var or file key) is unknown, missing or malformed. */
 export class OptionsError extends Error {
   override name = 'OptionsError';
   readonly [OPTIONS_ERROR] = true;
