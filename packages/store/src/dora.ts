@@ -71,6 +71,13 @@ const INCIDENTS = quoted(INCIDENT_KINDS);
  * them at once and their memory added up (84 days of the 10M benchmark needed more than the hub's
  * 256 MiB; each alone fits). Each reads only the kinds it needs.
  */
+/**
+ * The first 64 bits of the identity's 128-bit SipHash, read big-endian: it orders identities as the
+ * whole digest does (two events of one group agreeing on all 64 bits: about 1 in 2^64), and packs
+ * with other numbers into one sort key.
+ */
+const IDENTITY_DIGEST = 'reinterpretAsUInt64(reverse(substring(sipHash128(identity), 1, 8)))';
+
 const doraQueries = (table: string, where: string, key: string) => {
   // The events of the window of some kinds, with their group key and bucket.
   const windowed = (kinds: string, columns: string) => `
@@ -82,20 +89,23 @@ const doraQueries = (table: string, where: string, key: string) => {
     verdicts: `
 WITH
   -- A deployment failed when the next deployment or detection on its service and cluster is a
-  -- detection or a rollback. Each pair's events as one sorted array of numbers (the time, the
-  -- identity's digest, and the step: 1 a deployment, 2 a rollback, 3 a detection), repeats dropped
-  -- from the sorted array: a window over the strings, or a set of every identity, held 84 days of the
-  -- 10M benchmark over the hub's 256 MiB. Ties in time are ordered by the identity's digest.
+  -- detection or a rollback. Each pair's events as one sorted array of 128-bit numbers: the time
+  -- since the window's start (62 bits), the identity's digest (64) and the step (2: 1 a deployment,
+  -- 2 a rollback, 3 a detection), so ties in time are ordered by the digest and a repeat is an equal
+  -- neighbour, dropped by arrayCompact. Sorting numbers took half the time of sorting tuples of
+  -- (time, 128-bit digest, step) (docs/benchmarks.md, 2026-12-06, fifth session); a window over
+  -- the strings, or a set of every identity, held 84 days of the 10M benchmark over the hub's 256 MiB.
   verdicts AS (
     SELECT bucket, key,
-           arrayMap(x -> x.3, arrayDistinct(arraySort(groupArray((ms, digest, step))))) AS steps,
+           arrayMap(x -> toUInt8(bitAnd(x, 3)), arrayCompact(arraySort(groupArray(packed)))) AS steps,
            arrayCount(s -> s != 3, steps) AS deployments,
            arrayCount((s, next) -> s != 3 AND next >= 2, steps, arrayPushBack(arrayPopFront(steps), 0)) AS failed
     FROM (
       ${windowed(
         `${DEPLOYMENTS}, 'incident.detected'`,
-        `sipHash128(identity) AS digest, sipHash64(service_id, cluster) AS pair,
-         toUInt8(multiIf(subject_type = 'incident', 3, predicate = 'rolledback', 2, 1)) AS step`,
+        `toUInt8(multiIf(subject_type = 'incident', 3, predicate = 'rolledback', 2, 1)) AS step,
+         bitOr(bitShiftLeft(toUInt128(ms - {sinceMs:Int64}), 66), bitOr(bitShiftLeft(toUInt128(${IDENTITY_DIGEST}), 2), step)) AS packed,
+         sipHash64(service_id, cluster) AS pair`,
       )}
     )
     GROUP BY bucket, key, pair
@@ -148,17 +158,25 @@ SELECT bucket, key, count() AS lead_samples, quantileExactInclusive(0.5)(lead_ms
 FROM lead GROUP BY bucket, key`,
     restores: `
 WITH
+  -- Each incident's detections and resolutions as one sorted array of 128-bit numbers: the identity's
+  -- digest (64 bits), the time since the window's start (63) and 1 for a resolution. Sorted by digest,
+  -- a repeat of an event (one identity) follows it and is dropped, whatever its time.
   restores AS (
     SELECT bucket, key,
-           groupArrayIf(ms, kind = 'incident.detected') AS detected,
-           groupArrayIf(ms, kind = 'incident.resolved') AS resolved,
+           arraySort(groupArray(packed)) AS sorted,
+           arrayFilter((x, previous) -> bitShiftRight(x, 64) != bitShiftRight(previous, 64),
+                       sorted, arrayPushFront(arrayPopBack(sorted), toUInt128(0))) AS once,
+           arrayMap(x -> toInt64(bitShiftRight(bitAnd(x, 0xFFFFFFFFFFFFFFFF), 1)), arrayFilter(x -> bitAnd(x, 1) = 0, once)) AS detected,
+           arrayMap(x -> toInt64(bitShiftRight(bitAnd(x, 0xFFFFFFFFFFFFFFFF), 1)), arrayFilter(x -> bitAnd(x, 1) = 1, once)) AS resolved,
            arrayFilter(x -> x >= 0,
              arrayMap(t -> if(arrayExists(r -> r >= t, resolved),
                               arrayMin(arrayFilter(r -> r >= t, resolved)) - t, -1), detected)) AS restore_ms
     FROM (
-      ${windowed(INCIDENTS, "identity, concat(subject_type, '.', predicate) AS kind, subject_id")}
-      -- Each detection and resolution once: a repeat dropped by a 128-bit digest of its identity.
-      LIMIT 1 BY sipHash128(identity)
+      ${windowed(
+        INCIDENTS,
+        `subject_id,
+         bitOr(bitShiftLeft(toUInt128(${IDENTITY_DIGEST}), 64), bitOr(bitShiftLeft(toUInt128(ms - {sinceMs:Int64}), 1), predicate = 'resolved')) AS packed`,
+      )}
     )
     GROUP BY bucket, key, subject_id
   )

@@ -1,4 +1,4 @@
-import { type CDEvent, createEvent } from '@argus/cdevents';
+import { type CDEvent, createEvent, eventIdentity } from '@argus/cdevents';
 import { captureLogs, clickHouseTarget, randomDatabase } from '@argus/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { doraFigures, Store, toEventRow } from '../src/index.js';
@@ -92,11 +92,12 @@ const insert = async (events: { event: CDEvent; cluster: string }[], token: stri
  * with a link to pr-3 (lead 30 min), upgraded with an untraced chain.
  */
 const FIRST = service('service.deployed', 'podinfo', 0);
+const INC_A_DETECTED = incident('detected', 'inc-a', 'podinfo', 12 * MIN);
 const EVENTS: { event: CDEvent; cluster: string }[] = [
   { event: merged('pr-1', -60 * MIN, 'c1'), cluster: '' },
   { event: FIRST, cluster: 'prod' },
   { event: service('service.upgraded', 'podinfo', 10 * MIN), cluster: 'prod' },
-  { event: incident('detected', 'inc-a', 'podinfo', 12 * MIN), cluster: 'prod' },
+  { event: INC_A_DETECTED, cluster: 'prod' },
   { event: incident('resolved', 'inc-a', 'podinfo', 22 * MIN), cluster: 'prod' },
   { event: service('service.upgraded', 'podinfo', 30 * MIN), cluster: 'prod' },
   { event: service('service.rolledback', 'podinfo', 40 * MIN), cluster: 'prod' },
@@ -137,8 +138,14 @@ beforeAll(async () => {
     logger: captureLogs().logger,
   });
   await insert(EVENTS, 'all');
-  // A repeat that reached the table (another insert, another token): counted once.
-  await insert([{ event: FIRST, cluster: 'prod' }], 'repeat');
+  // Repeats that reached the table (another insert, another token): each counted once.
+  await insert(
+    [
+      { event: FIRST, cluster: 'prod' },
+      { event: INC_A_DETECTED, cluster: 'prod' },
+    ],
+    'repeat',
+  );
 });
 afterAll(async () => {
   await store.command(`DROP DATABASE IF EXISTS ${store.database}`);
@@ -208,5 +215,54 @@ describe('DORA figures computed by ClickHouse', () => {
       expect.objectContaining({ key: '', deployments: 0, changeFailureRate: 0, deploymentsPerDay: 0 }),
     ]);
     expect(await doraFigures(store, { ...empty, grouping: 'service' })).toEqual([]);
+  });
+
+  test("a deployment and a detection at the same time: ordered by the identities' digests", async () => {
+    // Four weeks before the scenario: 12 services, each deployed and then, at one same millisecond, a
+    // detection and an upgrade. Which of the two comes first is the order of their identities'
+    // 128-bit SipHash; the deployment before the tie fails only if the detection comes first (it is
+    // next), the upgrade fails only if it comes first (the detection is then next).
+    const start = -4 * WEEK;
+    const ties = Array.from({ length: 12 }, (_, i) => {
+      const app = `tie-${i}`;
+      return {
+        app,
+        deployed: service('service.deployed', app, start),
+        upgraded: service('service.upgraded', app, start + MIN),
+        detected: incident('detected', `inc-tie-${i}`, app, start + MIN),
+      };
+    });
+    await insert(
+      ties.flatMap((t) => [t.deployed, t.upgraded, t.detected].map((event) => ({ event, cluster: 'tie' }))),
+      'ties',
+    );
+    const identity = (e: CDEvent) => eventIdentity(e.context.source, e.context.id);
+    const [order] = await store.rows<{ detectedFirst: number[] }>(
+      `SELECT arrayMap((u, d) -> sipHash128(d) < sipHash128(u), {upgraded:Array(String)}, {detected:Array(String)})
+         AS detectedFirst`,
+      { upgraded: ties.map((t) => identity(t.upgraded)), detected: ties.map((t) => identity(t.detected)) },
+    );
+    const detectedFirst = order?.detectedFirst.filter((first) => first === 1).length ?? 0;
+    // Both orders occur among 12 pairs (else the test would not tell them apart).
+    expect(detectedFirst).toBeGreaterThan(0);
+    expect(detectedFirst).toBeLessThan(12);
+    const [tie] = await doraFigures(store, {
+      since: new Date(T + start),
+      until: new Date(T + start + DAY),
+      grouping: 'cluster',
+      cluster: 'tie',
+    });
+    // Each pair has one failure whichever comes first: the deployment (detection next) or the upgrade.
+    expect(tie).toMatchObject({ deployments: 24, failedDeployments: 12, incidents: 12 });
+    // The upgrade comes first, and fails, exactly where the detection does not come first.
+    const perService = await doraFigures(store, {
+      since: new Date(T + start + MIN),
+      until: new Date(T + start + DAY),
+      grouping: 'service',
+      cluster: 'tie',
+    });
+    expect(Object.fromEntries(perService.map((f) => [f.key, f.failedDeployments]))).toEqual(
+      Object.fromEntries(ties.map((t, i) => [t.app, order?.detectedFirst[i] === 1 ? 0 : 1])),
+    );
   });
 });
