@@ -1,6 +1,6 @@
--- Argus on a ClickHouse cluster: the schema of packages/store/src/migrations.ts (migrations 1 to 4)
+-- Argus on a ClickHouse cluster: the schema of packages/store/src/migrations.ts (migrations 1 to 5)
 -- as a ReplicatedReplacingMergeTree table on every shard plus a Distributed table over them, and
--- the what-runs-where aggregate (migration 3) the same way.
+-- the tables the views keep (migrations 3 to 5) the same way.
 --
 -- Run once, on any node, with a user allowed to run DDL ON CLUSTER:
 --   clickhouse client --multiquery < deploy/clickhouse/cdevents.sql
@@ -133,7 +133,50 @@ WHERE service_id != '' AND concat(subject_type, '.', predicate) IN ('service.dep
 CREATE TABLE IF NOT EXISTS argus.timeline_index ON CLUSTER '{cluster}' AS argus.timeline_index_local
 ENGINE = Distributed('{cluster}', argus, timeline_index_local);
 
--- The hub's migration record, replicated to every node, with migrations 1 to 4 marked as applied:
+-- Migration 5: the references DORA's lead time follows (each merge's, and each published or packaged
+-- artifact's), kept beside their events on each shard; the hub joins them through the Distributed
+-- tables (GLOBAL JOIN and GLOBAL IN, so each shard is sent the window's artifacts once).
+-- A cluster created before migration 5: run the statements below, then on one replica of each shard
+--   INSERT INTO argus.merge_refs_local SELECT <the view's SELECT> FROM argus.cdevents_local
+--   INSERT INTO argus.artifact_refs_local SELECT <the view's SELECT> FROM argus.cdevents_local
+CREATE TABLE IF NOT EXISTS argus.merge_refs_local ON CLUSTER '{cluster}'
+(
+  ref       UInt128 COMMENT 'sipHash128 of c:<chain id> or i:<event id> of a change.merged',
+  timestamp DateTime64(3, 'UTC') COMMENT 'when it was merged'
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+PARTITION BY toYYYYMM(timestamp)
+ORDER BY (ref, timestamp);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS argus.merge_refs_mv ON CLUSTER '{cluster}' TO argus.merge_refs_local AS
+SELECT reinterpretAsUInt128(sipHash128(text)) AS ref, timestamp
+FROM argus.cdevents_local
+ARRAY JOIN arrayFilter(r -> r != 'c:', [concat('c:', chain_id), concat('i:', id)]) AS text
+WHERE subject_type = 'change' AND predicate = 'merged';
+
+CREATE TABLE IF NOT EXISTS argus.merge_refs ON CLUSTER '{cluster}' AS argus.merge_refs_local
+ENGINE = Distributed('{cluster}', argus, merge_refs_local);
+
+CREATE TABLE IF NOT EXISTS argus.artifact_refs_local ON CLUSTER '{cluster}'
+(
+  subject_id String COMMENT 'the artifact',
+  ref        UInt128 COMMENT 'sipHash128 of c:<chain id> or i:<linked event id>',
+  timestamp  DateTime64(3, 'UTC') COMMENT 'when it was published or packaged'
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+PARTITION BY toYYYYMM(timestamp)
+ORDER BY (subject_id, ref, timestamp);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS argus.artifact_refs_mv ON CLUSTER '{cluster}' TO argus.artifact_refs_local AS
+SELECT subject_id, reinterpretAsUInt128(sipHash128(text)) AS ref, timestamp
+FROM argus.cdevents_local
+ARRAY JOIN arrayConcat(if(chain_id = '', [], [concat('c:', chain_id)]), arrayMap(x -> concat('i:', x), linked_ids)) AS text
+WHERE subject_type = 'artifact' AND predicate IN ('published', 'packaged');
+
+CREATE TABLE IF NOT EXISTS argus.artifact_refs ON CLUSTER '{cluster}' AS argus.artifact_refs_local
+ENGINE = Distributed('{cluster}', argus, artifact_refs_local);
+
+-- The hub's migration record, replicated to every node, with migrations 1 to 5 marked as applied:
 -- the hub must not run them against the Distributed table (a Distributed table has no skipping
 -- indexes, so migration 2's ADD INDEX would fail there).
 CREATE TABLE IF NOT EXISTS argus.argus_migrations ON CLUSTER '{cluster}'
@@ -149,4 +192,5 @@ INSERT INTO argus.argus_migrations (version, name) VALUES
   (1, 'cdevents table'),
   (2, 'service_id column for timelines and DORA'),
   (3, 'service_last: what runs where without reading every deployment'),
-  (4, 'incident_state and timeline_index: open incidents and a service''s timeline without reading every event');
+  (4, 'incident_state and timeline_index: open incidents and a service''s timeline without reading every event'),
+  (5, 'merge_refs and artifact_refs: lead time without reading every merge and artifact');

@@ -106,7 +106,14 @@ test('the cluster DDL has a Distributed cdevents over a replicated cdevents_loca
   const all = statements(DDL);
   expect(all.filter((s) => s.includes('ON CLUSTER'))).toHaveLength(all.length - 1); // all but the INSERT
   expect(all.some((s) => DISTRIBUTED.test(s))).toBe(true);
-  expect(distributedTwins(all)).toEqual(['cdevents', 'service_last', 'incident_state', 'timeline_index']);
+  expect(distributedTwins(all)).toEqual([
+    'cdevents',
+    'service_last',
+    'incident_state',
+    'timeline_index',
+    'merge_refs',
+    'artifact_refs',
+  ]);
   // Each incident on one shard, whatever shards its events went to: the hub reads it FINAL per shard.
   expect(DDL).toMatch(
     /ENGINE = Distributed\('\{cluster\}', argus, incident_state_local, cityHash64\(service_id, cluster, subject_id\)\)/,
@@ -163,7 +170,7 @@ test('service_last_local equals the what-runs-where aggregate of migration 3, an
   expect(await viewQuery(cluster, 'service_last_mv')).toBe(await viewQuery(migrated, 'service_last_mv'));
 });
 
-test('incident_state_local and timeline_index_local equal the tables of migration 4, and their views select alike', async () => {
+test('the _local tables of migrations 4 and 5 equal what the migrations create, and their views select alike', async () => {
   for (const [table, engine, names] of [
     [
       'incident_state',
@@ -175,6 +182,8 @@ test('incident_state_local and timeline_index_local equal the tables of migratio
       'ReplacingMergeTree',
       ['service_id', 'timestamp', 'identity', 'cluster', 'subject_type'],
     ],
+    ['merge_refs', 'ReplacingMergeTree', ['ref', 'timestamp']],
+    ['artifact_refs', 'ReplacingMergeTree', ['subject_id', 'ref', 'timestamp']],
   ] as const) {
     const expectedColumns = await columns(migrated, table);
     expect(expectedColumns.map((c) => c.name)).toEqual(names);
@@ -199,9 +208,13 @@ test('the DDL records every migration, so the hub applies none of them to the Di
     expect(await hubStore.migrate()).toEqual([]);
     expect(await tables(cluster)).toEqual([
       MIGRATIONS_TABLE,
+      'artifact_refs_local',
+      'artifact_refs_mv',
       'cdevents_local',
       'incident_state_local',
       'incident_state_mv',
+      'merge_refs_local',
+      'merge_refs_mv',
       'service_last_local',
       'service_last_mv',
       'timeline_index_local',

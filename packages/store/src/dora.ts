@@ -53,6 +53,20 @@ const quoted = (values: readonly string[]): string => values.map((v) => `'${v}'`
 const DEPLOYMENTS = quoted(DEPLOYMENT_KINDS);
 const INCIDENTS = quoted(INCIDENT_KINDS);
 
+/** The tables DORA reads: the events, and migration 5's references of merges and of artifacts. */
+interface DoraTables {
+  readonly events: string;
+  readonly mergeRefs: string;
+  readonly artifactRefs: string;
+}
+
+/**
+ * The first 64 bits of the identity's 128-bit SipHash, read big-endian: it orders identities as the
+ * whole digest does (two events of one group agreeing on all 64 bits: about 1 in 2^64), and packs
+ * with other numbers into one sort key.
+ */
+const IDENTITY_DIGEST = 'reinterpretAsUInt64(reverse(substring(sipHash128(identity), 1, 8)))';
+
 /**
  * The DORA definitions (the events of a window never leave ClickHouse):
  * - deployments: service.deployed, upgraded and rolledback;
@@ -69,21 +83,17 @@ const INCIDENTS = quoted(INCIDENT_KINDS);
  *
  * Three queries, one per family of figures, run one after the other: in one query ClickHouse ran
  * them at once and their memory added up (84 days of the 10M benchmark needed more than the hub's
- * 256 MiB; each alone fits). Each reads only the kinds it needs.
+ * 256 MiB; each alone fits). Each reads only the kinds it needs. Lead time reads merges and artifacts
+ * from migration 5's narrow tables, and only the artifacts the window deployed: with every deployment
+ * traced to a merge, reading them from the events needed more than 256 MiB (docs/benchmarks.md,
+ * 2026-12-06, fifth session).
  */
-/**
- * The first 64 bits of the identity's 128-bit SipHash, read big-endian: it orders identities as the
- * whole digest does (two events of one group agreeing on all 64 bits: about 1 in 2^64), and packs
- * with other numbers into one sort key.
- */
-const IDENTITY_DIGEST = 'reinterpretAsUInt64(reverse(substring(sipHash128(identity), 1, 8)))';
-
-const doraQueries = (table: string, where: string, key: string) => {
+const doraQueries = (tables: DoraTables, where: string, key: string) => {
   // The events of the window of some kinds, with their group key and bucket.
   const windowed = (kinds: string, columns: string) => `
     SELECT ${columns}, toUnixTimestamp64Milli(timestamp) AS ms, ${key} AS key,
            intDiv(ms - {sinceMs:Int64}, {bucketMs:Int64}) AS bucket
-    FROM ${table}
+    FROM ${tables.events}
     WHERE ${where} AND concat(subject_type, '.', predicate) IN (${kinds})`;
   return {
     verdicts: `
@@ -114,48 +124,52 @@ SELECT bucket, key, sum(deployments) AS deployments, sum(failed) AS failed
 FROM verdicts GROUP BY bucket, key`,
     lead: `
 WITH
-  -- The artifacts that can lead to a merge (a chain id or links), published before the window's end.
-  artifacts AS (
-    SELECT subject_id, chain_id, linked_ids
-    FROM ${table}
-    WHERE subject_type = 'artifact' AND predicate IN ('published', 'packaged')
-      AND timestamp < {until:DateTime64(3, 'UTC')} AND (chain_id != '' OR notEmpty(linked_ids))
+  -- The window's deployments, each with its own references (a chain id, linked event ids) as
+  -- migration 5 digests them: sipHash128 of 'c:' + the chain id or 'i:' + the event id.
+  deployments AS (
+    ${windowed(
+      DEPLOYMENTS,
+      `identity, artifact_id,
+       arrayMap(r -> reinterpretAsUInt128(sipHash128(r)),
+                arrayConcat(if(chain_id = '', [], [concat('c:', chain_id)]), arrayMap(x -> concat('i:', x), linked_ids))) AS own`,
+    )}
   ),
-  -- Each deployment's references: 'c:' + a chain id, 'i:' + a linked event id; its own and those of
-  -- the artifact it shipped. Only deployments that have some are read further. Repeats of a
-  -- deployment, an artifact or a merge only repeat rows of the minimum below: no dedupe here.
-  refs AS (
-    SELECT identity, ms, bucket, key, arrayJoin(refs) AS ref
-    FROM (
-      SELECT d.identity AS identity, d.ms AS ms, d.bucket AS bucket, d.key AS key,
-             arrayConcat(if(d.chain_id = '', [], [concat('c:', d.chain_id)]),
-                         arrayMap(x -> concat('i:', x), d.linked_ids),
-                         if(a.chain_id = '', [], [concat('c:', a.chain_id)]),
-                         arrayMap(x -> concat('i:', x), a.linked_ids)) AS refs
-      FROM (
-        ${windowed(DEPLOYMENTS, 'identity, chain_id, linked_ids, artifact_id')}
-          AND (chain_id != '' OR notEmpty(linked_ids) OR artifact_id IN (SELECT subject_id FROM artifacts))
-      ) AS d
-      LEFT JOIN artifacts AS a ON a.subject_id = d.artifact_id
-    )
-    WHERE notEmpty(refs)
+  -- The earliest merge of each artifact deployed in the window, through the artifact's references
+  -- (artifact_refs: its chain and links, published before the window's end; merge_refs: every merge's).
+  artifact_first AS (
+    SELECT a.subject_id AS artifact_id, toUnixTimestamp64Milli(min(m.timestamp)) AS merged
+    FROM ${tables.mergeRefs} AS m
+    GLOBAL INNER JOIN (
+      SELECT subject_id, ref FROM ${tables.artifactRefs}
+      WHERE timestamp < {until:DateTime64(3, 'UTC')}
+        AND subject_id GLOBAL IN (SELECT artifact_id FROM deployments WHERE artifact_id != '')
+    ) AS a ON m.ref = a.ref
+    GROUP BY a.subject_id
   ),
-  -- Lead time per deployment: from the earliest merge it references, before it (so no merge at or
-  -- after the window's end is read).
-  lead AS (
-    SELECT r.bucket AS bucket, r.key AS key, r.identity AS identity, any(r.ms) - min(m.ms) AS lead_ms
-    FROM (
-      SELECT arrayJoin([concat('c:', chain_id), concat('i:', id)]) AS ref,
-             toUnixTimestamp64Milli(timestamp) AS ms
-      FROM ${table}
-      WHERE subject_type = 'change' AND predicate = 'merged' AND timestamp < {until:DateTime64(3, 'UTC')}
-    ) AS m
-    INNER JOIN refs AS r ON m.ref = r.ref
-    WHERE m.ms <= r.ms AND m.ref != 'c:'
-    GROUP BY r.bucket, r.key, r.identity
+  -- The earliest merge of each deployment's own references.
+  own_first AS (
+    SELECT o.identity AS identity, toUnixTimestamp64Milli(min(m.timestamp)) AS merged
+    FROM ${tables.mergeRefs} AS m
+    GLOBAL INNER JOIN (SELECT identity, arrayJoin(own) AS ref FROM deployments WHERE notEmpty(own)) AS o ON m.ref = o.ref
+    GROUP BY o.identity
+  ),
+  candidates AS (
+    SELECT d.identity AS identity, d.bucket AS bucket, d.key AS key, d.ms AS ms, f.merged AS merged
+    FROM deployments AS d GLOBAL INNER JOIN artifact_first AS f ON f.artifact_id = d.artifact_id
+    UNION ALL
+    SELECT d.identity, d.bucket, d.key, d.ms, f.merged
+    FROM deployments AS d GLOBAL INNER JOIN own_first AS f ON f.identity = d.identity
+    WHERE notEmpty(d.own)
   )
+-- Lead time per deployment (once per identity): from the earliest merge it references, if that is
+-- not after it (the earliest of those not after it is then the earliest of all).
 SELECT bucket, key, count() AS lead_samples, quantileExactInclusive(0.5)(lead_ms / 1000) AS lead_median
-FROM lead GROUP BY bucket, key`,
+FROM (
+  SELECT bucket, key, any(ms) - min(merged) AS lead_ms
+  FROM candidates WHERE merged <= ms
+  GROUP BY bucket, key, identity
+)
+GROUP BY bucket, key`,
     restores: `
 WITH
   -- Each incident's detections and resolutions as one sorted array of 128-bit numbers: the identity's
@@ -225,10 +239,19 @@ export const doraFigures = async (store: Store, query: DoraQuery): Promise<DoraF
     ...(query.cluster === undefined ? {} : { cluster: query.cluster }),
     ...(query.environment === undefined ? {} : { environment: query.environment }),
   });
-  const sql = doraQueries(store.table('cdevents'), conditions.join(' AND '), KEY_COLUMNS[query.grouping]);
+  const tables = {
+    events: store.table('cdevents'),
+    mergeRefs: store.table('merge_refs'),
+    artifactRefs: store.table('artifact_refs'),
+  };
+  const sql = doraQueries(tables, conditions.join(' AND '), KEY_COLUMNS[query.grouping]);
   const queryParams = { ...params, sinceMs, bucketMs };
   const verdicts = await store.rows<VerdictRecord>(sql.verdicts, queryParams);
-  const lead = await store.rows<LeadRecord>(sql.lead, queryParams);
+  // The set of the window's artifacts is for the join only: as an index condition (ClickHouse's
+  // default) it cost more than the rows it skipped.
+  const lead = await store.rows<LeadRecord>(sql.lead, queryParams, store.queryLimits, {
+    use_index_for_in_with_subqueries: 0,
+  });
   const restores = await store.rows<RestoreRecord>(sql.restores, queryParams);
   // Every group with an event has a verdict row (deployments, detections) or a restore row (incidents).
   const found = new Map<string, DoraRecord>();

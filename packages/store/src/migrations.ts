@@ -163,6 +163,53 @@ export const MIGRATIONS: readonly Migration[] = [
       ),
     ],
   },
+  {
+    version: 5,
+    name: 'merge_refs and artifact_refs: lead time without reading every merge and artifact',
+    statements: [
+      // What DORA's lead time follows, kept by ClickHouse at insert: each merge's references
+      // (sipHash128 of 'c:' + its chain id and of 'i:' + its id) with its time, and each published or
+      // packaged artifact's references (its chain id, the ids it links to). Lead time joins the
+      // window's deployments to these instead of reading every merge and artifact event: with every
+      // deployment traced to a merge, that needed more than the hub's 256 MiB for 30 days of the 10M
+      // benchmark (docs/benchmarks.md, 2026-12-06, fifth session). A repeat is the same row, and the
+      // query takes minimums, so the backfill may overlap the view and run again. Monthly partitions
+      // and a `timestamp` column: --retention drops them with the events.
+      `CREATE TABLE IF NOT EXISTS {db}.merge_refs
+      (
+        ref       UInt128 COMMENT 'sipHash128 of c:<chain id> or i:<event id> of a change.merged',
+        timestamp DateTime64(3, 'UTC') COMMENT 'when it was merged'
+      )
+      ENGINE = ReplacingMergeTree
+      PARTITION BY toYYYYMM(timestamp)
+      ORDER BY (ref, timestamp)`,
+      ...viewWithBackfill(
+        'merge_refs_mv',
+        'merge_refs',
+        `SELECT reinterpretAsUInt128(sipHash128(text)) AS ref, timestamp
+      FROM {db}.cdevents
+      ARRAY JOIN arrayFilter(r -> r != 'c:', [concat('c:', chain_id), concat('i:', id)]) AS text
+      WHERE subject_type = 'change' AND predicate = 'merged'`,
+      ),
+      `CREATE TABLE IF NOT EXISTS {db}.artifact_refs
+      (
+        subject_id String COMMENT 'the artifact',
+        ref        UInt128 COMMENT 'sipHash128 of c:<chain id> or i:<linked event id>',
+        timestamp  DateTime64(3, 'UTC') COMMENT 'when it was published or packaged'
+      )
+      ENGINE = ReplacingMergeTree
+      PARTITION BY toYYYYMM(timestamp)
+      ORDER BY (subject_id, ref, timestamp)`,
+      ...viewWithBackfill(
+        'artifact_refs_mv',
+        'artifact_refs',
+        `SELECT subject_id, reinterpretAsUInt128(sipHash128(text)) AS ref, timestamp
+      FROM {db}.cdevents
+      ARRAY JOIN arrayConcat(if(chain_id = '', [], [concat('c:', chain_id)]), arrayMap(x -> concat('i:', x), linked_ids)) AS text
+      WHERE subject_type = 'artifact' AND predicate IN ('published', 'packaged')`,
+      ),
+    ],
+  },
 ];
 
 export const MIGRATIONS_TABLE = 'argus_migrations';

@@ -1,7 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
-import { MigrationError, QueryLimitError, SchemaMismatchError, StoreOptionsError } from './errors.js';
+import {
+  MigrationError,
+  QueryLimitError,
+  SchemaMismatchError,
+  StoreOptionsError,
+  StoreQueryError,
+} from './errors.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, type Migration } from './migrations.js';
 import { EVENT_COLUMNS, type EventRow } from './rows.js';
 
@@ -73,8 +79,11 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
  */
 export const MAX_PARTITIONS_PER_INSERT = 100;
 
-/** The tables --retention applies to: the events, and the index that points at them. */
-const RETAINED_TABLES = ['cdevents', 'timeline_index'] as const;
+/**
+ * The tables --retention applies to: the events, the index that points at them, and the references
+ * lead time follows (migration 5), each with its own `timestamp`.
+ */
+const RETAINED_TABLES = ['cdevents', 'timeline_index', 'merge_refs', 'artifact_refs'] as const;
 
 /**
  * Settings of every insert: a retried batch with the same token is a no-op; the partition limit is
@@ -264,20 +273,29 @@ export class Store {
 
   /**
    * Runs a parameterised query (`{name:Type}` placeholders) and returns its rows, within the
-   * store's limits (or `limits`), cancelled with the surrounding `withQuerySignal`.
+   * store's limits (or `limits`), with ClickHouse `settings` of its own, cancelled with the
+   * surrounding `withQuerySignal`.
    */
   async rows<T>(
     query: string,
     params: Record<string, unknown> = {},
     limits: QueryLimits = this.queryLimits,
+    settings: Readonly<Record<string, number>> = {},
   ): Promise<T[]> {
     // In the SQL text rather than clickhouse_settings: chdb turns those into session-wide SETs.
-    const settings = `SETTINGS max_execution_time = ${limits.maxExecutionMs / 1000}, max_memory_usage = ${limits.maxMemoryBytes}`;
+    const own = Object.entries(settings).map(([name, value]) => {
+      if (!/^[a-z_]+$/.test(name) || !Number.isFinite(value))
+        throw new StoreQueryError(
+          `a query setting is a lower-case name and a number, got ${name} = ${value}`,
+        );
+      return `, ${name} = ${value}`;
+    });
+    const limitSettings = `SETTINGS max_execution_time = ${limits.maxExecutionMs / 1000}, max_memory_usage = ${limits.maxMemoryBytes}${own.join('')}`;
     const signal = readSignal.getStore();
     await this.beforeQuery();
     try {
       const result = await this.client.query({
-        query: `${query}\n${settings}`,
+        query: `${query}\n${limitSettings}`,
         query_params: params,
         format: 'JSONEachRow',
         ...(signal === undefined ? {} : { abort_signal: signal }),
@@ -386,7 +404,11 @@ export class Store {
     const { engine, ttl: current } = await this.#tableTtl('cdevents');
     if (engine === 'Distributed' && wanted !== undefined) {
       throw new StoreOptionsError(
-        `${this.table('cdevents')} is a Distributed table (deploy/clickhouse): set the retention on the shards instead, ALTER TABLE ${this.database}.cdevents_local ON CLUSTER '{cluster}' MODIFY TTL ${wanted} (and the same on timeline_index_local), and start the hub without --retention`,
+        `${this.table('cdevents')} is a Distributed table (deploy/clickhouse): set the retention on the shards instead, ALTER TABLE ${this.database}.cdevents_local ON CLUSTER '{cluster}' MODIFY TTL ${wanted} (and the same on ${RETAINED_TABLES.slice(
+          1,
+        )
+          .map((t) => `${t}_local`)
+          .join(', ')}), and start the hub without --retention`,
       );
     }
     if (engine === 'Distributed') return { changed: false, ttl: undefined };

@@ -1,7 +1,7 @@
 import { type CDEvent, createEvent, eventIdentity } from '@argus/cdevents';
 import { captureLogs, clickHouseTarget, randomDatabase } from '@argus/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { doraFigures, Store, toEventRow } from '../src/index.js';
+import { doraFigures, MIGRATIONS, Store, toEventRow } from '../src/index.js';
 
 /** Monday 2026-01-05 00:00 UTC: week 1 of the window starts here, week 2 seven days later. */
 const T = Date.UTC(2026, 0, 5);
@@ -264,5 +264,65 @@ describe('DORA figures computed by ClickHouse', () => {
     expect(Object.fromEntries(perService.map((f) => [f.key, f.failedDeployments]))).toEqual(
       Object.fromEntries(ties.map((t, i) => [t.app, order?.detectedFirst[i] === 1 ? 0 : 1])),
     );
+  });
+
+  test("lead time through an artifact's chain and links, from migration 5's tables (kept at insert, backfilled alike)", async () => {
+    // Eight weeks before the scenario: lt@1 is published with chain c-lt and a link to pr-lt-1; pr-lt-2
+    // of c-lt was merged an hour before, and arrives last, in its own insert. lt@2 is published after
+    // the window (so not traced) in the same chain.
+    const s = -8 * WEEK;
+    const ltWindow = { since: new Date(T + s), until: new Date(T + s + DAY), grouping: 'none' as const };
+    const ltPublished = (artifact: string, ms: number, extra: { link?: string }) =>
+      createEvent({
+        type: 'artifact.published',
+        id: `pub-${artifact}`,
+        source: '/ci',
+        timestamp: at(ms),
+        chainId: 'c-lt',
+        ...(extra.link === undefined
+          ? {}
+          : {
+              links: [
+                { linkType: 'RELATION' as const, linkKind: 'TRIGGER', target: { contextId: extra.link } },
+              ],
+            }),
+        subject: { id: artifact, content: {} },
+      });
+    await insert(
+      [
+        { event: merged('pr-lt-1', s), cluster: '' },
+        { event: ltPublished('pkg:oci/lt@1', s + 10 * MIN, { link: 'pr-lt-1' }), cluster: '' },
+        { event: ltPublished('pkg:oci/lt@2', s + 2 * DAY, {}), cluster: '' },
+        {
+          event: service('service.deployed', 'lt', s + 20 * MIN, { artifactId: 'pkg:oci/lt@2' }),
+          cluster: 'lt',
+        },
+        {
+          event: service('service.deployed', 'lt', s + 30 * MIN, { artifactId: 'pkg:oci/lt@1' }),
+          cluster: 'lt',
+        },
+      ],
+      'lt-1',
+    );
+    const lead = async () => {
+      const [f] = await doraFigures(store, ltWindow);
+      return [f?.deployments, f?.leadTimeSamples, f?.leadTimeMedianSeconds];
+    };
+    // Through the link: pr-lt-1, 30 min before the deployment.
+    expect(await lead()).toEqual([2, 1, 1_800]);
+    await insert([{ event: merged('pr-lt-2', s - 60 * MIN, 'c-lt'), cluster: '' }], 'lt-2');
+    // Through the chain: pr-lt-2, the earliest, 90 min before.
+    expect(await lead()).toEqual([2, 1, 5_400]);
+
+    // The tables are what lead time reads: emptied, no samples; migration 5 again (its backfill), the
+    // same figures, and again (overlapping rows): still the same.
+    for (const table of ['merge_refs', 'artifact_refs'])
+      await store.command(`TRUNCATE TABLE ${store.table(table)}`);
+    expect(await lead()).toEqual([2, 0, 0]);
+    for (let round = 0; round < 2; round++) {
+      for (const statement of MIGRATIONS.find((m) => m.version === 5)?.statements ?? [])
+        await store.command(statement.replaceAll('{db}', store.database));
+      expect(await lead()).toEqual([2, 1, 5_400]);
+    }
   });
 });

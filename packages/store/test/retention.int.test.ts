@@ -62,7 +62,7 @@ describe('Store.applyRetention', () => {
     expect((await countEvents(store, {})).events).toBe(5);
   });
 
-  test('the timeline index keeps its entries as long as the events, and loses the TTL with them', async () => {
+  test('the timeline index and the references of merges and artifacts keep their rows as long as the events', async () => {
     const ttlOf = async (table: string) => {
       const [row] = await store.rows<{ create: string }>(
         'SELECT create_table_query AS create FROM system.tables WHERE database = {db:String} AND name = {table:String}',
@@ -71,13 +71,15 @@ describe('Store.applyRetention', () => {
       return / TTL (.+?)(?: SETTINGS |$)/s.exec(row?.create ?? '')?.[1]?.trim();
     };
     expect((await store.applyRetention(30)).changed).toBe(true);
-    expect(await ttlOf('timeline_index')).toBe('toDateTime(timestamp) + toIntervalDay(30)');
+    for (const table of ['timeline_index', 'merge_refs', 'artifact_refs'])
+      expect(await ttlOf(table)).toBe('toDateTime(timestamp) + toIntervalDay(30)');
     // An index without the TTL (a hub of before) gets it though the events table already has it.
     await store.command(`ALTER TABLE ${store.table('timeline_index')} REMOVE TTL`);
     expect((await store.applyRetention(30)).changed).toBe(true);
     expect(await ttlOf('timeline_index')).toBe('toDateTime(timestamp) + toIntervalDay(30)');
     expect((await store.applyRetention(undefined)).changed).toBe(true);
-    expect(await ttlOf('timeline_index')).toBeUndefined();
+    for (const table of ['timeline_index', 'merge_refs', 'artifact_refs'])
+      expect(await ttlOf(table)).toBeUndefined();
   });
 
   test('a retention that is not a whole number of days >= 1 is refused', async () => {
