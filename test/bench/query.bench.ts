@@ -40,7 +40,10 @@ const MAX_MEMORY = process.env.ARGUS_BENCH_QUERY_MAX_MEMORY;
 /**
  * Rows made by ClickHouse itself (INSERT ... SELECT FROM numbers): 10M rows in seconds, not minutes.
  * A tenth are incidents; 99 in 100 are resolved 10 minutes to 2 hours later (a second row), as in a
- * store that people use: an incident open for months is the exception.
+ * store that people use: an incident open for months is the exception. Every ten events in a row are
+ * one delivery chain: its merges and artifacts carry the chain id, its deployments ship its artifact
+ * (`pkg:oci/build@<chain>`), so DORA's lead time and a timeline's upstream have work to do, as where
+ * CI reports to Argus (until 2026-12-06 no deployment led to a merge here).
  */
 export const fill = async (store: Store, start: number, events = EVENTS): Promise<void> => {
   const stepMs = Math.floor(SPAN_MS / events);
@@ -57,13 +60,15 @@ export const fill = async (store: Store, start: number, events = EVENTS): Promis
         concat('/argocd/', cl, '/apps/', svc) AS source,
         concat('dev.cdevents.', st, '.', pr, '.0.3.0') AS type,
         '0.5.1', st, pr,
-        multiIf(st = 'service', svc, st = 'incident', concat('inc-', toString(n)), concat('x-', toString(n))) AS subject_id,
-        '', ts, '', '', [], concat('argo-', toString(n % ${CLUSTERS})), cl, concat(cl, '/apps'),
-        if(st = 'service', concat('pkg:oci/', svc, '@', toString(n)), ''), map(), ts,
+        multiIf(st = 'service', svc, st = 'incident', concat('inc-', toString(n)), st = 'artifact', build,
+                concat('x-', toString(n))) AS subject_id,
+        '', ts, if(st IN ('change', 'artifact'), concat('chain-', toString(intDiv(n, 10))), ''), '', [],
+        concat('argo-', toString(n % ${CLUSTERS})), cl, concat(cl, '/apps'),
+        if(st = 'service', build, ''), map(), ts,
         concat('{"context":{"id":"ev-', toString(n), suffix, '"},"subject":{"id":"', subject_id,
                '","content":{"service":{"id":"', svc, '"}}}}') AS raw
       FROM (
-        SELECT n, k, svc, cl, st,
+        SELECT n, k, svc, cl, st, concat('pkg:oci/build@', toString(intDiv(n, 10))) AS build,
                if(resolution, 'resolved', pr0) AS pr,
                if(resolution, '-resolved', '') AS suffix,
                if(resolution, at + toIntervalSecond(600 + cityHash64(n, 2) % 6600), at) AS ts
