@@ -35,7 +35,9 @@ test('ARGUS_RETENTION=400d sets the TTL; a restart without it keeps events for e
   await first.shutdown.shutdown('test restart');
   const changed = logs.lines().filter((l) => l.msg === 'retention changed');
   expect(changed.map((l) => String(l.table).split('.').at(-1)).sort()).toEqual([
+    'artifact_refs',
     'cdevents',
+    'merge_refs',
     'timeline_index',
   ]);
 

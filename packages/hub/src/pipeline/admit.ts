@@ -4,9 +4,10 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { RejectedMessage } from '../errors.js';
 import type { Registry } from '../registry.js';
-import { type PreparedEvent, toPreparedEvent } from './admitted.js';
+import type { PreparedEvent } from './admitted.js';
 import type { ClusterCap } from './cluster-cap.js';
 import type { BatchDedupe, Dedupe } from './dedupe.js';
+import { toPreparedEvent } from './prepare.js';
 import { tagEvent } from './tag.js';
 import { validateMessage } from './validate.js';
 
