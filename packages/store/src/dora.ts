@@ -74,9 +74,9 @@ const IDENTITY_DIGEST = 'reinterpretAsUInt64(reverse(substring(sipHash128(identi
  *   after it (oldest first; ties in time by the identity's digest) is an incident or a rollback (a
  *   rollback is itself a deployment);
  * - lead time: from the earliest `change.merged` not after the deployment, traced through the
- *   deployment's chain id or links, or those of the artifact events whose subject is the artifact it
- *   deployed (merges and artifacts may be older than the window); medians are exact (the mean of the
- *   two middle samples for an even count);
+ *   deployment's chain id or links, or those of the artifact events (published or packaged before the
+ *   window's end) whose subject is the artifact it deployed (merges and artifacts may be older than
+ *   the window); medians are exact (the mean of the two middle samples for an even count);
  * - time to restore: from each incident.detected to the first incident.resolved of the same incident
  *   subject at or after it, in the same group and bucket.
  * Every event counts once per identity, before merges or without them.
