@@ -1,6 +1,6 @@
--- Argus on a ClickHouse cluster: the schema of packages/store/src/migrations.ts (migrations 1 to 5)
+-- Argus on a ClickHouse cluster: the schema of packages/store/src/migrations.ts (migrations 1 to 6)
 -- as a ReplicatedReplacingMergeTree table on every shard plus a Distributed table over them, and
--- the tables the views keep (migrations 3 to 5) the same way.
+-- the tables the views keep (migrations 3 to 6) the same way.
 --
 -- Run once, on any node, with a user allowed to run DDL ON CLUSTER:
 --   clickhouse client --multiquery < deploy/clickhouse/cdevents.sql
@@ -176,7 +176,35 @@ WHERE subject_type = 'artifact' AND predicate IN ('published', 'packaged');
 CREATE TABLE IF NOT EXISTS argus.artifact_refs ON CLUSTER '{cluster}' AS argus.artifact_refs_local
 ENGINE = Distributed('{cluster}', argus, artifact_refs_local);
 
--- The hub's migration record, replicated to every node, with migrations 1 to 5 marked as applied:
+-- Migration 6: deployments and detections in (service, cluster, time) order for DORA's verdicts,
+-- kept beside their events on each shard; the hub groups each pair's through the Distributed table
+-- (the shards' arrays are merged before they are sorted, so a pair split over shards is right).
+-- A cluster created before migration 6: run the statements below, then on one replica of each shard
+--   INSERT INTO argus.dora_steps_local SELECT <the view's SELECT> FROM argus.cdevents_local
+CREATE TABLE IF NOT EXISTS argus.dora_steps_local ON CLUSTER '{cluster}'
+(
+  service_id  String,
+  cluster     LowCardinality(String),
+  environment LowCardinality(String),
+  timestamp   DateTime64(3, 'UTC'),
+  digest      UInt64 COMMENT 'the first 64 bits of sipHash128(identity), big-endian',
+  step        UInt8 COMMENT '1 deployed or upgraded, 2 rolled back, 3 incident detected'
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
+PARTITION BY toYYYYMM(timestamp)
+ORDER BY (service_id, cluster, timestamp, digest);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS argus.dora_steps_mv ON CLUSTER '{cluster}' TO argus.dora_steps_local AS
+SELECT service_id, cluster, environment, timestamp,
+       reinterpretAsUInt64(reverse(substring(sipHash128(identity), 1, 8))) AS digest,
+       toUInt8(multiIf(subject_type = 'incident', 3, predicate = 'rolledback', 2, 1)) AS step
+FROM argus.cdevents_local
+WHERE concat(subject_type, '.', predicate) IN ('service.deployed', 'service.upgraded', 'service.rolledback', 'incident.detected');
+
+CREATE TABLE IF NOT EXISTS argus.dora_steps ON CLUSTER '{cluster}' AS argus.dora_steps_local
+ENGINE = Distributed('{cluster}', argus, dora_steps_local);
+
+-- The hub's migration record, replicated to every node, with migrations 1 to 6 marked as applied:
 -- the hub must not run them against the Distributed table (a Distributed table has no skipping
 -- indexes, so migration 2's ADD INDEX would fail there).
 CREATE TABLE IF NOT EXISTS argus.argus_migrations ON CLUSTER '{cluster}'
@@ -193,4 +221,5 @@ INSERT INTO argus.argus_migrations (version, name) VALUES
   (2, 'service_id column for timelines and DORA'),
   (3, 'service_last: what runs where without reading every deployment'),
   (4, 'incident_state and timeline_index: open incidents and a service''s timeline without reading every event'),
-  (5, 'merge_refs and artifact_refs: lead time without reading every merge and artifact');
+  (5, 'merge_refs and artifact_refs: lead time without reading every merge and artifact'),
+  (6, 'dora_steps: change failure verdicts without sorting every event of the window');

@@ -113,6 +113,7 @@ test('the cluster DDL has a Distributed cdevents over a replicated cdevents_loca
     'timeline_index',
     'merge_refs',
     'artifact_refs',
+    'dora_steps',
   ]);
   // Each incident on one shard, whatever shards its events went to: the hub reads it FINAL per shard.
   expect(DDL).toMatch(
@@ -170,7 +171,7 @@ test('service_last_local equals the what-runs-where aggregate of migration 3, an
   expect(await viewQuery(cluster, 'service_last_mv')).toBe(await viewQuery(migrated, 'service_last_mv'));
 });
 
-test('the _local tables of migrations 4 and 5 equal what the migrations create, and their views select alike', async () => {
+test('the _local tables of migrations 4 to 6 equal what the migrations create, and their views select alike', async () => {
   for (const [table, engine, names] of [
     [
       'incident_state',
@@ -184,6 +185,11 @@ test('the _local tables of migrations 4 and 5 equal what the migrations create, 
     ],
     ['merge_refs', 'ReplacingMergeTree', ['ref', 'timestamp']],
     ['artifact_refs', 'ReplacingMergeTree', ['subject_id', 'ref', 'timestamp']],
+    [
+      'dora_steps',
+      'ReplacingMergeTree',
+      ['service_id', 'cluster', 'environment', 'timestamp', 'digest', 'step'],
+    ],
   ] as const) {
     const expectedColumns = await columns(migrated, table);
     expect(expectedColumns.map((c) => c.name)).toEqual(names);
@@ -211,6 +217,8 @@ test('the DDL records every migration, so the hub applies none of them to the Di
       'artifact_refs_local',
       'artifact_refs_mv',
       'cdevents_local',
+      'dora_steps_local',
+      'dora_steps_mv',
       'incident_state_local',
       'incident_state_mv',
       'merge_refs_local',

@@ -37,6 +37,7 @@ test('ARGUS_RETENTION=400d sets the TTL; a restart without it keeps events for e
   expect(changed.map((l) => String(l.table).split('.').at(-1)).sort()).toEqual([
     'artifact_refs',
     'cdevents',
+    'dora_steps',
     'merge_refs',
     'timeline_index',
   ]);

@@ -53,9 +53,13 @@ const quoted = (values: readonly string[]): string => values.map((v) => `'${v}'`
 const DEPLOYMENTS = quoted(DEPLOYMENT_KINDS);
 const INCIDENTS = quoted(INCIDENT_KINDS);
 
-/** The tables DORA reads: the events, and migration 5's references of merges and of artifacts. */
+/**
+ * The tables DORA reads: the events, migration 5's references of merges and of artifacts, and
+ * migration 6's steps (deployments and detections in pair order).
+ */
 interface DoraTables {
   readonly events: string;
+  readonly steps: string;
   readonly mergeRefs: string;
   readonly artifactRefs: string;
 }
@@ -83,7 +87,8 @@ const IDENTITY_DIGEST = 'reinterpretAsUInt64(reverse(substring(sipHash128(identi
  *
  * Three queries, one per family of figures, run one after the other: in one query ClickHouse ran
  * them at once and their memory added up (84 days of the 10M benchmark needed more than the hub's
- * 256 MiB; each alone fits). Each reads only the kinds it needs. Lead time reads merges and artifacts
+ * 256 MiB; each alone fits). Each reads only the kinds it needs. The verdicts read migration 6's
+ * steps, in pair order; restores read the events. Lead time reads merges and artifacts
  * from migration 5's narrow tables, and only the artifacts the window deployed: with every deployment
  * traced to a merge, reading them from the events needed more than 256 MiB (docs/benchmarks.md,
  * 2026-12-06, fifth session).
@@ -99,26 +104,23 @@ const doraQueries = (tables: DoraTables, where: string, key: string) => {
     verdicts: `
 WITH
   -- A deployment failed when the next deployment or detection on its service and cluster is a
-  -- detection or a rollback. Each pair's events as one sorted array of 128-bit numbers: the time
-  -- since the window's start (62 bits), the identity's digest (64) and the step (2: 1 a deployment,
-  -- 2 a rollback, 3 a detection), so ties in time are ordered by the digest and a repeat is an equal
-  -- neighbour, dropped by arrayCompact. Sorting numbers took half the time of sorting tuples of
-  -- (time, 128-bit digest, step) (docs/benchmarks.md, 2026-12-06, fifth session); a window over
-  -- the strings, or a set of every identity, held 84 days of the 10M benchmark over the hub's 256 MiB.
+  -- detection or a rollback. dora_steps (migration 6) holds those events in (service, cluster, time,
+  -- digest) order, so each pair's are read together; each becomes one 128-bit number: the time since
+  -- the window's start (62 bits), the identity's digest (64) and the step (2), sorted (ties in time
+  -- by the digest), a repeat an equal neighbour dropped by arrayCompact.
   verdicts AS (
-    SELECT bucket, key,
+    SELECT service_id, cluster, bucket, any(key) AS key,
            arrayMap(x -> toUInt8(bitAnd(x, 3)), arrayCompact(arraySort(groupArray(packed)))) AS steps,
            arrayCount(s -> s != 3, steps) AS deployments,
            arrayCount((s, next) -> s != 3 AND next >= 2, steps, arrayPushBack(arrayPopFront(steps), 0)) AS failed
     FROM (
-      ${windowed(
-        `${DEPLOYMENTS}, 'incident.detected'`,
-        `toUInt8(multiIf(subject_type = 'incident', 3, predicate = 'rolledback', 2, 1)) AS step,
-         bitOr(bitShiftLeft(toUInt128(ms - {sinceMs:Int64}), 66), bitOr(bitShiftLeft(toUInt128(${IDENTITY_DIGEST}), 2), step)) AS packed,
-         sipHash64(service_id, cluster) AS pair`,
-      )}
+      SELECT service_id, cluster, toUnixTimestamp64Milli(timestamp) AS ms, ${key} AS key,
+             intDiv(ms - {sinceMs:Int64}, {bucketMs:Int64}) AS bucket,
+             bitOr(bitShiftLeft(toUInt128(ms - {sinceMs:Int64}), 66), bitOr(bitShiftLeft(toUInt128(digest), 2), step)) AS packed
+      FROM ${tables.steps}
+      WHERE ${where}
     )
-    GROUP BY bucket, key, pair
+    GROUP BY service_id, cluster, bucket
   )
 SELECT bucket, key, sum(deployments) AS deployments, sum(failed) AS failed
 FROM verdicts GROUP BY bucket, key`,
@@ -241,12 +243,16 @@ export const doraFigures = async (store: Store, query: DoraQuery): Promise<DoraF
   });
   const tables = {
     events: store.table('cdevents'),
+    steps: store.table('dora_steps'),
     mergeRefs: store.table('merge_refs'),
     artifactRefs: store.table('artifact_refs'),
   };
   const sql = doraQueries(tables, conditions.join(' AND '), KEY_COLUMNS[query.grouping]);
   const queryParams = { ...params, sinceMs, bucketMs };
-  const verdicts = await store.rows<VerdictRecord>(sql.verdicts, queryParams);
+  // Each pair's steps are read in the table's order and grouped as they come (no hash of every pair).
+  const verdicts = await store.rows<VerdictRecord>(sql.verdicts, queryParams, store.queryLimits, {
+    optimize_aggregation_in_order: 1,
+  });
   // The set of the window's artifacts is for the join only: as an index condition (ClickHouse's
   // default) it cost more than the rows it skipped.
   const lead = await store.rows<LeadRecord>(sql.lead, queryParams, store.queryLimits, {

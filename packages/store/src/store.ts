@@ -80,10 +80,10 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 export const MAX_PARTITIONS_PER_INSERT = 100;
 
 /**
- * The tables --retention applies to: the events, the index that points at them, and the references
- * lead time follows (migration 5), each with its own `timestamp`.
+ * The tables --retention applies to: the events, the index that points at them, the references lead
+ * time follows (migration 5) and the steps of the verdicts (migration 6), each with its own `timestamp`.
  */
-const RETAINED_TABLES = ['cdevents', 'timeline_index', 'merge_refs', 'artifact_refs'] as const;
+const RETAINED_TABLES = ['cdevents', 'timeline_index', 'merge_refs', 'artifact_refs', 'dora_steps'] as const;
 
 /**
  * Settings of every insert: a retried batch with the same token is a no-op; the partition limit is

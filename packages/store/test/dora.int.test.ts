@@ -325,4 +325,18 @@ describe('DORA figures computed by ClickHouse', () => {
       expect(await lead()).toEqual([2, 1, 5_400]);
     }
   });
+
+  test("the verdicts read migration 6's steps (kept at insert, backfilled alike)", async () => {
+    const whole = async () => figures(await doraFigures(store, { ...window, grouping: 'cluster' }));
+    const before = await whole();
+    expect(before[0]).toEqual(['prod', 0, 7, 3, 2, 306_000, 2, 2]);
+    await store.command(`TRUNCATE TABLE ${store.table('dora_steps')}`);
+    // Without the steps no deployment is counted (incidents and lead time come from elsewhere).
+    expect((await whole())[0]?.slice(2, 4)).toEqual([0, 0]);
+    for (let round = 0; round < 2; round++) {
+      for (const statement of MIGRATIONS.find((m) => m.version === 6)?.statements ?? [])
+        await store.command(statement.replaceAll('{db}', store.database));
+      expect(await whole()).toEqual(before);
+    }
+  });
 });

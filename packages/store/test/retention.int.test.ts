@@ -71,14 +71,14 @@ describe('Store.applyRetention', () => {
       return / TTL (.+?)(?: SETTINGS |$)/s.exec(row?.create ?? '')?.[1]?.trim();
     };
     expect((await store.applyRetention(30)).changed).toBe(true);
-    for (const table of ['timeline_index', 'merge_refs', 'artifact_refs'])
+    for (const table of ['timeline_index', 'merge_refs', 'artifact_refs', 'dora_steps'])
       expect(await ttlOf(table)).toBe('toDateTime(timestamp) + toIntervalDay(30)');
     // An index without the TTL (a hub of before) gets it though the events table already has it.
     await store.command(`ALTER TABLE ${store.table('timeline_index')} REMOVE TTL`);
     expect((await store.applyRetention(30)).changed).toBe(true);
     expect(await ttlOf('timeline_index')).toBe('toDateTime(timestamp) + toIntervalDay(30)');
     expect((await store.applyRetention(undefined)).changed).toBe(true);
-    for (const table of ['timeline_index', 'merge_refs', 'artifact_refs'])
+    for (const table of ['timeline_index', 'merge_refs', 'artifact_refs', 'dora_steps'])
       expect(await ttlOf(table)).toBeUndefined();
   });
 
