@@ -355,7 +355,10 @@ export const run = async (): Promise<BenchResult> => {
       // its own, as a person's browser is: launched here it shared the hub's event loop, which
       // answers the pages' calls.
       const browserServer = await launchBrowserServer();
-      const browser = await chromium.connect(browserServer.wsEndpoint);
+      const browser = await chromium.connect(browserServer.wsEndpoint).catch((error: unknown) => {
+        browserServer.stop();
+        throw error;
+      });
       try {
         const page = await browser.newPage({ viewport: VIEWPORT });
         // Functions, not strings: the dashboard's CSP forbids eval. The page's globals are typed here
@@ -474,8 +477,7 @@ export const run = async (): Promise<BenchResult> => {
           ),
         );
       } finally {
-        await browser.close();
-        browserServer.stop();
+        await browser.close().finally(() => browserServer.stop());
       }
     } else notes.push(`${CHROMIUM} is missing: pages not drawn (set ARGUS_CHROMIUM)`);
 

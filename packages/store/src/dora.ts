@@ -94,12 +94,15 @@ const IDENTITY_DIGEST = 'reinterpretAsUInt64(reverse(substring(sipHash128(identi
  * 2026-12-06, fifth session).
  */
 const doraQueries = (tables: DoraTables, where: string, key: string) => {
-  // The events of the window of some kinds, with their group key and bucket.
-  const windowed = (kinds: string, columns: string) => `
+  // The rows of the window in `table`, with their group key and bucket.
+  const inWindow = (table: string, columns: string, condition = '') => `
     SELECT ${columns}, toUnixTimestamp64Milli(timestamp) AS ms, ${key} AS key,
            intDiv(ms - {sinceMs:Int64}, {bucketMs:Int64}) AS bucket
-    FROM ${tables.events}
-    WHERE ${where} AND concat(subject_type, '.', predicate) IN (${kinds})`;
+    FROM ${table}
+    WHERE ${where}${condition}`;
+  // The events of the window of some kinds.
+  const windowed = (kinds: string, columns: string) =>
+    inWindow(tables.events, columns, ` AND concat(subject_type, '.', predicate) IN (${kinds})`);
   return {
     verdicts: `
 WITH
@@ -114,11 +117,11 @@ WITH
            arrayCount(s -> s != 3, steps) AS deployments,
            arrayCount((s, next) -> s != 3 AND next >= 2, steps, arrayPushBack(arrayPopFront(steps), 0)) AS failed
     FROM (
-      SELECT service_id, cluster, toUnixTimestamp64Milli(timestamp) AS ms, ${key} AS key,
-             intDiv(ms - {sinceMs:Int64}, {bucketMs:Int64}) AS bucket,
-             bitOr(bitShiftLeft(toUInt128(ms - {sinceMs:Int64}), 66), bitOr(bitShiftLeft(toUInt128(digest), 2), step)) AS packed
-      FROM ${tables.steps}
-      WHERE ${where}
+      ${inWindow(
+        tables.steps,
+        `service_id, cluster,
+         bitOr(bitShiftLeft(toUInt128(ms - {sinceMs:Int64}), 66), bitOr(bitShiftLeft(toUInt128(digest), 2), step)) AS packed`,
+      )}
     )
     GROUP BY service_id, cluster, bucket
   )
