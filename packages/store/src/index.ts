@@ -25,4 +25,5 @@ export type { EventRow, EventTags } from './rows.js';
 export { toEventRow } from './rows.js';
 export type { SqlLimits } from './sql.js';
 export { DEFAULT_SQL_LIMITS, runReadOnlySql } from './sql.js';
+export type { Turn } from './statement-queue.js';
 export { DEFAULT_QUERY_LIMITS, partitionChunks, Store, withQuerySignal } from './store.js';

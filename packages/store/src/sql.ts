@@ -144,19 +144,18 @@ export const runUnderReadonly = async (
   ].join(', ');
   const signal = currentQuerySignal();
   let text: string;
-  await store.beforeQuery();
   try {
     // The newline ends a trailing `--` comment; an unclosed `/*` is a syntax error, never a way
     // to comment the settings out (measured).
-    const result = await store.client.query({
-      query: `${statement}\nSETTINGS ${settings}`,
-      format: 'JSONCompactEachRowWithNamesAndTypes',
-      ...(signal === undefined ? {} : { abort_signal: signal }),
+    text = await store.statement('query', async () => {
+      const result = await store.client.query({
+        query: `${statement}\nSETTINGS ${settings}`,
+        format: 'JSONCompactEachRowWithNamesAndTypes',
+        ...(signal === undefined ? {} : { abort_signal: signal }),
+      });
+      return result.text();
     });
-    text = await result.text();
   } catch (error) {
-    // Not awaited: queued now, it runs before later queries; the caller is not held.
-    void store.discardFailedOutput();
     const limit = QueryLimitError.of(error, {
       time: `${limits.maxExecutionMs} ms`,
       memory: `${Math.round(store.queryLimits.maxMemoryBytes / 1024 / 1024)} MiB`,

@@ -10,6 +10,7 @@ import {
 } from './errors.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, type Migration } from './migrations.js';
 import { EVENT_COLUMNS, type EventRow } from './rows.js';
+import { StatementQueue, type Turn } from './statement-queue.js';
 
 /** What `applyRetention` did: whether it changed the table, and the TTL now in force. */
 export interface RetentionChange {
@@ -54,7 +55,8 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = Object.freeze({
 /**
  * The cancellation of the call a read serves (a gRPC client gone): `rows` passes it to the client
  * as `abort_signal`. A server closes the query with the request; chdb cannot interrupt a running
- * query, so there it only frees the caller and the read ends at `max_execution_time`.
+ * query, so there it only frees the caller and the read ends at `max_execution_time` (a read still
+ * waiting for its turn in chdb is dropped: `StatementQueue`).
  */
 const readSignal = new AsyncLocalStorage<AbortSignal>();
 
@@ -168,8 +170,8 @@ export class Store {
   readonly kind: StoreKind;
   readonly queryLimits: QueryLimits;
   readonly #logger: Logger;
-  /** The throwaway query after the last failed one (discardFailedOutput); settled when none. */
-  #discarding: Promise<void> = Promise.resolve();
+  /** chdb's statements, one at a time (a server runs them side by side: none). */
+  readonly #queue: StatementQueue | undefined;
 
   private constructor(
     client: ClickHouseClient,
@@ -183,6 +185,7 @@ export class Store {
     this.kind = kind;
     this.#logger = logger;
     this.queryLimits = queryLimits;
+    this.#queue = kind === 'chdb' ? new StatementQueue() : undefined;
   }
 
   /** Connects, creates the database if absent, and applies pending migrations. */
@@ -234,8 +237,21 @@ export class Store {
   }
 
   async command(sql: string): Promise<void> {
-    await this.beforeQuery();
-    await this.client.command({ query: sql });
+    await this.statement('query', () => this.client.command({ query: sql }));
+  }
+
+  /**
+   * Runs `task` (one statement through `client`) in its turn: with chdb, one statement at a time, the
+   * ingest's first (`StatementQueue`), and a failed one's output discarded before the next; with a
+   * server, at once. A statement waiting under an aborted `withQuerySignal` is dropped.
+   */
+  statement<T>(turn: Turn, task: () => Promise<T>): Promise<T> {
+    if (this.#queue === undefined) return task();
+    const signal = readSignal.getStore();
+    return this.#queue.run(turn, task, {
+      ...(signal === undefined ? {} : { signal }),
+      afterFailure: () => this.#discardFailedOutput(),
+    });
   }
 
   /** Applies every migration not yet recorded, in order. Safe to run concurrently and repeatedly. */
@@ -257,11 +273,13 @@ export class Store {
       try {
         for (const statement of migration.statements)
           await this.command(statement.replaceAll('{db}', this.database));
-        await this.client.insert({
-          table: this.table(MIGRATIONS_TABLE),
-          values: [{ version: migration.version, name: migration.name }],
-          format: 'JSONEachRow',
-        });
+        await this.statement('query', () =>
+          this.client.insert({
+            table: this.table(MIGRATIONS_TABLE),
+            values: [{ version: migration.version, name: migration.name }],
+            format: 'JSONEachRow',
+          }),
+        );
       } catch (cause) {
         throw new MigrationError(migration.version, migration.name, cause);
       }
@@ -276,7 +294,17 @@ export class Store {
    * store's limits (or `limits`), with ClickHouse `settings` of its own, cancelled with the
    * surrounding `withQuerySignal`.
    */
-  async rows<T>(
+  rows<T>(
+    query: string,
+    params: Record<string, unknown> = {},
+    limits: QueryLimits = this.queryLimits,
+    settings: Readonly<Record<string, number>> = {},
+  ): Promise<T[]> {
+    return this.#rows('query', query, params, limits, settings);
+  }
+
+  async #rows<T>(
+    turn: Turn,
     query: string,
     params: Record<string, unknown> = {},
     limits: QueryLimits = this.queryLimits,
@@ -292,18 +320,17 @@ export class Store {
     });
     const limitSettings = `SETTINGS max_execution_time = ${limits.maxExecutionMs / 1000}, max_memory_usage = ${limits.maxMemoryBytes}${own.join('')}`;
     const signal = readSignal.getStore();
-    await this.beforeQuery();
     try {
-      const result = await this.client.query({
-        query: `${query}\n${limitSettings}`,
-        query_params: params,
-        format: 'JSONEachRow',
-        ...(signal === undefined ? {} : { abort_signal: signal }),
+      return await this.statement(turn, async () => {
+        const result = await this.client.query({
+          query: `${query}\n${limitSettings}`,
+          query_params: params,
+          format: 'JSONEachRow',
+          ...(signal === undefined ? {} : { abort_signal: signal }),
+        });
+        return result.json<T>();
       });
-      return await result.json<T>();
     } catch (error) {
-      // Not awaited: queued now, it runs before later queries; the caller (aborted, maybe) is not held.
-      void this.discardFailedOutput();
       throw (
         QueryLimitError.of(error, {
           time: `${limits.maxExecutionMs} ms`,
@@ -314,32 +341,19 @@ export class Store {
   }
 
   /**
-   * To be called after a query failed. chdb (3.4) keeps what a failed query wrote before it failed (a
-   * format's header, the rows before a time limit or an error) and hands it to the next query of the
-   * connection, whose caller would read another query's rows as its own (measured:
-   * packages/store/test/failed-output.int.test.ts). One throwaway query, sent at once (the failed
-   * query may still be running, aborted by its caller: chdb runs it to its end, then the throwaway),
-   * takes that output, and every query sent after the failure waits for it (`beforeQuery`): sent
-   * only queued behind it, a later query could still overtake it under load (measured, 1 run in a
-   * few on a crowded machine). Queries already in flight at the failure are beyond reach until chdb
-   * clears the output itself.
+   * After a statement failed (`statement`'s clean-up, before the next one runs). chdb (3.4) keeps what
+   * a failed query wrote before it failed (a format's header, the rows before a time limit or an
+   * error) and hands it to the next query of the connection, whose caller would read another query's
+   * rows as its own (measured: packages/store/test/failed-output.int.test.ts). One throwaway query
+   * takes that output; sent at once, it also waits in chdb for a failed query still running (aborted
+   * by its caller: chdb runs it to its end), so the next statement cannot overtake either.
    */
-  discardFailedOutput(): Promise<void> {
-    if (this.kind !== 'chdb') return Promise.resolve();
-    const discarding = (async () => {
-      try {
-        await (await this.client.query({ query: 'SELECT 1 AS discarded', format: 'JSONEachRow' })).text();
-      } catch {
-        // Nothing more to do: the store's own trouble surfaces in the next query and in readiness.
-      }
-    })();
-    this.#discarding = discarding;
-    return discarding;
-  }
-
-  /** Waits until the output of the last failed query was discarded: every query calls it first. */
-  async beforeQuery(): Promise<void> {
-    await this.#discarding;
+  async #discardFailedOutput(): Promise<void> {
+    try {
+      await (await this.client.query({ query: 'SELECT 1 AS discarded', format: 'JSONEachRow' })).text();
+    } catch {
+      // Nothing more to do: the store's own trouble surfaces in the next query and in readiness.
+    }
   }
 
   /**
@@ -352,14 +366,15 @@ export class Store {
     // own splits with partitionChunks first.
     const chunks = partitionChunks(rows.map((row) => ({ row })));
     for (const [i, chunk] of chunks.entries()) {
-      await this.beforeQuery();
-      await this.client.insert({
-        table: this.table('cdevents'),
-        columns: [...EVENT_COLUMNS],
-        values: chunk.map(({ row }) => EVENT_COLUMNS.map((column) => row[column])),
-        format: 'JSONCompactEachRow',
-        clickhouse_settings: insertSettings(chunks.length === 1 ? token : `${token}.${i}`),
-      });
+      await this.statement('ingest', () =>
+        this.client.insert({
+          table: this.table('cdevents'),
+          columns: [...EVENT_COLUMNS],
+          values: chunk.map(({ row }) => EVENT_COLUMNS.map((column) => row[column])),
+          format: 'JSONCompactEachRow',
+          clickhouse_settings: insertSettings(chunks.length === 1 ? token : `${token}.${i}`),
+        }),
+      );
     }
   }
 
@@ -368,7 +383,8 @@ export class Store {
    * SchemaMismatchError listing every difference (a dropped table, an altered column).
    */
   async checkEventsTable(): Promise<void> {
-    const columns = await this.rows<{ name: string; type: string }>(
+    const columns = await this.#rows<{ name: string; type: string }>(
+      'ingest',
       'SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {table:String}',
       { db: this.database, table: 'cdevents' },
     );
@@ -470,7 +486,8 @@ export class Store {
       within === undefined
         ? ''
         : " AND timestamp >= {since:DateTime64(3, 'UTC')} AND timestamp <= {until:DateTime64(3, 'UTC')}";
-    const found = await this.rows<{ identity: string }>(
+    const found = await this.#rows<{ identity: string }>(
+      'ingest',
       `SELECT DISTINCT identity FROM ${this.table('cdevents')} WHERE identity IN {ids:Array(String)}${range}`,
       { ids: identities, ...(within === undefined ? {} : within) },
     );
@@ -478,7 +495,7 @@ export class Store {
   }
 
   async ping(): Promise<boolean> {
-    const result = await this.client.ping();
+    const result = await this.statement('query', () => this.client.ping());
     return result.success;
   }
 

@@ -188,6 +188,26 @@ describe('read limits (adversarial review 2, finding 9)', () => {
     expect(store.queryLimits).toEqual({ maxExecutionMs: 20_000, maxMemoryBytes: 256 * 1024 * 1024 });
   });
 
+  test('an insert waits for the one read running, not for the reads sent before it (chdb runs one at a time)', async () => {
+    const done: string[] = [];
+    const read = (name: string) =>
+      store.rows('SELECT sleep(0.6) AS s').then(() => {
+        done.push(name);
+      });
+    const reads = [read('read 1'), read('read 2'), read('read 3')];
+    await new Promise((r) => setTimeout(r, 100));
+    const insert = store
+      .insertEvents([row(deployed('q1', 'prod-eu', '2026-01-02T10:00:00Z'), 'i1', 'prod-eu')], 'token-q1')
+      .then(() => {
+        done.push('insert');
+      });
+    await Promise.all([...reads, insert]);
+    // Left to chdb, the insert ended last, after every read sent before it (measured: 6.1 s behind
+    // three 2 s reads). A server runs them side by side: the insert ends first.
+    expect(done.indexOf('insert')).toBeLessThanOrEqual(1);
+    expect(done.filter((d) => d !== 'insert')).toEqual(['read 1', 'read 2', 'read 3']);
+  });
+
   test('a read under an aborted signal is given up at once', async () => {
     const controller = new AbortController();
     const started = performance.now();
