@@ -6,15 +6,27 @@ interface Waiter {
 }
 
 /**
+ * Ingest statements in a row while queries wait: a batch's repeat lookup and its insert, which the
+ * hub sends one right after the other, then a waiting query goes (else a long catch-up would hold
+ * every dashboard read until it ends).
+ */
+export const INGEST_STATEMENTS_IN_A_ROW = 2;
+
+/**
  * One statement in embedded chdb at a time, the ingest's before the others. chdb runs one statement
  * at a time and takes waiting ones in the order they came (measured, 2026-12-06: an insert sent
  * behind three 2 s reads finished after all three, at 6.1 s), so three people opening the dashboard
- * would hold ingestion up for all their queries. Kept here instead, the line lets an insert wait for
- * the one statement running at most, drops a waiting statement whose caller gave up before it runs,
- * and releases the next only after a failed statement's clean-up (`afterFailure`).
+ * would hold ingestion up for all their queries. Kept here instead, the line lets a batch's lookup
+ * and insert wait for the one query running at most (INGEST_STATEMENTS_IN_A_ROW, then a query
+ * goes), drops a waiting statement whose caller gave up before it runs, and releases the next only
+ * after a failed statement's clean-up (`afterFailure`).
  */
 export class StatementQueue {
   #running = false;
+  /** Ingest statements since the last query. */
+  #ingestInARow = 0;
+  /** Right after an ingest statement: queries wait until the event loop turns, for its next one. */
+  #ingestFollowing = false;
   readonly #waiting: Record<Turn, Waiter[]> = { ingest: [], query: [] };
 
   /** Statements waiting for their turn. */
@@ -39,6 +51,7 @@ export class StatementQueue {
         start: () => {
           signal?.removeEventListener('abort', onAbort);
           this.#running = true;
+          this.#ingestInARow = turn === 'ingest' ? this.#ingestInARow + 1 : 0;
           const outcome = (async () => task())();
           outcome.then(resolve, reject);
           outcome
@@ -49,6 +62,7 @@ export class StatementQueue {
             .catch(() => undefined)
             .finally(() => {
               this.#running = false;
+              if (turn === 'ingest') this.#awaitFollowing();
               this.#next();
             });
         },
@@ -66,8 +80,25 @@ export class StatementQueue {
     });
   }
 
+  /**
+   * The hub sends a batch's insert as soon as its lookup answers, in the same turn of the event loop
+   * (promise continuations): until the loop turns, a waiting query does not take its place.
+   */
+  #awaitFollowing(): void {
+    if (this.#ingestInARow >= INGEST_STATEMENTS_IN_A_ROW) return;
+    this.#ingestFollowing = true;
+    setImmediate(() => {
+      this.#ingestFollowing = false;
+      this.#next();
+    });
+  }
+
   #next(): void {
     if (this.#running) return;
-    (this.#waiting.ingest.shift() ?? this.#waiting.query.shift())?.start();
+    const { ingest, query } = this.#waiting;
+    const ingestMayGo =
+      ingest.length > 0 && (query.length === 0 || this.#ingestInARow < INGEST_STATEMENTS_IN_A_ROW);
+    if (ingestMayGo) ingest.shift()?.start();
+    else if (!this.#ingestFollowing) query.shift()?.start();
   }
 }

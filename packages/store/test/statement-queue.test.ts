@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { StatementQueue } from '../src/statement-queue.js';
+import { INGEST_STATEMENTS_IN_A_ROW, StatementQueue } from '../src/statement-queue.js';
 
 /** A task that records when it runs and settles when told. */
 const gate = <T>(log: string[], name: string, value: T) => {
@@ -51,6 +51,30 @@ describe('StatementQueue', () => {
     queued.settle();
     await read;
     expect(log).toEqual(['dashboard read runs', 'insert runs', 'second read runs']);
+  });
+
+  test("a batch's lookup and insert go one after the other; then a waiting query, before the next batch", async () => {
+    const queue = new StatementQueue();
+    const log: string[] = [];
+    const statement = (turn: 'ingest' | 'query', name: string) =>
+      queue.run(turn, async () => {
+        log.push(name);
+        await tick();
+      });
+    // The hub's store stage: the insert is sent in the continuation of the lookup's answer.
+    const batch = async (n: number) => {
+      await statement('ingest', `lookup ${n}`);
+      // Its retry wrapper, filters and insert stage: promise continuations, no turn of the loop.
+      for (let hop = 0; hop < 20; hop++) await Promise.resolve();
+      await statement('ingest', `insert ${n}`);
+    };
+    // Batches are stored one after the other (the hub's store lane): the next starts as one ends.
+    const first = batch(1);
+    const read = statement('query', 'dashboard read');
+    const second = first.then(() => batch(2));
+    await Promise.all([first, read, second]);
+    expect(log).toEqual(['lookup 1', 'insert 1', 'dashboard read', 'lookup 2', 'insert 2']);
+    expect(INGEST_STATEMENTS_IN_A_ROW).toBe(2);
   });
 
   test('a statement whose caller gave up while it waited never runs; the line goes on', async () => {
