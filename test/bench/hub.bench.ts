@@ -28,6 +28,8 @@ const STEADY_RATE = 1000;
 /** Flags added to the shipped hub's defaults (to measure another default before changing it), e.g. `--batch-size 5000`. */
 const SHIPPED_ARGS = (process.env.ARGUS_BENCH_HUB_ARGS ?? '').split(' ').filter((a) => a !== '');
 const STEADY_SECONDS = Number(process.env.ARGUS_BENCH_HUB_STEADY_SECONDS ?? 10);
+/** People with the dashboard open during the third window at the steady rate. */
+const READERS = 3;
 
 /** A durable pull consumer on the raw stream for a baseline, starting at its first message. */
 const baselineConsumer = async (nc: NatsConnection, name: string) => {
@@ -195,11 +197,32 @@ const shippedHubRun = async (count: number) => {
     };
     const afterBurst = await steadyWindow('after-burst');
     const settled = await steadyWindow('steady');
-    const steadyTotal = afterBurst.acked + settled.acked;
+    // A third window with the dashboard open: READERS people's pages asking the hub's HTTP API for
+    // DORA and what runs where, one call after another, while the events arrive. With the embedded
+    // store their reads and the hub's inserts share chdb, which runs one statement at a time.
+    const reads: number[] = [];
+    let reading = true;
+    const reader = async () => {
+      for (let i = 0; reading; i++) {
+        const started = performance.now();
+        const path = i % 2 === 0 ? 'dora?groupBy=cluster' : 'deployments?pageSize=100';
+        const answer = await fetch(`${hub.httpUrl}/api/v1/query/${path}`);
+        await answer.text();
+        if (!answer.ok) throw new Error(`the hub answered ${path} with ${answer.status}`);
+        reads.push(performance.now() - started);
+      }
+    };
+    const readers = Array.from({ length: READERS }, () => reader());
+    const withReaders = await steadyWindow('with-readers').finally(() => {
+      reading = false;
+    });
+    await Promise.all(readers);
+    reads.sort((a, b) => a - b);
+    const steadyTotal = afterBurst.acked + settled.acked + withReaders.acked;
     const stored = await hub.storedEvents();
     watch.stop();
     await hub.stop();
-    const repeats = watch.repeats + afterBurst.repeats + settled.repeats;
+    const repeats = watch.repeats + afterBurst.repeats + settled.repeats + withReaders.repeats;
     if (stored !== count + steadyTotal || repeats > 0) {
       throw new Error(
         `the shipped hub stored ${stored} events (expected ${count + steadyTotal}) and republished ${repeats} twice`,
@@ -215,6 +238,10 @@ const shippedHubRun = async (count: number) => {
       p99: settled.p99,
       afterBurstP50: afterBurst.p50,
       afterBurstP99: afterBurst.p99,
+      readersP50: withReaders.p50,
+      readersP99: withReaders.p99,
+      reads: reads.length,
+      readP50: percentile(reads, 50),
       steady: settled.acked,
     };
   } finally {
@@ -361,12 +388,23 @@ export const run = async (): Promise<BenchResult> => {
           opsPerSec: shipped.afterBurstP99,
           unit: 'ms',
         },
+        {
+          name: `the same, p50 in ${STEADY_SECONDS} s with ${READERS} dashboard readers`,
+          opsPerSec: shipped.readersP50,
+          unit: 'ms',
+        },
+        {
+          name: `the same, p99 in ${STEADY_SECONDS} s with ${READERS} dashboard readers`,
+          opsPerSec: shipped.readersP99,
+          unit: 'ms',
+        },
         { name: 'shipped hub peak RSS (VmHWM) while draining', opsPerSec: shipped.peakRssMb, unit: 'MB' },
       ],
       notes: [
         `targets (issue 14): shipped hub >= 0.5x the plain consumer (${(shipped.rate / plain.result).toFixed(2)}x), >= 0.8x the ceiling (${(shipped.rate / ceiling).toFixed(2)}x), p99 < 250 ms at ${STEADY_RATE}/s (${shipped.p99.toFixed(0)} ms, over the ${shipped.steady} events of the second ${STEADY_SECONDS} s at that rate)`,
         `shipped hub: ready ${shipped.startSeconds.toFixed(2)} s after spawn, ${EVENTS} events drained ${shipped.drainSeconds.toFixed(2)} s after spawn; CPU ${shipped.usPerEvent.toFixed(0)} us/event (hub process, all threads, first -> last)`,
         `CPU per event (this process + nats-server): bare ${raw.us.toFixed(1)} us, plain ${plain.us.toFixed(1)} us, floor ${floor.us.toFixed(1)} us, validate alone ${validation.us.toFixed(1)} us, ClickHouse insert alone ${insert.us.toFixed(1)} us, in-process hub ${(((hubCpu + natsCpuSeconds) * 1e6) / EVENTS).toFixed(1)} us`,
+        `dashboard readers: ${READERS} loops of the pages' calls (DORA 30 days by cluster, then what runs where, 100 services) through the shipped hub's HTTP API during the third ${STEADY_SECONDS} s at ${STEADY_RATE}/s: ${shipped.reads} answered, p50 ${shipped.readP50.toFixed(0)} ms`,
         `in-process hub time by stage over the ${EVENTS} events (${hubSeconds.toFixed(2)} s in all): ${stages}`,
       ],
     };
