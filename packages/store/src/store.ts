@@ -494,6 +494,41 @@ export class Store {
     return new Set(found.map((r) => r.identity));
   }
 
+  /**
+   * Whether the store answers a question about the events table within `timeoutMs` of its turn:
+   * undefined when it did, else what went wrong (for a readiness probe). With chdb the time in line
+   * does not count, since a long dashboard read is no outage, unless the line has not moved for a
+   * read's whole time limit (`queryLimits.maxExecutionMs`) more.
+   */
+  async answers(timeoutMs: number): Promise<string | undefined> {
+    const timers: NodeJS.Timeout[] = [];
+    let giveUp: (why: string) => void = () => undefined;
+    const noAnswer = new Promise<string>((resolve) => {
+      giveUp = resolve;
+    });
+    const limit = (ms: number, why: string) => timers.push(setTimeout(() => giveUp(why), ms));
+    if (this.#queue !== undefined) {
+      const stuck = this.queryLimits.maxExecutionMs + timeoutMs;
+      limit(stuck, `no answer within ${stuck} ms: the statement before it in chdb did not end`);
+    }
+    const asked = this.statement('query', async () => {
+      limit(timeoutMs, `no answer within ${timeoutMs} ms`);
+      const result = await this.client.query({
+        query: `SELECT count() AS n FROM ${this.table('cdevents')} WHERE 0`,
+        format: 'JSONEachRow',
+      });
+      await result.json();
+    }).then(
+      () => undefined,
+      (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err)),
+    );
+    try {
+      return await Promise.race([asked, noAnswer]);
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+    }
+  }
+
   async ping(): Promise<boolean> {
     const result = await this.statement('query', () => this.client.ping());
     return result.success;
