@@ -104,15 +104,20 @@ describe('bounds through a whole hub', () => {
     const before = (await countEvents(hub.store)).events;
     await hub.store.command(`DROP TABLE ${hub.store.table('cdevents')}`);
     expect((await ingest([deployed(new Date().toISOString())])).status).toBe(202);
-    await waitFor(async () => (await readyz()).status === 503, {
-      what: '/readyz to turn not ready',
-      timeoutMs: 15_000,
-    });
+    // The store probe may say so first (its own question finds the table gone); the pipeline's
+    // reason, the failing lookup or insert, must follow.
+    const pipelineReason =
+      /(look up repeated events|insert into ClickHouse): .*UNKNOWN_TABLE.*an operator must act/;
+    await waitFor(
+      async () => {
+        const { status, body } = await readyz();
+        return status === 503 && pipelineReason.test(body.reasons.join('\n'));
+      },
+      { what: "/readyz to turn not ready with the pipeline's reason", timeoutMs: 15_000 },
+    );
     const { body } = await readyz();
     expect(body.status).not.toBe('ready');
-    expect(body.reasons.join('\n')).toMatch(
-      /(look up repeated events|insert into ClickHouse): .*UNKNOWN_TABLE.*an operator must act/,
-    );
+    expect(body.reasons.join('\n')).toMatch(pipelineReason);
     for (const migration of MIGRATIONS)
       for (const statement of migration.statements)
         await hub.store.command(statement.replaceAll('{db}', hub.store.database));
