@@ -90,3 +90,57 @@ test('a handle that rejects does not hold up the batches behind it', async () =>
   await collector.flush();
   expect(handled).toEqual([[0], [1]]);
 });
+
+test('a batch whose wait is over while handle is busy takes what arrives and goes when handle settles', async () => {
+  const started: number[][] = [];
+  const releases: (() => void)[] = [];
+  const collector = new BatchCollector<number>(100, 50, (batch) => {
+    started.push(batch);
+    return new Promise<void>((resolve) => releases.push(resolve));
+  });
+  collector.push(0);
+  await vi.advanceTimersByTimeAsync(50);
+  expect(started).toEqual([[0]]);
+  // handle is busy with [0]: the next batch's wait passes, and it keeps filling.
+  collector.push(1);
+  await vi.advanceTimersByTimeAsync(50);
+  collector.push(2);
+  await vi.advanceTimersByTimeAsync(200);
+  collector.push(3);
+  expect(started).toHaveLength(1);
+  releases[0]?.();
+  await vi.advanceTimersByTimeAsync(0);
+  expect(started).toEqual([[0], [1, 2, 3]]);
+  // Once handle is free again, a batch closes at its wait as before.
+  releases[1]?.();
+  await vi.advanceTimersByTimeAsync(0);
+  collector.push(4);
+  await vi.advanceTimersByTimeAsync(50);
+  expect(started).toEqual([[0], [1, 2, 3], [4]]);
+  releases[2]?.();
+});
+
+test('a batch kept open past its wait still closes when full, and the rest follows in order', async () => {
+  const started: number[][] = [];
+  const releases: (() => void)[] = [];
+  const collector = new BatchCollector<number>(3, 50, (batch) => {
+    started.push(batch);
+    return new Promise<void>((resolve) => releases.push(resolve));
+  });
+  collector.push(0);
+  await vi.advanceTimersByTimeAsync(50);
+  collector.push(1);
+  await vi.advanceTimersByTimeAsync(60);
+  for (let i = 2; i <= 4; i++) collector.push(i);
+  expect(collector.waiting).toBe(4);
+  releases[0]?.();
+  await vi.advanceTimersByTimeAsync(0);
+  expect(started).toEqual([[0], [1, 2, 3]]);
+  // [4] began a batch of its own when [1, 2, 3] closed: it waits its own 50 ms.
+  releases[1]?.();
+  await vi.advanceTimersByTimeAsync(49);
+  expect(started).toHaveLength(2);
+  await vi.advanceTimersByTimeAsync(1);
+  expect(started).toEqual([[0], [1, 2, 3], [4]]);
+  releases[2]?.();
+});

@@ -6,10 +6,15 @@ export interface BatchBytes<T> {
 
 /**
  * Groups messages into batches: a batch closes when it holds `maxSize` messages (or `bytes.maxBytes`
- * bytes) or `maxWaitMs` after its first message, whichever comes first. Closed batches are handed to `handle` one at a time, in
- * order; the next is handed over when `handle` settles (the hub's `handle` resolves once it has room
- * for another batch in flight). `handle` deals with its own failures: a rejection does not hold up
- * the batches behind it.
+ * bytes), or `maxWaitMs` after its first message if `handle` can take it then. Closed batches are
+ * handed to `handle` one at a time, in order; the next is handed over when `handle` settles (the hub's
+ * `handle` resolves once it has room for another batch in flight). `handle` deals with its own
+ * failures: a rejection does not hold up the batches behind it.
+ *
+ * A batch whose wait is over while `handle` is still busy stays open, takes what arrives meanwhile,
+ * and is handed over as soon as `handle` settles (or closes when full). Closed at its wait regardless,
+ * a hub slower than its input handed over one small batch per wait, each paying a whole insert's fixed
+ * cost: at 5,000 events/s it stored ~2,600/s in batches of ~260 (docs/benchmarks.md, 2026-12-07).
  *
  * Messages are pushed synchronously: one timer per batch rather than a promise, a timer and a race
  * per message as reading an async iterator with a deadline costs. What waits here is bounded by the
@@ -23,6 +28,8 @@ export class BatchCollector<T> {
   #current: T[] = [];
   #currentBytes = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** The current batch's wait is over: it goes as soon as `handle` can take it. */
+  #due = false;
   readonly #ready: T[][] = [];
   #draining: Promise<void> | undefined;
 
@@ -46,7 +53,7 @@ export class BatchCollector<T> {
       (this.#bytes !== undefined && this.#currentBytes >= this.#bytes.maxBytes)
     )
       this.#close();
-    else if (this.#current.length === 1) this.#timer = setTimeout(() => this.#close(), this.#maxWaitMs);
+    else if (this.#current.length === 1) this.#timer = setTimeout(() => this.#waited(), this.#maxWaitMs);
   }
 
   /** Closes the batch being filled and resolves once every closed batch has been handed over. */
@@ -60,9 +67,16 @@ export class BatchCollector<T> {
     return this.#current.length + this.#ready.reduce((n, b) => n + b.length, 0);
   }
 
+  #waited(): void {
+    this.#timer = undefined;
+    if (this.#draining === undefined) this.#close();
+    else this.#due = true;
+  }
+
   #close(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#due = false;
     if (this.#current.length === 0) return;
     this.#ready.push(this.#current);
     this.#current = [];
@@ -74,6 +88,7 @@ export class BatchCollector<T> {
     try {
       for (let batch = this.#ready.shift(); batch !== undefined; batch = this.#ready.shift()) {
         await this.#handle(batch).catch(() => undefined);
+        if (this.#ready.length === 0 && this.#due) this.#close();
       }
     } finally {
       this.#draining = undefined;
