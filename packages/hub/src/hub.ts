@@ -65,10 +65,22 @@ export interface HubConfig {
 /** Runs tasks one at a time in submission order: keeps inserts (and republishes) in batch order. */
 class Serial {
   #tail: Promise<unknown> = Promise.resolve();
+  #pending = 0;
   run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(task);
+    this.#pending++;
+    const result = this.#tail.then(task).finally(() => {
+      this.#pending--;
+    });
     this.#tail = result.catch(() => undefined);
     return result;
+  }
+
+  /** Undefined when no task is running or waiting; else resolves once none is. */
+  idle(): Promise<void> | undefined {
+    if (this.#pending === 0) return undefined;
+    return (async () => {
+      while (this.#pending > 0) await this.#tail;
+    })();
   }
 }
 
@@ -190,6 +202,8 @@ export class Hub implements LongRunning {
       budget: this.#budget,
       batchesInFlight: MAX_BATCHES_IN_FLIGHT,
       sizeOf: messageBytes,
+      // The insert is what a batch waits for: one overdue batch keeps filling until the store is free.
+      busy: () => this.#storing.idle(),
       submit: (batch) => this.#submit(batch),
       drained: async () => {
         await Promise.all(this.#batchesInFlight);

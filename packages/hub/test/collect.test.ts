@@ -91,56 +91,64 @@ test('a handle that rejects does not hold up the batches behind it', async () =>
   expect(handled).toEqual([[0], [1]]);
 });
 
-test('a batch whose wait is over while handle is busy takes what arrives and goes when handle settles', async () => {
-  const started: number[][] = [];
-  const releases: (() => void)[] = [];
-  const collector = new BatchCollector<number>(100, 50, (batch) => {
-    started.push(batch);
-    return new Promise<void>((resolve) => releases.push(resolve));
-  });
+/** A stage batches queue for, busy until the test frees it. */
+const stage = () => {
+  let release: (() => void) | undefined;
+  let busy: Promise<void> | undefined;
+  return {
+    occupy: () => {
+      busy = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    },
+    free: () => {
+      busy = undefined;
+      release?.();
+    },
+    busy: () => busy,
+  };
+};
+
+test('a batch whose wait is over while the stage is busy takes what arrives and closes when the stage is free', async () => {
+  const { batches, handle } = recorder();
+  const store = stage();
+  const collector = new BatchCollector<number>(100, 50, handle, undefined, store.busy);
   collector.push(0);
   await vi.advanceTimersByTimeAsync(50);
-  expect(started).toEqual([[0]]);
-  // handle is busy with [0]: the next batch's wait passes, and it keeps filling.
+  expect(batches).toEqual([[0]]);
+  store.occupy();
   collector.push(1);
   await vi.advanceTimersByTimeAsync(50);
   collector.push(2);
   await vi.advanceTimersByTimeAsync(200);
   collector.push(3);
-  expect(started).toHaveLength(1);
-  releases[0]?.();
+  // handle could take it all along: the stage is what it waits for.
+  expect(batches).toHaveLength(1);
+  store.free();
   await vi.advanceTimersByTimeAsync(0);
-  expect(started).toEqual([[0], [1, 2, 3]]);
-  // Once handle is free again, a batch closes at its wait as before.
-  releases[1]?.();
-  await vi.advanceTimersByTimeAsync(0);
+  expect(batches).toEqual([[0], [1, 2, 3]]);
+  // With the stage free, a batch closes at its wait as before.
   collector.push(4);
   await vi.advanceTimersByTimeAsync(50);
-  expect(started).toEqual([[0], [1, 2, 3], [4]]);
-  releases[2]?.();
+  expect(batches).toEqual([[0], [1, 2, 3], [4]]);
 });
 
-test('a batch kept open past its wait still closes when full, and the rest follows in order', async () => {
-  const started: number[][] = [];
-  const releases: (() => void)[] = [];
-  const collector = new BatchCollector<number>(3, 50, (batch) => {
-    started.push(batch);
-    return new Promise<void>((resolve) => releases.push(resolve));
-  });
+test('a batch kept open past its wait still closes when full, and the next waits its own time', async () => {
+  const { batches, handle } = recorder();
+  const store = stage();
+  const collector = new BatchCollector<number>(3, 50, handle, undefined, store.busy);
+  store.occupy();
   collector.push(0);
-  await vi.advanceTimersByTimeAsync(50);
-  collector.push(1);
   await vi.advanceTimersByTimeAsync(60);
-  for (let i = 2; i <= 4; i++) collector.push(i);
-  expect(collector.waiting).toBe(4);
-  releases[0]?.();
+  collector.push(1);
+  collector.push(2);
+  collector.push(3);
   await vi.advanceTimersByTimeAsync(0);
-  expect(started).toEqual([[0], [1, 2, 3]]);
-  // [4] began a batch of its own when [1, 2, 3] closed: it waits its own 50 ms.
-  releases[1]?.();
-  await vi.advanceTimersByTimeAsync(49);
-  expect(started).toHaveLength(2);
-  await vi.advanceTimersByTimeAsync(1);
-  expect(started).toEqual([[0], [1, 2, 3], [4]]);
-  releases[2]?.();
+  expect(batches).toEqual([[0, 1, 2]]);
+  // [3] began a batch of its own: freeing the stage does not cut its wait short.
+  store.free();
+  await vi.advanceTimersByTimeAsync(0);
+  expect(batches).toHaveLength(1);
+  await vi.advanceTimersByTimeAsync(50);
+  expect(batches).toEqual([[0, 1, 2], [3]]);
 });

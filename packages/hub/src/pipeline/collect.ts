@@ -6,15 +6,17 @@ export interface BatchBytes<T> {
 
 /**
  * Groups messages into batches: a batch closes when it holds `maxSize` messages (or `bytes.maxBytes`
- * bytes), or `maxWaitMs` after its first message if `handle` can take it then. Closed batches are
- * handed to `handle` one at a time, in order; the next is handed over when `handle` settles (the hub's
- * `handle` resolves once it has room for another batch in flight). `handle` deals with its own
- * failures: a rejection does not hold up the batches behind it.
+ * bytes), or `maxWaitMs` after its first message once `busy` says the stage batches queue for is free.
+ * Closed batches are handed to `handle` one at a time, in order; the next is handed over when `handle`
+ * settles (the hub's `handle` resolves once it has room for another batch in flight). `handle` deals
+ * with its own failures: a rejection does not hold up the batches behind it.
  *
- * A batch whose wait is over while `handle` is still busy stays open, takes what arrives meanwhile,
- * and is handed over as soon as `handle` settles (or closes when full). Closed at its wait regardless,
- * a hub slower than its input handed over one small batch per wait, each paying a whole insert's fixed
- * cost: at 5,000 events/s it stored ~2,600/s in batches of ~260 (docs/benchmarks.md, 2026-12-07).
+ * A batch whose wait is over while that stage is busy stays open, takes what arrives meanwhile, and
+ * closes when the stage is free (or when full). Closed at its wait regardless, a hub slower than its
+ * input queued one small batch per wait, each paying a whole insert's fixed cost: at 5,000 events/s
+ * it stored ~2,600/s in batches of ~260 (docs/benchmarks.md, 2026-12-07). Waiting for a free slot in
+ * `handle` instead was not enough: the slots stayed full, each batch queued behind two others, and
+ * latency at 1,000 events/s tripled after a burst.
  *
  * Messages are pushed synchronously: one timer per batch rather than a promise, a timer and a race
  * per message as reading an async iterator with a deadline costs. What waits here is bounded by the
@@ -25,6 +27,7 @@ export class BatchCollector<T> {
   readonly #maxWaitMs: number;
   readonly #handle: (batch: T[]) => Promise<void>;
   readonly #bytes: BatchBytes<T> | undefined;
+  readonly #busy: () => Promise<void> | undefined;
   #current: T[] = [];
   #currentBytes = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -38,7 +41,10 @@ export class BatchCollector<T> {
     maxWaitMs: number,
     handle: (batch: T[]) => Promise<void>,
     bytes?: BatchBytes<T>,
+    /** Undefined when the stage batches queue for is free, else a promise of when it will be. @default always free */
+    busy: () => Promise<void> | undefined = () => undefined,
   ) {
+    this.#busy = busy;
     this.#maxSize = maxSize;
     this.#maxWaitMs = maxWaitMs;
     this.#handle = handle;
@@ -69,8 +75,16 @@ export class BatchCollector<T> {
 
   #waited(): void {
     this.#timer = undefined;
-    if (this.#draining === undefined) this.#close();
-    else this.#due = true;
+    const free = this.#busy();
+    if (free === undefined) {
+      this.#close();
+      return;
+    }
+    this.#due = true;
+    // A batch closed when full meanwhile cleared `#due`; its successor waits for its own time.
+    void free.then(() => {
+      if (this.#due) this.#close();
+    });
   }
 
   #close(): void {
@@ -88,7 +102,6 @@ export class BatchCollector<T> {
     try {
       for (let batch = this.#ready.shift(); batch !== undefined; batch = this.#ready.shift()) {
         await this.#handle(batch).catch(() => undefined);
-        if (this.#ready.length === 0 && this.#due) this.#close();
       }
     } finally {
       this.#draining = undefined;

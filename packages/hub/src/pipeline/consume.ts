@@ -25,6 +25,8 @@ export interface ConsumeLoopConfig<T> {
   /** Batches being processed at once: each closes at its share of the budget, so none waits on another holding it all. */
   readonly batchesInFlight: number;
   readonly sizeOf: (message: T) => number;
+  /** The stage batches queue for: see `BatchCollector`'s `busy`. */
+  readonly busy?: () => Promise<void> | undefined;
   /** Starts a batch; resolves once there is room for another (see `BatchCollector`). */
   readonly submit: (batch: T[]) => Promise<void>;
   /** Resolves once every submitted batch has settled. */
@@ -81,6 +83,7 @@ export class ConsumeLoop<T> {
           this.#config.batchMaxWaitMs,
           this.#config.submit,
           { maxBytes: Math.ceil(budget.limit / this.#config.batchesInFlight), sizeOf },
+          this.#config.busy,
         );
         const messages = await this.#config.open();
         this.#messages = messages;
