@@ -25,6 +25,7 @@ import { type Failpoints, NO_FAILPOINTS } from './pipeline/failpoints.js';
 import { PipelineHealth } from './pipeline/health.js';
 import { republishBatch } from './pipeline/republish.js';
 import { type StageRetry, stageRetry } from './pipeline/retry.js';
+import { Serial } from './pipeline/serial.js';
 import { StoreStage } from './pipeline/store.js';
 import { EMPTY_REGISTRY, type Registry } from './registry.js';
 
@@ -60,28 +61,6 @@ export interface HubConfig {
   readonly metrics?: HubMetrics;
   /** Fault injection for tests (`--failpoint`, see `failpoints()`). @default NO_FAILPOINTS */
   readonly failpoints?: Failpoints;
-}
-
-/** Runs tasks one at a time in submission order: keeps inserts (and republishes) in batch order. */
-class Serial {
-  #tail: Promise<unknown> = Promise.resolve();
-  #pending = 0;
-  run<T>(task: () => Promise<T>): Promise<T> {
-    this.#pending++;
-    const result = this.#tail.then(task).finally(() => {
-      this.#pending--;
-    });
-    this.#tail = result.catch(() => undefined);
-    return result;
-  }
-
-  /** Undefined when no task is running or waiting; else resolves once none is. */
-  idle(): Promise<void> | undefined {
-    if (this.#pending === 0) return undefined;
-    return (async () => {
-      while (this.#pending > 0) await this.#tail;
-    })();
-  }
 }
 
 /** Batches being processed at once: one validating, one inserting, one republishing. */
