@@ -171,4 +171,18 @@ describe('RecentIdentities', () => {
     expect(recent.has('c')).toBe(true);
     expect(recent.size).toBe(2);
   });
+
+  test('keeps exactly the newest identities as it goes round and round', () => {
+    const recent = new RecentIdentities(3);
+    for (let i = 0; i < 20; i++) {
+      recent.add(`id-${i}`);
+      // A repeat of one it holds changes nothing: neither the set nor which goes next.
+      if (i > 0) recent.add(`id-${i - 1}`);
+      const kept = Array.from({ length: 20 }, (_, k) => `id-${k}`).filter((id) => recent.has(id));
+      expect(kept).toEqual(
+        Array.from({ length: Math.min(3, i + 1) }, (_, k) => `id-${i - Math.min(3, i + 1) + 1 + k}`),
+      );
+      expect(recent.size).toBe(Math.min(3, i + 1));
+    }
+  });
 });
