@@ -2,6 +2,7 @@ import { HEADERS, RAW_STREAM, RAW_SUBJECT_PREFIX, rawSubjectInstance } from '@ar
 import { type Logger, type LongRunning, PeriodicTask, READY, type Readiness } from '@argus/runtime';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { fairShareTrim } from './fair-share.js';
+import { RawTally } from './raw-tally.js';
 
 /** Above this share of `max_bytes` the hub trims CDEVENTS_RAW... */
 export const RAW_HIGH_WATER = 0.8;
@@ -14,17 +15,12 @@ const SCAN_TIMEOUT_MS = 120_000;
 /** Purges cut an instance's messages at this granularity of bytes (one checkpoint each). */
 const CHECKPOINT_BYTES = 256 * 1024;
 
-interface Held {
-  bytes: number;
-  lastSeq: number;
-  /** `[sequence, bytes up to and including it]`, every CHECKPOINT_BYTES. */
-  readonly checkpoints: [number, number][];
-}
-
 export interface TrimReport {
   /** Bytes removed per instance (an estimate: payload, subject and headers of each message). */
   readonly trimmed: ReadonlyMap<string, number>;
   readonly streamBytesBefore: number;
+  /** Handled messages read for this check: those since the previous check, all of them at the first. */
+  readonly read: number;
 }
 
 /**
@@ -32,9 +28,9 @@ export interface TrimReport {
  * messages when full (`discard: new`), so nothing unconsumed is ever dropped; publishers retry. What
  * fills it is history kept for replay, and one agent's flood would take everyone's room until it aged
  * out (7 days). When the stream passes RAW_HIGH_WATER of its `max_bytes`, the hub reads the headers of
- * the messages its consumer has already handled, counts the bytes each instance (the subject's
- * instance token, bound to its credentials) holds, and purges the oldest of the largest holders, max-min
- * fair, down to RAW_LOW_WATER. Instances under the level keep all their history. NATS 2.9 cannot do this
+ * the messages its consumer has handled since it last looked (all of them the first time: `RawTally`),
+ * counts the bytes each instance (the subject's instance token, bound to its credentials) holds, and
+ * purges the oldest of the largest holders, max-min fair, down to RAW_LOW_WATER. Instances under the level keep all their history. NATS 2.9 cannot do this
  * itself: `max_msgs_per_subject` counts exact subjects, and an instance publishes on many.
  */
 export class RawQuota extends PeriodicTask implements LongRunning {
@@ -44,6 +40,7 @@ export class RawQuota extends PeriodicTask implements LongRunning {
   readonly #logger: Logger;
   readonly #onTrim: ((instance: string, bytes: number) => void) | undefined;
   #running = false;
+  #tally = new RawTally(CHECKPOINT_BYTES);
   /** Since when checks have been failing (epoch ms): the first failure is logged, not each one. */
   #failingSince: number | undefined;
   readonly #intervalMs: number;
@@ -116,39 +113,42 @@ export class RawQuota extends PeriodicTask implements LongRunning {
       );
       return undefined;
     }
-    const held = await this.#scan(info.state.first_seq, floor);
-    // A scan cut short by a stop counted only part of the stream: trim nothing on it.
+    // What left the stream since the last check is taken off; all of it gone (a purge by someone
+    // else, or the first check): counted again from the stream's first message.
+    const first = info.state.first_seq;
+    if (this.#tally.readTo + 1 < first) this.#tally = new RawTally(CHECKPOINT_BYTES, first - 1);
+    else this.#tally.startsAt(first);
+    const read = floor > this.#tally.readTo ? await this.#read(this.#tally.readTo + 1, floor) : 0;
+    // A read cut short by a stop: trim nothing now (what it read stays counted).
     if (this.stopping.aborted) return undefined;
+    const totals = this.#tally.totals();
     let consumedBytes = 0;
-    for (const h of held.values()) consumedBytes += h.bytes;
+    for (const bytes of totals.values()) consumedBytes += bytes;
     const excess = info.state.bytes - RAW_LOW_WATER * max;
     const target = Math.max(0, consumedBytes - excess);
-    const totals = new Map([...held].map(([instance, h]) => [instance, h.bytes]));
     const trimmed = new Map<string, number>();
     for (const [instance, bytes] of fairShareTrim(totals, target)) {
-      const h = held.get(instance);
-      if (h === undefined) continue;
-      // The first checkpoint that removes enough; the last message handled if none does.
-      const cut = h.checkpoints.find(([, upTo]) => upTo >= bytes) ?? [h.lastSeq, h.bytes];
+      const cut = this.#tally.cutFor(instance, bytes);
+      if (cut === undefined) continue;
       await this.#jsm.streams.purge(RAW_STREAM, {
         filter: `${RAW_SUBJECT_PREFIX}.${instance}.>`,
         seq: cut[0] + 1,
       });
+      this.#tally.purged(instance, cut);
       trimmed.set(instance, cut[1]);
       this.#onTrim?.(instance, cut[1]);
     }
     if (trimmed.size > 0) {
       this.#logger.warn(
-        { trimmed: Object.fromEntries(trimmed), streamBytes: info.state.bytes, maxBytes: max },
+        { trimmed: Object.fromEntries(trimmed), streamBytes: info.state.bytes, maxBytes: max, read },
         'CDEVENTS_RAW nearly full: purged the oldest handled messages of the instances holding the most (their events are stored; only replay history is lost)',
       );
     }
-    return { trimmed, streamBytesBefore: info.state.bytes };
+    return { trimmed, streamBytesBefore: info.state.bytes, read };
   }
 
-  /** Bytes per instance of the messages from `first` to `floor`, read headers only. */
-  async #scan(first: number, floor: number): Promise<Map<string, Held>> {
-    const held = new Map<string, Held>();
+  /** Adds the messages from `first` to `floor` to the tally, read headers only; returns how many were read. */
+  async #read(first: number, floor: number): Promise<number> {
     const consumer = await this.#js.consumers.get(RAW_STREAM, {
       headers_only: true,
       deliver_policy: DeliverPolicy.StartSequence,
@@ -156,27 +156,23 @@ export class RawQuota extends PeriodicTask implements LongRunning {
     });
     const messages = await consumer.consume();
     const timer = setTimeout(() => messages.stop(), SCAN_TIMEOUT_MS);
-    // A stop ends the scan at once (it may read for up to SCAN_TIMEOUT_MS).
+    // A stop ends the read at once (it may read for up to SCAN_TIMEOUT_MS).
     const stop = () => messages.stop();
     this.stopping.addEventListener('abort', stop, { once: true });
+    let read = 0;
     try {
       for await (const msg of messages) {
         if (msg.seq > floor) break;
+        read++;
         const instance = rawSubjectInstance(msg.subject);
-        if (instance !== undefined) {
+        if (instance === undefined) {
+          this.#tally.readUpTo(msg.seq);
+        } else {
           let size = Number(msg.headers?.get(HEADERS.msgSize) ?? 0) + msg.subject.length;
           for (const [name, values] of msg.headers ?? []) {
             for (const value of values) size += name.length + value.length + 4;
           }
-          let h = held.get(instance);
-          if (h === undefined) {
-            h = { bytes: 0, lastSeq: msg.seq, checkpoints: [] };
-            held.set(instance, h);
-          }
-          h.bytes += size;
-          h.lastSeq = msg.seq;
-          const last = h.checkpoints.at(-1)?.[1] ?? 0;
-          if (h.bytes - last >= CHECKPOINT_BYTES) h.checkpoints.push([msg.seq, h.bytes]);
+          this.#tally.add(instance, msg.seq, size);
         }
         if (msg.seq >= floor || msg.info.pending === 0) break;
       }
@@ -185,6 +181,6 @@ export class RawQuota extends PeriodicTask implements LongRunning {
       this.stopping.removeEventListener('abort', stop);
       await messages.close();
     }
-    return held;
+    return read;
   }
 }
