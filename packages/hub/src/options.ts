@@ -134,7 +134,8 @@ export const HUB_OPTIONS = {
   },
   batchMaxWait: {
     kind: 'duration',
-    description: 'longest wait to fill a batch',
+    description:
+      'longest wait to fill a batch while the store is free (while it is busy, a batch fills until it is free or full)',
     default: DEFAULT_BATCH_MAX_WAIT_MS,
     min: 1,
   },
