@@ -14,7 +14,7 @@ export interface BatchBytes<T> {
  * A batch whose wait is over while that stage is busy stays open, takes what arrives meanwhile, and
  * closes when the stage is free (or when full). Closed at its wait regardless, a hub slower than its
  * input queued one small batch per wait, each paying a whole insert's fixed cost: at 5,000 events/s
- * it stored ~2,600/s in batches of ~260 (docs/benchmarks.md, 2026-12-07). Waiting for a free slot in
+ * offered, batches of ~260 kept it to ~2,200/s at most (docs/benchmarks.md, 2026-12-07). Waiting for a free slot in
  * `handle` instead was not enough: the slots stayed full, each batch queued behind two others, and
  * latency at 1,000 events/s tripled after a burst.
  *
@@ -31,7 +31,7 @@ export class BatchCollector<T> {
   #current: T[] = [];
   #currentBytes = 0;
   #timer: NodeJS.Timeout | undefined;
-  /** The current batch's wait is over: it goes as soon as `handle` can take it. */
+  /** The current batch's wait is over: it closes as soon as the stage `busy` watches is free. */
   #due = false;
   readonly #ready: T[][] = [];
   #draining: Promise<void> | undefined;
