@@ -14,6 +14,12 @@ export const RAW_QUOTA_INTERVAL_MS = 2_000;
 const SCAN_TIMEOUT_MS = 120_000;
 /** Purges cut an instance's messages at this granularity of bytes (one checkpoint each). */
 const CHECKPOINT_BYTES = 256 * 1024;
+/**
+ * The counts are read again from the stream's start at least this often: another hub replica's purges
+ * are not seen by this one's tally (it would count them still, and trim those instances more than their
+ * share) until then.
+ */
+export const RAW_FULL_READ_EVERY_MS = 10 * 60_000;
 
 export interface TrimReport {
   /** Bytes removed per instance (an estimate: payload, subject and headers of each message). */
@@ -41,9 +47,12 @@ export class RawQuota extends PeriodicTask implements LongRunning {
   readonly #onTrim: ((instance: string, bytes: number) => void) | undefined;
   #running = false;
   #tally = new RawTally(CHECKPOINT_BYTES);
+  /** When the tally last counted the stream from its start (epoch ms); 0: never. */
+  #fullReadAt = 0;
   /** Since when checks have been failing (epoch ms): the first failure is logged, not each one. */
   #failingSince: number | undefined;
   readonly #intervalMs: number;
+  readonly #fullReadEveryMs: number;
 
   constructor(options: {
     jsm: JetStreamManager;
@@ -53,9 +62,12 @@ export class RawQuota extends PeriodicTask implements LongRunning {
     onTrim?: (instance: string, bytes: number) => void;
     /** @default RAW_QUOTA_INTERVAL_MS */
     intervalMs?: number;
+    /** @default RAW_FULL_READ_EVERY_MS */
+    fullReadEveryMs?: number;
   }) {
     super(options.intervalMs ?? RAW_QUOTA_INTERVAL_MS);
     this.#intervalMs = options.intervalMs ?? RAW_QUOTA_INTERVAL_MS;
+    this.#fullReadEveryMs = options.fullReadEveryMs ?? RAW_FULL_READ_EVERY_MS;
     this.#jsm = options.jsm;
     this.#js = options.js;
     this.#consumer = options.consumer;
@@ -113,11 +125,13 @@ export class RawQuota extends PeriodicTask implements LongRunning {
       );
       return undefined;
     }
-    // What left the stream since the last check is taken off; all of it gone (a purge by someone
-    // else, or the first check): counted again from the stream's first message.
+    // What left the stream since the last check is taken off. Counted again from the stream's first
+    // message: at the first check, when all it knew is gone, and every RAW_FULL_READ_EVERY_MS.
     const first = info.state.first_seq;
-    if (this.#tally.readTo + 1 < first) this.#tally = new RawTally(CHECKPOINT_BYTES, first - 1);
-    else this.#tally.startsAt(first);
+    if (this.#tally.readTo + 1 < first || Date.now() - this.#fullReadAt > this.#fullReadEveryMs) {
+      this.#tally = new RawTally(CHECKPOINT_BYTES, first - 1);
+      this.#fullReadAt = Date.now();
+    } else this.#tally.startsAt(first);
     const read = floor > this.#tally.readTo ? await this.#read(this.#tally.readTo + 1, floor) : 0;
     // A read cut short by a stop: trim nothing now (what it read stays counted).
     if (this.stopping.aborted) return undefined;

@@ -50,13 +50,27 @@ const publishHandled = async (count: number, instances: readonly string[]) => {
   await new Promise((resolve) => setTimeout(resolve, 200));
 };
 
-const quotaOf = () =>
+const quotaOf = (fullReadEveryMs?: number) =>
   new RawQuota({
     jsm,
     js: jetstream(nc),
     consumer: HUB_CONSUMER,
     logger: logs.logger,
+    ...(fullReadEveryMs === undefined ? {} : { fullReadEveryMs }),
   });
+
+/** Handled messages in the raw stream now (every message here is handled). */
+const held = async () => (await jsm.streams.info(RAW_STREAM)).state.messages;
+
+/** Publishes handled messages until the stream is above the quota's high-water mark; returns how many. */
+const fillPastHighWater = async () => {
+  let added = 0;
+  while ((await jsm.streams.info(RAW_STREAM)).state.bytes <= 0.8 * MAX_BYTES) {
+    await publishHandled(20, ['big', 'big', 'big', 'small']);
+    added += 20;
+  }
+  return added;
+};
 
 test('each check reads only the messages handled since the last, and trims the stream as before', async () => {
   expect((await jsm.consumers.info(RAW_STREAM, HUB_CONSUMER)).config.ack_policy).toBe(AckPolicy.Explicit);
@@ -71,11 +85,7 @@ test('each check reads only the messages handled since the last, and trims the s
   expect(afterFirst.bytes).toBeLessThanOrEqual(0.8 * MAX_BYTES);
 
   // Above 80 % again: the second check reads the new messages only.
-  let added = 0;
-  while ((await jsm.streams.info(RAW_STREAM)).state.bytes <= 0.8 * MAX_BYTES) {
-    await publishHandled(20, ['big', 'big', 'big', 'small']);
-    added += 20;
-  }
+  const added = await fillPastHighWater();
   const second = await quota.check();
   expect(second?.read).toBe(added);
   expect(second?.trimmed.get('big')).toBeGreaterThan(0);
@@ -84,4 +94,15 @@ test('each check reads only the messages handled since the last, and trims the s
   const after = (await jsm.streams.info(RAW_STREAM)).state;
   expect(after.bytes).toBeLessThanOrEqual(0.8 * MAX_BYTES);
   expect(await quotaOf().check()).toBeUndefined();
+}, 60_000);
+
+test('the counts are read again from the start once their time is up (another replica may have purged)', async () => {
+  const quota = quotaOf(0);
+  await fillPastHighWater();
+  const all = await held();
+  expect((await quota.check())?.read).toBe(all);
+  // With no time between full reads, the next check reads everything again, not only what is new.
+  await fillPastHighWater();
+  const again = await held();
+  expect((await quota.check())?.read).toBe(again);
 }, 60_000);
