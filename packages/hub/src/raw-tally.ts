@@ -14,7 +14,8 @@ interface Held {
  * since the last one. Re-reading the whole stream at each trim took longer, at 5,000 events/s, than
  * the stream took to fill (docs/benchmarks.md, 2026-12-07). What leaves the stream is taken off:
  * the quota's own purges exactly, expiry and other removals at the first sequence still held, to
- * within one checkpoint of each instance.
+ * within one checkpoint of each instance. Removals after the first sequence by someone else (another
+ * hub replica's purges) are not seen: the quota starts a new tally now and then (RAW_FULL_READ_EVERY_MS).
  */
 export class RawTally {
   readonly #checkpointBytes: number;
