@@ -36,8 +36,9 @@ export interface TrimReport {
  * out (7 days). When the stream passes RAW_HIGH_WATER of its `max_bytes`, the hub reads the headers of
  * the messages its consumer has handled since it last looked (all of them the first time: `RawTally`),
  * counts the bytes each instance (the subject's instance token, bound to its credentials) holds, and
- * purges the oldest of the largest holders, max-min fair, down to RAW_LOW_WATER. Instances under the level keep all their history. NATS 2.9 cannot do this
- * itself: `max_msgs_per_subject` counts exact subjects, and an instance publishes on many.
+ * purges the oldest of the largest holders, max-min fair, down to RAW_LOW_WATER. Instances under the
+ * level keep all their history. NATS 2.9 cannot do this itself: `max_msgs_per_subject` counts exact
+ * subjects, and an instance publishes on many.
  */
 export class RawQuota extends PeriodicTask implements LongRunning {
   readonly #jsm: JetStreamManager;
