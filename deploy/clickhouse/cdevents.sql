@@ -7,7 +7,9 @@
 -- It uses the macros {cluster}, {shard} and {replica} of each server's config (<macros>), and the
 -- database `argus` (the hub's default --database). For another database, replace `argus` below.
 -- test/deploy/clickhouse.test.ts checks that the columns, codecs, indexes, partitioning and
--- ordering equal what the migrations create.
+-- ordering equal what the migrations create, and the merge settings what the hub gives its tables
+-- (packages/store/src/merge-settings.ts: fewer merges of the hub's small parts). Tables made before
+-- those settings: ALTER TABLE argus.<table>_local ON CLUSTER '{cluster}' MODIFY SETTING merge_selector_base = 10.
 
 CREATE DATABASE IF NOT EXISTS argus ON CLUSTER '{cluster}';
 
@@ -48,7 +50,7 @@ ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{ta
 PARTITION BY toYYYYMM(timestamp)
 ORDER BY (cluster, subject_type, timestamp, identity)
 -- a retried insert batch (same insert_deduplication_token) is a no-op, as on one server
-SETTINGS replicated_deduplication_window = 10000;
+SETTINGS replicated_deduplication_window = 10000, merge_selector_base = 10;
 
 -- What the hub reads and writes (`<database>.cdevents`): the same columns, over every shard.
 CREATE TABLE IF NOT EXISTS argus.cdevents ON CLUSTER '{cluster}' AS argus.cdevents_local
@@ -69,7 +71,8 @@ CREATE TABLE IF NOT EXISTS argus.service_last_local ON CLUSTER '{cluster}'
   at          SimpleAggregateFunction(max, DateTime64(3, 'UTC')) COMMENT 'when the last deployment happened'
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
-ORDER BY (service_id, cluster, instance, environment);
+ORDER BY (service_id, cluster, instance, environment)
+SETTINGS merge_selector_base = 10;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS argus.service_last_mv ON CLUSTER '{cluster}' TO argus.service_last_local AS
 SELECT service_id, cluster, instance, environment,
@@ -99,7 +102,8 @@ CREATE TABLE IF NOT EXISTS argus.incident_state_local ON CLUSTER '{cluster}'
   last_resolved SimpleAggregateFunction(max, DateTime64(3, 'UTC')) COMMENT 'the last resolution; 1970 if none'
 )
 ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
-ORDER BY (service_id, cluster, subject_id);
+ORDER BY (service_id, cluster, subject_id)
+SETTINGS merge_selector_base = 10;
 
 CREATE TABLE IF NOT EXISTS argus.incident_state ON CLUSTER '{cluster}' AS argus.incident_state_local
 ENGINE = Distributed('{cluster}', argus, incident_state_local, cityHash64(service_id, cluster, subject_id));
@@ -122,7 +126,8 @@ CREATE TABLE IF NOT EXISTS argus.timeline_index_local ON CLUSTER '{cluster}'
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
 PARTITION BY toYYYYMM(timestamp)
-ORDER BY (service_id, timestamp, identity);
+ORDER BY (service_id, timestamp, identity)
+SETTINGS merge_selector_base = 10;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS argus.timeline_index_mv ON CLUSTER '{cluster}' TO argus.timeline_index_local AS
 SELECT service_id, timestamp, identity, cluster, subject_type
@@ -146,7 +151,8 @@ CREATE TABLE IF NOT EXISTS argus.merge_refs_local ON CLUSTER '{cluster}'
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
 PARTITION BY toYYYYMM(timestamp)
-ORDER BY (ref, timestamp);
+ORDER BY (ref, timestamp)
+SETTINGS merge_selector_base = 10;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS argus.merge_refs_mv ON CLUSTER '{cluster}' TO argus.merge_refs_local AS
 SELECT reinterpretAsUInt128(sipHash128(text)) AS ref, timestamp
@@ -165,7 +171,8 @@ CREATE TABLE IF NOT EXISTS argus.artifact_refs_local ON CLUSTER '{cluster}'
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
 PARTITION BY toYYYYMM(timestamp)
-ORDER BY (subject_id, ref, timestamp);
+ORDER BY (subject_id, ref, timestamp)
+SETTINGS merge_selector_base = 10;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS argus.artifact_refs_mv ON CLUSTER '{cluster}' TO argus.artifact_refs_local AS
 SELECT subject_id, reinterpretAsUInt128(sipHash128(text)) AS ref, timestamp
@@ -192,7 +199,8 @@ CREATE TABLE IF NOT EXISTS argus.dora_steps_local ON CLUSTER '{cluster}'
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')
 PARTITION BY toYYYYMM(timestamp)
-ORDER BY (service_id, cluster, timestamp, digest);
+ORDER BY (service_id, cluster, timestamp, digest)
+SETTINGS merge_selector_base = 10;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS argus.dora_steps_mv ON CLUSTER '{cluster}' TO argus.dora_steps_local AS
 SELECT service_id, cluster, environment, timestamp,
@@ -214,7 +222,8 @@ CREATE TABLE IF NOT EXISTS argus.argus_migrations ON CLUSTER '{cluster}'
   applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}')
-ORDER BY version;
+ORDER BY version
+SETTINGS merge_selector_base = 10;
 
 INSERT INTO argus.argus_migrations (version, name) VALUES
   (1, 'cdevents table'),

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MIGRATIONS, MIGRATIONS_TABLE, Store } from '@argus/store';
+import { MERGE_TREE_SETTINGS, MIGRATIONS, MIGRATIONS_TABLE, Store, tableSetting } from '@argus/store';
 import { captureLogs, clickHouseTarget, randomDatabase } from '@argus/testkit';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
@@ -199,6 +199,25 @@ test('the _local tables of migrations 4 to 6 equal what the migrations create, a
     expect(await keys(cluster, `${table}_local`)).toEqual(expectedKeys);
     expect(await viewQuery(cluster, `${table}_mv`)).toBe(await viewQuery(migrated, `${table}_mv`));
   }
+});
+
+test('every table of the DDL has the merge settings the hub gives its own tables', async () => {
+  const mergeSettings = async (database: string) =>
+    (
+      await store.rows<{ name: string; engine: string; create: string }>(
+        'SELECT name, engine, create_table_query AS create FROM system.tables WHERE database = {database:String} ORDER BY name',
+        { database },
+      )
+    )
+      .filter((t) => t.engine.endsWith('MergeTree'))
+      .map((t) => ({
+        table: t.name.replace(/_local$/, ''),
+        settings: Object.keys(MERGE_TREE_SETTINGS).map((s) => tableSetting(t.create, s)),
+      }));
+  const expected = await mergeSettings(migrated);
+  expect(expected).toHaveLength(8);
+  for (const { settings } of expected) expect(settings).toEqual(Object.values(MERGE_TREE_SETTINGS));
+  expect(await mergeSettings(cluster)).toEqual(expected);
 });
 
 test('the DDL records every migration, so the hub applies none of them to the Distributed table', async () => {

@@ -18,6 +18,8 @@ export {
   SqlRefusedError,
   StoreQueryError,
 } from './errors.js';
+export type { MergeSettingChange } from './merge-settings.js';
+export { MERGE_TREE_SETTINGS, tableSetting } from './merge-settings.js';
 export { MIGRATIONS, MIGRATIONS_TABLE } from './migrations.js';
 export type { EventCursor, EventFilter, StoredEvent } from './queries.js';
 export { countEvents, searchEvents, searchPage, serviceTimeline, upstreamEvents } from './queries.js';

@@ -8,6 +8,12 @@ import {
   StoreOptionsError,
   StoreQueryError,
 } from './errors.js';
+import {
+  MERGE_TREE_SETTINGS,
+  type MergeSettingChange,
+  mergeSettingChanges,
+  type TableDefinition,
+} from './merge-settings.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, type Migration } from './migrations.js';
 import { EVENT_COLUMNS, type EventRow } from './rows.js';
 import { StatementQueue, type Turn } from './statement-queue.js';
@@ -227,6 +233,7 @@ export class Store {
     }
     const store = new Store(client, database, kind, logger, queryLimits);
     await store.migrate();
+    await store.applyMergeSettings();
     logger.info({ kind, database, dataDir: options.dataDir, url: options.url }, 'store open');
     return store;
   }
@@ -287,6 +294,47 @@ export class Store {
       this.#logger.info({ version: migration.version, migration: migration.name }, 'migration applied');
     }
     return done;
+  }
+
+  /**
+   * Gives the store's MergeTree tables the merge settings of MERGE_TREE_SETTINGS (`wanted`), where they
+   * differ and ClickHouse knows them: at every open, after the migrations, so a table made before a
+   * setting was chosen gets it too. Returns what it changed; a change ClickHouse refuses is logged and
+   * left out.
+   */
+  async applyMergeSettings(wanted?: Readonly<Record<string, number>>): Promise<MergeSettingChange[]> {
+    const tables = await this.rows<TableDefinition>(
+      'SELECT name, engine, create_table_query AS create FROM system.tables WHERE database = {db:String}',
+      { db: this.database },
+    );
+    const known = new Set(
+      (await this.rows<{ name: string }>('SELECT name FROM system.merge_tree_settings')).map((s) => s.name),
+    );
+    const changed: MergeSettingChange[] = [];
+    for (const change of mergeSettingChanges(tables, (setting) => known.has(setting), wanted)) {
+      const { table, setting, from, to } = change;
+      const context = { table: this.table(table), setting, from: from ?? 'default', to };
+      try {
+        await this.command(`ALTER TABLE ${this.table(table)} MODIFY SETTING ${setting} = ${to}`);
+      } catch (err) {
+        // A tuning, not the schema: a user without ALTER on the table still gets a working store.
+        this.#logger.warn(
+          { ...context, err },
+          'could not change a merge setting: the table keeps its own (more merge work at a steady insert rate); ALTER it as its owner',
+        );
+        continue;
+      }
+      this.#logger.info(context, 'merge setting changed');
+      changed.push(change);
+    }
+    const unknown = Object.keys(wanted ?? MERGE_TREE_SETTINGS).filter((setting) => !known.has(setting));
+    if (unknown.length > 0) {
+      this.#logger.info(
+        { settings: unknown },
+        'this ClickHouse does not have these MergeTree settings: its tables keep its defaults (more merge work at a steady insert rate)',
+      );
+    }
+    return changed;
   }
 
   /**

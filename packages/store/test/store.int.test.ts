@@ -11,6 +11,7 @@ import {
   toEventRow,
   withQuerySignal,
 } from '../src/index.js';
+import { MERGE_TREE_SETTINGS, tableSetting } from '../src/merge-settings.js';
 
 const logs = captureLogs();
 let store: Store;
@@ -49,6 +50,46 @@ describe('Store', () => {
   test('migrations are applied once and recorded; reopening applies nothing', async () => {
     expect(logs.find((l) => l.msg === 'migration applied')).toMatchObject({ version: 1 });
     expect(await store.migrate()).toEqual([]);
+  });
+
+  test('every MergeTree table gets the merge settings at open; applying again changes only what differs', async () => {
+    const tables = async () =>
+      store.rows<{ name: string; engine: string; create: string }>(
+        'SELECT name, engine, create_table_query AS create FROM system.tables WHERE database = {db:String}',
+        { db: store.database },
+      );
+    const mergeTrees = (await tables()).filter((t) => t.engine.endsWith('MergeTree'));
+    expect(mergeTrees.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['cdevents', 'service_last', 'dora_steps']),
+    );
+    for (const { name, create } of mergeTrees) {
+      for (const [setting, value] of Object.entries(MERGE_TREE_SETTINGS))
+        expect(tableSetting(create, setting), `${name}.${setting}`).toBe(value);
+    }
+    expect(await store.applyMergeSettings()).toEqual([]);
+    await store.command(
+      `ALTER TABLE ${store.table('timeline_index')} MODIFY SETTING merge_selector_base = 5`,
+    );
+    expect(await store.applyMergeSettings()).toEqual([
+      {
+        table: 'timeline_index',
+        setting: 'merge_selector_base',
+        from: 5,
+        to: MERGE_TREE_SETTINGS.merge_selector_base,
+      },
+    ]);
+    expect(logs.find((l) => l.msg === 'merge setting changed' && l.from === 5)).toMatchObject({
+      table: store.table('timeline_index'),
+    });
+    // Refused (ClickHouse fixes it at creation): logged, and the store goes on.
+    expect(await store.applyMergeSettings({ index_granularity: 4096 })).toEqual([]);
+    expect(logs.find((l) => l.setting === 'index_granularity' && l.level === 40)).toMatchObject({
+      msg: expect.stringContaining('could not change a merge setting'),
+    });
+    expect(await store.applyMergeSettings({ no_such_merge_setting: 1 })).toEqual([]);
+    expect(logs.find((l) => Array.isArray(l.settings))).toMatchObject({
+      settings: ['no_such_merge_setting'],
+    });
   });
 
   test('a retried batch with the same token stores nothing twice', async () => {
