@@ -182,6 +182,7 @@ const shippedHubRun = async (count: number) => {
     const steadyWindow = async (label: string) => {
       const steadyWatch = new UnifiedWatch(nc);
       const cpuBefore = hub.cpuSeconds();
+      const systemBefore = hub.systemCpuSeconds();
       const acked = (await publishSteady(js, steadyWatch, label, STEADY_RATE, STEADY_SECONDS)).acked;
       await waitFor(() => steadyWatch.distinct >= acked, {
         what: `${acked} ${label} events on the unified stream`,
@@ -193,6 +194,7 @@ const shippedHubRun = async (count: number) => {
         acked,
         // The hub's own CPU (all its threads) per event at the rate: what a shorter batch wait costs.
         usPerEvent: ((hub.cpuSeconds() - cpuBefore) * 1e6) / acked,
+        systemUsPerEvent: ((hub.systemCpuSeconds() - systemBefore) * 1e6) / acked,
         repeats: steadyWatch.repeats,
         p50: percentile(latencies, 50),
         p99: percentile(latencies, 99),
@@ -243,6 +245,7 @@ const shippedHubRun = async (count: number) => {
       p50: settled.p50,
       p99: settled.p99,
       steadyUsPerEvent: settled.usPerEvent,
+      steadySystemUsPerEvent: settled.systemUsPerEvent,
       afterBurstP50: afterBurst.p50,
       afterBurstP99: afterBurst.p99,
       readersP50: withReaders.p50,
@@ -409,7 +412,7 @@ export const run = async (): Promise<BenchResult> => {
       ],
       notes: [
         `targets (issue 14): shipped hub >= 0.5x the plain consumer (${(shipped.rate / plain.result).toFixed(2)}x), >= 0.8x the ceiling (${(shipped.rate / ceiling).toFixed(2)}x), p99 < 250 ms at ${STEADY_RATE}/s (${shipped.p99.toFixed(0)} ms, over the ${shipped.steady} events of the second ${STEADY_SECONDS} s at that rate)`,
-        `shipped hub: ready ${shipped.startSeconds.toFixed(2)} s after spawn, ${EVENTS} events drained ${shipped.drainSeconds.toFixed(2)} s after spawn; CPU ${shipped.usPerEvent.toFixed(0)} us/event (hub process, all threads, first -> last); at ${STEADY_RATE}/s (second window) ${shipped.steadyUsPerEvent.toFixed(0)} us/event, ${((shipped.steadyUsPerEvent * STEADY_RATE) / 1e4).toFixed(0)} % of a core`,
+        `shipped hub: ready ${shipped.startSeconds.toFixed(2)} s after spawn, ${EVENTS} events drained ${shipped.drainSeconds.toFixed(2)} s after spawn; CPU ${shipped.usPerEvent.toFixed(0)} us/event (hub process, all threads, first -> last); at ${STEADY_RATE}/s (second window) ${shipped.steadyUsPerEvent.toFixed(0)} us/event, ${((shipped.steadyUsPerEvent * STEADY_RATE) / 1e4).toFixed(0)} % of a core, ${shipped.steadySystemUsPerEvent.toFixed(0)} us of it in the kernel (on ext4 mostly creating ClickHouse's part files: docs/benchmarks.md, 2026-12-07, eighth session)`,
         `CPU per event (this process + nats-server): bare ${raw.us.toFixed(1)} us, plain ${plain.us.toFixed(1)} us, floor ${floor.us.toFixed(1)} us, validate alone ${validation.us.toFixed(1)} us, ClickHouse insert alone ${insert.us.toFixed(1)} us, in-process hub ${(((hubCpu + natsCpuSeconds) * 1e6) / EVENTS).toFixed(1)} us`,
         `dashboard readers: ${READERS} loops of the pages' calls (DORA 30 days by cluster, then what runs where, 100 services) through the shipped hub's HTTP API during the third ${STEADY_SECONDS} s at ${STEADY_RATE}/s: ${shipped.reads} answered, p50 ${shipped.readP50.toFixed(0)} ms`,
         `in-process hub time by stage over the ${EVENTS} events (${hubSeconds.toFixed(2)} s in all): ${stages}`,

@@ -12,10 +12,16 @@ export const procKb = (pid: number | undefined, field: 'VmRSS' | 'VmHWM'): numbe
   return Number(line?.split(/\s+/)[1] ?? Number.NaN);
 };
 
-/** CPU seconds (user + system, all threads) a process has used so far. */
-export const procCpuSeconds = (pid: number | undefined): number => {
+/** CPU seconds a process has used so far (all threads), in user space and in the kernel for it. */
+export const procCpuSplit = (pid: number | undefined): { user: number; system: number } => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces), from the third on: utime is 14th, stime 15th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
+};
+
+/** CPU seconds (user + system, all threads) a process has used so far. */
+export const procCpuSeconds = (pid: number | undefined): number => {
+  const { user, system } = procCpuSplit(pid);
+  return user + system;
 };

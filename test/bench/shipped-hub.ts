@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { UNIFIED_SUBJECT_PREFIX } from '@argus/bus';
 import { freePort, waitFor } from '@argus/testkit';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { procCpuSeconds, procKb } from './proc.js';
+import { procCpuSeconds, procCpuSplit, procKb } from './proc.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The `argus` command as shipped: the bundle `pnpm build` writes, which the images run. */
@@ -42,6 +42,8 @@ export interface ShippedHub {
   /** Events the hub's store holds, from its own `GET /api/v1/query/stats`. */
   storedEvents(): Promise<number>;
   cpuSeconds(): number;
+  /** The part of cpuSeconds spent in the kernel for it (creating ClickHouse's part files, mostly). */
+  systemCpuSeconds(): number;
   rssMb(): number;
   peakRssMb(): number;
   /** The last chunks the hub printed (its JSON log lines). */
@@ -113,6 +115,7 @@ export const startShippedHub = async (
       return Number(body.storedEvents ?? 0);
     },
     cpuSeconds: () => procCpuSeconds(pid),
+    systemCpuSeconds: () => procCpuSplit(pid).system,
     rssMb: () => procKb(pid, 'VmRSS') / 1024,
     peakRssMb: () => procKb(pid, 'VmHWM') / 1024,
     output: () => output.join(''),

@@ -8,7 +8,7 @@
  * second for 20 s (20,000 events, chdb): base 5, 413 merges and 13.6M rows rewritten, 0.92 of a
  * core; base 10, 88 merges and 0.56M rows, 0.46-0.53 of a core; base 20 no cheaper (0.50-0.52) and
  * more parts left (docs/benchmarks.md, 2026-12-07). ClickHouse lowers the base itself as a
- * partition's parts pass 10 (to 2 at 50) and as they age, so parts stay bounded.
+ * partition's parts pass 10 (to 1, any two parts, at 50) and as they age, so parts stay bounded.
  */
 export const MERGE_TREE_SETTINGS: Readonly<Record<string, number>> = Object.freeze({
   merge_selector_base: 10,
