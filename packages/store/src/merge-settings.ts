@@ -45,7 +45,7 @@ export const tableSetting = (create: string, setting: string): number | undefine
 export const mergeSettingChanges = (
   tables: readonly TableDefinition[],
   knows: (setting: string) => boolean,
-  wanted: Readonly<Record<string, number>> = MERGE_TREE_SETTINGS,
+  wanted: Readonly<Record<string, number>>,
 ): MergeSettingChange[] => {
   if (tables.some((t) => t.name === 'cdevents' && t.engine === 'Distributed')) return [];
   const changes: MergeSettingChange[] = [];

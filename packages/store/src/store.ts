@@ -302,7 +302,9 @@ export class Store {
    * setting was chosen gets it too. Returns what it changed; a change ClickHouse refuses is logged and
    * left out.
    */
-  async applyMergeSettings(wanted?: Readonly<Record<string, number>>): Promise<MergeSettingChange[]> {
+  async applyMergeSettings(
+    wanted: Readonly<Record<string, number>> = MERGE_TREE_SETTINGS,
+  ): Promise<MergeSettingChange[]> {
     const tables = await this.rows<TableDefinition>(
       'SELECT name, engine, create_table_query AS create FROM system.tables WHERE database = {db:String}',
       { db: this.database },
@@ -327,7 +329,7 @@ export class Store {
       this.#logger.info(context, 'merge setting changed');
       changed.push(change);
     }
-    const unknown = Object.keys(wanted ?? MERGE_TREE_SETTINGS).filter((setting) => !known.has(setting));
+    const unknown = Object.keys(wanted).filter((setting) => !known.has(setting));
     if (unknown.length > 0) {
       this.#logger.info(
         { settings: unknown },

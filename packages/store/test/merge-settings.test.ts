@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { mergeSettingChanges, tableSetting } from '../src/merge-settings.js';
+import { MERGE_TREE_SETTINGS, mergeSettingChanges, tableSetting } from '../src/merge-settings.js';
 
 const create = (name: string, settings: string) =>
   `CREATE TABLE argus.${name} (\`a\` UInt8) ENGINE = ReplacingMergeTree ORDER BY a SETTINGS ${settings}`;
@@ -57,6 +57,6 @@ describe('merge settings', () => {
       table('cdevents', '', 'Distributed'),
       table('cdevents_local', 'index_granularity = 8192'),
     ];
-    expect(mergeSettingChanges(tables, knowsAll)).toEqual([]);
+    expect(mergeSettingChanges(tables, knowsAll, MERGE_TREE_SETTINGS)).toEqual([]);
   });
 });
