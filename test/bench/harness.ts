@@ -1,4 +1,5 @@
-import { cpus, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { describeFilesystem } from './filesystem.js';
 
 export interface Measurement {
   readonly name: string;
@@ -23,6 +24,8 @@ export const machine = () => ({
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   node: process.versions.node,
   platform: `${process.platform}/${process.arch}`,
+  /** Where the benchmarks' data directories go (os.tmpdir(): TMPDIR moves them). */
+  dataFilesystem: `${tmpdir()} on ${describeFilesystem(tmpdir())}`,
 });
 
 const median = (values: number[]): number => {

@@ -24,7 +24,7 @@ const files = (await readdir(here))
 const host = machine();
 console.log(`# Argus benchmarks, ${host.date}`);
 console.log(
-  `machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, node ${host.node}, ${host.platform}`,
+  `machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, node ${host.node}, ${host.platform}; data in ${host.dataFilesystem}`,
 );
 const results: BenchResult[] = [];
 for (const file of files) {
