@@ -1,5 +1,5 @@
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { describeFilesystem } from './filesystem.js';
+import { dataFilesystem } from '@argus/store';
 
 export interface Measurement {
   readonly name: string;
@@ -25,7 +25,7 @@ export const machine = () => ({
   node: process.versions.node,
   platform: `${process.platform}/${process.arch}`,
   /** Where the benchmarks' data directories go (os.tmpdir(): TMPDIR moves them). */
-  dataFilesystem: `${tmpdir()} on ${describeFilesystem(tmpdir())}`,
+  dataFilesystem: `${tmpdir()} on ${dataFilesystem(tmpdir()).description}`,
 });
 
 const median = (values: number[]): number => {

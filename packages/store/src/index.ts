@@ -1,4 +1,6 @@
 export { instanceActivity } from './activity.js';
+export type { DataFilesystem } from './data-filesystem.js';
+export { dataFilesystem } from './data-filesystem.js';
 export {
   type CurrentDeployment,
   currentDeployments,

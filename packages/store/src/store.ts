@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import type { Logger } from 'pino';
+import { dataFilesystem } from './data-filesystem.js';
 import {
   MigrationError,
   QueryLimitError,
@@ -234,7 +235,13 @@ export class Store {
     const store = new Store(client, database, kind, logger, queryLimits);
     await store.migrate();
     await store.applyMergeSettings();
-    logger.info({ kind, database, dataDir: options.dataDir, url: options.url }, 'store open');
+    // After the first statements: chdb creates the directory.
+    const filesystem = options.dataDir === undefined ? undefined : dataFilesystem(options.dataDir);
+    if (filesystem?.warning !== undefined) logger.warn({ dataDir: options.dataDir }, filesystem.warning);
+    logger.info(
+      { kind, database, dataDir: options.dataDir, filesystem: filesystem?.description, url: options.url },
+      'store open',
+    );
     return store;
   }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MigrationError, StoreOptionsError } from '../src/errors.js';
 import {
   countEvents,
+  dataFilesystem,
   QueryLimitError,
   SchemaMismatchError,
   Store,
@@ -156,6 +157,19 @@ describe('Store', () => {
     // Retried as a whole (a timeout whose first attempt landed): each part keeps its token.
     await store.insertEvents(rows, 'token-months');
     expect(await countEvents(store, { cluster: 'backfill' })).toEqual({ events: 150, rows: 150 });
+  });
+
+  test("the open line names the data directory's filesystem, with a warning only where it is slow", () => {
+    const target = clickHouseTarget();
+    const open = logs.find((line) => line.msg === 'store open');
+    if (target.dataDir === undefined) {
+      expect(open?.filesystem).toBeUndefined();
+      return;
+    }
+    const filesystem = dataFilesystem(target.dataDir);
+    expect(open?.filesystem).toBe(filesystem.description);
+    const warned = logs.find((line) => line.level === 40 && String(line.msg).includes('--data-dir'));
+    expect(warned?.msg).toBe(filesystem.warning);
   });
 
   test('checkEventsTable passes on the migrated table and names each difference otherwise', async () => {
