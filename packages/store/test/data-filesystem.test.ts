@@ -24,7 +24,7 @@ describe('the data directory filesystem', () => {
     const bare = describeFilesystem('/tmp/argus', facts);
     expect(bare.description).toBe('ext4 without a journal (/dev/vda)');
     expect(bare.journal).toBe(false);
-    expect(bare.warning).toMatch(/--data-dir on a journaled ext4/);
+    expect(bare.warning).toMatch(/\(--data-dir\) on a journaled ext4/);
     const journaled = describeFilesystem('/mnt/jfs/hub', facts);
     expect(journaled.description).toBe('ext4 with a journal (/dev/loop0)');
     expect(journaled.warning).toBeUndefined();
