@@ -2,9 +2,8 @@
  * What the embedded store's data directory sits on. At a small insert rate the store's cost is mostly the
  * kernel creating and deleting part files (every insert writes ~54 files, merges delete them), and on ext4
  * without a journal each new inode is checked against those deleted in the last minutes: `find_inode_bit`
- * in Linux's fs/ext4/ialloc.c calls `recently_deleted` only when the filesystem has no journal. There the
- * hub at 1k events/s spent 70-209 us an event in the kernel, against 80-89 us on a journaled ext4
- * (docs/benchmarks.md, 2026-12-07, ninth session).
+ * in Linux's fs/ext4/ialloc.c calls `recently_deleted` only when the filesystem has no journal. The
+ * figures are in the warning below (docs/benchmarks.md, 2026-12-07, ninth session).
  */
 import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
